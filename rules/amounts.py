@@ -1,0 +1,52 @@
+"""Money as integer kopiyky: parsing what people and feeds type, and printing it back."""
+from decimal import Decimal, InvalidOperation
+import re
+
+_AMOUNT = re.compile(r"^([+-]?)(\d{1,12})(?:[.,](\d{1,2}))?$")
+
+
+class AmountError(ValueError):
+    """The text is not an amount of hryvnias with at most two decimals."""
+
+
+def parse_uah(text, allow_negative=False):
+    """'12', '12.5', '12,50', '-3.01' -> kopiyky (int). Spaces between thousands are allowed."""
+    cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "")
+    match = _AMOUNT.match(cleaned)
+    if not match:
+        raise AmountError(text)
+    sign, whole, fraction = match.groups()
+    if sign == "-" and not allow_negative:
+        raise AmountError(text)
+    kopiyky = int(whole) * 100 + int((fraction or "0").ljust(2, "0"))
+    return -kopiyky if sign == "-" else kopiyky
+
+
+def to_decimal(kopiyky):
+    """Kopiyky -> Decimal hryvnias with two places (for <data value> and files)."""
+    return (Decimal(kopiyky) / 100).quantize(Decimal("0.01"))
+
+
+def format_plain(kopiyky):
+    """Kopiyky -> '123.45' (a dot, two decimals): the machine-readable form."""
+    return str(to_decimal(kopiyky))
+
+
+def format_grouped(kopiyky, decimal_sep=",", group_sep="\u00a0"):
+    """Kopiyky -> '1 234,50' for people; the separators follow the locale."""
+    sign = "-" if kopiyky < 0 else ""
+    whole, fraction = divmod(abs(kopiyky), 100)
+    grouped = f"{whole:,}".replace(",", group_sep)
+    return f"{sign}{grouped}{decimal_sep}{fraction:02d}"
+
+
+def decimal_to_kopiyky(value):
+    """A Decimal (or str) of hryvnias with at most two places -> kopiyky."""
+    try:
+        quantity = Decimal(value)
+    except (InvalidOperation, TypeError) as exc:
+        raise AmountError(value) from exc
+    kopiyky = quantity * 100
+    if kopiyky != kopiyky.to_integral_value():
+        raise AmountError(value)
+    return int(kopiyky)
