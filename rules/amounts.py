@@ -2,7 +2,7 @@
 from decimal import Decimal, InvalidOperation
 import re
 
-_AMOUNT = re.compile(r"^([+-]?)(\d{1,12})(?:[.,](\d{1,2}))?$")
+_AMOUNT = re.compile(r"^([+-]?)([0-9]{1,12})(?:[.,]([0-9]{1,2}))?$")
 
 
 class AmountError(ValueError):

@@ -1,0 +1,17 @@
+"""Peewee models of the portal. Each area keeps its models in a module of this package;
+import them here so `all_models()` (what `init-db` creates) sees every table."""
+from peewee import sort_models
+
+from .base import BaseModel, db, is_sqlite, locking_transaction, open_database
+from .security import AuditEvent, FailedAttempt, OneTimeCode
+from .sms import SmsMessage
+from .subscribers import AuthSession, Profile, Subscription, Tariff
+
+
+def all_models():
+    found, stack = [], list(BaseModel.__subclasses__())
+    while stack:
+        model = stack.pop()
+        found.append(model)
+        stack.extend(model.__subclasses__())
+    return sort_models(found)

@@ -1,0 +1,54 @@
+"""Sign-in security: failed attempts (throttling), one-time codes, the audit log."""
+from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+
+from .base import BaseModel
+from .subscribers import Profile
+
+
+class FailedAttempt(BaseModel):
+    """A failed sign-in or code for an account key (e.g. 'profile:12' or 'register:+380…')."""
+
+    key = CharField(max_length=80)
+    at = DateTimeField()
+
+    class Meta:
+        indexes = ((("key", "at"), False),)
+
+    @classmethod
+    def times_since(cls, key, since):
+        return [row.at for row in cls.select(cls.at).where((cls.key == key) & (cls.at >= since))]
+
+
+class OneTimeCode(BaseModel):
+    """A code sent by SMS: bound to a purpose, a number and the request that asked for it."""
+
+    purpose = CharField(max_length=30)  # 'login', 'topup', 'add-number', ...
+    number = CharField(max_length=16)
+    code_hash = CharField(max_length=64)
+    nonce = CharField(max_length=64)  # held by the browser that asked; binds code to request
+    reference = CharField(max_length=64, default="")  # what the code confirms, e.g. a payment
+    created_at = DateTimeField()
+    expires_at = DateTimeField()
+    attempts = IntegerField(default=0)
+    used_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("purpose", "number", "created_at"), False),)
+
+    @classmethod
+    def latest(cls, purpose, number):
+        return (cls.select().where((cls.purpose == purpose) & (cls.number == number))
+                .order_by(cls.created_at.desc(), cls.id.desc()).first())
+
+
+class AuditEvent(BaseModel):
+    at = DateTimeField()
+    event = CharField(max_length=40)  # 'login', 'login_failed', 'lockout', 'password_changed', ...
+    profile = ForeignKeyField(Profile, null=True, backref="audit_events", on_delete="SET NULL")
+    actor = CharField(max_length=80, default="")  # who acted: a number, a staff login
+    subject = CharField(max_length=80, default="")  # what it was about
+    ip = CharField(max_length=45, default="")
+    details = TextField(default="")
+
+    class Meta:
+        indexes = ((("at",), False), (("profile", "at"), False))

@@ -1,0 +1,130 @@
+"""The subscriber base: the catalogue's tariffs, profiles (cabinets) and their subscriptions."""
+from peewee import (BigIntegerField, BooleanField, CharField, DateField, DateTimeField,
+                    ForeignKeyField, IntegerField, TextField)
+
+from flask_login import UserMixin
+
+from .base import BaseModel
+
+
+class Localized:
+    """Catalogue rows carry their texts in every language: name_uk, name_en, name_ru, ..."""
+
+    def text(self, field, locale):
+        return getattr(self, f"{field}_{locale}", None) or getattr(self, f"{field}_uk")
+
+    def name(self, locale):
+        return self.text("name", locale)
+
+
+class Tariff(BaseModel, Localized):
+    code = CharField(primary_key=True, max_length=40)
+    kind = CharField(max_length=20)  # 'mobile' | 'home_internet'
+    family = CharField(max_length=40, default="")  # 'free': the "Svobodnyi" family
+    payment = CharField(max_length=20, default="")  # '' (any), 'prepaid', 'contract'
+    monthly_fee = BigIntegerField(default=0)  # kopiyky
+    switch_fee = BigIntegerField(default=0)  # kopiyky
+    position = IntegerField(default=0)
+    name_uk = CharField()
+    name_en = CharField()
+    name_ru = CharField()
+    description_uk = TextField(default="")
+    description_en = TextField(default="")
+    description_ru = TextField(default="")
+
+    @classmethod
+    def kinds_by_code(cls):
+        return dict(cls.select(cls.code, cls.kind).tuples())
+
+
+class Profile(UserMixin, BaseModel):
+    """One person's cabinet: the sign-in secrets and the subscriptions it holds.
+
+    As the signed-in user, its id for Flask-Login is the server-side session token, so
+    ending that session (sign-out elsewhere, password change) signs the browser out."""
+
+    auth_session = None  # the AuthSession this request is signed in with
+
+    key = CharField(max_length=64, null=True, unique=True)  # the feed's `profile`
+    name = CharField(max_length=200)
+    password_hash = CharField(null=True)
+    temporary_password_hash = CharField(null=True)
+    temporary_password_expires_at = DateTimeField(null=True)
+    confirmed_at = DateTimeField(null=True)
+    secret_question = CharField(max_length=40, null=True)
+    secret_answer_hash = CharField(null=True)
+    contact_phone = CharField(max_length=16, null=True)
+    created_at = DateTimeField()
+
+    def get_id(self):
+        return self.auth_session.token
+
+    def numbers(self):
+        return (Subscription.select().where(Subscription.profile == self)
+                .order_by(Subscription.kind.desc(), Subscription.number))
+
+    def sms_phone(self):
+        """Where this cabinet's codes go when an account (not a phone) signs in."""
+        first_mobile = (Subscription.select(Subscription.number)
+                        .where((Subscription.profile == self) & (Subscription.kind == "mobile")
+                               & (Subscription.status != "closed"))
+                        .order_by(Subscription.id).first())
+        return first_mobile.number if first_mobile else self.contact_phone
+
+
+class Subscription(BaseModel):
+    """A mobile number or a Home Internet account."""
+
+    number = CharField(max_length=16, unique=True)  # '+380971234567' or '12345678'
+    kind = CharField(max_length=20)
+    profile = ForeignKeyField(Profile, backref="subscriptions", on_delete="CASCADE")
+    tariff = ForeignKeyField(Tariff, backref="subscriptions")
+    holder_name = CharField(max_length=200)
+    payment = CharField(max_length=20)
+    customer = CharField(max_length=20)
+    status = CharField(max_length=20)
+    balance = BigIntegerField(default=0)  # kopiyky
+    bonus_balance = BigIntegerField(default=0)  # kopiyky
+    activated_on = DateField()
+    nickname = CharField(max_length=40, null=True)
+    updated_at = DateTimeField(null=True)
+
+    @property
+    def is_mobile(self):
+        return self.kind == "mobile"
+
+    @classmethod
+    def by_number(cls, number):
+        return cls.get_or_none(cls.number == number)
+
+    def belongs_to(self, profile):
+        return profile is not None and self.profile_id == profile.id
+
+
+class AuthSession(BaseModel):
+    """A signed-in session, kept on the server so it can be listed and ended."""
+
+    token = CharField(primary_key=True, max_length=64)
+    profile = ForeignKeyField(Profile, backref="auth_sessions", on_delete="CASCADE")
+    selected = ForeignKeyField(Subscription, null=True, on_delete="SET NULL")
+    must_confirm = BooleanField(default=False)  # signed in with a temporary password
+    remember = BooleanField(default=False)
+    created_at = DateTimeField()
+    last_seen_at = DateTimeField()
+    ended_at = DateTimeField(null=True)
+    user_agent = CharField(max_length=200, default="")
+    ip = CharField(max_length=45, default="")
+
+    class Meta:
+        indexes = ((("profile", "ended_at"), False),)
+
+    @classmethod
+    def open_for(cls, profile):
+        return cls.select().where((cls.profile == profile) & cls.ended_at.is_null())
+
+    @classmethod
+    def end_all(cls, profile, now, keep=None):
+        query = cls.update(ended_at=now).where((cls.profile == profile) & cls.ended_at.is_null())
+        if keep is not None:
+            query = query.where(cls.token != keep)
+        return query.execute()

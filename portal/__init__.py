@@ -1,0 +1,105 @@
+"""The self-service portal: the app factory.
+
+Each area lives in a blueprint module of this package; `create_app` wires them with the
+database, the clock, the SMS gateway, the translations and the security headers.
+"""
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_babel import Babel
+from flask_compress import Compress
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+
+import models
+from .clock import ShiftedClock, SystemClock, parse_now
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALES = ("uk", "en", "ru")
+
+csrf = CSRFProtect()
+compress = Compress()
+babel = Babel()
+
+
+def _secret_key(instance_path):
+    """PORTAL_SECRET_KEY, or one generated once and kept in instance/ (mode 600)."""
+    if os.environ.get("PORTAL_SECRET_KEY"):
+        return os.environ["PORTAL_SECRET_KEY"]
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _settings(app):
+    demo = os.environ.get("PORTAL_DEMO", "0") == "1"
+    return {
+        "DATABASE_URL": os.environ.get("PORTAL_DATABASE_URL", "sqlite:///instance/portal.db"),
+        "DEMO": demo,
+        "NOW": os.environ.get("PORTAL_NOW", "") if demo else "",
+        "SMS_BACKEND": os.environ.get("PORTAL_SMS_BACKEND", "outbox"),
+        "SMS_URL": os.environ.get("PORTAL_SMS_URL", ""),
+        "SMS_TOKEN": os.environ.get("PORTAL_SMS_TOKEN", ""),
+        "SESSION_COOKIE_SECURE": os.environ.get("PORTAL_SECURE_COOKIES", "0") == "1",
+    }
+
+
+def create_app(config=None):
+    app = Flask(__name__, root_path=str(ROOT), static_folder="static",
+                template_folder="templates", instance_path=str(ROOT / "instance"))
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session it belongs to
+        BABEL_DEFAULT_LOCALE="uk",
+        BABEL_DEFAULT_TIMEZONE="UTC",  # our times are already Kyiv local: print them as they are
+        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/csv", "application/javascript",
+                            "application/json", "image/svg+xml"],
+        COMPRESS_ALGORITHM=["gzip"],
+        SEND_FILE_MAX_AGE_DEFAULT=365 * 24 * 3600,  # static URLs carry a content hash
+        PASSWORD_HASH_PARAMS={},  # argon2 defaults; tests pass cheaper ones
+    )
+    app.config.update(_settings(app))
+    app.config.update(config or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+
+    if "CLOCK" not in app.config:
+        now = app.config.get("NOW")
+        app.config["CLOCK"] = ShiftedClock(parse_now(now)) if now else SystemClock()
+
+    models.db.initialize(models.open_database(app.config["DATABASE_URL"], ROOT))
+
+    from . import i18n, web
+    i18n.compile_catalogs()
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    csrf.init_app(app)
+    compress.init_app(app)
+    Htmx(app)
+    web.init_app(app)
+
+    from . import sms
+    sms.init_app(app)
+
+    from . import auth, cli, dashboard, demo
+    auth.init_app(app)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(demo.bp)
+    cli.init_app(app)
+    return app
+
+
+def clock():
+    """The app's clock (for code running inside a request or an app context)."""
+    from flask import current_app
+    return current_app.config["CLOCK"]

@@ -1,0 +1,38 @@
+"""The catalogue file (`catalogue/catalogue.toml`) the operator edits, applied to the
+database by `init-db`: each section is upserted by code."""
+import tomllib
+from pathlib import Path
+
+import models
+from models import Tariff
+
+CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "catalogue" / "catalogue.toml"
+
+# section name -> (model, key field). Other areas register their sections (services, shops).
+SECTIONS = {"tariffs": (Tariff, "code")}
+
+
+def load(path=CATALOGUE_FILE):
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+
+
+def apply(data):
+    """Upsert every entry of every known section; returns {section: count}."""
+    counts = {}
+    with models.db.atomic():
+        for section, (model, key) in SECTIONS.items():
+            entries = data.get(section, [])
+            for entry in entries:
+                fields = {name: value for name, value in entry.items()
+                          if name in model._meta.fields}
+                unknown = set(entry) - set(fields)
+                if unknown:
+                    raise ValueError(f"{section} {entry.get(key)!r}: unknown fields {sorted(unknown)}")
+                existing = model.get_or_none(getattr(model, key) == fields[key])
+                if existing is None:
+                    model.insert(**fields).execute()
+                else:
+                    model.update(**fields).where(getattr(model, key) == fields[key]).execute()
+            counts[section] = len(entries)
+    return counts

@@ -1,0 +1,78 @@
+"""Form fields shared by every area: the sign-in number, passwords, money amounts."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from rules.amounts import AmountError, parse_uah
+from rules.numbers import NumberError, parse_login, parse_mobile
+from rules.passwords import MAX_LENGTH, is_acceptable
+
+NUMBER_MESSAGES = {
+    "empty": _l("Enter a phone number or a Home Internet account number."),
+    "invalid": _l("This is not a phone number. Type it like 097 123 45 67."),
+    "foreign": _l("This number belongs to another operator. Our numbers start with "
+                  "039, 067, 068, 077, 096, 097 or 098."),
+}
+
+
+class LoginField(StringField):
+    """A mobile number in any common form or an 8-digit account; `.parsed` holds the Login."""
+
+    parsed = None
+
+    def pre_validate(self, form):
+        try:
+            self.parsed = parse_login(self.data)
+        except NumberError as exc:
+            raise ValidationError(NUMBER_MESSAGES[exc.code]) from exc
+
+
+class MobileField(StringField):
+    """One of the operator's mobile numbers; `.parsed` holds '+380…'."""
+
+    parsed = None
+
+    def pre_validate(self, form):
+        try:
+            self.parsed = parse_mobile(self.data)
+        except NumberError as exc:
+            raise ValidationError(NUMBER_MESSAGES[exc.code]) from exc
+
+
+class AmountField(StringField):
+    """Hryvnias with at most two decimals; `.kopiyky` holds the amount."""
+
+    kopiyky = None
+
+    def pre_validate(self, form):
+        try:
+            self.kopiyky = parse_uah(self.data)
+        except AmountError as exc:
+            raise ValidationError(_l("Type an amount in hryvnias, like 50 or 50.25.")) from exc
+
+
+def new_password_field(label):
+    return PasswordField(label, validators=[
+        DataRequired(_l("Type the new password.")),
+        Length(max=MAX_LENGTH, message=_l("The password is too long.")),
+    ])
+
+
+def check_new_password(form):
+    """The rules for `new_password` and its confirmation; errors go on the fields."""
+    ok = True
+    if form.new_password.data and not is_acceptable(form.new_password.data):
+        form.new_password.errors.append(_l("The password does not meet the rules below."))
+        ok = False
+    if form.new_password.data != form.new_password_confirm.data:
+        form.new_password_confirm.errors.append(_l("The two passwords differ."))
+        ok = False
+    return ok
+
+
+class BaseForm(FlaskForm):
+    """Errors as lists we can append to after validate()."""
+
+    def field_errors(self):
+        return {name: field.errors for name, field in self._fields.items() if field.errors}

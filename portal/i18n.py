@@ -1,0 +1,34 @@
+"""Languages: Ukrainian by default, English and Russian; chosen from a cookie the footer
+switch sets, else from Accept-Language."""
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import request
+
+CATALOG_DIR = Path(__file__).resolve().parent.parent / "translations"
+LOCALES = ("uk", "en", "ru")
+LANGUAGE_COOKIE = "lang"
+
+
+def select_locale():
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(LOCALES, default="uk")
+
+
+def compile_catalogs(directory=CATALOG_DIR):
+    """Compile each .po into the .mo gettext reads, when the .po is newer (the .mo files
+    are build output, not kept in git)."""
+    for po_path in directory.glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        locale = po_path.parent.parent.name
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=locale)
+        tmp_path = mo_path.with_suffix(".mo.tmp")
+        with tmp_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        tmp_path.replace(mo_path)  # atomic: a worker never reads half a catalog

@@ -1,0 +1,93 @@
+"""The operator's subscriber feed: read all of it, check every row, then write all of it."""
+import csv
+
+import models
+from models import Profile, Subscription, Tariff
+from rules.feeds import missing_columns, parse_subscriber_row
+
+REASONS = {
+    "choice": "not one of the allowed values",
+    "empty": "empty",
+    "invalid": "not a phone number",
+    "foreign": "not a number of ours (039, 067, 068, 077, 096, 097, 098)",
+    "account": "not an 8-digit Home Internet account number",
+    "required": "required",
+    "too_long": "too long",
+    "unknown": "no such tariff in the catalogue",
+    "wrong_kind": "the tariff is for another kind of subscription",
+    "amount": "not an amount in UAH with at most 2 decimals",
+    "future": "in the future",
+    "date": "not a date YYYY-MM-DD",
+    "duplicate": "the same number is on an earlier line",
+}
+
+
+class FeedError(Exception):
+    """Every problem found in a feed: (line, message) pairs."""
+
+    def __init__(self, problems):
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+def read_subscriber_feed(stream, today):
+    """Rows of a CSV feed as (line, SubscriberRow); FeedError lists every bad row."""
+    reader = csv.DictReader(stream)
+    missing = missing_columns(reader.fieldnames)
+    if missing:
+        raise FeedError([(1, f"missing columns: {', '.join(missing)}")])
+    tariff_kinds = Tariff.kinds_by_code()
+    rows, problems, seen = [], [], {}
+    for record in reader:
+        line = reader.line_num
+        row, errors = parse_subscriber_row(record, tariff_kinds, today)
+        for error in errors:
+            shown = f" ({error.value!r})" if error.value else ""
+            problems.append((line, f"{error.field}{shown}: {REASONS[error.code]}"))
+        if row is None:
+            continue
+        if row.number in seen:
+            problems.append((line, f"number: {REASONS['duplicate']} ({seen[row.number]})"))
+            continue
+        seen[row.number] = line
+        rows.append((line, row))
+    if problems:
+        raise FeedError(problems)
+    return rows
+
+
+def upsert_subscribers(rows, now):
+    """Create or update each subscription and its profile in one transaction.
+    Returns (created, updated)."""
+    created = updated = 0
+    with models.db.atomic():
+        profiles_by_key = {}
+        for _line, row in rows:
+            subscription = Subscription.get_or_none(Subscription.number == row.number)
+            if row.profile:
+                profile = profiles_by_key.get(row.profile) or Profile.get_or_none(
+                    Profile.key == row.profile)
+                if profile is None:
+                    profile = Profile.create(key=row.profile, name=row.name, created_at=now)
+                profiles_by_key[row.profile] = profile
+            elif subscription is not None:
+                profile = subscription.profile
+            else:
+                profile = Profile.create(name=row.name, created_at=now)
+            fields = dict(kind=row.kind, profile=profile, tariff=row.tariff, holder_name=row.name,
+                          payment=row.payment, customer=row.customer, status=row.status,
+                          balance=row.balance, bonus_balance=row.bonus_balance,
+                          activated_on=row.activated_on, updated_at=now)
+            if subscription is None:
+                Subscription.create(number=row.number, **fields)
+                created += 1
+            else:
+                Subscription.update(**fields).where(Subscription.id == subscription.id).execute()
+                updated += 1
+    return created, updated
+
+
+def import_subscriber_file(path, clock):
+    with open(path, newline="", encoding="utf-8-sig") as stream:
+        rows = read_subscriber_feed(stream, clock.today())
+    return upsert_subscribers(rows, clock.now())

@@ -1,0 +1,188 @@
+"""What every page shares: database connection per request, fragment-or-page rendering,
+security headers, money and number printing, error pages."""
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app, redirect, request, url_for
+from flask_babel import get_locale, gettext as _
+from flask_wtf.csrf import CSRFError
+from jinja2_fragments.flask import render_block
+from flask import make_response, render_template
+from markupsafe import Markup, escape
+
+import models
+from rules.amounts import format_grouped, format_plain
+from rules.numbers import format_number
+
+INVALID_FORM = 422  # one status for every rejected form; htmx is configured to swap it
+
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+))
+
+
+def is_fragment_request():
+    """htmx asked for a part of the page: not a boosted navigation, not a history restore."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render(template, block=None, status=200, **context):
+    """The whole page, or only `block` of it when htmx asks for that region."""
+    if block and is_fragment_request():
+        html = render_block(template, block, **context)
+    else:
+        html = render_template(template, **context)
+    return make_response(html, status)
+
+
+@lru_cache(maxsize=None)
+def _static_hash(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def static_url(filename):
+    """A static URL that changes with the file's content, so it can be cached for a year."""
+    path = Path(current_app.static_folder) / filename
+    return url_for("static", filename=filename, v=_static_hash(str(path)))
+
+
+_SEPARATORS = {"en": (".", ","), "uk": (",", "\u00a0"), "ru": (",", "\u00a0")}
+
+
+def money(kopiyky, element_id=None, currency=True):
+    """An amount as the contract prints it: <data value="123.45">123,45 ₴</data>."""
+    decimal_sep, group_sep = _SEPARATORS.get(str(get_locale()), _SEPARATORS["uk"])
+    shown = format_grouped(kopiyky, decimal_sep, group_sep) + ("\u00a0₴" if currency else "")
+    id_attr = Markup(' id="{}"').format(element_id) if element_id else ""
+    return Markup('<data value="{}"{}>{}</data>').format(format_plain(kopiyky), id_attr, shown)
+
+
+def _connect():
+    models.db.connect(reuse_if_open=True)
+
+
+def _close(exc):
+    if not models.db.is_closed():
+        models.db.close()
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    response.vary.add("HX-Request")
+    if request.endpoint != "static":
+        # Pages show balances and personal data: never keep them in shared caches.
+        response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    return response
+
+
+def _error_page(status, title, message):
+    return render("error.html", status=status, title=title, message=message)
+
+
+def init_app(app):
+    app.before_request(_connect)
+    app.teardown_request(_close)
+    app.after_request(_security_headers)
+    app.add_url_rule("/language", "set_language", set_language, methods=["POST"])
+    app.jinja_env.globals.update(static_url=static_url, money=money, form_field=form_field,
+                                 format_number=format_number, demo_mode=app.config["DEMO"])
+    app.jinja_env.filters["phone"] = format_number
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        return _error_page(400, _("The form has expired"),
+                           _("Please go back, reload the page and send the form again."))
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return _error_page(404, _("Page not found"), _("There is no such page."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        return _error_page(405, _("Not allowed"), _("This address does not take that request."))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return _error_page(500, _("Something went wrong"),
+                           _("Nothing was changed. Please try again in a minute."))
+
+    @app.context_processor
+    def page_globals():
+        return {"locale": str(get_locale()), "escape": escape}
+
+
+def form_field(field, id=None, hint=None, label=None, **attrs):
+    """A labelled field with its hint and errors tied to it (aria-describedby), marked
+    aria-invalid when rejected. Extra keyword arguments become attributes of the input."""
+    field_id = id or field.id
+    described = []
+    parts = []
+    if hint:
+        described.append(f"{field_id}-hint")
+    if field.errors:
+        described.append(f"{field_id}-error")
+        attrs["aria_invalid"] = "true"
+    if described:
+        attrs["aria_describedby"] = " ".join(described)
+    if field.flags.required and field.type != "BooleanField":
+        attrs.setdefault("required", True)
+    attrs = {key: value for key, value in attrs.items() if value is not None}
+    label_html = field.label(text=label, for_=field_id) if label else field.label(for_=field_id)
+    widget = field(id=field_id, **attrs)
+    if field.type == "BooleanField":
+        parts.append(Markup('<div class="field check">{}{}').format(widget, label_html))
+    else:
+        parts.append(Markup('<div class="field">{}').format(label_html))
+        if hint:
+            parts.append(Markup('<p class="hint" id="{}-hint">{}</p>').format(field_id, hint))
+        parts.append(widget)
+    if field.errors:
+        parts.append(Markup('<p class="error" id="{}-error">{}</p>').format(
+            field_id, " ".join(str(error) for error in field.errors)))
+    parts.append(Markup("</div>"))
+    return Markup("").join(parts)
+
+
+def see_other(location):
+    """Post/redirect/get: a 303 for browsers; for htmx, which would follow a redirect inside
+    its request and swap the next page into a fragment, the same move as HX-Redirect."""
+    if is_fragment_request():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = location
+        return response
+    return redirect(location, code=303)
+
+
+def local_target(target, default="/"):
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def set_language():
+    """The footer's language switch: remembered in a cookie for a year."""
+    from .i18n import LANGUAGE_COOKIE, LOCALES
+    response = redirect(local_target(request.form.get("next")), code=303)
+    language = request.form.get("lang")
+    if language in LOCALES:
+        response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600,
+                            samesite="Lax", httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response

@@ -1,0 +1,69 @@
+"""Which numbers are ours: the operator's mobile numbers and Home Internet accounts."""
+from dataclasses import dataclass
+
+import phonenumbers
+
+# The operator's mobile prefixes (the digits after +380).
+OPERATOR_PREFIXES = ("39", "67", "68", "77", "96", "97", "98")
+HOME_INTERNET_DIGITS = 8
+MOBILE = "mobile"
+HOME_INTERNET = "home_internet"
+
+
+class NumberError(ValueError):
+    """`code` says why: 'empty', 'invalid', 'foreign' (a valid number of another operator)."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Login:
+    kind: str
+    number: str  # '+380971234567' for mobile, '12345678' for an account
+
+
+def parse_mobile(text):
+    """Any common form of a Ukrainian mobile number -> '+380XXXXXXXXX' of the operator."""
+    raw = (text or "").strip()
+    if not raw:
+        raise NumberError("empty")
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    if len(digits) > 15 or any(ch not in "0123456789+()-. \u00a0" for ch in raw):
+        raise NumberError("invalid")
+    try:
+        parsed = phonenumbers.parse(raw, "UA")
+    except phonenumbers.NumberParseException as exc:
+        raise NumberError("invalid") from exc
+    if parsed.country_code != 380 or not phonenumbers.is_valid_number(parsed):
+        if phonenumbers.is_valid_number(parsed):
+            raise NumberError("foreign")
+        raise NumberError("invalid")
+    national = str(parsed.national_number)
+    if phonenumbers.number_type(parsed) != phonenumbers.PhoneNumberType.MOBILE:
+        raise NumberError("foreign")
+    if national[:2] not in OPERATOR_PREFIXES:
+        raise NumberError("foreign")
+    return "+380" + national
+
+
+def is_home_internet_account(text):
+    cleaned = (text or "").strip()
+    return len(cleaned) == HOME_INTERNET_DIGITS and cleaned.isascii() and cleaned.isdigit()
+
+
+def parse_login(text):
+    """The sign-in field: a mobile number in any common form or an 8-digit account number."""
+    cleaned = (text or "").strip()
+    if is_home_internet_account(cleaned):
+        return Login(HOME_INTERNET, cleaned)
+    return Login(MOBILE, parse_mobile(cleaned))
+
+
+def format_number(number):
+    """'+380971234567' -> '+380 97 123 45 67'; an account number stays as it is."""
+    if number.startswith("+380") and len(number) == 13:
+        n = number[4:]
+        return f"+380 {n[:2]} {n[2:5]} {n[5:7]} {n[7:]}"
+    return number

@@ -1,0 +1,355 @@
+"""Sign-in by password and by SMS code, registration, the first sign-in, passwords,
+sessions and throttling, over HTTP."""
+from datetime import timedelta
+
+import pytest
+
+import models
+from tests.conftest import PASSWORD, last_code, sms_to
+
+
+def page(response):
+    return response.get_data(as_text=True)
+
+
+# Password sign-in -------------------------------------------------------------------------
+
+def test_dashboard_needs_sign_in(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("login", ["0671234567", "+380 67 123 45 67", "380671234567"])
+def test_sign_in_with_any_form_of_the_number(client, auth, subscriber, login):
+    response = auth.login(login)
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    html = page(client.get("/"))
+    assert '<data value="100.00" id="balance">' in html
+    assert 'id="bonus-balance"' in html
+
+
+@pytest.mark.parametrize("login,password,message", [
+    ("", PASSWORD, "Enter a phone number"),
+    ("12ab", PASSWORD, "This is not a phone number"),
+    ("0501234567", PASSWORD, "another operator"),
+    ("0971234567", PASSWORD, "no subscriber with this number"),
+    ("0671234567", "", "Type your password"),
+    ("0671234567", "Wrong-pass1", "Wrong number or password"),
+])
+def test_bad_sign_in(client, auth, subscriber, login, password, message):
+    response = auth.login(login, password)
+    assert response.status_code == 422
+    html = page(response)
+    assert message in html
+    assert 'aria-invalid="true"' in html and "aria-describedby=" in html
+    assert page(client.get("/", follow_redirects=False)) == "" or client.get("/").status_code == 302
+
+
+def test_cyrillic_password_hint(auth, subscriber):
+    response = auth.login(password="Ntcn-gfhjkm1ф")
+    assert "check your keyboard layout" in page(response)
+
+
+def test_csrf_is_required(client, subscriber):
+    response = client.post("/login", data={"login": "0671234567", "password": PASSWORD},
+                           csrf=False)
+    assert response.status_code == 400
+    assert "expired" in page(response)
+
+
+def test_new_session_at_sign_in(client, auth, subscriber):
+    client.get("/login")
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    auth.login()
+    with client.session_transaction() as session:
+        assert "planted" not in session
+
+
+def test_lockout_after_ten_failures_and_its_end(client, auth, subscriber, clock):
+    for _ in range(9):
+        assert auth.login(password="Wrong-pass1").status_code == 422
+    response = auth.login(password="Wrong-pass1")
+    assert response.status_code == 429
+    assert "try again at 10:15" in page(response)
+    assert auth.login().status_code == 429  # even the right password waits
+    clock.advance(minutes=15, seconds=1)
+    assert auth.login().status_code == 303
+
+
+def test_lockout_is_per_account_not_per_address(auth, factory, subscriber):
+    factory.subscriber(number="+380971234567")
+    for _ in range(10):
+        auth.login(password="Wrong-pass1")
+    assert auth.login("0971234567").status_code == 303
+
+
+def test_idle_session_ends_after_thirty_minutes(client, signed_in, clock):
+    clock.advance(minutes=29)
+    assert client.get("/").status_code == 200
+    clock.advance(minutes=29)
+    assert client.get("/").status_code == 200  # the visit above kept it alive
+    clock.advance(minutes=31)
+    assert client.get("/").status_code == 302
+
+
+def test_remember_me_lasts_thirty_days(client, auth, subscriber, clock):
+    response = auth.login(remember=True)
+    assert "remember_token" in response.headers.get("Set-Cookie", "") or any(
+        "remember_token" in v for v in response.headers.getlist("Set-Cookie"))
+    clock.advance(days=10)
+    assert client.get("/").status_code == 200
+    clock.advance(days=21)
+    assert client.get("/").status_code == 302
+
+
+def test_cookies_are_httponly_and_lax(auth, subscriber):
+    cookies = auth.login().headers.getlist("Set-Cookie")
+    assert cookies and all("HttpOnly" in c and "SameSite=Lax" in c for c in cookies)
+
+
+def test_logout(client, signed_in):
+    response = client.post("/logout")
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert client.get("/").status_code == 302
+
+
+def test_sign_in_goes_back_where_it_was_asked(client, auth, subscriber):
+    assert client.get("/password").headers["Location"] == "/login?next=/password"
+    response = client.post("/login?next=/password", data={"login": "0671234567",
+                                                          "password": PASSWORD})
+    assert response.headers["Location"] == "/password"
+    response = client.post("/login?next=//evil.example", data={"login": "0671234567",
+                                                               "password": PASSWORD})
+    assert response.headers["Location"] == "/"
+
+
+# SMS code sign-in ------------------------------------------------------------------------
+
+def test_sms_code_sign_in(app, client, subscriber):
+    response = client.post("/login/sms", data={"login": "067 123 45 67"})
+    assert response.status_code == 200
+    assert 'name="code"' in page(response)
+    code = last_code(app, "+380671234567")
+    response = client.post("/login/sms/verify", data={"login": "0671234567", "code": code})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_sms_code_is_single_use_and_bound_to_the_browser(app, client, subscriber):
+    client.post("/login/sms", data={"login": "0671234567"})
+    code = last_code(app, "+380671234567")
+    other = app.test_client()
+    response = other.post("/login/sms/verify", data={"login": "0671234567", "code": code})
+    assert response.status_code == 422 and "browser that asked" in page(response)
+    assert client.post("/login/sms/verify",
+                       data={"login": "0671234567", "code": code}).status_code == 303
+    client.post("/logout")
+    response = client.post("/login/sms/verify", data={"login": "0671234567", "code": code})
+    assert response.status_code == 422
+
+
+def test_sms_code_expires_after_ten_minutes(app, client, subscriber, clock):
+    client.post("/login/sms", data={"login": "0671234567"})
+    clock.advance(minutes=10)
+    response = client.post("/login/sms/verify",
+                           data={"login": "0671234567", "code": last_code(app, "+380671234567")})
+    assert response.status_code == 422 and "expired" in page(response)
+
+
+def test_five_wrong_codes_burn_the_code(app, client, subscriber):
+    client.post("/login/sms", data={"login": "0671234567"})
+    code = last_code(app, "+380671234567")
+    wrong = "000000" if code != "000000" else "111111"
+    for left in (4, 3, 2, 1):
+        response = client.post("/login/sms/verify", data={"login": "0671234567", "code": wrong})
+        assert f"Tries left: {left}" in page(response)
+    client.post("/login/sms/verify", data={"login": "0671234567", "code": wrong})
+    response = client.post("/login/sms/verify", data={"login": "0671234567", "code": code})
+    assert response.status_code == 422 and "Too many wrong codes" in page(response)
+
+
+def test_one_new_code_a_minute(app, client, subscriber, clock):
+    client.post("/login/sms", data={"login": "0671234567"})
+    response = client.post("/login/sms", data={"login": "0671234567"})
+    assert response.status_code == 429 and "10:01:00" in page(response)
+    assert len(sms_to(app, "+380671234567")) == 1
+    clock.advance(seconds=61)
+    assert client.post("/login/sms", data={"login": "0671234567"}).status_code == 200
+    assert len(sms_to(app, "+380671234567")) == 2
+
+
+@pytest.mark.parametrize("login,status,message", [
+    ("", 422, "Enter a phone number"), ("0501234567", 422, "another operator"),
+    ("0971234567", 422, "no subscriber"),
+])
+def test_sms_code_for_bad_numbers_sends_nothing(app, client, subscriber, login, status, message):
+    response = client.post("/login/sms", data={"login": login})
+    assert response.status_code == status and message in page(response)
+    with app.app_context():
+        assert models.SmsMessage.select().count() == 0
+
+
+def test_account_code_goes_to_the_profiles_phone(app, client, factory, subscriber):
+    account = factory.account(subscriber.profile)
+    response = client.post("/login/sms", data={"login": account.number})
+    assert response.status_code == 200
+    code = last_code(app, "+380671234567")
+    assert client.post("/login/sms/verify",
+                       data={"login": account.number, "code": code}).status_code == 303
+    assert account.number in page(client.get("/"))
+
+
+def test_htmx_gets_the_code_form_alone(client, subscriber):
+    response = client.post("/login/sms", data={"login": "0671234567"},
+                           headers={"HX-Request": "true"})
+    html = page(response)
+    assert response.status_code == 200 and "<html" not in html and 'name="code"' in html
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_gateway_failure_leaves_nothing(app, client, subscriber):
+    from portal.sms import SmsError
+
+    class Broken:
+        name = "broken"
+
+        def deliver(self, to, text):
+            raise SmsError("down")
+
+    app.extensions["sms_gateway"] = Broken()
+    response = client.post("/login/sms", data={"login": "0671234567"})
+    assert response.status_code == 503 and "could not send the SMS" in page(response)
+    with app.app_context():
+        assert models.OneTimeCode.select().count() == 0
+        assert models.SmsMessage.select().count() == 0
+
+
+# Registration and the first sign-in ------------------------------------------------------
+
+@pytest.fixture
+def newcomer(factory):
+    return factory.subscriber(number="+380391234567", password=None)
+
+
+def register_and_get_password(app, client, number="0391234567"):
+    response = client.post("/register", data={"login": number})
+    assert response.status_code == 200, page(response)
+    text = sms_to(app, "+380" + number[1:])[0]
+    return text.split(": ")[1].split(".")[0]
+
+
+def confirm_data(temporary, new="Fresh-word9", **extra):
+    return {"temporary_password": temporary, "new_password": new, "new_password_confirm": new,
+            "secret_question": "pet", "secret_answer": "Barsik", **extra}
+
+
+def test_registration_and_first_login(app, client, auth, newcomer):
+    temporary = register_and_get_password(app, client)
+    response = auth.login("0391234567", temporary)
+    assert response.headers["Location"] == "/first-login"
+    # Nothing but the confirmation is open.
+    assert client.get("/").headers["Location"] == "/first-login"
+    html = page(client.get("/first-login"))
+    assert "Тест Тестенко" in html and "+380 39 123 45 67" in html
+    response = client.post("/first-login", data=confirm_data(temporary,
+                                                             contact_phone="0971112233"))
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    client.post("/logout")
+    assert auth.login("0391234567", "Fresh-word9").status_code == 303
+    assert auth.login("0391234567", temporary).status_code == 422  # used up
+    with app.app_context():
+        profile = models.Subscription.by_number("+380391234567").profile
+        assert profile.contact_phone == "+380971112233" and profile.confirmed_at
+
+
+@pytest.mark.parametrize("change,field,message", [
+    ({"temporary_password": "Wrong-temp1"}, "temporary_password", "not the password from the SMS"),
+    ({"new_password": "abc", "new_password_confirm": "abc"}, "new_password", "does not meet"),
+    ({"new_password_confirm": "Other-pass9"}, "new_password_confirm", "differ"),
+    ({"secret_answer": ""}, "secret_answer", "Type the answer"),
+    ({"secret_question": "nope"}, "secret_question", "Choose one of the questions"),
+    ({"contact_phone": "0501234567"}, "contact_phone", "another operator"),
+])
+def test_first_login_rejects(app, client, auth, newcomer, change, field, message):
+    temporary = register_and_get_password(app, client)
+    auth.login("0391234567", temporary)
+    response = client.post("/first-login", data={**confirm_data(temporary), **change})
+    assert response.status_code == 422
+    html = page(response)
+    assert message in html
+    assert f'aria-describedby="{field}-error"' in html or f'{field}-error' in html
+    assert client.get("/").headers["Location"] == "/first-login"
+
+
+def test_temporary_password_expires_after_72_hours(app, client, auth, newcomer, clock):
+    temporary = register_and_get_password(app, client)
+    clock.advance(hours=72)
+    assert auth.login("0391234567", temporary).status_code == 422
+
+
+@pytest.mark.parametrize("login,message", [
+    ("0971234567", "no subscriber"), ("0501234567", "another operator"), ("", "Enter a phone"),
+])
+def test_registration_of_unknown_numbers_sends_nothing(app, client, login, message):
+    response = client.post("/register", data={"login": login})
+    assert response.status_code == 422 and message in page(response)
+    with app.app_context():
+        assert models.SmsMessage.select().count() == 0
+
+
+def test_registration_attempts_for_unknown_numbers_are_throttled(client):
+    for _ in range(10):
+        client.post("/register", data={"login": "0971234567"})
+    assert client.post("/register", data={"login": "0971234567"}).status_code == 429
+
+
+# Password change and the live rules -------------------------------------------------------
+
+def test_password_change_ends_other_sessions(app, client, auth, signed_in):
+    other = app.test_client()
+    other.post("/login", data={"login": "0671234567", "password": PASSWORD})
+    assert other.get("/").status_code == 200
+    response = client.post("/password", data={"current_password": PASSWORD,
+                                               "new_password": "Next-pass8",
+                                               "new_password_confirm": "Next-pass8"})
+    assert response.status_code == 303
+    assert client.get("/").status_code == 200
+    assert other.get("/").status_code == 302
+    with app.app_context():
+        events = [e.event for e in models.AuditEvent.select().order_by(models.AuditEvent.id)]
+    assert events[-1] == "password_changed"
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"current_password": "Wrong-pass1"}, "not your current password"),
+    ({"new_password": "qwerty123", "new_password_confirm": "qwerty123"}, "does not meet"),
+    ({"new_password_confirm": "Else-pass8"}, "differ"),
+])
+def test_password_change_rejects(client, signed_in, data, message):
+    base = {"current_password": PASSWORD, "new_password": "Next-pass8",
+            "new_password_confirm": "Next-pass8"}
+    response = client.post("/password", data={**base, **data})
+    assert response.status_code == 422 and message in page(response)
+
+
+def test_password_rules_are_shown_met_or_unmet(client):
+    response = client.post("/password/check", data={"new_password": "aaa"},
+                           headers={"HX-Request": "true"})
+    html = page(response)
+    assert "<html" not in html and 'id="password-rules"' in html
+    assert html.count('class="met"') == 2 and html.count('class="unmet"') == 3
+    html = page(client.post("/password/check", data={"new_password": "Kyiv-2026"}))
+    assert "<html" in html and 'class="unmet"' not in html
+    assert "keyboard layout" in page(client.post("/password/check",
+                                                 data={"new_password": "Пароль"}))
+
+
+def test_audit_log_records_sign_ins_and_failures(app, auth, subscriber):
+    auth.login(password="Wrong-pass1")
+    auth.login()
+    with app.app_context():
+        events = [e.event for e in models.AuditEvent.select().order_by(models.AuditEvent.id)]
+    assert events == ["login_failed", "login"]

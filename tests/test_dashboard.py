@@ -1,0 +1,89 @@
+"""The dashboard, the number switcher, and what every page sends."""
+import pytest
+
+import models
+
+
+def page(response):
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def family(factory, subscriber):
+    """The signed-in profile's second number and account, and a stranger's number."""
+    second = factory.subscriber(number="+380971112233", profile=subscriber.profile,
+                                payment="contract", tariff="unlim", balance=-5050)
+    account = factory.account(subscriber.profile, bonus_balance=25000)
+    stranger = factory.subscriber(number="+380681234567", name="Чужий")
+    return second, account, stranger
+
+
+def test_dashboard_shows_the_current_number(client, signed_in):
+    html = page(client.get("/"))
+    assert "+380 67 123 45 67" in html and "Smart" in html
+    assert '<data value="100.00" id="balance">100.00\u00a0₴</data>' in html
+
+
+def test_switcher_shows_another_number_of_the_profile(client, signed_in, family):
+    second, account, _ = family
+    html = page(client.get("/"))
+    assert 'name="number"' in html and account.number in html
+    response = client.post("/numbers/select", data={"number": "0971112233"})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert '<data value="-50.50" id="balance">' in page(client.get("/"))
+    client.post("/numbers/select", data={"number": account.number})
+    assert '<data value="250.00" id="bonus-balance">' in page(client.get("/"))
+
+
+@pytest.mark.parametrize("number", ["0681234567", "0991234567", "garbage", "99999999"])
+def test_switcher_refuses_numbers_outside_the_profile(client, signed_in, family, number):
+    assert client.post("/numbers/select", data={"number": number}).status_code == 404
+    assert "+380 67 123 45 67" in page(client.get("/"))
+
+
+def test_selection_is_per_session(app, client, signed_in, family):
+    other = app.test_client()
+    other.post("/login", data={"login": "0671234567", "password": "Test-pass7"})
+    client.post("/numbers/select", data={"number": "0971112233"})
+    assert '<data value="100.00" id="balance">' in page(other.get("/"))
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "HX-Request" in response.headers["Vary"]
+    assert "<script>" not in page(response) and " on" + "click=" not in page(response)
+
+
+def test_static_files_are_fingerprinted_and_cached(client):
+    html = page(client.get("/login"))
+    assert "/static/htmx-2.0.11.min.js?v=" in html and "/static/portal.css?v=" in html
+    response = client.get("/static/portal.css")
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+
+
+def test_pages_are_compressed(client):
+    response = client.get("/login", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+
+
+def test_unknown_page_is_404_in_the_users_language(client):
+    response = client.get("/nope", headers={"Accept-Language": "uk"})
+    assert response.status_code == 404 and "Сторінку не знайдено" in page(response)
+
+
+def test_demo_sms_feed_only_in_demo_mode(app, client, subscriber):
+    client.post("/login/sms", data={"login": "0671234567"})
+    assert client.get("/demo/sms.json").status_code == 404
+    app.config["DEMO"] = True
+    messages = client.get("/demo/sms.json?to=067 123 45 67").get_json()
+    assert messages[0]["to"] == "+380671234567" and "code" in messages[0]["text"]
+    assert set(messages[0]) == {"to", "text", "sent_at"}
+    assert client.get("/demo/sms.json?to=0971234567").get_json() == []
+    assert "+380 67 123 45 67" in page(client.get("/demo/sms"))
+    with app.app_context():
+        assert models.SmsMessage.select().count() == 1

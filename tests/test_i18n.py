@@ -1,0 +1,56 @@
+"""Ukrainian by default, English and Russian on request, and no text left untranslated."""
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+METHODS = [("portal/**.py", "python"), ("rules/**.py", "python"), ("templates/**.html", "jinja2")]
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+
+
+def source_messages():
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT), METHODS, keywords=KEYWORDS):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+@pytest.mark.parametrize("locale", ["uk", "ru"])
+def test_every_text_is_translated(locale):
+    with open(ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog
+                  if m.id and m.string and (all(m.string) if isinstance(m.string, tuple) else True)
+                  and not m.fuzzy}
+    missing = sorted(source_messages() - translated)
+    assert not missing, f"untranslated in {locale} (run `make translations`, then translate): {missing}"
+
+
+def test_ukrainian_by_default(client):
+    client.environ_base.pop("HTTP_ACCEPT_LANGUAGE")
+    html = client.get("/login").get_data(as_text=True)
+    assert '<html lang="uk">' in html and "Вхід до кабінету" in html
+
+
+@pytest.mark.parametrize("header,text", [("ru-RU,ru;q=0.9", "Вход в кабинет"),
+                                         ("en-GB,en;q=0.8", "Sign in to your cabinet"),
+                                         ("de-DE", "Вхід до кабінету")])
+def test_accept_language(client, header, text):
+    assert text in client.get("/login", headers={"Accept-Language": header}).get_data(as_text=True)
+
+
+def test_footer_switch_is_remembered(client):
+    response = client.post("/language", data={"lang": "ru", "next": "/login"})
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert "Вход в кабинет" in client.get("/login").get_data(as_text=True)
+    response = client.post("/language", data={"lang": "xx", "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_errors_come_in_the_users_language(client, subscriber):
+    response = client.post("/login", data={"login": "0501234567", "password": "x"},
+                           headers={"Accept-Language": "uk"})
+    assert "належить іншому оператору" in response.get_data(as_text=True)

@@ -1,0 +1,22 @@
+import pytest
+from hypothesis import given, strategies as st
+
+from rules.amounts import AmountError, format_grouped, format_plain, parse_uah
+
+
+@pytest.mark.parametrize("text,kopiyky", [("12", 1200), ("12.5", 1250), ("12,05", 1205),
+                                          ("1 000.00", 100000), ("0.01", 1)])
+def test_parse(text, kopiyky):
+    assert parse_uah(text) == kopiyky
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1.234", "1e2", "-5", "1..2", "12.", "NaN", "٣"])
+def test_bad_amounts(text):
+    with pytest.raises(AmountError):
+        parse_uah(text)
+
+
+@given(st.integers(-10**12, 10**12))
+def test_round_trip(kopiyky):
+    assert parse_uah(format_plain(kopiyky), allow_negative=True) == kopiyky
+    assert parse_uah(format_grouped(kopiyky, ",", " "), allow_negative=True) == kopiyky
