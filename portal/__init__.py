@@ -7,7 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFProtect
@@ -17,7 +17,6 @@ import models
 from .clock import ShiftedClock, SystemClock, parse_now
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCALES = ("uk", "en", "ru")
 
 csrf = CSRFProtect()
 compress = Compress()

@@ -72,7 +72,4 @@ def check_new_password(form):
 
 
 class BaseForm(FlaskForm):
-    """Errors as lists we can append to after validate()."""
-
-    def field_errors(self):
-        return {name: field.errors for name, field in self._fields.items() if field.errors}
+    """The base of every form: Flask-WTF's CSRF field comes with it."""

@@ -1,5 +1,5 @@
 """Money as integer kopiyky: parsing what people and feeds type, and printing it back."""
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 import re
 
 _AMOUNT = re.compile(r"^([+-]?)([0-9]{1,12})(?:[.,]([0-9]{1,2}))?$")
@@ -39,14 +39,3 @@ def format_grouped(kopiyky, decimal_sep=",", group_sep="\u00a0"):
     grouped = f"{whole:,}".replace(",", group_sep)
     return f"{sign}{grouped}{decimal_sep}{fraction:02d}"
 
-
-def decimal_to_kopiyky(value):
-    """A Decimal (or str) of hryvnias with at most two places -> kopiyky."""
-    try:
-        quantity = Decimal(value)
-    except (InvalidOperation, TypeError) as exc:
-        raise AmountError(value) from exc
-    kopiyky = quantity * 100
-    if kopiyky != kopiyky.to_integral_value():
-        raise AmountError(value)
-    return int(kopiyky)

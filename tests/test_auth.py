@@ -1,7 +1,5 @@
 """Sign-in by password and by SMS code, registration, the first sign-in, passwords,
 sessions and throttling, over HTTP."""
-from datetime import timedelta
-
 import pytest
 
 import models
