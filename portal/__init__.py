@@ -61,9 +61,10 @@ def create_app(config=None):
         BABEL_DEFAULT_LOCALE="uk",
         BABEL_DEFAULT_TIMEZONE="UTC",  # our times are already Kyiv local: print them as they are
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
-        COMPRESS_MIMETYPES=["text/html", "text/css", "text/csv", "application/javascript",
-                            "application/json", "image/svg+xml"],
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/csv", "text/javascript",
+                            "application/javascript", "application/json", "image/svg+xml"],
         COMPRESS_ALGORITHM=["gzip"],
+        COMPRESS_ALGORITHM_STREAMING=["gzip"],  # static files are streamed: gzip them too
         SEND_FILE_MAX_AGE_DEFAULT=365 * 24 * 3600,  # static URLs carry a content hash
         PASSWORD_HASH_PARAMS={},  # argon2 defaults; tests pass cheaper ones
     )
