@@ -3,6 +3,7 @@ import them here so `all_models()` (what `init-db` creates) sees every table."""
 from peewee import sort_models
 
 from .base import BaseModel, db, is_sqlite, locking_transaction, open_database
+from .ledger import LedgerEntry
 from .security import AuditEvent, FailedAttempt, OneTimeCode
 from .sms import SmsMessage
 from .subscribers import AuthSession, Profile, Subscription, Tariff
