@@ -1,0 +1,346 @@
+from datetime import date, datetime, time, timedelta
+
+from hypothesis import given, strategies as st
+import pytest
+
+from rules import support as s
+
+# A Wednesday morning in Kyiv.
+NOW = datetime(2026, 12, 2, 8, 30)
+TODAY = NOW.date()
+
+
+def codes(excinfo):
+    return {(error.field, error.code) for error in excinfo.value.errors}
+
+
+# --- chat -------------------------------------------------------------------------------
+
+def test_clean_message_trims_and_unifies_line_breaks():
+    assert s.clean_message("  Hello\r\nthere \r ") == "Hello\nthere"
+
+
+@pytest.mark.parametrize("text, code", [
+    ("", "required"),
+    (None, "required"),
+    ("  \n\t ", "required"),
+    ("x" * (s.MAX_MESSAGE_LENGTH + 1), "too_long"),
+    ("bell\x07", "control_characters"),
+    ("tab\there", "control_characters"),
+])
+def test_clean_message_refuses(text, code):
+    with pytest.raises(s.SupportError) as excinfo:
+        s.clean_message(text)
+    assert (excinfo.value.field, excinfo.value.code) == ("text", code)
+
+
+def test_too_long_message_carries_its_numbers():
+    with pytest.raises(s.SupportError) as excinfo:
+        s.clean_message("я" * 1001)
+    assert excinfo.value.params == {"limit": 1000, "length": 1001}
+
+
+def test_longest_message_is_accepted():
+    assert len(s.clean_message("я" * s.MAX_MESSAGE_LENGTH)) == s.MAX_MESSAGE_LENGTH
+
+
+@given(st.text(min_size=1, max_size=s.MAX_MESSAGE_LENGTH))
+def test_clean_message_is_idempotent(text):
+    try:
+        cleaned = s.clean_message(text)
+    except s.SupportError:
+        return
+    assert s.clean_message(cleaned) == cleaned
+    assert 0 < len(cleaned) <= s.MAX_MESSAGE_LENGTH
+
+
+@pytest.mark.parametrize("state, new", [(None, True), ("open", False), ("closed", True), ("rated", True)])
+def test_a_message_opens_a_new_chat_unless_one_is_open(state, new):
+    assert s.starts_new_chat(state) is new
+
+
+def test_agent_replies_to_open_chats_only():
+    assert [s.agent_can_reply(state) for state in s.CHAT_STATES] == [True, False, False]
+
+
+def test_chat_life_open_closed_rated():
+    state = s.close_chat(s.CHAT_OPEN)
+    assert state == s.CHAT_CLOSED
+    assert s.rate_chat(state, 5) == s.CHAT_RATED
+
+
+@pytest.mark.parametrize("state", ["closed", "rated"])
+def test_only_an_open_chat_closes(state):
+    with pytest.raises(s.SupportError) as excinfo:
+        s.close_chat(state)
+    assert excinfo.value.code == "chat_not_open"
+
+
+@pytest.mark.parametrize("state, code", [("open", "chat_open"), ("rated", "already_rated"),
+                                         (None, "chat_not_closed")])
+def test_rating_needs_a_closed_unrated_chat(state, code):
+    with pytest.raises(s.SupportError) as excinfo:
+        s.rate_chat(state, 4)
+    assert excinfo.value.code == code
+
+
+@pytest.mark.parametrize("text, score", [("1", 1), (" 5 ", 5), (3, 3)])
+def test_parse_score(text, score):
+    assert s.parse_score(text) == score
+
+
+@pytest.mark.parametrize("text, code", [
+    ("", "required"), (None, "required"), ("0", "score"), ("6", "score"), ("-1", "score"),
+    ("4.5", "score"), ("five", "score"), ("٣", "score"), ("99999999999999999999", "score"),
+])
+def test_parse_score_refuses(text, code):
+    with pytest.raises(s.SupportError) as excinfo:
+        s.parse_score(text)
+    assert (excinfo.value.field, excinfo.value.code) == ("score", code)
+    if code == "score":
+        assert excinfo.value.params == {"low": 1, "high": 5}
+
+
+@pytest.mark.parametrize("score", [0, 6, "3", None])
+def test_rate_chat_refuses_a_score_out_of_range(score):
+    with pytest.raises(s.SupportError) as excinfo:
+        s.rate_chat(s.CHAT_CLOSED, score)
+    assert excinfo.value.code == "score"
+
+
+# --- fault reports ----------------------------------------------------------------------
+
+def test_fault_report_accepted():
+    report = s.check_fault_report("slow", "  Evenings only\r\n", TODAY, TODAY, date(2025, 1, 1))
+    assert report == s.FaultReport("slow", "Evenings only", TODAY)
+
+
+def test_other_needs_details():
+    assert s.check_fault_report("other", "The router blinks red", TODAY, TODAY).details
+
+
+@pytest.mark.parametrize("problem, details, since, activated_on, expected", [
+    ("", "", TODAY, None, {("problem", "required")}),
+    ("broken", "", TODAY, None, {("problem", "choice")}),
+    ("other", " ", TODAY, None, {("details", "required")}),
+    ("slow", "x" * (s.MAX_FAULT_DETAILS + 1), TODAY, None, {("details", "too_long")}),
+    ("slow", "a\x00b", TODAY, None, {("details", "control_characters")}),
+    ("slow", "", None, None, {("since", "required")}),
+    ("slow", "", TODAY + timedelta(days=1), None, {("since", "future")}),
+    ("slow", "", date(2024, 12, 31), date(2025, 1, 1), {("since", "before_activation")}),
+    ("", "", TODAY + timedelta(days=3), None, {("problem", "required"), ("since", "future")}),
+])
+def test_fault_report_refused(problem, details, since, activated_on, expected):
+    with pytest.raises(s.SupportErrors) as excinfo:
+        s.check_fault_report(problem, details, since, TODAY, activated_on)
+    assert codes(excinfo) == expected
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)))
+def test_since_is_accepted_exactly_when_not_in_the_future(since):
+    try:
+        s.check_fault_report("drops", "", since, TODAY)
+    except s.SupportErrors as exc:
+        assert since > TODAY and exc.by_field()["since"].code == "future"
+    else:
+        assert since <= TODAY
+
+
+@pytest.mark.parametrize("kind, status, open_fault, refusal", [
+    ("home_internet", "active", False, None),
+    ("home_internet", "suspended", False, None),
+    ("home_internet", "debt_blocked", False, None),
+    ("mobile", "active", False, "not_home_internet"),
+    ("home_internet", "closed", False, "account_closed"),
+    ("home_internet", "active", True, "fault_open"),
+])
+def test_fault_refusal(kind, status, open_fault, refusal):
+    assert s.fault_refusal(kind, status, open_fault) == refusal
+
+
+# --- fault request states ---------------------------------------------------------------
+
+def test_offer_ask_another_offer_confirm_resolve():
+    state = s.FAULT_REPORTED
+    for action, actor in [("offer", "staff"), ("ask_another", "subscriber"), ("offer", "staff"),
+                          ("confirm", "subscriber"), ("resolve", "staff")]:
+        state = s.next_fault_state(state, action, actor)
+    assert state == s.FAULT_RESOLVED
+    assert s.ARCHIVE_STATE[state] == "done"
+
+
+@pytest.mark.parametrize("state, action, actor, code", [
+    ("reported", "confirm", "subscriber", "wrong_state"),
+    ("visit_confirmed", "offer", "staff", "wrong_state"),
+    ("visit_confirmed", "ask_another", "subscriber", "wrong_state"),
+    ("resolved", "resolve", "staff", "wrong_state"),
+    ("rejected", "offer", "staff", "wrong_state"),
+    ("visit_confirmed", "reject", "staff", "wrong_state"),
+    ("visit_offered", "confirm", "staff", "not_allowed"),
+    ("reported", "offer", "subscriber", "not_allowed"),
+    ("reported", "destroy", "staff", "unknown_action"),
+])
+def test_fault_transitions_refused(state, action, actor, code):
+    with pytest.raises(s.SupportError) as excinfo:
+        s.next_fault_state(state, action, actor)
+    assert excinfo.value.code == code
+
+
+def test_fault_actions_per_actor():
+    assert s.fault_actions("visit_offered", "subscriber") == ["confirm", "ask_another"]
+    assert s.fault_actions("visit_offered", "staff") == ["resolve", "reject"]
+    assert s.fault_actions("another_asked", "staff") == ["offer", "resolve", "reject"]
+    assert s.fault_actions("resolved", "staff") == []
+
+
+def test_every_state_maps_to_an_archive_state():
+    assert set(s.ARCHIVE_STATE) == set(s.FAULT_STATES)
+    assert {s.ARCHIVE_STATE[state] for state in s.FAULT_OPEN_STATES} == {"pending"}
+
+
+@given(st.lists(st.sampled_from(sorted(s.FAULT_ACTIONS)), max_size=12))
+def test_closed_faults_stay_closed(actions):
+    state = s.FAULT_REPORTED
+    for action in actions:
+        actor = s.FAULT_ACTIONS[action][0]
+        try:
+            new = s.next_fault_state(state, action, actor)
+        except s.SupportError:
+            continue
+        assert state in s.FAULT_OPEN_STATES
+        state = new
+    assert state in s.FAULT_STATES
+
+
+# --- visit slots ------------------------------------------------------------------------
+
+def at(day, hour):
+    return datetime.combine(day, time(hour))
+
+
+THURSDAY = date(2026, 12, 3)
+SUNDAY = date(2026, 12, 6)
+
+
+def test_a_day_has_eight_slots_and_sunday_none():
+    assert len(s.day_slots(THURSDAY)) == s.VISITS_PER_DAY == 8
+    assert s.day_slots(SUNDAY) == []
+
+
+def test_check_visit_slot_accepts_a_free_working_slot():
+    assert s.check_visit_slot(at(THURSDAY, 9), NOW, []) == at(THURSDAY, 9)
+
+
+@pytest.mark.parametrize("start, visits, code", [
+    (at(THURSDAY, 8), [], "not_working_hours"),
+    (at(THURSDAY, 13), [], "not_working_hours"),
+    (at(THURSDAY, 18), [], "not_working_hours"),
+    (at(THURSDAY, 9) + timedelta(minutes=30), [], "not_working_hours"),
+    (at(SUNDAY, 10), [], "not_working_hours"),
+    (at(TODAY - timedelta(days=1), 10), [], "too_soon"),
+    (at(TODAY, 9), [], "too_soon"),
+    (at(TODAY, 10), [], "too_soon"),  # 8:30 + 2 h lead
+    (at(TODAY + timedelta(days=15), 10), [], "too_far"),
+    (at(THURSDAY, 9), [at(THURSDAY, 9)], "slot_taken"),
+])
+def test_check_visit_slot_refuses(start, visits, code):
+    with pytest.raises(s.SupportError) as excinfo:
+        s.check_visit_slot(start, NOW, visits)
+    assert (excinfo.value.field, excinfo.value.code) == ("slot", code)
+
+
+def test_a_full_day_refuses_a_ninth_visit_even_from_odd_data():
+    # Eight visits held already (say, imported with odd times): the day is full.
+    held = [at(THURSDAY, 9) + timedelta(minutes=minute) for minute in range(1, 9)]
+    with pytest.raises(s.SupportError) as excinfo:
+        s.check_visit_slot(at(THURSDAY, 17), NOW, held)
+    assert excinfo.value.code == "day_full"
+    assert excinfo.value.params == {"limit": 8}
+
+
+def test_the_earliest_slot_is_after_the_lead_time():
+    assert s.check_visit_slot(at(TODAY, 11), NOW, []) == at(TODAY, 11)
+
+
+def test_confirmable_only_while_ahead():
+    assert s.check_confirmable(at(THURSDAY, 9), NOW)
+    with pytest.raises(s.SupportError) as excinfo:
+        s.check_confirmable(at(TODAY, 8), NOW)
+    assert excinfo.value.code == "offer_expired"
+
+
+def test_free_technicians_least_busy_first():
+    booked = {"b": [at(THURSDAY, 9), at(THURSDAY, 10)], "a": [at(THURSDAY, 11)], "c": [at(THURSDAY, 12)]}
+    assert s.free_technicians(at(THURSDAY, 14), NOW, booked) == ["a", "c", "b"]
+    assert s.free_technicians(at(THURSDAY, 9), NOW, booked) == ["a", "c"]
+
+
+def test_free_slots_skip_full_days_and_sundays():
+    full = s.day_slots(THURSDAY)
+    slots = s.free_slots(NOW, {"only": full}, days=4)
+    assert at(TODAY, 11) == slots[0]
+    assert not [slot for slot in slots if slot.date() in (THURSDAY, SUNDAY)]
+    assert {slot.date() for slot in slots} == {TODAY, date(2026, 12, 4), date(2026, 12, 5)}
+
+
+def test_no_technicians_no_slots():
+    assert s.free_slots(NOW, {}) == []
+
+
+moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1))
+
+
+@given(moments, st.lists(st.integers(min_value=0, max_value=200), max_size=40))
+def test_booking_free_slots_never_overfills_a_day(now, picks):
+    booked = {"t1": [], "t2": []}
+    for pick in picks:
+        slots = s.free_slots(now, booked, days=3)
+        if not slots:
+            break
+        start = slots[pick % len(slots)]
+        assert start >= now + s.MIN_LEAD and s.is_working_slot(start)
+        technician = s.free_technicians(start, now, booked)[0]
+        booked[technician].append(start)
+    for visits in booked.values():
+        assert len(visits) == len(set(visits))
+        for day in {visit.date() for visit in visits}:
+            assert len([v for v in visits if v.date() == day]) <= s.VISITS_PER_DAY
+
+
+# --- staff ------------------------------------------------------------------------------
+
+def test_admin_may_do_all_an_agent_may_and_read_the_audit():
+    assert s.PERMISSIONS["agent"] < s.PERMISSIONS["admin"]
+    assert s.can("admin", "read_audit")
+    assert not s.can("agent", "read_audit")
+    assert s.can("agent", "answer_chat")
+    assert not s.can("subscriber", "answer_chat")
+    assert not s.can(None, "view_queue")
+
+
+@pytest.mark.parametrize("text, role", [("agent", "agent"), (" Admin ", "admin")])
+def test_check_role(text, role):
+    assert s.check_role(text) == role
+
+
+@pytest.mark.parametrize("text", ["", "root", "agents", None])
+def test_check_role_refuses(text):
+    with pytest.raises(s.SupportError) as excinfo:
+        s.check_role(text)
+    assert excinfo.value.code == "role"
+
+
+@pytest.mark.parametrize("text, login", [("olena.k", "olena.k"), (" Agent_7 ", "agent_7")])
+def test_staff_login(text, login):
+    assert s.check_staff_login(text) == login
+
+
+@pytest.mark.parametrize("text, code", [
+    ("", "required"), ("ab", "login_format"), ("0971234567", "login_format"),
+    ("12345678", "login_format"), ("+380971234567", "login_format"), ("олена", "login_format"),
+    ("a" * 33, "login_format"), ("with space", "login_format"),
+])
+def test_staff_login_refused(text, code):
+    with pytest.raises(s.SupportError) as excinfo:
+        s.check_staff_login(text)
+    assert (excinfo.value.field, excinfo.value.code) == ("login", code)
