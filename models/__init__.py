@@ -7,6 +7,8 @@ from .ledger import LedgerEntry
 from .security import AuditEvent, FailedAttempt, OneTimeCode
 from .sms import SmsMessage
 from .subscribers import AuthSession, Profile, Subscription, Tariff
+from .support import (Chat, ChatMessage, Fault, StaffSession, StaffUser, Technician,
+                      Visit)
 
 
 def all_models():

@@ -96,6 +96,10 @@ def create_app(config=None):
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(demo.bp)
     cli.init_app(app)
+
+    from . import staff, support
+    app.register_blueprint(support.bp)
+    staff.init_app(app)
     return app
 
 

@@ -1,0 +1,169 @@
+"""Online help: the staff, their sessions, chats with subscribers, Home Internet faults and
+the technicians' visits."""
+from peewee import (JOIN, BooleanField, CharField, DateField, DateTimeField, ForeignKeyField,
+                    IntegerField, TextField)
+
+from rules import support as rules
+from .base import BaseModel
+from .subscribers import Profile, Subscription
+
+
+class StaffUser(BaseModel):
+    """A support agent or an admin of the staff console; never a subscriber's profile."""
+
+    login = CharField(max_length=32, unique=True)
+    role = CharField(max_length=10)  # 'agent' | 'admin'
+    password_hash = CharField()
+    created_at = DateTimeField()
+    password_changed_at = DateTimeField()
+
+    def can(self, permission):
+        return rules.can(self.role, permission)
+
+
+class StaffSession(BaseModel):
+    """A signed-in staff browser, kept on the server (like a subscriber's AuthSession) so
+    idle sessions end and a password reset ends them all."""
+
+    token = CharField(primary_key=True, max_length=64)
+    staff = ForeignKeyField(StaffUser, backref="sessions", on_delete="CASCADE")
+    created_at = DateTimeField()
+    last_seen_at = DateTimeField()
+    ended_at = DateTimeField(null=True)
+    ip = CharField(max_length=45, default="")
+
+    class Meta:
+        indexes = ((("staff", "ended_at"), False),)
+
+
+class Chat(BaseModel):
+    """One conversation of a profile with the agents: open, closed by an agent, rated."""
+
+    profile = ForeignKeyField(Profile, backref="chats", on_delete="CASCADE")
+    subscription = ForeignKeyField(Subscription, null=True, backref="chats", on_delete="SET NULL")
+    state = CharField(max_length=10, default=rules.CHAT_OPEN)
+    opened_at = DateTimeField()
+    last_message_at = DateTimeField()
+    waiting = BooleanField(default=True)  # the subscriber wrote last: an agent should answer
+    closed_at = DateTimeField(null=True)
+    closed_by = ForeignKeyField(StaffUser, null=True, backref="closed_chats", on_delete="SET NULL")
+    score = IntegerField(null=True)
+    rated_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("profile", "opened_at"), False), (("state", "last_message_at"), False))
+
+    @classmethod
+    def latest_for(cls, profile):
+        return (cls.select().where(cls.profile == profile)
+                .order_by(cls.opened_at.desc(), cls.id.desc()).first())
+
+    @classmethod
+    def open_queue(cls):
+        """Open chats, those waiting for an answer first, the longest waiting first."""
+        return (cls.select(cls, Profile, Subscription).join(Profile)
+                .switch(cls).join(Subscription, on=(cls.subscription == Subscription.id),
+                                  join_type=JOIN.LEFT_OUTER)
+                .where(cls.state == rules.CHAT_OPEN)
+                .order_by(cls.waiting.desc(), cls.last_message_at))
+
+    def messages(self, after_id=0):
+        return (ChatMessage.select(ChatMessage, StaffUser)
+                .join(StaffUser, join_type=JOIN.LEFT_OUTER)
+                .where((ChatMessage.chat == self) & (ChatMessage.id > after_id))
+                .order_by(ChatMessage.id))
+
+    def has_messages_after(self, message_id):
+        return ChatMessage.select(ChatMessage.id).where(
+            (ChatMessage.chat == self) & (ChatMessage.id > message_id)).exists()
+
+
+class ChatMessage(BaseModel):
+    chat = ForeignKeyField(Chat, backref="all_messages", on_delete="CASCADE")
+    staff = ForeignKeyField(StaffUser, null=True, backref="messages", on_delete="SET NULL")
+    from_staff = BooleanField(default=False)
+    text = TextField()
+    sent_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("chat", "id"), False),)
+
+
+class Technician(BaseModel):
+    """A Home Internet technician whose day the visits fill."""
+
+    name = CharField(max_length=100)
+    active = BooleanField(default=True)
+
+    @classmethod
+    def booked(cls, since):
+        """{technician id: [held visit starts from `since` on]} for every active technician."""
+        booked = {technician.id: [] for technician in cls.select(cls.id).where(cls.active)}
+        query = (Visit.select(Visit.technician, Visit.starts_at)
+                 .where(Visit.held & (Visit.starts_at >= since)))
+        for technician_id, starts_at in query.tuples():
+            booked.setdefault(technician_id, []).append(starts_at)
+        return booked
+
+
+class Fault(BaseModel):
+    """A Home Internet fault the subscriber reported: a request with states."""
+
+    subscription = ForeignKeyField(Subscription, backref="faults", on_delete="CASCADE")
+    problem = CharField(max_length=20)
+    details = TextField(default="")
+    since = DateField()
+    state = CharField(max_length=20, default=rules.FAULT_REPORTED)
+    created_at = DateTimeField()
+    updated_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("subscription", "created_at"), False), (("state", "updated_at"), False))
+
+    @property
+    def archive_state(self):
+        return rules.ARCHIVE_STATE[self.state]
+
+    @classmethod
+    def has_open(cls, subscription):
+        return cls.select().where((cls.subscription == subscription)
+                                  & cls.state.in_(rules.FAULT_OPEN_STATES)).exists()
+
+    @classmethod
+    def of_profile(cls, profile):
+        return (cls.select(cls, Subscription).join(Subscription)
+                .where(Subscription.profile == profile)
+                .order_by(cls.created_at.desc(), cls.id.desc()))
+
+    @classmethod
+    def open_queue(cls):
+        """Open faults, those the team must act on (a new report, another slot asked for)
+        first, the oldest first."""
+        needs_offer = cls.state.in_((rules.FAULT_REPORTED, rules.FAULT_ANOTHER_ASKED))
+        return (cls.select(cls, Subscription).join(Subscription)
+                .where(cls.state.in_(rules.FAULT_OPEN_STATES))
+                .order_by(needs_offer.desc(), cls.updated_at))
+
+    def current_visit(self):
+        """The visit offered or confirmed now, if any."""
+        return (Visit.select(Visit, Technician).join(Technician)
+                .where((Visit.fault == self) & Visit.held).first())
+
+
+class Visit(BaseModel):
+    """A technician's visit offered for a fault. While offered or confirmed it holds its
+    slot (`held` true): a unique index on (technician, start, held) lets one slot of a
+    technician be held once, even when two agents offer it at the same moment. A released
+    visit sets `held` to NULL, which the index does not compare."""
+
+    fault = ForeignKeyField(Fault, backref="visits", on_delete="CASCADE")
+    technician = ForeignKeyField(Technician, backref="visits")
+    starts_at = DateTimeField()
+    state = CharField(max_length=12, default="offered")  # offered, confirmed, declined, done, cancelled
+    held = BooleanField(null=True, default=True)
+    offered_by = ForeignKeyField(StaffUser, null=True, backref="offered_visits", on_delete="SET NULL")
+    offered_at = DateTimeField()
+    answered_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("technician", "starts_at", "held"), True), (("fault", "offered_at"), False))

@@ -1,0 +1,533 @@
+"""The staff console: its own sign-in, the queue of open chats and requests, answering
+chats, offering technician visits, looking up subscribers, and the audit log.
+
+Staff sessions live apart from subscribers': signing in here ends any subscriber session of
+the browser and the other way round, a subscriber's session never opens a staff page, and no
+staff page acts as a subscriber. Every staff step and look-up is written to the audit log.
+"""
+import secrets
+from datetime import datetime, timedelta
+from functools import wraps
+
+import click
+from flask.cli import with_appcontext
+from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
+from flask_babel import format_time, gettext as _, lazy_gettext as _l
+from flask_login import logout_user
+from peewee import IntegrityError
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+import models
+from models import (AuditEvent, Chat, ChatMessage, Fault, Profile, StaffSession, StaffUser,
+                    Subscription, Technician, Visit)
+from rules import support as rules
+from rules.numbers import NumberError, parse_login
+from rules.passwords import check_password
+from . import security
+from .forms import BaseForm
+from .support import (FAULT_STATE_LABELS, MessageForm, POLL_SECONDS, fault_label,
+                      refusal_message, visit_time)
+from .web import INVALID_FORM, render, see_other
+
+bp = Blueprint("staff", __name__)
+
+SESSION_KEY = "staff_session"
+IDLE_TIMEOUT = timedelta(minutes=30)
+SHIFT_LENGTH = timedelta(hours=12)  # a staff session ends after a shift, busy or not
+SEEN_RESOLUTION = timedelta(minutes=1)
+TOO_MANY = 429
+CONFLICT = 409
+AUDIT_PAGE = 50
+
+# Other areas add their requests to the queue here: functions () -> list of
+# {"title", "subject", "state", "at", "url"} for requests waiting for staff.
+QUEUE_SOURCES = []
+
+
+def _now():
+    return current_app.config["CLOCK"].now()
+
+
+# The staff session -----------------------------------------------------------------------
+
+def current_staff():
+    """The signed-in staff user of this request, or None (loaded once per request)."""
+    if "staff" not in g:
+        g.staff = None
+        token = session.get(SESSION_KEY)
+        if token:
+            g.staff = _load_session(token)
+    return g.staff
+
+
+def _load_session(token):
+    row = (StaffSession.select(StaffSession, StaffUser).join(StaffUser)
+           .where((StaffSession.token == token) & StaffSession.ended_at.is_null()).first())
+    if row is None:
+        return None
+    now = _now()
+    if now - row.last_seen_at > IDLE_TIMEOUT or now - row.created_at > SHIFT_LENGTH:
+        StaffSession.update(ended_at=now).where(StaffSession.token == token).execute()
+        return None
+    if now - row.last_seen_at > SEEN_RESOLUTION:
+        StaffSession.update(last_seen_at=now).where(StaffSession.token == token).execute()
+    staff = row.staff
+    staff.session_token = row.token
+    return staff
+
+
+def staff_required(permission):
+    """A signed-in staff user holding `permission`; others go to the staff sign-in."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            staff = current_staff()
+            if staff is None:
+                target = url_for("staff.console")
+                if request.htmx:
+                    response = current_app.response_class(status=401)
+                    response.headers["HX-Redirect"] = target
+                    return response
+                return redirect(target, code=303)
+            if not staff.can(permission):
+                abort(403)
+            return view(staff, *args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def audit(staff, event, subject="", profile=None, details=""):
+    return security.audit(event, profile=profile, actor=f"staff:{staff.login}", subject=subject,
+                          details=details)
+
+
+# Forms -----------------------------------------------------------------------------------
+
+class StaffLoginForm(BaseForm):
+    login = StringField(_l("Staff login"), validators=[DataRequired(_l("Type your login.")),
+                                                       Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Type your password.")),
+                                                         Length(max=200)])
+
+
+class LookupForm(BaseForm):
+    class Meta:
+        csrf = False  # a GET search that changes nothing
+
+    number = StringField(_l("Phone number or account"))
+
+
+class ReplyForm(MessageForm):
+    pass
+
+
+class ActionForm(BaseForm):
+    """Close, resolve, reject: only the CSRF token travels."""
+
+
+class OfferForm(BaseForm):
+    slot = SelectField(_l("Visit time"), validate_choice=False)
+
+
+# Sign-in ---------------------------------------------------------------------------------
+
+def _login_key(login):
+    return f"staff:{login}"
+
+
+def _dummy_hash():
+    """Checked against when the login is unknown, so the answer takes as long either way."""
+    cached = current_app.extensions.get("staff_dummy_hash")
+    if cached is None:
+        cached = security.hash_password(secrets.token_urlsafe(16))
+        current_app.extensions["staff_dummy_hash"] = cached
+    return cached
+
+
+def _lockout_message(until):
+    return _("Too many attempts. You can try again at %(time)s.", time=format_time(until, "HH:mm"))
+
+
+@bp.get("/staff")
+def console():
+    staff = current_staff()
+    if staff is None:
+        return render("staff/login.html", form=StaffLoginForm(formdata=None), alert=None)
+    if not staff.can("view_queue"):
+        abort(403)
+    return render("staff/queue.html", **queue_context(staff))
+
+
+@bp.post("/staff")
+def sign_in():
+    form = StaffLoginForm()
+    if not form.validate():
+        return render("staff/login.html", "login_form", INVALID_FORM, form=form, alert=None)
+    login = form.login.data.strip().lower()
+    key = _login_key(login)
+    until = security.locked_until(key)
+    if until:
+        return render("staff/login.html", "login_form", TOO_MANY, form=form,
+                      alert=_lockout_message(until))
+    staff = StaffUser.get_or_none(StaffUser.login == login)
+    if not security.verify_password(staff.password_hash if staff else _dummy_hash(),
+                                    form.password.data) or staff is None:
+        until = security.record_failure(key)
+        security.audit("staff_login_failed", actor=f"staff:{login}"[:80])
+        if until:
+            return render("staff/login.html", "login_form", TOO_MANY, form=form,
+                          alert=_lockout_message(until))
+        form.password.errors.append(_("Wrong login or password."))
+        return render("staff/login.html", "login_form", INVALID_FORM, form=form, alert=None)
+    security.forget_failures(key)
+    # A new session: whatever this browser held (a subscriber's cabinet included) ends here.
+    logout_user()
+    session.clear()
+    now = _now()
+    row = StaffSession.create(token=secrets.token_urlsafe(32), staff=staff, created_at=now,
+                              last_seen_at=now, ip=security.client_ip())
+    session[SESSION_KEY] = row.token
+    audit(staff, "staff_login")
+    return see_other(url_for("staff.console"))
+
+
+@bp.post("/staff/logout")
+def sign_out():
+    staff = current_staff()
+    if staff is not None:
+        StaffSession.update(ended_at=_now()).where(
+            StaffSession.token == staff.session_token).execute()
+        audit(staff, "staff_logout")
+    session.clear()
+    return see_other(url_for("staff.console"))
+
+
+# The queue -------------------------------------------------------------------------------
+
+def queue_context(staff):
+    chats = list(Chat.open_queue().limit(100))
+    faults = list(Fault.open_queue().limit(100))
+    other = [item for source in QUEUE_SOURCES for item in source()]
+    other.sort(key=lambda item: item["at"])
+    return {"staff": staff, "chats": chats, "faults": faults, "other_requests": other,
+            "fault_state_labels": FAULT_STATE_LABELS, "fault_label": fault_label,
+            "lookup_form": LookupForm(formdata=None), "poll_seconds": POLL_SECONDS * 3}
+
+
+@bp.get("/staff/queue")
+@staff_required("view_queue")
+def queue(staff):
+    """The queue alone, for the console's polling."""
+    return render("staff/queue.html", "queue", **queue_context(staff))
+
+
+# Chats -----------------------------------------------------------------------------------
+
+def _chat_or_404(chat_id):
+    chat = (Chat.select(Chat, Profile).join(Profile).where(Chat.id == chat_id).first())
+    if chat is None:
+        abort(404)
+    return chat
+
+
+def staff_chat_context(staff, chat, form=None, alert=None):
+    messages = list(chat.messages())
+    return {"staff": staff, "chat": chat, "messages": messages,
+            "last_id": messages[-1].id if messages else 0,
+            "subscription": chat.subscription, "form": form or ReplyForm(formdata=None),
+            "action_form": ActionForm(formdata=None), "poll_seconds": POLL_SECONDS,
+            "alert": alert}
+
+
+@bp.get("/staff/chats/<int:chat_id>")
+@staff_required("answer_chat")
+def chat(staff, chat_id):
+    chat = _chat_or_404(chat_id)
+    after = request.args.get("after", type=int)
+    if after is not None and request.htmx:
+        if request.args.get("state") == chat.state and not chat.has_messages_after(after):
+            return current_app.response_class(status=204)
+        return render("staff/chat.html", "conversation", **staff_chat_context(staff, chat))
+    audit(staff, "staff_chat_viewed", subject=f"chat:{chat.id}", profile=chat.profile_id)
+    return render("staff/chat.html", **staff_chat_context(staff, chat))
+
+
+@bp.post("/staff/chats/<int:chat_id>/messages")
+@staff_required("answer_chat")
+def reply(staff, chat_id):
+    chat = _chat_or_404(chat_id)
+    form = ReplyForm()
+    if not form.validate():
+        return render("staff/chat.html", "reply", INVALID_FORM,
+                      **staff_chat_context(staff, chat, form=form))
+    if not rules.agent_can_reply(chat.state):
+        return render("staff/chat.html", "reply", CONFLICT, **staff_chat_context(
+            staff, chat, form=form, alert=refusal_message(rules.SupportError("chat_not_open"))))
+    now = _now()
+    with models.db.atomic():
+        ChatMessage.create(chat=chat, staff=staff, from_staff=True, text=form.text.value,
+                           sent_at=now)
+        Chat.update(last_message_at=now, waiting=False).where(Chat.id == chat.id).execute()
+        audit(staff, "staff_chat_reply", subject=f"chat:{chat.id}", profile=chat.profile_id)
+    return see_other(url_for("staff.chat", chat_id=chat.id, _anchor="reply"))
+
+
+@bp.post("/staff/chats/<int:chat_id>/close")
+@staff_required("close_chat")
+def close_chat(staff, chat_id):
+    chat = _chat_or_404(chat_id)
+    if not ActionForm().validate():
+        abort(400)
+    now = _now()
+    with models.db.atomic():
+        updated = Chat.update(state=rules.CHAT_CLOSED, closed_at=now, closed_by=staff,
+                              waiting=False).where(
+            (Chat.id == chat.id) & (Chat.state == rules.CHAT_OPEN)).execute()
+        if not updated:
+            return render("staff/chat.html", "reply", CONFLICT, **staff_chat_context(
+                staff, chat, alert=refusal_message(rules.SupportError("chat_not_open"))))
+        audit(staff, "staff_chat_closed", subject=f"chat:{chat.id}", profile=chat.profile_id)
+    return see_other(url_for("staff.console"))
+
+
+# Faults and visits -----------------------------------------------------------------------
+
+def _fault_or_404(fault_id):
+    fault = (Fault.select(Fault, Subscription).join(Subscription)
+             .where(Fault.id == fault_id).first())
+    if fault is None:
+        abort(404)
+    return fault
+
+
+def _slot_choices(now):
+    booked = Technician.booked(datetime.combine(now.date(), datetime.min.time()))
+    return [(slot.isoformat(timespec="minutes"), visit_time(slot))
+            for slot in rules.free_slots(now, booked)]
+
+
+def staff_fault_context(staff, fault, offer_form=None, alert=None):
+    offer_form = offer_form or OfferForm(formdata=None)
+    offer_form.slot.choices = _slot_choices(_now())
+    visits = list(Visit.select(Visit, Technician).join(Technician)
+                  .where(Visit.fault == fault).order_by(Visit.offered_at))
+    return {"staff": staff, "fault": fault, "subscription": fault.subscription,
+            "visits": visits, "visit": fault.current_visit(),
+            "actions": rules.fault_actions(fault.state, rules.STAFF),
+            "state_label": FAULT_STATE_LABELS[fault.state], "problem": fault_label(fault),
+            "visit_time": visit_time, "offer_form": offer_form,
+            "action_form": ActionForm(formdata=None), "alert": alert}
+
+
+@bp.get("/staff/faults/<int:fault_id>")
+@staff_required("process_request")
+def fault(staff, fault_id):
+    fault = _fault_or_404(fault_id)
+    audit(staff, "staff_fault_viewed", subject=f"fault:{fault.id}",
+          profile=fault.subscription.profile_id)
+    return render("staff/fault.html", **staff_fault_context(staff, fault))
+
+
+def _locked_fault(fault_id):
+    query = Fault.select().where(Fault.id == fault_id)
+    return (query if models.is_sqlite() else query.for_update()).get()
+
+
+@bp.post("/staff/faults/<int:fault_id>/offer")
+@staff_required("offer_visit")
+def offer_visit(staff, fault_id):
+    fault = _fault_or_404(fault_id)
+    form = OfferForm()
+    if not form.validate():
+        abort(400)
+    try:
+        start = datetime.fromisoformat(form.slot.data or "")
+    except ValueError:
+        start = None
+    if start is None:
+        form.slot.errors.append(_("Choose a time from the list."))
+        return render("staff/fault.html", "offer", INVALID_FORM,
+                      **staff_fault_context(staff, fault, offer_form=form))
+    now = _now()
+    try:
+        with models.locking_transaction():
+            fault = _locked_fault(fault.id)
+            new_state = rules.next_fault_state(fault.state, "offer", rules.STAFF)
+            booked = Technician.booked(datetime.combine(start.date(), datetime.min.time()))
+            rules.check_visit_slot(start, now, [])  # working hours, lead time, horizon
+            technicians = rules.free_technicians(start, now, booked)
+            if not technicians:
+                raise rules.SupportError("slot_taken", "slot")
+            Visit.create(fault=fault, technician=technicians[0], starts_at=start,
+                         offered_by=staff, offered_at=now)
+            Fault.update(state=new_state, updated_at=now).where(Fault.id == fault.id).execute()
+            audit(staff, "staff_visit_offered", subject=f"fault:{fault.id}",
+                  profile=Subscription.get_by_id(fault.subscription_id).profile_id,
+                  details=f"{start.isoformat(timespec='minutes')} technician {technicians[0]}")
+    except IntegrityError:
+        # Another agent held this technician's slot a moment ago.
+        form.slot.errors.append(staff_slot_message(rules.SupportError("slot_taken", "slot")))
+        return render("staff/fault.html", "offer", CONFLICT,
+                      **staff_fault_context(staff, _fault_or_404(fault_id), offer_form=form))
+    except rules.SupportError as refusal:
+        fault = _fault_or_404(fault_id)
+        if refusal.field == "slot":
+            form.slot.errors.append(staff_slot_message(refusal))
+            return render("staff/fault.html", "offer", INVALID_FORM,
+                          **staff_fault_context(staff, fault, offer_form=form))
+        return render("staff/fault.html", "offer", CONFLICT, **staff_fault_context(
+            staff, fault, alert=refusal_message(refusal)))
+    return see_other(url_for("staff.fault", fault_id=fault.id))
+
+
+def staff_slot_message(refusal):
+    return {
+        "not_working_hours": lambda: _("Visits start on the hour from 9:00 to 17:00 (not at "
+                                       "13:00), Monday to Saturday."),
+        "too_soon": lambda: _("Too soon: the earliest visit now is at %(time)s.",
+                              time=visit_time(refusal.params["earliest"])),
+        "too_far": lambda: _("Offer a time within %(days)s days.", **refusal.params),
+        "slot_taken": lambda: _("No technician is free at this time any more. Choose another."),
+        "day_full": lambda: _("This technician's day is full (%(limit)s visits).",
+                              **refusal.params),
+    }[refusal.code]()
+
+
+def _close_fault(staff, fault_id, action):
+    if not ActionForm().validate():
+        abort(400)
+    now = _now()
+    try:
+        with models.locking_transaction():
+            fault = _locked_fault(_fault_or_404(fault_id).id)
+            new_state = rules.next_fault_state(fault.state, action, rules.STAFF)
+            visit = fault.current_visit()
+            if visit is not None:
+                if action == "resolve" and visit.state == "confirmed" and visit.starts_at <= now:
+                    Visit.update(state="done").where(Visit.id == visit.id).execute()
+                else:  # not needed any more: free the technician's slot
+                    Visit.update(state="cancelled", held=None).where(Visit.id == visit.id).execute()
+            Fault.update(state=new_state, updated_at=now).where(Fault.id == fault.id).execute()
+            audit(staff, f"staff_fault_{action}d" if action == "resolve" else "staff_fault_rejected",
+                  subject=f"fault:{fault.id}",
+                  profile=Subscription.get_by_id(fault.subscription_id).profile_id)
+    except rules.SupportError as refusal:
+        return render("staff/fault.html", "offer", CONFLICT, **staff_fault_context(
+            staff, _fault_or_404(fault_id), alert=refusal_message(refusal)))
+    return see_other(url_for("staff.fault", fault_id=fault_id))
+
+
+@bp.post("/staff/faults/<int:fault_id>/resolve")
+@staff_required("process_request")
+def resolve_fault(staff, fault_id):
+    return _close_fault(staff, fault_id, "resolve")
+
+
+@bp.post("/staff/faults/<int:fault_id>/reject")
+@staff_required("process_request")
+def reject_fault(staff, fault_id):
+    return _close_fault(staff, fault_id, "reject")
+
+
+# Looking up a subscriber -----------------------------------------------------------------
+
+@bp.get("/staff/lookup")
+@staff_required("lookup_subscriber")
+def lookup(staff):
+    form = LookupForm(request.args)
+    form.validate()  # nothing to check but the number below; makes errors a list
+    text = (form.number.data or "").strip()
+    subscription = None
+    if not text:
+        form.number.errors.append(_("Type a phone number or an account number."))
+    else:
+        try:
+            number = parse_login(text).number
+        except NumberError:
+            form.number.errors.append(_("This is not one of our numbers or accounts."))
+        else:
+            subscription = Subscription.by_number(number)
+            if subscription is None:
+                form.number.errors.append(_("No subscriber has this number."))
+    audit(staff, "staff_lookup", subject=text[:80],
+          profile=subscription.profile_id if subscription else None,
+          details="found" if subscription else "not found")
+    if subscription is None:
+        return render("staff/lookup.html", status=INVALID_FORM if form.number.errors else 200,
+                      staff=staff, lookup_form=form, subscription=None)
+    profile = subscription.profile
+    return render("staff/lookup.html", staff=staff, lookup_form=form, subscription=subscription,
+                  profile=profile, numbers=list(profile.numbers()),
+                  chats=list(Chat.select().where(Chat.profile == profile)
+                             .order_by(Chat.opened_at.desc()).limit(10)),
+                  faults=list(Fault.of_profile(profile).limit(10)),
+                  fault_state_labels=FAULT_STATE_LABELS, fault_label=fault_label)
+
+
+# The audit log ---------------------------------------------------------------------------
+
+@bp.get("/staff/audit")
+@staff_required("read_audit")
+def audit_log(staff):
+    page = max(request.args.get("page", 1, type=int), 1)
+    actor = (request.args.get("actor") or "").strip()[:80]
+    query = AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    events = list(query.paginate(page, AUDIT_PAGE + 1))
+    audit(staff, "staff_audit_read", details=f"page {page}" + (f", actor {actor}" if actor else ""))
+    return render("staff/audit.html", staff=staff, events=events[:AUDIT_PAGE],
+                  has_next=len(events) > AUDIT_PAGE, page=page, actor=actor)
+
+
+# The command line ------------------------------------------------------------------------
+
+PASSWORD_RULE_TEXTS = {
+    "length": "at least 6 characters",
+    "max_length": "at most 128 characters",
+    "kinds": "at least two kinds of characters (small letters, capitals, digits, others)",
+    "repeats": "no character more than twice",
+    "common": "not one of the most common passwords",
+}
+
+
+@click.command("create-staff")
+@with_appcontext
+@click.argument("login")
+@click.option("--role", required=True, type=click.Choice(rules.ROLES),
+              help="agent: chats, requests, look-ups; admin: also reads the audit log")
+def create_staff_command(login, role):
+    """Create a staff console user (or set a new password and role for one), asking for the
+    password twice."""
+    try:
+        login = rules.check_staff_login(login)
+    except rules.SupportError as exc:
+        raise click.BadParameter("3 to 32 of a-z, 0-9, '.', '_', '-', starting with a letter",
+                                 param_hint="LOGIN") from exc
+    password = click.prompt("Password", hide_input=True, confirmation_prompt="Password again")
+    unmet = [check.code for check in check_password(password) if not check.met]
+    if unmet:
+        raise click.ClickException("the password does not meet the rules: "
+                                   + "; ".join(PASSWORD_RULE_TEXTS[code] for code in unmet))
+    now = current_app.config["CLOCK"].now()
+    with models.db.connection_context(), models.db.atomic():
+        staff = StaffUser.get_or_none(StaffUser.login == login)
+        if staff is None:
+            StaffUser.create(login=login, role=role, password_hash=security.hash_password(password),
+                             created_at=now, password_changed_at=now)
+            event = "staff_created"
+        else:
+            StaffUser.update(role=role, password_hash=security.hash_password(password),
+                             password_changed_at=now).where(StaffUser.id == staff.id).execute()
+            StaffSession.update(ended_at=now).where((StaffSession.staff == staff)
+                                                    & StaffSession.ended_at.is_null()).execute()
+            event = "staff_updated"
+        AuditEvent.create(at=now, event=event, actor="cli", subject=f"staff:{login}",
+                          details=f"role {role}")
+    click.echo(f"Staff user {login} ({role}) {'created' if event == 'staff_created' else 'updated'}.")
+
+
+def init_app(app):
+    app.register_blueprint(bp)
+    app.cli.add_command(create_staff_command)

@@ -1,0 +1,572 @@
+"""Online help over HTTP: the chat with an agent (with JavaScript off, and htmx polling),
+rating, Home Internet faults and the technician visits, and the staff console's sign-in,
+queue, answers, visit offers, look-ups and audit log."""
+from datetime import datetime, timedelta
+
+import pytest
+
+import models
+from portal.security import hash_password
+from tests.conftest import PASSWORD, START
+
+STAFF_PASSWORD = "Staff-pass9"
+HX = {"HX-Request": "true"}
+
+
+def page(response):
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def make_staff(app):
+    def make(login="olena", role="agent", password=STAFF_PASSWORD):
+        with app.app_context():
+            models.db.connect(reuse_if_open=True)
+            return models.StaffUser.create(login=login, role=role,
+                                           password_hash=hash_password(password),
+                                           created_at=START, password_changed_at=START)
+    return make
+
+
+@pytest.fixture
+def agent_client(app, make_staff):
+    """A second browser, signed in to the staff console as agent 'olena'."""
+    make_staff()
+    browser = app.test_client()
+    response = browser.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD})
+    assert response.status_code == 303, page(response)
+    return browser
+
+
+@pytest.fixture
+def technicians(db):
+    return [models.Technician.create(name=name) for name in ("Petro", "Ivan")]
+
+
+@pytest.fixture
+def home(factory, signed_in):
+    """The signed-in subscriber's profile also holds a Home Internet account."""
+    return factory.account(signed_in.profile_id, activated_on=datetime(2024, 3, 1).date())
+
+
+def audit_events(app):
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        return [(e.event, e.actor, e.subject) for e in
+                models.AuditEvent.select().order_by(models.AuditEvent.id)]
+
+
+def latest_chat(app):
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        return models.Chat.select().order_by(models.Chat.id.desc()).first()
+
+
+# The subscriber's page --------------------------------------------------------------------
+
+def test_support_needs_sign_in(client):
+    response = client.get("/support")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert client.post("/support/messages", data={"text": "hi"}).status_code == 303
+
+
+def test_support_page_gives_numbers_and_safety_advice(client, signed_in):
+    html = page(client.get("/support"))
+    assert 'href="tel:466"' in html and "0 800 300 466" in html
+    assert "Never tell anyone a code from our SMS" in html
+    assert "Never open links in SMS from numbers you do not know" in html
+    assert 'action="/support/messages"' in html
+
+
+def test_a_whole_conversation_with_javascript_off(app, client, signed_in, agent_client, clock):
+    response = client.post("/support/messages", data={"text": "  My internet is down \r\n"})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/support")
+    html = page(client.get(response.headers["Location"]))
+    assert "My internet is down" in html
+    assert "Refresh to see new answers" in html and 'hx-trigger="every 5s"' in html
+    chat = latest_chat(app)
+    assert chat.state == "open" and chat.waiting and chat.subscription_id == signed_in.id
+
+    queue = page(agent_client.get("/staff"))
+    assert f'href="/staff/chats/{chat.id}"' in queue and "needs an answer" in queue
+    assert "My internet is down" in page(agent_client.get(f"/staff/chats/{chat.id}"))
+    clock.advance(minutes=2)
+    response = agent_client.post(f"/staff/chats/{chat.id}/messages",
+                                 data={"text": "Please restart the router."})
+    assert response.status_code == 303
+    assert "Please restart the router." in page(client.get("/support"))
+    assert not latest_chat(app).waiting
+
+    response = agent_client.post(f"/staff/chats/{chat.id}/close")
+    assert response.status_code == 303
+    html = page(client.get("/support"))
+    assert 'action="/support/rate"' in html and 'hx-trigger' not in html.split('id="conversation"')[1][:20]
+    response = client.post("/support/rate", data={"score": "4"})
+    assert response.status_code == 303
+    chat = latest_chat(app)
+    assert (chat.state, chat.score) == ("rated", 4)
+    assert "You rated this conversation 4 of 5" in page(client.get("/support"))
+
+    events = [event for event, _actor, _subject in audit_events(app)]
+    for expected in ("chat_opened", "chat_message", "staff_login", "staff_chat_viewed",
+                     "staff_chat_reply", "staff_chat_closed", "chat_rated"):
+        assert expected in events
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "Type your message."),
+    ("   ", "Type your message."),
+    ("x" * 1001, "At most 1000 characters, you typed 1001."),
+    ("bell\x07", "Remove the special characters"),
+])
+def test_bad_message(app, client, signed_in, text, message):
+    response = client.post("/support/messages", data={"text": text})
+    assert response.status_code == 422
+    html = page(response)
+    assert message in html
+    assert 'aria-invalid="true"' in html and 'aria-describedby="text-error"' in html
+    assert latest_chat(app) is None
+
+
+def test_message_needs_csrf(app, client, signed_in):
+    assert client.post("/support/messages", data={"text": "hi"}, csrf=False).status_code == 400
+    assert latest_chat(app) is None
+
+
+def test_htmx_send_answers_the_chat_block(client, signed_in):
+    response = client.post("/support/messages", data={"text": "Hello"}, headers=HX)
+    assert response.status_code == 200
+    html = page(response)
+    assert html.strip().startswith('<section id="chat"') and "Hello" in html and "<html" not in html
+
+
+def test_poll_answers_nothing_until_something_changes(app, client, signed_in, agent_client):
+    client.post("/support/messages", data={"text": "Hello"})
+    chat = latest_chat(app)
+    html = page(client.get("/support"))
+    poll = html.split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
+    assert client.get(poll, headers=HX).status_code == 204
+    agent_client.post(f"/staff/chats/{chat.id}/messages", data={"text": "Hi, how can I help?"})
+    response = client.get(poll, headers=HX)
+    assert response.status_code == 200
+    fragment = page(response)
+    assert fragment.strip().startswith('<div id="conversation"') and "Hi, how can I help?" in fragment
+    # Closing changes the state: the next poll shows the rating form and stops polling.
+    new_poll = fragment.split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
+    assert client.get(new_poll, headers=HX).status_code == 204
+    agent_client.post(f"/staff/chats/{chat.id}/close")
+    fragment = page(client.get(new_poll, headers=HX))
+    assert 'action="/support/rate"' in fragment and "hx-trigger" not in fragment
+
+
+def test_a_message_after_closing_opens_a_new_chat(app, client, signed_in, agent_client):
+    client.post("/support/messages", data={"text": "First"})
+    first = latest_chat(app)
+    agent_client.post(f"/staff/chats/{first.id}/close")
+    client.post("/support/messages", data={"text": "Second"})
+    second = latest_chat(app)
+    assert second.id != first.id and second.state == "open"
+    html = page(client.get("/support"))
+    assert "Second" in html and "First" not in html
+
+
+@pytest.mark.parametrize("score", ["", "0", "6", "abc", "4.5"])
+def test_bad_score(app, client, signed_in, agent_client, score):
+    client.post("/support/messages", data={"text": "Hi"})
+    agent_client.post(f"/staff/chats/{latest_chat(app).id}/close")
+    response = client.post("/support/rate", data={"score": score})
+    assert response.status_code == 422
+    assert 'aria-invalid="true"' in page(response) and "Choose a score" in page(response)
+    assert latest_chat(app).state == "closed"
+
+
+def test_rating_an_open_chat_or_twice_is_refused(app, client, signed_in, agent_client):
+    client.post("/support/messages", data={"text": "Hi"})
+    response = client.post("/support/rate", data={"score": "5"})
+    assert response.status_code == 409 and 'role="alert"' in page(response)
+    agent_client.post(f"/staff/chats/{latest_chat(app).id}/close")
+    assert client.post("/support/rate", data={"score": "5"}).status_code == 303
+    response = client.post("/support/rate", data={"score": "1"})
+    assert response.status_code == 409 and "rated this conversation already" in page(response)
+    assert latest_chat(app).score == 5
+
+
+def test_subscribers_see_only_their_own_chat(app, client, auth, factory, signed_in):
+    client.post("/support/messages", data={"text": "Private words"})
+    factory.subscriber(number="+380971112233", name="Other")
+    auth.logout()
+    auth.login("0971112233")
+    html = page(client.get("/support"))
+    assert "Private words" not in html
+    client.post("/support/messages", data={"text": "Mine"})
+    assert latest_chat(app).profile_id != signed_in.profile_id
+
+
+# Faults and visits ------------------------------------------------------------------------
+
+def report(client, home_account, **fields):
+    data = {"account": home_account.number, "problem": "no_connection", "details": "",
+            "since": "24.11.2026"}
+    data.update(fields)
+    return client.post("/support/fault", data=data)
+
+
+def test_report_offer_another_confirm_with_javascript_off(app, client, auth, home, agent_client,
+                                                         technicians, clock):
+    assert "Report a fault and book a technician" in page(client.get("/support"))
+    response = report(client, home)
+    assert response.status_code == 303
+    fault_url = response.headers["Location"]
+    html = page(client.get(fault_url))
+    assert "No internet at all" in html and "Reported, waiting for a visit offer" in html
+    fault_id = int(fault_url.rsplit("/", 1)[1])
+
+    assert f'href="/staff/faults/{fault_id}"' in page(agent_client.get("/staff"))
+    staff_page = page(agent_client.get(f"/staff/faults/{fault_id}"))
+    # 10:00 now, two hours' lead: the first free time is today at 12:00.
+    assert '<option value="2026-11-25T12:00">' in staff_page
+    assert 'value="2026-11-25T11:00"' not in staff_page
+    response = agent_client.post(f"/staff/faults/{fault_id}/offer", data={"slot": "2026-11-26T10:00"})
+    assert response.status_code == 303
+
+    html = page(client.get(fault_url))
+    assert "Confirm this time" in html and "Ask for another time" in html
+    assert 'datetime="2026-11-26T10:00"' in html
+    assert client.post(f"/support/faults/{fault_id}/another").status_code == 303
+    assert "You asked for another time" in page(client.get(fault_url))
+
+    agent_client.post(f"/staff/faults/{fault_id}/offer", data={"slot": "2026-11-27T14:00"})
+    assert client.post(f"/support/faults/{fault_id}/confirm").status_code == 303
+    html = page(client.get(fault_url))
+    assert 'data-state="visit_confirmed"' in html and 'datetime="2026-11-27T14:00"' in html
+
+    clock.set(datetime(2026, 11, 27, 15, 30))  # both sessions have long gone idle
+    agent_client.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD})
+    auth.login()
+    assert agent_client.post(f"/staff/faults/{fault_id}/resolve").status_code == 303
+    assert 'data-state="resolved"' in page(client.get(fault_url))
+
+    events = [event for event, _actor, _subject in audit_events(app)]
+    for expected in ("fault_reported", "staff_fault_viewed", "staff_visit_offered",
+                     "visit_another_asked", "visit_confirmed", "staff_fault_resolved"):
+        assert expected in events
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        visits = list(models.Visit.select().order_by(models.Visit.id))
+        assert [(v.state, v.held) for v in visits] == [("declined", None), ("done", True)]
+
+
+@pytest.mark.parametrize("fields, field, message", [
+    ({"problem": ""}, "problem", "Choose what is wrong."),
+    ({"problem": "hacked"}, "problem", "Choose what is wrong."),
+    ({"problem": "other", "details": ""}, "details", "Describe the problem"),
+    ({"details": "x" * 501}, "details", "At most 500 characters"),
+    ({"since": ""}, "since", "Type the date"),
+    ({"since": "yesterday"}, "since", "Type the date"),
+    ({"since": "2026-11-26"}, "since", "still ahead"),
+    ({"since": "01.01.2020"}, "since", "was connected on 01.03.2024"),
+    ({"account": "99999999"}, "account", "Choose one of your Home Internet accounts."),
+])
+def test_bad_fault_report(app, client, home, fields, field, message):
+    response = report(client, home, **fields)
+    assert response.status_code == 422
+    html = page(response)
+    assert message in html
+    assert f'aria-describedby="{field}-error"' in html or f'aria-describedby="{field}-hint {field}-error"' in html
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        assert models.Fault.select().count() == 0
+
+
+def test_fault_of_another_profiles_account_is_refused(app, client, home, factory):
+    stranger = factory.subscriber(number="+380971112233", name="Other")
+    foreign = factory.account(stranger.profile_id)
+    response = report(client, foreign)
+    assert response.status_code == 422
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        assert models.Fault.select().count() == 0
+
+
+def test_one_open_fault_per_account(client, home):
+    assert report(client, home).status_code == 303
+    response = report(client, home)
+    assert response.status_code == 409 and "being handled already" in page(response)
+
+
+def test_mobile_only_profile_cannot_report(client, signed_in):
+    assert "your cabinet holds none" in page(client.get("/support/fault"))
+
+
+def test_fault_pages_are_only_the_owners(app, client, auth, factory, home, agent_client, technicians):
+    fault_url = report(client, home).headers["Location"]
+    fault_id = int(fault_url.rsplit("/", 1)[1])
+    agent_client.post(f"/staff/faults/{fault_id}/offer", data={"slot": "2026-11-26T10:00"})
+    auth.logout()
+    factory.subscriber(number="+380971112233", name="Other")
+    auth.login("0971112233")
+    assert client.get(fault_url).status_code == 404
+    assert client.post(f"{fault_url}/confirm").status_code == 404
+    assert client.post(f"{fault_url}/another").status_code == 404
+    assert "2026" not in page(client.get("/support")).split("Home Internet not working?")[1][:200]
+
+
+def test_an_expired_offer_cannot_be_confirmed(client, home, agent_client, technicians, clock):
+    fault_url = report(client, home).headers["Location"]
+    fault_id = int(fault_url.rsplit("/", 1)[1])
+    agent_client.post(f"/staff/faults/{fault_id}/offer", data={"slot": "2026-11-25T12:00"})
+    clock.set(datetime(2026, 11, 25, 12, 0))
+    response = client.post(f"{fault_url}/confirm")
+    assert response.status_code == 409 and "has passed" in page(response)
+    assert client.post(f"{fault_url}/another").status_code == 303
+
+
+def test_confirming_twice_is_refused(client, home, agent_client, technicians):
+    fault_url = report(client, home).headers["Location"]
+    fault_id = int(fault_url.rsplit("/", 1)[1])
+    agent_client.post(f"/staff/faults/{fault_id}/offer", data={"slot": "2026-11-26T10:00"})
+    assert client.post(f"{fault_url}/confirm").status_code == 303
+    assert client.post(f"{fault_url}/confirm").status_code == 409
+    assert client.post(f"{fault_url}/another").status_code == 409
+
+
+# Technicians' days ------------------------------------------------------------------------
+
+def make_fault(app, account, state="reported"):
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        return models.Fault.create(subscription=account.id, problem="slow", since=START.date(),
+                                   state=state, created_at=START, updated_at=START)
+
+
+def test_a_technicians_day_holds_eight_visits(app, home, agent_client, db):
+    models.Technician.create(name="Only one")
+    faults = [make_fault(app, home) for _ in range(9)]
+    thursday = [f"2026-11-26T{hour:02d}:00" for hour in (9, 10, 11, 12, 14, 15, 16, 17)]
+    for fault, slot in zip(faults, thursday):
+        assert agent_client.post(f"/staff/faults/{fault.id}/offer", data={"slot": slot}).status_code == 303
+    html = page(agent_client.get(f"/staff/faults/{faults[8].id}"))
+    assert "2026-11-26T" not in html  # the full day is offered no more
+    response = agent_client.post(f"/staff/faults/{faults[8].id}/offer",
+                                 data={"slot": "2026-11-26T10:00"})
+    assert response.status_code == 422 and "No technician is free" in page(response)
+    assert models.Visit.select().where(models.Visit.held == True).count() == 8  # noqa: E712
+
+
+@pytest.mark.parametrize("slot, message", [
+    ("2026-11-25T11:00", "Too soon"),
+    ("2026-11-24T10:00", "Too soon"),
+    ("2026-11-26T13:00", "Visits start on the hour"),
+    ("2026-11-26T08:00", "Visits start on the hour"),
+    ("2026-11-26T10:30", "Visits start on the hour"),
+    ("2026-11-29T10:00", "Visits start on the hour"),  # a Sunday
+    ("2026-12-21T10:00", "within 14 days"),
+    ("tomorrow", "Choose a time from the list"),
+    ("", "Choose a time from the list"),
+])
+def test_visits_only_in_working_hours_and_ahead(app, home, agent_client, technicians, slot, message):
+    fault = make_fault(app, home)
+    response = agent_client.post(f"/staff/faults/{fault.id}/offer", data={"slot": slot})
+    assert response.status_code == 422
+    html = page(response)
+    assert message in html and 'aria-invalid="true"' in html
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        assert models.Visit.select().count() == 0
+
+
+def test_offer_only_when_the_fault_waits_for_one(app, home, agent_client, technicians):
+    fault = make_fault(app, home, state="visit_confirmed")
+    response = agent_client.post(f"/staff/faults/{fault.id}/offer", data={"slot": "2026-11-26T10:00"})
+    assert response.status_code == 409 and 'role="alert"' in page(response)
+
+
+def test_rejecting_frees_the_slot(app, home, agent_client, technicians, db):
+    fault = make_fault(app, home)
+    agent_client.post(f"/staff/faults/{fault.id}/offer", data={"slot": "2026-11-26T10:00"})
+    assert agent_client.post(f"/staff/faults/{fault.id}/reject").status_code == 303
+    visit = models.Visit.get()
+    assert (visit.state, visit.held) == ("cancelled", None)
+    assert models.Fault.get_by_id(fault.id).state == "rejected"
+
+
+# The staff console ------------------------------------------------------------------------
+
+def test_staff_sign_in_form_when_signed_out(client):
+    response = client.get("/staff")
+    assert response.status_code == 200
+    html = page(response)
+    assert 'name="login"' in html and 'name="password"' in html and "Open chats" not in html
+
+
+def test_a_subscriber_never_reaches_the_console(client, signed_in):
+    html = page(client.get("/staff"))
+    assert "Staff sign-in" in html and "Open chats" not in html
+    for url in ("/staff/queue", "/staff/lookup?number=0671234567", "/staff/audit",
+                "/staff/chats/1", "/staff/faults/1"):
+        response = client.get(url)
+        assert response.status_code == 303 and response.headers["Location"] == "/staff"
+    assert client.post("/staff/chats/1/messages", data={"text": "x"}).status_code == 303
+    # The subscriber's own password does not open the console either.
+    response = client.post("/staff", data={"login": "0671234567", "password": PASSWORD})
+    assert response.status_code == 422
+
+
+def test_staff_sign_in_ends_the_subscriber_session(client, signed_in, make_staff):
+    make_staff()
+    assert client.get("/").status_code == 200
+    assert client.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD}).status_code == 303
+    assert client.get("/").status_code == 302  # the agent is not the subscriber
+    assert client.post("/support/messages", data={"text": "as a subscriber?"}).status_code == 303
+    assert "Open chats" in page(client.get("/staff"))
+
+
+def test_subscriber_sign_in_ends_the_staff_session(client, auth, subscriber, make_staff):
+    make_staff()
+    client.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD})
+    assert auth.login().status_code == 303
+    assert "Open chats" not in page(client.get("/staff"))
+
+
+@pytest.mark.parametrize("login, password", [
+    ("olena", "Wrong-pass1"), ("nobody", STAFF_PASSWORD), ("", STAFF_PASSWORD), ("olena", ""),
+])
+def test_bad_staff_sign_in(client, make_staff, login, password):
+    make_staff()
+    response = client.post("/staff", data={"login": login, "password": password})
+    assert response.status_code == 422
+    html = page(response)
+    assert 'aria-invalid="true"' in html
+    assert "Open chats" not in page(client.get("/staff"))
+
+
+def test_staff_sign_in_needs_csrf(client, make_staff):
+    make_staff()
+    response = client.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD}, csrf=False)
+    assert response.status_code == 400
+
+
+def test_staff_lockout_after_ten_failures(client, make_staff, clock):
+    make_staff()
+    for _ in range(9):
+        assert client.post("/staff", data={"login": "olena", "password": "Wrong-pass1"}).status_code == 422
+    response = client.post("/staff", data={"login": "olena", "password": "Wrong-pass1"})
+    assert response.status_code == 429 and "try again at 10:15" in page(response)
+    assert client.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD}).status_code == 429
+    clock.advance(minutes=15, seconds=1)
+    assert client.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD}).status_code == 303
+
+
+def test_staff_session_ends_when_idle(agent_client, clock):
+    assert "Open chats" in page(agent_client.get("/staff"))
+    clock.advance(minutes=31)
+    assert "Open chats" not in page(agent_client.get("/staff"))
+
+
+def test_staff_sign_out(app, agent_client):
+    assert agent_client.post("/staff/logout").status_code == 303
+    assert "Open chats" not in page(agent_client.get("/staff"))
+    assert ("staff_logout", "staff:olena", "") in audit_events(app)
+
+
+def test_lookup_is_audited(app, agent_client, subscriber):
+    response = agent_client.get("/staff/lookup?number=067+123+45+67")
+    assert response.status_code == 200
+    html = page(response)
+    assert "Тест Тестенко" in html and '<data value="100.00">' in html
+    response = agent_client.get("/staff/lookup?number=0501234567")
+    assert response.status_code == 422 and 'aria-invalid="true"' in page(response)
+    response = agent_client.get("/staff/lookup?number=0971112233")
+    assert response.status_code == 422 and "No subscriber has this number" in page(response)
+    lookups = [(subject, ) for event, actor, subject in audit_events(app) if event == "staff_lookup"]
+    assert lookups == [("067 123 45 67",), ("0501234567",), ("0971112233",)]
+
+
+def test_only_an_admin_reads_the_audit_log(app, agent_client, make_staff):
+    assert agent_client.get("/staff/audit").status_code == 403
+    assert "Audit log" not in page(agent_client.get("/staff"))
+    make_staff("boss", "admin")
+    admin = app.test_client()
+    admin.post("/staff", data={"login": "boss", "password": STAFF_PASSWORD})
+    html = page(admin.get("/staff/audit"))
+    assert "staff:olena" in html and "staff_login" in html
+    html = page(admin.get("/staff/audit?actor=staff:boss"))
+    assert "staff:olena" not in html.split("<tbody>")[1]
+    assert ("staff_audit_read", "staff:boss", "") in audit_events(app)
+
+
+def test_unknown_chat_or_fault_is_404(agent_client):
+    assert agent_client.get("/staff/chats/999").status_code == 404
+    assert agent_client.get("/staff/faults/999").status_code == 404
+    assert agent_client.post("/staff/chats/999/close").status_code == 404
+
+
+def test_agent_cannot_answer_a_closed_chat(app, client, signed_in, agent_client):
+    client.post("/support/messages", data={"text": "Hi"})
+    chat = latest_chat(app)
+    agent_client.post(f"/staff/chats/{chat.id}/close")
+    response = agent_client.post(f"/staff/chats/{chat.id}/messages", data={"text": "late"})
+    assert response.status_code == 409
+    assert agent_client.post(f"/staff/chats/{chat.id}/close").status_code == 409
+
+
+def test_bad_reply(app, client, signed_in, agent_client):
+    client.post("/support/messages", data={"text": "Hi"})
+    chat = latest_chat(app)
+    response = agent_client.post(f"/staff/chats/{chat.id}/messages", data={"text": " "})
+    assert response.status_code == 422 and 'aria-invalid="true"' in page(response)
+
+
+# flask create-staff -----------------------------------------------------------------------
+
+def create_staff(app, *args, input=None):
+    return app.test_cli_runner().invoke(args=["create-staff", *args], input=input)
+
+
+def test_create_staff_asks_twice_and_signs_in(app, client):
+    result = create_staff(app, "Olena.K", "--role", "admin",
+                          input=f"{STAFF_PASSWORD}\n{STAFF_PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert "Staff user olena.k (admin) created." in result.output
+    assert STAFF_PASSWORD not in result.output
+    response = client.post("/staff", data={"login": "olena.k", "password": STAFF_PASSWORD})
+    assert response.status_code == 303
+    assert "Audit log" in page(client.get("/staff"))
+    assert ("staff_created", "cli", "staff:olena.k") in audit_events(app)
+
+
+def test_create_staff_again_sets_a_new_password_and_ends_sessions(app, client):
+    create_staff(app, "olena", "--role", "admin", input=f"{STAFF_PASSWORD}\n{STAFF_PASSWORD}\n")
+    client.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD})
+    result = create_staff(app, "olena", "--role", "agent", input="New-pass42\nNew-pass42\n")
+    assert result.exit_code == 0 and "updated" in result.output
+    assert "Open chats" not in page(client.get("/staff"))
+    assert client.post("/staff", data={"login": "olena", "password": "New-pass42"}).status_code == 303
+    assert client.get("/staff/audit").status_code == 403
+
+
+def test_create_staff_repeats_the_question_when_the_two_differ(app):
+    result = create_staff(app, "olena", "--role", "agent",
+                          input=f"{STAFF_PASSWORD}\nOther-pass1\n{STAFF_PASSWORD}\n{STAFF_PASSWORD}\n")
+    assert result.exit_code == 0
+    assert "do not match" in result.output
+
+
+@pytest.mark.parametrize("args, password, message", [
+    (["olena", "--role", "agent"], "ab1", "at least 6 characters"),
+    (["olena", "--role", "agent"], "abcdefgh", "at least two kinds"),
+    (["olena", "--role", "agent"], "Paaass-1", "no character more than twice"),
+    (["olena", "--role", "agent"], "Password1", "most common"),
+    (["olena", "--role", "root"], STAFF_PASSWORD, "'root' is not one of"),
+    (["olena"], STAFF_PASSWORD, "Missing option '--role'"),
+    (["0671234567", "--role", "agent"], STAFF_PASSWORD, "LOGIN"),
+    (["ab", "--role", "agent"], STAFF_PASSWORD, "LOGIN"),
+])
+def test_create_staff_refuses(app, args, password, message):
+    result = create_staff(app, *args, input=f"{password}\n{password}\n")
+    assert result.exit_code != 0
+    assert message in result.output
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        assert models.StaffUser.select().count() == 0
