@@ -97,12 +97,17 @@ class Technician(BaseModel):
 
     @classmethod
     def booked(cls, since):
-        """{technician id: [held visit starts from `since` on]} for every active technician."""
-        booked = {technician.id: [] for technician in cls.select(cls.id).where(cls.active)}
-        query = (Visit.select(Visit.technician, Visit.starts_at)
-                 .where(Visit.held & (Visit.starts_at >= since)))
-        for technician_id, starts_at in query.tuples():
-            booked.setdefault(technician_id, []).append(starts_at)
+        """{technician id: [held visit starts from `since` on]} for every active technician
+        (one query)."""
+        booked = {}
+        held = (Visit.held == True) & (Visit.starts_at >= since)  # noqa: E712
+        query = (cls.select(cls.id, Visit.starts_at).join(
+            Visit, JOIN.LEFT_OUTER, on=((Visit.technician == cls.id) & held))
+            .where(cls.active).tuples())
+        for technician_id, starts_at in query:
+            visits = booked.setdefault(technician_id, [])
+            if starts_at is not None:
+                visits.append(starts_at)
         return booked
 
 
@@ -144,10 +149,13 @@ class Fault(BaseModel):
                 .where(cls.state.in_(rules.FAULT_OPEN_STATES))
                 .order_by(needs_offer.desc(), cls.updated_at))
 
+    def all_visits(self):
+        return (Visit.select(Visit, Technician).join(Technician)
+                .where(Visit.fault == self).order_by(Visit.offered_at, Visit.id))
+
     def current_visit(self):
         """The visit offered or confirmed now, if any."""
-        return (Visit.select(Visit, Technician).join(Technician)
-                .where((Visit.fault == self) & Visit.held).first())
+        return self.all_visits().where(Visit.held == True).first()  # noqa: E712
 
 
 class Visit(BaseModel):

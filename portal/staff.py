@@ -14,17 +14,18 @@ from flask.cli import with_appcontext
 from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import format_time, gettext as _, lazy_gettext as _l
 from flask_login import logout_user
-from peewee import IntegrityError
+from peewee import JOIN, IntegrityError
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 import models
 from models import (AuditEvent, Chat, ChatMessage, Fault, Profile, StaffSession, StaffUser,
-                    Subscription, Technician, Visit)
+                    Subscription, Tariff, Technician, Visit)
 from rules import support as rules
 from rules.numbers import NumberError, parse_login
 from rules.passwords import check_password
 from . import security
+from .demo import DEMO_LOADERS
 from .forms import BaseForm
 from .support import (FAULT_STATE_LABELS, MessageForm, POLL_SECONDS, fault_label,
                       refusal_message, visit_time)
@@ -225,7 +226,9 @@ def queue(staff):
 # Chats -----------------------------------------------------------------------------------
 
 def _chat_or_404(chat_id):
-    chat = (Chat.select(Chat, Profile).join(Profile).where(Chat.id == chat_id).first())
+    chat = (Chat.select(Chat, Profile, Subscription).join(Profile).switch(Chat)
+            .join(Subscription, JOIN.LEFT_OUTER, on=(Chat.subscription == Subscription.id))
+            .where(Chat.id == chat_id).first())
     if chat is None:
         abort(404)
     return chat
@@ -310,10 +313,9 @@ def _slot_choices(now):
 def staff_fault_context(staff, fault, offer_form=None, alert=None):
     offer_form = offer_form or OfferForm(formdata=None)
     offer_form.slot.choices = _slot_choices(_now())
-    visits = list(Visit.select(Visit, Technician).join(Technician)
-                  .where(Visit.fault == fault).order_by(Visit.offered_at))
+    visits = list(fault.all_visits())
     return {"staff": staff, "fault": fault, "subscription": fault.subscription,
-            "visits": visits, "visit": fault.current_visit(),
+            "visits": visits, "visit": next((visit for visit in visits if visit.held), None),
             "actions": rules.fault_actions(fault.state, rules.STAFF),
             "state_label": FAULT_STATE_LABELS[fault.state], "problem": fault_label(fault),
             "visit_time": visit_time, "offer_form": offer_form,
@@ -447,7 +449,8 @@ def lookup(staff):
         except NumberError:
             form.number.errors.append(_("This is not one of our numbers or accounts."))
         else:
-            subscription = Subscription.by_number(number)
+            subscription = (Subscription.select(Subscription, Profile).join(Profile)
+                            .where(Subscription.number == number).first())
             if subscription is None:
                 form.number.errors.append(_("No subscriber has this number."))
     audit(staff, "staff_lookup", subject=text[:80],
@@ -458,7 +461,8 @@ def lookup(staff):
                       staff=staff, lookup_form=form, subscription=None)
     profile = subscription.profile
     return render("staff/lookup.html", staff=staff, lookup_form=form, subscription=subscription,
-                  profile=profile, numbers=list(profile.numbers()),
+                  profile=profile,
+                  numbers=list(profile.numbers().select(Subscription, Tariff).join(Tariff)),
                   chats=list(Chat.select().where(Chat.profile == profile)
                              .order_by(Chat.opened_at.desc()).limit(10)),
                   faults=list(Fault.of_profile(profile).limit(10)),
@@ -526,6 +530,58 @@ def create_staff_command(login, role):
         AuditEvent.create(at=now, event=event, actor="cli", subject=f"staff:{login}",
                           details=f"role {role}")
     click.echo(f"Staff user {login} ({role}) {'created' if event == 'staff_created' else 'updated'}.")
+
+
+# Demo data -------------------------------------------------------------------------------
+
+DEMO_TECHNICIANS = ("Петро Савчук", "Іван Мороз", "Оксана Руденко")
+DEMO_STAFF = (("agent", rules.AGENT), ("admin", rules.ADMIN))
+
+
+def load_demo_support(clock):
+    """Technicians, an agent and an admin (the demo password), Олена's chat with an answer
+    and her Home Internet fault with a visit offered, Тарас's closed chat waiting for his
+    score. Safe to run again: each piece is made only when missing."""
+    from .cli import DEMO_PASSWORD
+    now = clock.now()
+    for name in DEMO_TECHNICIANS:
+        if not Technician.select().where(Technician.name == name).exists():
+            Technician.create(name=name)
+    for login, role in DEMO_STAFF:
+        if StaffUser.get_or_none(StaffUser.login == login) is None:
+            StaffUser.create(login=login, role=role, password_hash=security.hash_password(DEMO_PASSWORD),
+                             created_at=now, password_changed_at=now)
+    agent = StaffUser.get(StaffUser.login == "agent")
+    olena = Subscription.by_number("+380671234567")
+    if olena and not Chat.select().where(Chat.profile == olena.profile_id).exists():
+        chat = Chat.create(profile=olena.profile_id, subscription=olena, opened_at=now,
+                           last_message_at=now, waiting=False)
+        ChatMessage.create(chat=chat, text="Добрий день! Чому в мене повільний інтернет удома?",
+                           sent_at=now - timedelta(minutes=3))
+        ChatMessage.create(chat=chat, staff=agent, from_staff=True, sent_at=now,
+                           text="Добрий день! Перезавантажте, будь ласка, роутер. Якщо не допоможе, "
+                                "повідомте про несправність: запропонуємо візит майстра.")
+    account = Subscription.by_number("10000001")
+    if account and not Fault.select().where(Fault.subscription == account).exists():
+        fault = Fault.create(subscription=account, problem="drops", since=now.date() - timedelta(days=2),
+                             details="Увечері зникає звʼязок на кілька хвилин.",
+                             state=rules.FAULT_VISIT_OFFERED, created_at=now, updated_at=now)
+        booked = Technician.booked(datetime.combine(now.date(), datetime.min.time()))
+        start = next(slot for slot in rules.free_slots(now, booked) if slot.date() > now.date())
+        Visit.create(fault=fault, technician=rules.free_technicians(start, now, booked)[0],
+                     starts_at=start, offered_by=agent, offered_at=now)
+    taras = Subscription.by_number("+380672223344")
+    if taras and not Chat.select().where(Chat.profile == taras.profile_id).exists():
+        chat = Chat.create(profile=taras.profile_id, subscription=taras, opened_at=now,
+                           last_message_at=now, waiting=False, state=rules.CHAT_CLOSED,
+                           closed_at=now, closed_by=agent)
+        ChatMessage.create(chat=chat, text="Як поновити Домашній інтернет після паузи?",
+                           sent_at=now - timedelta(minutes=10))
+        ChatMessage.create(chat=chat, staff=agent, from_staff=True, sent_at=now,
+                           text="Замовте відновлення в розділі «Заявки», це займе до 30 хвилин.")
+
+
+DEMO_LOADERS.append(load_demo_support)
 
 
 def init_app(app):

@@ -332,8 +332,9 @@ def _own_fault(fault_id):
 
 
 def fault_context(fault, alert=None, notice=None):
-    visits = list(Visit.select().where(Visit.fault == fault).order_by(Visit.offered_at))
-    return {"fault": fault, "visit": fault.current_visit(), "visits": visits,
+    visits = list(fault.all_visits())
+    return {"fault": fault, "visit": next((visit for visit in visits if visit.held), None),
+            "visits": visits,
             "actions": rules.fault_actions(fault.state, rules.SUBSCRIBER),
             "state_label": FAULT_STATE_LABELS[fault.state], "problem": fault_label(fault),
             "visit_time": visit_time, "form": VisitAnswerForm(formdata=None),

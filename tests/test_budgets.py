@@ -30,7 +30,11 @@ DEMO_LOGIN = ("0671234567", "Demo-2026")  # three numbers and accounts in one ca
 NOT_PAGES = {"static", "set_language", "auth.logout"}
 # Sample URLs for GET pages whose rule takes arguments, by endpoint. A callable gets the
 # app (inside a connected app context) and returns a list of URLs.
-PAGES_WITH_ARGUMENTS = {}
+PAGES_WITH_ARGUMENTS = {
+    "support.fault": lambda: [f"/support/faults/{f.id}" for f in models.Fault.select()],
+    "staff.chat": lambda: [f"/staff/chats/{c.id}" for c in models.Chat.select()],
+    "staff.fault": lambda: [f"/staff/faults/{f.id}" for f in models.Fault.select()],
+}
 
 
 def gzipped_size(body):

@@ -570,3 +570,48 @@ def test_create_staff_refuses(app, args, password, message):
     with app.app_context():
         models.db.connect(reuse_if_open=True)
         assert models.StaffUser.select().count() == 0
+
+
+# Demo data --------------------------------------------------------------------------------
+
+def test_demo_data_shows_the_support_area(app, client):
+    from portal.cli import DEMO_PASSWORD
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo-data"]).exit_code == 0
+    assert runner.invoke(args=["demo-data"]).exit_code == 0  # safe to run again
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        assert models.Technician.select().count() == 3
+        assert models.StaffUser.select().count() == 2
+        assert models.Chat.select().count() == 2
+        assert models.Visit.select().count() == 1
+        fault = models.Fault.get()
+    client.post("/login", data={"login": "0671234567", "password": DEMO_PASSWORD})
+    assert "Перезавантажте" in page(client.get("/support"))
+    html = page(client.get(f"/support/faults/{fault.id}"))
+    assert "Confirm this time" in html
+    assert client.post(f"/support/faults/{fault.id}/confirm").status_code == 303
+    staff = app.test_client()
+    assert staff.post("/staff", data={"login": "admin", "password": DEMO_PASSWORD}).status_code == 303
+    assert "visit_confirmed" in page(staff.get("/staff/audit"))
+
+
+def test_staff_pages_fit_the_budgets(app):
+    """The console's pages, signed in as the demo admin, keep the page-size and query
+    budgets of every other page."""
+    import gzip
+    from portal.cli import DEMO_PASSWORD
+    from tests.test_budgets import PAGE_BUDGET, QUERY_BUDGET, QueryCounter
+    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
+    staff = app.test_client()
+    staff.post("/staff", data={"login": "admin", "password": DEMO_PASSWORD})
+    for _ in range(60):  # a busy audit log: a full page of it
+        staff.get("/staff/lookup?number=0671234567")
+    urls = ["/staff", "/staff/audit", "/staff/lookup?number=0671234567", "/staff/chats/1",
+            "/staff/faults/1"]
+    for url in urls:
+        with QueryCounter(models.db.obj) as counter:
+            response = staff.get(url)
+        assert response.status_code == 200, url
+        assert len(gzip.compress(response.get_data(), 6)) <= PAGE_BUDGET, url
+        assert len(counter.statements) <= QUERY_BUDGET, (url, counter.statements)
