@@ -88,6 +88,13 @@ class ChatMessage(BaseModel):
     class Meta:
         indexes = ((("chat", "id"), False),)
 
+    @classmethod
+    def sent_by_profile_since(cls, profile, since):
+        """When the profile's own messages (not the agents') were sent from `since` on."""
+        return [row.sent_at for row in cls.select(cls.sent_at).join(Chat).where(
+            (Chat.profile == profile) & (cls.from_staff == False)  # noqa: E712
+            & (cls.sent_at >= since))]
+
 
 class Technician(BaseModel):
     """A Home Internet technician whose day the visits fill."""

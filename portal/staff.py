@@ -12,7 +12,7 @@ from functools import wraps
 import click
 from flask.cli import with_appcontext
 from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
-from flask_babel import format_time, gettext as _, lazy_gettext as _l
+from flask_babel import force_locale, format_time, gettext as _, lazy_gettext as _l
 from flask_login import logout_user
 from peewee import JOIN, IntegrityError
 from wtforms import PasswordField, SelectField, StringField
@@ -27,6 +27,7 @@ from rules.passwords import check_password
 from . import security
 from .demo import DEMO_LOADERS
 from .forms import BaseForm
+from .sms import SmsError, send_sms
 from .support import (FAULT_STATE_LABELS, MessageForm, POLL_SECONDS, fault_label,
                       refusal_message, visit_time)
 from .web import INVALID_FORM, render, see_other
@@ -39,6 +40,7 @@ SHIFT_LENGTH = timedelta(hours=12)  # a staff session ends after a shift, busy o
 SEEN_RESOLUTION = timedelta(minutes=1)
 TOO_MANY = 429
 CONFLICT = 409
+GATEWAY_DOWN = 503
 AUDIT_PAGE = 50
 
 # Other areas add their requests to the queue here: functions () -> list of
@@ -364,9 +366,17 @@ def offer_visit(staff, fault_id):
             Visit.create(fault=fault, technician=technicians[0], starts_at=start,
                          offered_by=staff, offered_at=now)
             Fault.update(state=new_state, updated_at=now).where(Fault.id == fault.id).execute()
+            account = (Subscription.select(Subscription, Profile).join(Profile)
+                       .where(Subscription.id == fault.subscription_id).get())
             audit(staff, "staff_visit_offered", subject=f"fault:{fault.id}",
-                  profile=Subscription.get_by_id(fault.subscription_id).profile_id,
+                  profile=account.profile_id,
                   details=f"{start.isoformat(timespec='minutes')} technician {technicians[0]}")
+            _tell_about_offer(account, start)
+    except SmsError:
+        return render("staff/fault.html", "offer", GATEWAY_DOWN, **staff_fault_context(
+            staff, _fault_or_404(fault_id), offer_form=form,
+            alert=_("The SMS to the subscriber could not be sent, so the time was not "
+                    "offered. Please try again in a few minutes.")))
     except IntegrityError:
         # Another agent held this technician's slot a moment ago.
         form.slot.errors.append(staff_slot_message(rules.SupportError("slot_taken", "slot")))
@@ -381,6 +391,18 @@ def offer_visit(staff, fault_id):
         return render("staff/fault.html", "offer", CONFLICT, **staff_fault_context(
             staff, fault, alert=refusal_message(refusal)))
     return see_other(url_for("staff.fault", fault_id=fault.id))
+
+
+def _tell_about_offer(account, start):
+    """An SMS (in Ukrainian, the operator's language; no link, as we teach subscribers to
+    trust none) saying a time is offered and where to answer."""
+    phone = account.profile.sms_phone()
+    if not phone:
+        return
+    with force_locale("uk"):
+        send_sms(phone, _("Home Internet %(account)s: a technician can come on %(time)s. "
+                          "Confirm this time or ask for another in your cabinet, under "
+                          "Online help.", account=account.number, time=visit_time(start)))
 
 
 def staff_slot_message(refusal):

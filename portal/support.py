@@ -3,7 +3,7 @@ reports, and the technician visits the team offers for them."""
 from datetime import datetime
 
 from flask import Blueprint, abort, current_app, request, url_for
-from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
+from flask_babel import format_datetime, format_time, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
@@ -20,6 +20,7 @@ bp = Blueprint("support", __name__)
 
 POLL_SECONDS = 5  # how often an open chat asks for new messages when JavaScript is on
 CONFLICT = 409
+TOO_MANY = 429
 
 
 def _now():
@@ -62,6 +63,9 @@ def refusal_message(error):
                                  "stands now."),
         "not_allowed": lambda: _("This step is not yours to take."),
         "offer_expired": lambda: _("The offered time has passed. Ask for another one."),
+        "too_fast": lambda: _("You are writing faster than an agent can read. You can send "
+                              "the next message at %(time)s.",
+                              time=format_time(params["until"], "HH:mm")),
     }
     message = by_field.get((error.field, error.code)) or by_code.get(error.code)
     return message() if message else _("Please check this field.")
@@ -222,6 +226,11 @@ def send_message():
     if not form.validate():
         return _chat_refused(INVALID_FORM, message_form=form)
     now = _now()
+    try:
+        rules.check_message_pace(ChatMessage.sent_by_profile_since(
+            current_user.id, now - rules.MESSAGE_WINDOW), now)
+    except rules.SupportError as refusal:
+        return _chat_refused(TOO_MANY, message_form=form, alert=refusal_message(refusal))
     with models.db.atomic():
         chat = Chat.latest_for(current_user.id)
         if chat is None or rules.starts_new_chat(chat.state):

@@ -51,6 +51,21 @@ def clean_message(text, field="text"):
     return cleaned
 
 
+# A person types a few lines a minute; more than this is a script filling the agents' queue.
+MAX_MESSAGES_PER_WINDOW = 20
+MESSAGE_WINDOW = timedelta(minutes=10)
+
+
+def check_message_pace(recent, now):
+    """`recent`: when this profile's last messages were sent. Refuses a message that would
+    make more than MAX_MESSAGES_PER_WINDOW within MESSAGE_WINDOW, saying when it may go."""
+    inside = sorted(moment for moment in recent if now - moment < MESSAGE_WINDOW)
+    if len(inside) >= MAX_MESSAGES_PER_WINDOW:
+        oldest_that_counts = inside[-MAX_MESSAGES_PER_WINDOW]
+        raise SupportError("too_fast", until=oldest_that_counts + MESSAGE_WINDOW)
+    return now
+
+
 def starts_new_chat(state):
     """A subscriber's message goes to their open chat; with none open (never had one, or the
     last one was closed by the agent) it opens a new one."""

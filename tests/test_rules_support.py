@@ -54,6 +54,34 @@ def test_clean_message_is_idempotent(text):
     assert 0 < len(cleaned) <= s.MAX_MESSAGE_LENGTH
 
 
+def test_message_pace_allows_twenty_in_ten_minutes():
+    recent = [NOW - timedelta(seconds=20 * i) for i in range(19)]
+    assert s.check_message_pace(recent, NOW) == NOW
+    recent.append(NOW - timedelta(minutes=9))
+    with pytest.raises(s.SupportError) as excinfo:
+        s.check_message_pace(recent, NOW)
+    assert excinfo.value.code == "too_fast"
+    assert excinfo.value.params["until"] == NOW + timedelta(minutes=1)
+
+
+def test_old_messages_do_not_count_against_the_pace():
+    recent = [NOW - timedelta(minutes=10, seconds=i) for i in range(50)]
+    assert s.check_message_pace(recent, NOW) == NOW
+
+
+@given(st.lists(st.integers(min_value=0, max_value=3600), max_size=60))
+def test_message_pace_until_is_when_a_message_may_go(offsets):
+    recent = [NOW - timedelta(seconds=offset) for offset in offsets]
+    try:
+        s.check_message_pace(recent, NOW)
+    except s.SupportError as exc:
+        until = exc.params["until"]
+        assert NOW < until <= NOW + s.MESSAGE_WINDOW
+        s.check_message_pace(recent, until)  # by then it goes
+    else:
+        assert len([o for o in offsets if o < 600]) < s.MAX_MESSAGES_PER_WINDOW
+
+
 @pytest.mark.parametrize("state, new", [(None, True), ("open", False), ("closed", True), ("rated", True)])
 def test_a_message_opens_a_new_chat_unless_one_is_open(state, new):
     assert s.starts_new_chat(state) is new

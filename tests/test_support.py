@@ -7,7 +7,7 @@ import pytest
 
 import models
 from portal.security import hash_password
-from tests.conftest import PASSWORD, START
+from tests.conftest import PASSWORD, START, sms_to
 
 STAFF_PASSWORD = "Staff-pass9"
 HX = {"HX-Request": "true"}
@@ -229,6 +229,8 @@ def test_report_offer_another_confirm_with_javascript_off(app, client, auth, hom
     assert 'value="2026-11-25T11:00"' not in staff_page
     response = agent_client.post(f"/staff/faults/{fault_id}/offer", data={"slot": "2026-11-26T10:00"})
     assert response.status_code == 303
+    told = sms_to(app, "+380671234567")[0]
+    assert "майстер може прийти" in told and home.number in told and "http" not in told
 
     html = page(client.get(fault_url))
     assert "Confirm this time" in html and "Ask for another time" in html
@@ -380,6 +382,25 @@ def test_offer_only_when_the_fault_waits_for_one(app, home, agent_client, techni
     fault = make_fault(app, home, state="visit_confirmed")
     response = agent_client.post(f"/staff/faults/{fault.id}/offer", data={"slot": "2026-11-26T10:00"})
     assert response.status_code == 409 and 'role="alert"' in page(response)
+
+
+def test_no_offer_when_the_sms_cannot_go(app, home, agent_client, technicians):
+    from portal.sms import SmsError
+
+    class Broken:
+        name = "broken"
+
+        def deliver(self, to, text):
+            raise SmsError("down")
+
+    app.extensions["sms_gateway"] = Broken()
+    fault = make_fault(app, home)
+    response = agent_client.post(f"/staff/faults/{fault.id}/offer", data={"slot": "2026-11-26T10:00"})
+    assert response.status_code == 503 and "could not be sent" in page(response)
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        assert models.Visit.select().count() == 0
+        assert models.Fault.get_by_id(fault.id).state == "reported"
 
 
 def test_rejecting_frees_the_slot(app, home, agent_client, technicians, db):
@@ -615,3 +636,14 @@ def test_staff_pages_fit_the_budgets(app):
         assert response.status_code == 200, url
         assert len(gzip.compress(response.get_data(), 6)) <= PAGE_BUDGET, url
         assert len(counter.statements) <= QUERY_BUDGET, (url, counter.statements)
+
+
+def test_a_flood_of_messages_waits(app, client, signed_in, clock):
+    for number in range(20):
+        assert client.post("/support/messages", data={"text": f"line {number}"}).status_code == 303
+    response = client.post("/support/messages", data={"text": "one too many"})
+    assert response.status_code == 429
+    assert "You can send the next message at 10:10" in page(response)
+    assert 'role="alert"' in page(response)
+    clock.advance(minutes=10)
+    assert client.post("/support/messages", data={"text": "later"}).status_code == 303
