@@ -12,6 +12,7 @@ from flask_babel import Babel
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models
 from .clock import ShiftedClock, SystemClock, parse_now
@@ -46,6 +47,7 @@ def _settings(app):
         "SMS_URL": os.environ.get("PORTAL_SMS_URL", ""),
         "SMS_TOKEN": os.environ.get("PORTAL_SMS_TOKEN", ""),
         "SESSION_COOKIE_SECURE": os.environ.get("PORTAL_SECURE_COOKIES", "0") == "1",
+        "BEHIND_PROXY": os.environ.get("PORTAL_BEHIND_PROXY", "0") == "1",
     }
 
 
@@ -73,6 +75,10 @@ def create_app(config=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    if app.config.get("BEHIND_PROXY"):
+        # nginx sets X-Forwarded-For and -Proto (deploy/nginx): the audit log keeps the
+        # subscriber's address, not nginx's.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
     if "CLOCK" not in app.config:
         now = app.config.get("NOW")
@@ -100,6 +106,8 @@ def create_app(config=None):
     from . import staff, support
     app.register_blueprint(support.bp)
     staff.init_app(app)
+    from . import copydb
+    copydb.init_app(app)
     return app
 
 

@@ -1,0 +1,92 @@
+"""`flask --app portal copy-db --to URL`: copy every table of the portal's database into
+another, empty one (the move from SQLite to PostgreSQL on the VPS; see deploy/README.md).
+
+The target gets the schema `init-db` makes, then every row, table by table in foreign-key
+order, in one transaction: a failed copy leaves the target as empty as it was."""
+import sys
+
+import click
+from peewee import AutoField, BigAutoField, PostgresqlDatabase
+
+import models
+from .cli import ROOT, init_db
+
+BATCH = 2000
+
+
+def copy_database(source, target, echo=lambda line: None):
+    """Copy every model's rows from `source` into `target` (both peewee Databases);
+    returns {table: rows}. The target must hold no subscriber yet."""
+    tables = models.all_models()
+    models.db.initialize(target)
+    try:
+        with target.connection_context():
+            init_db()  # the schema as the code has it, migrations recorded as applied
+            if models.Subscription.select().count():
+                raise click.ClickException("the target database holds subscribers already: "
+                                           "copy only into an empty database")
+            counts = {}
+            with target.atomic():
+                for model in reversed(tables):  # init-db's catalogue rows go first
+                    model.delete().execute(target)
+                for model in tables:
+                    counts[model._meta.table_name] = _copy_table(model, source, target)
+                    echo(f"{model._meta.table_name}: {counts[model._meta.table_name]}")
+                if isinstance(target, PostgresqlDatabase):
+                    _reset_sequences(tables, target)
+    finally:
+        models.db.initialize(source)
+    return counts
+
+
+def _copy_table(model, source, target):
+    fields = list(model._meta.sorted_fields)
+    rows = model.select(*fields).order_by(*model._meta.get_primary_keys()).tuples()
+    batch, copied = [], 0
+    for row in rows.execute(source).iterator():
+        batch.append(row)
+        if len(batch) == BATCH:
+            model.insert_many(batch, fields=fields).execute(target)
+            copied += len(batch)
+            batch.clear()
+    if batch:
+        model.insert_many(batch, fields=fields).execute(target)
+        copied += len(batch)
+    return copied
+
+
+def _reset_sequences(tables, target):
+    """PostgreSQL's serial counters start after the copied ids."""
+    for model in tables:
+        primary = model._meta.primary_key
+        if isinstance(primary, (AutoField, BigAutoField)):
+            table, column = model._meta.table_name, primary.column_name
+            target.execute_sql(
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
+                f"COALESCE(MAX(\"{column}\"), 1), MAX(\"{column}\") IS NOT NULL) "
+                f"FROM \"{table}\"")
+
+
+def init_app(app):
+    @app.cli.command("copy-db")
+    @click.option("--to", "target_url", required=True,
+                  help="The empty database to copy into, e.g. postgresql://portal@localhost/portal")
+    def copy_db_command(target_url):
+        """Copy every table into another, empty database (SQLite to PostgreSQL)."""
+        source = models.db.obj
+        if target_url == app.config["DATABASE_URL"]:
+            click.echo("The target is the database the portal uses now.", err=True)
+            sys.exit(2)
+        if not target_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            click.echo("Cannot open the target database: give a sqlite:/// or "
+                       "postgresql:// URL.", err=True)
+            sys.exit(2)
+        try:
+            target = models.open_database(target_url, ROOT)
+        except Exception as error:  # an unknown scheme or a malformed URL
+            click.echo(f"Cannot open the target database: {error}", err=True)
+            sys.exit(2)
+        with source.connection_context():
+            init_db()  # the source up to date first, so both schemas are the same
+            counts = copy_database(source, target, echo=click.echo)
+        click.echo(f"Copied {sum(counts.values())} rows in {len(counts)} tables.")
