@@ -116,6 +116,11 @@ def fetch_everything(app):
     for number in numbers:
         assert client.post("/numbers/select", data={"number": number}).status_code == 303
         visit(f"signed in on {number}")
+    if "staff.sign_in" in app.view_functions:
+        client = app.test_client()
+        assert client.post("/staff", data={"login": "admin", "password": password}
+                           ).status_code == 303
+        visit("staff admin")
     return results
 
 
