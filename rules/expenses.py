@@ -1,0 +1,455 @@
+"""Payments and expenses: report periods, usage types and their groups, totals by type and
+by day, rows of the operator's usage feed, and the geometry of the spending-by-day chart.
+
+Times are naive Kyiv local time, like the rest of the portal. Money is integer kopiyky; in
+the usage feed a positive amount is charged and a negative one credited.
+"""
+from calendar import monthrange
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+import re
+from zoneinfo import ZoneInfo
+
+from .amounts import AmountError, parse_uah
+from .feeds import RowError
+from .numbers import NumberError, is_home_internet_account, parse_mobile
+
+KYIV = ZoneInfo("Europe/Kyiv")
+MAX_SPAN_DAYS = 30
+EARLIEST = date(2000, 1, 1)  # nothing older is reported; keeps years to four digits
+
+# ---------------------------------------------------------------- usage types and groups
+
+CALLS, SMS, INTERNET, SUBSCRIPTION, SERVICES, PAYMENTS = (
+    "calls", "sms", "internet", "subscription", "services", "payments")
+SPENDING_GROUPS = (CALLS, SMS, INTERNET, SUBSCRIPTION, SERVICES)
+GROUPS = SPENDING_GROUPS + (PAYMENTS,)
+
+GROUP_OF_TYPE = {
+    "call_out": CALLS, "call_in": CALLS,
+    "sms_out": SMS, "sms_in": SMS,
+    "internet": INTERNET,
+    "subscription": SUBSCRIPTION,
+    "service": SERVICES,
+    "topup": PAYMENTS, "transfer_in": PAYMENTS, "transfer_out": PAYMENTS,
+}
+TYPES = tuple(GROUP_OF_TYPE)
+PAYMENT_TYPES = tuple(t for t in TYPES if GROUP_OF_TYPE[t] == PAYMENTS)
+# Payments have a known direction: money comes in by a top-up or a transfer to the number
+# (credited, negative in the feed) and leaves by a transfer from it (charged, positive).
+CREDIT_TYPES = ("topup", "transfer_in")
+DEBIT_TYPES = ("transfer_out",)
+
+SECONDS, KILOBYTES, COUNT = "seconds", "kilobytes", "count"
+
+
+def types_of(group):
+    """The feed types in a group ('' = every type)."""
+    if not group:
+        return TYPES
+    return tuple(t for t in TYPES if GROUP_OF_TYPE[t] == group)
+
+
+def quantity_unit(usage_type):
+    """What `quantity` counts for a type: seconds for calls, kilobytes for internet."""
+    group = GROUP_OF_TYPE[usage_type]
+    return SECONDS if group == CALLS else KILOBYTES if group == INTERNET else COUNT
+
+
+def format_duration(seconds):
+    """Seconds -> '0:07', '12:05', '1:02:03'."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_volume(kilobytes):
+    """Kilobytes -> (figure, unit) with unit 'KB', 'MB' or 'GB' (1 MB = 1024 KB); the figure
+    has one decimal from MB up, a dot as separator. The unit is translated by the caller."""
+    if kilobytes < 1024:
+        return str(kilobytes), "KB"
+    for unit, size in (("MB", 1024), ("GB", 1024 * 1024)):
+        tenths = (kilobytes * 10 + size // 2) // size  # rounded half up
+        if tenths < 10240 or unit == "GB":
+            return f"{tenths // 10}.{tenths % 10}", unit
+
+
+def balance_change(amount):
+    """A feed amount (charged positive) -> what it did to the balance (credited positive)."""
+    return -amount
+
+
+# ---------------------------------------------------------------- report periods
+
+class PeriodError(ValueError):
+    """One refused field of the period form: `field` ('month', 'from', 'to', 'type'), a
+    `code` saying why, and the numbers a translated message needs in `params`."""
+
+    def __init__(self, field_name, code, **params):
+        super().__init__(f"{field_name}: {code}")
+        self.field, self.code, self.params = field_name, code, params
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # the last day, included
+    is_month: bool
+
+    @property
+    def month(self):
+        return f"{self.start:%Y-%m}" if self.is_month else ""
+
+    @property
+    def since(self):
+        return datetime.combine(self.start, datetime.min.time())
+
+    @property
+    def until(self):
+        """The first moment after the period (records are in [since, until))."""
+        return datetime.combine(self.end + timedelta(days=1), datetime.min.time())
+
+    @property
+    def days(self):
+        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+
+    def query(self):
+        """The URL parameters that select this period again."""
+        if self.is_month:
+            return {"month": self.month}
+        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+
+    @property
+    def slug(self):
+        """For file names: '2026-11' or '2026-11-01_2026-11-20'."""
+        return self.month if self.is_month else f"{self.start}_{self.end}"
+
+    def previous_month(self):
+        return month_period(*_shift_month(self.start.year, self.start.month, -1))
+
+    def next_month(self):
+        return month_period(*_shift_month(self.start.year, self.start.month, 1))
+
+
+def month_period(year, month):
+    return Period(date(year, month, 1), date(year, month, monthrange(year, month)[1]), True)
+
+
+def _shift_month(year, month, by):
+    index = year * 12 + month - 1 + by
+    return index // 12, index % 12 + 1
+
+
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _parse_month(text):
+    match = _MONTH.match(text)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
+def _parse_date(text):
+    if not _DATE.match(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def parse_period(month, date_from, date_to, today):
+    """The report period from the form's `month` (YYYY-MM) or `from`/`to` (YYYY-MM-DD).
+
+    Nothing given: the current month. Returns (Period, []) or (None, [PeriodError, ...]).
+    A month is any from January 2000 to the current one; a span runs from a day no later
+    than today for at most MAX_SPAN_DAYS days, both ends included.
+    """
+    month, date_from, date_to = ((v or "").strip() for v in (month, date_from, date_to))
+    if not (month or date_from or date_to):
+        return month_period(today.year, today.month), []
+    if month and (date_from or date_to):
+        return None, [PeriodError("month", "mixed")]
+    if month:
+        parsed = _parse_month(month)
+        if parsed is None:
+            return None, [PeriodError("month", "month_format", value=month)]
+        if parsed < (EARLIEST.year, EARLIEST.month):
+            return None, [PeriodError("month", "too_early", earliest=EARLIEST)]
+        if parsed > (today.year, today.month):
+            return None, [PeriodError("month", "future", latest=today)]
+        return month_period(*parsed), []
+
+    errors = []
+    bounds = {}
+    for name, text in (("from", date_from), ("to", date_to)):
+        if not text:
+            errors.append(PeriodError(name, "required"))
+            continue
+        bounds[name] = _parse_date(text)
+        if bounds[name] is None:
+            errors.append(PeriodError(name, "date_format", value=text))
+        elif bounds[name] < EARLIEST:
+            errors.append(PeriodError(name, "too_early", earliest=EARLIEST))
+    if errors:
+        return None, errors
+    start, end = bounds["from"], bounds["to"]
+    if start > today:
+        return None, [PeriodError("from", "future", latest=today)]
+    if end < start:
+        return None, [PeriodError("to", "before_start", start=start)]
+    days = (end - start).days + 1
+    if days > MAX_SPAN_DAYS:
+        return None, [PeriodError("to", "too_long", days=days, max_days=MAX_SPAN_DAYS,
+                                  latest_end=start + timedelta(days=MAX_SPAN_DAYS - 1))]
+    return Period(start, end, False), []
+
+
+def parse_group(text):
+    """The `type` filter: '' for everything, or one of GROUPS."""
+    value = (text or "").strip()
+    if value and value not in GROUPS:
+        return None, [PeriodError("type", "choice", value=value)]
+    return value, []
+
+
+def dashboard_periods(today):
+    """What the dashboard sums: the last two months (this one so far and the one before)
+    and the last two days (yesterday and today), oldest first, as (key, Period)."""
+    this_month = month_period(today.year, today.month)
+    yesterday = today - timedelta(days=1)
+    return [
+        ("previous_month", this_month.previous_month()),
+        ("this_month", this_month),
+        ("yesterday", Period(yesterday, yesterday, False)),
+        ("today", Period(today, today, False)),
+    ]
+
+
+# ---------------------------------------------------------------- totals
+
+@dataclass
+class Total:
+    count: int = 0
+    amount: int = 0  # kopiyky, as in the feed: charged positive
+
+    def add(self, count, amount):
+        self.count += count
+        self.amount += amount
+
+
+@dataclass
+class Summary:
+    """A period's figures. `by_group` has every spending group and PAYMENTS; `by_type` every
+    type; `by_day` every day of the period with its spending (kopiyky)."""
+    by_group: dict
+    by_type: dict
+    by_day: list
+    spending: Total = field(default_factory=Total)
+    payments: Total = field(default_factory=Total)
+
+    @property
+    def paid_in(self):
+        """What top-ups and incoming transfers added to the balance (kopiyky, positive)."""
+        return -sum(self.by_type[t].amount for t in CREDIT_TYPES)
+
+    @property
+    def paid_out(self):
+        """What transfers to other numbers took from the balance (kopiyky, positive)."""
+        return sum(self.by_type[t].amount for t in DEBIT_TYPES)
+
+    @property
+    def record_count(self):
+        return self.spending.count + self.payments.count
+
+    @property
+    def balance_change(self):
+        return balance_change(self.spending.amount + self.payments.amount)
+
+
+def summarize(rows, period):
+    """Fold aggregated rows (day, type, count, amount) -- one per day and type, as a
+    GROUP BY gives them, or one per record with count 1 -- into the period's Summary."""
+    by_type = {t: Total() for t in TYPES}
+    by_group = {g: Total() for g in GROUPS}
+    spent_on = {day: 0 for day in period.days}
+    summary = Summary(by_group, by_type, [])
+    for day, usage_type, count, amount in rows:
+        group = GROUP_OF_TYPE[usage_type]
+        by_type[usage_type].add(count, amount)
+        by_group[group].add(count, amount)
+        if group == PAYMENTS:
+            summary.payments.add(count, amount)
+        else:
+            summary.spending.add(count, amount)
+            spent_on[day] = spent_on.get(day, 0) + amount
+    summary.by_day = sorted(spent_on.items())
+    return summary
+
+
+# ---------------------------------------------------------------- the usage feed
+
+USAGE_COLUMNS = ("number", "started_at", "type", "counterpart", "quantity", "amount")
+MAX_COUNTERPART = 64
+MAX_QUANTITY = 10**12
+_DATETIME = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?$")
+_QUANTITY = re.compile(r"^[0-9]{1,13}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    number: str  # '+380971234567' or an 8-digit Home Internet account
+    started_at: datetime  # naive Kyiv time, to the microsecond
+    type: str
+    counterpart: str
+    quantity: int
+    amount: int  # kopiyky: charged positive, credited negative
+
+
+def missing_usage_columns(header):
+    return [column for column in USAGE_COLUMNS if column not in (header or ())]
+
+
+@lru_cache(maxsize=4096)
+def _normalize_number(text):
+    """Feeds repeat the same few numbers on every row; parsing each once keeps imports fast."""
+    if is_home_internet_account(text):
+        return text, None
+    try:
+        return parse_mobile(text), None
+    except NumberError as exc:
+        return None, "required" if exc.code == "empty" else exc.code
+
+
+def parse_started_at(text):
+    """ISO date-time, fractions of a second allowed; an offset is converted to Kyiv time."""
+    if not _DATETIME.match(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(KYIV).replace(tzinfo=None)
+    return moment
+
+
+def parse_usage_row(row, now):
+    """A CSV row (dict of str) -> (UsageRow, []) or (None, [RowError, ...]) with every bad
+    field. Records may not start after `now` or before EARLIEST."""
+    get = row.get
+    number_text, started_text, usage_type, counterpart, quantity_text, amount_text = (
+        (get(column) or "").strip() for column in USAGE_COLUMNS)
+    errors = []
+
+    number, number_error = _normalize_number(number_text)
+    if number_error:
+        errors.append(RowError("number", number_error, number_text))
+
+    started_at = parse_started_at(started_text)
+    if started_at is None:
+        errors.append(RowError("started_at", "datetime", started_text))
+    elif started_at > now:
+        errors.append(RowError("started_at", "future", started_text))
+    elif started_at.date() < EARLIEST:
+        errors.append(RowError("started_at", "too_early", started_text))
+
+    if usage_type not in GROUP_OF_TYPE:
+        errors.append(RowError("type", "choice", usage_type))
+
+    if len(counterpart) > MAX_COUNTERPART:
+        errors.append(RowError("counterpart", "too_long", counterpart[:20]))
+    elif _CONTROL.search(counterpart):
+        errors.append(RowError("counterpart", "invalid", counterpart[:20]))
+
+    quantity = None
+    if not _QUANTITY.match(quantity_text) or int(quantity_text) > MAX_QUANTITY:
+        errors.append(RowError("quantity", "quantity", quantity_text))
+    else:
+        quantity = int(quantity_text)
+
+    amount = None
+    try:
+        amount = parse_uah(amount_text, allow_negative=True)
+    except AmountError:
+        errors.append(RowError("amount", "amount", amount_text))
+    else:
+        if usage_type in CREDIT_TYPES and amount > 0:
+            errors.append(RowError("amount", "credit_expected", amount_text))
+        elif usage_type in DEBIT_TYPES and amount < 0:
+            errors.append(RowError("amount", "charge_expected", amount_text))
+
+    if errors:
+        return None, errors
+    return UsageRow(number, started_at, usage_type, counterpart, quantity, amount), []
+
+
+# ---------------------------------------------------------------- the chart
+
+@dataclass(frozen=True)
+class Bar:
+    day: date
+    amount: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Gridline:
+    amount: int  # kopiyky at this line
+    y: float
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    plot_top: int
+    plot_bottom: int
+    scale: int  # kopiyky at the top of the plot
+    bars: list
+    gridlines: list
+
+
+def nice_ceiling(kopiyky):
+    """The smallest 1, 2 or 5 x 10^n whole hryvnias at or above `kopiyky` (at least 1 UAH),
+    so the scale reads in round figures."""
+    step = 100
+    while True:
+        for factor in (1, 2, 5):
+            if step * factor >= kopiyky:
+                return step * factor
+        step *= 10
+
+
+def bar_chart(by_day, width=300, height=120, top=8, bottom=16, gridlines=4):
+    """Geometry of the spending-by-day chart in SVG user units (the picture scales with
+    CSS): one bar per day across `width`, the plot between `top` and `height - bottom`
+    (the strip below holds day labels). A day with nothing spent, or with refunds
+    outweighing charges, gets no bar height; its figure is still in the table."""
+    count = max(len(by_day), 1)
+    pitch = width / count
+    bar_width = round(pitch * 0.7, 2)
+    plot_bottom = height - bottom
+    plot_height = plot_bottom - top
+    scale = nice_ceiling(max([amount for _, amount in by_day] + [0]))
+
+    def y_of(amount):
+        return round(plot_bottom - plot_height * amount / scale, 2)
+
+    bars = []
+    for index, (day, amount) in enumerate(by_day):
+        y = y_of(max(amount, 0))
+        bars.append(Bar(day, amount, round(index * pitch + (pitch - bar_width) / 2, 2), y,
+                        bar_width, round(plot_bottom - y, 2)))
+    lines = [Gridline(scale * n // gridlines, y_of(scale * n // gridlines))
+             for n in range(gridlines + 1)]
+    return Chart(width, height, top, plot_bottom, scale, bars, lines)
