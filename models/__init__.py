@@ -9,6 +9,7 @@ from .sms import SmsMessage
 from .subscribers import AuthSession, Profile, Subscription, Tariff
 from .support import (Chat, ChatMessage, Fault, StaffSession, StaffUser, Technician,
                       Visit)
+from .usage import UsageRecord
 
 
 def all_models():

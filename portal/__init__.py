@@ -108,6 +108,9 @@ def create_app(config=None):
     staff.init_app(app)
     from . import copydb
     copydb.init_app(app)
+    from . import expenses, usage
+    expenses.init_app(app)
+    usage.init_app(app)
     return app
 
 

@@ -453,3 +453,33 @@ def bar_chart(by_day, width=300, height=120, top=8, bottom=16, gridlines=4):
     lines = [Gridline(scale * n // gridlines, y_of(scale * n // gridlines))
              for n in range(gridlines + 1)]
     return Chart(width, height, top, plot_bottom, scale, bars, lines)
+
+
+# ---------------------------------------------------------------- paging and the dashboard
+
+def format_cursor(started_at, record_id):
+    """The keyset cursor of the last record shown: '2026-11-24T09:15:02.125000~812'."""
+    return f"{started_at.isoformat(timespec='microseconds')}~{record_id}"
+
+
+def parse_cursor(text):
+    """A cursor from format_cursor -> (started_at, id); None when it is not one."""
+    moment, _, record_id = (text or "").partition("~")
+    if not record_id.isascii() or not record_id.isdigit() or len(record_id) > 18:
+        return None
+    started_at = parse_started_at(moment)
+    if started_at is None or "T" not in moment:
+        return None
+    return started_at, int(record_id)
+
+
+def spending_in_periods(rows, periods):
+    """Aggregated (day, type, count, amount) rows -> [(key, Period, spending kopiyky)] for
+    each (key, Period) of `periods` (as dashboard_periods gives them)."""
+    spent_on = {}
+    for day, usage_type, _count, amount in rows:
+        if GROUP_OF_TYPE[usage_type] != PAYMENTS:
+            spent_on[day] = spent_on.get(day, 0) + amount
+    return [(key, period, sum(amount for day, amount in spent_on.items()
+                              if period.start <= day <= period.end))
+            for key, period in periods]

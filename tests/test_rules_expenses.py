@@ -5,9 +5,9 @@ from hypothesis import given, strategies as st
 
 from rules.expenses import (
     CALLS, GROUP_OF_TYPE, GROUPS, INTERNET, MAX_SPAN_DAYS, PAYMENTS, SPENDING_GROUPS, TYPES,
-    Period, bar_chart, dashboard_periods, format_duration, format_volume, month_period,
-    nice_ceiling, parse_group, parse_period, parse_started_at, parse_usage_row, quantity_unit,
-    summarize, types_of,
+    Period, bar_chart, dashboard_periods, format_cursor, format_duration, format_volume,
+    month_period, nice_ceiling, parse_cursor, parse_group, parse_period, parse_started_at,
+    parse_usage_row, quantity_unit, spending_in_periods, summarize, types_of,
 )
 
 TODAY = date(2026, 11, 25)
@@ -328,3 +328,25 @@ def test_bars_stay_inside_the_plot_and_keep_their_order(amounts):
         assert 0 <= bar.x and bar.x + bar.width <= chart.width + 0.01
     tallest = max(range(len(amounts)), key=lambda n: amounts[n])
     assert chart.bars[tallest].height == max(bar.height for bar in chart.bars)
+
+
+# ---------------------------------------------------------------- paging and the dashboard
+
+@given(st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1)), st.integers(1, 10**15))
+def test_cursor_round_trip(moment, record_id):
+    assert parse_cursor(format_cursor(moment, record_id)) == (moment, record_id)
+
+
+@pytest.mark.parametrize("text", ["", "~", "2026-11-24T09:15:02~", "2026-11-24T09:15:02~x",
+                                  "2026-11-24~5", "x~5", "2026-11-24T09:15:02~-5",
+                                  "2026-11-24T09:15:02~٣"])
+def test_bad_cursors(text):
+    assert parse_cursor(text) is None
+
+
+def test_spending_in_dashboard_periods():
+    rows = [(date(2026, 10, 31), "call_out", 1, 100), (date(2026, 11, 1), "internet", 1, 200),
+            (date(2026, 11, 24), "service", 2, 300), (date(2026, 11, 25), "sms_out", 1, 40),
+            (date(2026, 11, 25), "topup", 1, -10000)]
+    figures = {key: spent for key, _, spent in spending_in_periods(rows, dashboard_periods(TODAY))}
+    assert figures == {"previous_month": 100, "this_month": 540, "yesterday": 300, "today": 40}

@@ -1,0 +1,264 @@
+"""Payments and expenses of the current number: the report page, its CSV and PDF, and the
+dashboard's spending panel. All three renderings take the same selection (period and type)
+from the same parser and the same queries, so their figures cannot drift apart."""
+import csv
+import io
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, abort, current_app, request, stream_with_context
+from flask_babel import gettext as _, lazy_gettext as _l
+from wtforms import Form, SelectField, StringField
+
+from models import UsageRecord
+from rules.amounts import format_plain
+from rules.expenses import (
+    CALLS, GROUP_OF_TYPE, INTERNET, PAYMENTS, SMS, SERVICES, SPENDING_GROUPS, SUBSCRIPTION,
+    Period,
+    bar_chart, dashboard_periods, format_cursor, format_duration, format_volume, parse_cursor,
+    parse_group, parse_period, quantity_unit, spending_in_periods, summarize, types_of,
+)
+from .auth import current_subscription, subscriber_required
+from .dashboard import dashboard_panel
+from .web import INVALID_FORM, render
+
+bp = Blueprint("expenses", __name__)
+
+PAGE_SIZE = 50
+SPENDING_TYPES = [t for t, group in GROUP_OF_TYPE.items() if group != PAYMENTS]
+
+GROUP_LABELS = {
+    CALLS: _l("Calls"), SMS: _l("SMS"), INTERNET: _l("Internet"),
+    SUBSCRIPTION: _l("Subscription fee"), SERVICES: _l("Services"), PAYMENTS: _l("Payments"),
+}
+TYPE_LABELS = {
+    "call_out": _l("Outgoing call"), "call_in": _l("Incoming call"),
+    "sms_out": _l("Outgoing SMS"), "sms_in": _l("Incoming SMS"),
+    "internet": _l("Internet"), "subscription": _l("Subscription fee"),
+    "service": _l("Service"), "topup": _l("Top-up"),
+    "transfer_in": _l("Transfer received"), "transfer_out": _l("Transfer sent"),
+}
+UNIT_LABELS = {"KB": _l("KB"), "MB": _l("MB"), "GB": _l("GB")}
+
+
+def period_message(error):
+    """A PeriodError in the reader's language."""
+    p = error.params
+    if error.code == "month_format":
+        return _("Choose a month, like 2026-11.")
+    if error.code == "too_early":
+        return _("Reports start from %(earliest)s.", earliest=p["earliest"].isoformat())
+    if error.code == "future" and error.field == "month":
+        return _("This month has not begun yet.")
+    if error.code == "future":
+        return _("The first day cannot be later than today, %(today)s.",
+                 today=p["latest"].isoformat())
+    if error.code == "mixed":
+        return _("Choose either a month or a span of days, not both.")
+    if error.code == "required":
+        return _("Choose the first day.") if error.field == "from" else _("Choose the last day.")
+    if error.code == "date_format":
+        return _("Type a date like 2026-11-24.")
+    if error.code == "before_start":
+        return _("The last day cannot be before the first day, %(start)s.",
+                 start=p["start"].isoformat())
+    if error.code == "too_long":
+        return _("A span can be at most %(max_days)s days and this one has %(days)s. "
+                 "Choose a last day no later than %(latest_end)s, or a whole month.",
+                 max_days=p["max_days"], days=p["days"], latest_end=p["latest_end"].isoformat())
+    return _("Choose a type from the list.")
+
+
+def _type_choices():
+    return [("", _l("Everything"))] + [(group, GROUP_LABELS[group])
+                                        for group in SPENDING_GROUPS + (PAYMENTS,)]
+
+
+class MonthForm(Form):
+    month = StringField(_l("Month"))
+    type = SelectField(_l("Type"), choices=_type_choices, validate_choice=False)
+
+
+class SpanForm(Form):
+    date_from = StringField(_l("First day"), name="from")
+    date_to = StringField(_l("Last day"), name="to")
+    type = SelectField(_l("Type"), choices=_type_choices, validate_choice=False)
+
+
+@dataclass
+class Selection:
+    """What a report shows: one subscription's records of one period and type group."""
+    subscription: object
+    period: object
+    group: str
+
+    @property
+    def types(self):
+        return types_of(self.group)
+
+    def query(self, **extra):
+        params = dict(self.period.query())
+        if self.group:
+            params["type"] = self.group
+        params.update(extra)
+        return params
+
+    def summary(self):
+        rows = UsageRecord.totals_by_day_and_type(self.subscription, self.period, self.types)
+        return summarize(rows, self.period)
+
+
+def parse_selection():
+    """The selection in the URL, or (None, forms with their errors) when it is refused."""
+    subscription = current_subscription()
+    if subscription is None:
+        abort(404)
+    args = request.args
+    month_form, span_form = MonthForm(args), SpanForm(args)
+    period, errors = parse_period(args.get("month"), args.get("from"), args.get("to"),
+                                  current_app.config["CLOCK"].today())
+    group, group_errors = parse_group(args.get("type"))
+    errors += group_errors
+    by_days = bool(args.get("from") or args.get("to")) and not args.get("month")
+    if not by_days:
+        span_form.date_from.data = span_form.date_to.data = ""
+    for error in errors:
+        form = span_form if error.field in ("from", "to") or (
+            error.field == "type" and by_days) else month_form
+        field = {"month": form._fields.get("month"), "from": span_form.date_from,
+                 "to": span_form.date_to, "type": form.type}[error.field]
+        field.errors = list(field.errors or []) + [period_message(error)]
+    forms = {"month_form": month_form, "span_form": span_form, "by_days": by_days}
+    if errors:
+        return None, forms
+    if period.is_month:
+        month_form.month.data = period.month
+    return Selection(subscription, period, group), forms
+
+
+def quantity_text(usage_type, quantity):
+    """Duration for calls, volume for internet, a count for the rest."""
+    unit = quantity_unit(usage_type)
+    if unit == "seconds":
+        return format_duration(quantity)
+    if unit == "kilobytes":
+        figure, volume_unit = format_volume(quantity)
+        return f"{figure}\u00a0{UNIT_LABELS[volume_unit]}"
+    return str(quantity)
+
+
+def started_text(moment):
+    """A record's start to the millisecond, as people read it: '24.11.2026 09:15:02.125'."""
+    return f"{moment:%d.%m.%Y %H:%M:%S}.{moment.microsecond // 1000:03d}"
+
+
+def report_context(selection, forms):
+    context = dict(forms, selection=selection, group_labels=GROUP_LABELS,
+                   type_labels=TYPE_LABELS, spending_groups=SPENDING_GROUPS,
+                   group_of_type=GROUP_OF_TYPE, quantity_text=quantity_text,
+                   started_text=started_text, subscription=current_subscription())
+    if selection is None:
+        return context
+    summary = selection.summary()
+    after = None
+    if request.args.get("after"):
+        after = parse_cursor(request.args["after"])
+        if after is None:
+            abort(400)
+    records = UsageRecord.page(selection.subscription, selection.period, selection.types,
+                               after, PAGE_SIZE + 1)
+    more = len(records) > PAGE_SIZE
+    records = records[:PAGE_SIZE]
+    context.update(
+        summary=summary, records=records, after=after,
+        next_cursor=format_cursor(records[-1].started_at, records[-1].id) if more else None,
+        chart=bar_chart(summary.by_day) if selection.group != PAYMENTS else None,
+        shown_groups=[g for g in SPENDING_GROUPS if not selection.group or g == selection.group],
+        show_payments=selection.group in ("", PAYMENTS),
+    )
+    return context
+
+
+@bp.get("/expenses")
+@subscriber_required
+def report():
+    selection, forms = parse_selection()
+    context = report_context(selection, forms)
+    status = 200 if selection else INVALID_FORM
+    block = "records" if request.headers.get("HX-Target") == "records" else "report"
+    return render("expenses.html", block=block, status=status, **context)
+
+
+def _refused(selection, forms):
+    """A file cannot be made of a refused selection: the page says why, 422."""
+    return render("expenses.html", block="report", status=INVALID_FORM,
+                  **report_context(selection, forms))
+
+
+def _file_name(selection, extension):
+    number = selection.subscription.number.lstrip("+")
+    return f"expenses-{number}-{selection.period.slug}.{extension}"
+
+
+def csv_header():
+    return [_("Start"), _("Type"), _("Counterpart"), _("Duration or volume"), _("Quantity"),
+            _("Charged, UAH"), _("Balance change, UAH")]
+
+
+def csv_row(started_at, usage_type, counterpart, quantity, amount):
+    return [started_at.isoformat(sep=" ", timespec="microseconds"), str(TYPE_LABELS[usage_type]),
+            counterpart, quantity_text(usage_type, quantity), quantity,
+            format_plain(amount), format_plain(-amount)]
+
+
+@bp.get("/expenses.csv")
+@subscriber_required
+def report_csv():
+    selection, forms = parse_selection()
+    if selection is None:
+        return _refused(selection, forms)
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")  # the BOM: spreadsheet programs then read UTF-8 Cyrillic right
+        writer.writerow(csv_header())
+        for count, record in enumerate(UsageRecord.stream(
+                selection.subscription, selection.period, selection.types), 1):
+            writer.writerow(csv_row(*record))
+            if count % 500 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    response = Response(stream_with_context(generate()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{_file_name(selection, "csv")}"')
+    return response
+
+
+@bp.get("/expenses.pdf")
+@subscriber_required
+def report_pdf():
+    selection, forms = parse_selection()
+    if selection is None:
+        return _refused(selection, forms)
+    from .expenses_pdf import report_pdf as build_pdf
+    pdf = build_pdf(selection, selection.summary(), current_app.config["CLOCK"].now())
+    response = Response(bytes(pdf), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{_file_name(selection, "pdf")}"')
+    return response
+
+
+@dashboard_panel("panels/expenses.html")
+def spending_panel(subscription):
+    """Spending of the last two months and the last two days."""
+    periods = dashboard_periods(current_app.config["CLOCK"].today())
+    span = Period(periods[0][1].start, periods[-1][1].end, False)
+    rows = UsageRecord.totals_by_day_and_type(subscription, span, SPENDING_TYPES)
+    return {"figures": spending_in_periods(rows, periods)}
+
+
+def init_app(app):
+    app.register_blueprint(bp)

@@ -1,0 +1,111 @@
+"""The expenses report as a PDF (fpdf2): totals first, then spending by day, then every
+record. DejaVu Sans, a free Unicode font shipped in static/fonts/, prints Cyrillic."""
+from pathlib import Path
+
+from flask_babel import gettext as _
+from fpdf import FPDF
+
+from models import UsageRecord
+from rules.amounts import format_grouped
+from rules.expenses import PAYMENTS, SPENDING_GROUPS
+from rules.numbers import format_number
+
+FONTS = Path(__file__).resolve().parent.parent / "static" / "fonts"
+# Columns of the records table: width in mm and alignment.
+RECORD_COLUMNS = ((38, "L"), (30, "L"), (38, "L"), (24, "R"), (26, "R"), (26, "R"))
+ROW = 4.6
+
+
+def _money(kopiyky):
+    return format_grouped(kopiyky, ",", " ")
+
+
+class ReportPDF(FPDF):
+    def __init__(self, footer_text):
+        super().__init__(format="A4")
+        self.footer_text = footer_text
+        self.add_font("DejaVu", "", FONTS / "DejaVuSans.ttf")
+        self.add_font("DejaVu", "B", FONTS / "DejaVuSans-Bold.ttf")
+        self.set_auto_page_break(True, margin=14)
+        self.set_margins(12, 12, 12)
+
+    def footer(self):
+        self.set_y(-10)
+        self.set_font("DejaVu", "", 7)
+        self.cell(0, 4, f"{self.footer_text} · {self.page_no()}", align="R")
+
+    def heading(self, text):
+        self.ln(2)
+        self.set_font("DejaVu", "B", 11)
+        self.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        self.set_font("DejaVu", "", 9)
+
+    def line_pair(self, label, value, bold=False):
+        self.set_font("DejaVu", "B" if bold else "", 9)
+        self.cell(90, 5.5, label)
+        self.cell(40, 5.5, value, align="R", new_x="LMARGIN", new_y="NEXT")
+
+
+def report_pdf(selection, summary, now):
+    """The PDF bytes of a selection's report; `summary` is the page's own Summary."""
+    from .expenses import GROUP_LABELS, TYPE_LABELS, quantity_text, started_text
+    period = selection.period
+    number = format_number(selection.subscription.number)
+    pdf = ReportPDF(f"{number} · {period.start:%d.%m.%Y}–{period.end:%d.%m.%Y}")
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 15)
+    pdf.cell(0, 9, _("Payments and expenses"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    pdf.cell(0, 5.5, _("Number or account: %(number)s", number=number),
+             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5.5, _("Period: %(start)s – %(end)s", start=f"{period.start:%d.%m.%Y}",
+                       end=f"{period.end:%d.%m.%Y}"), new_x="LMARGIN", new_y="NEXT")
+    if selection.group:
+        pdf.cell(0, 5.5, _("Type: %(type)s", type=GROUP_LABELS[selection.group]),
+                 new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5.5, _("Made on %(moment)s", moment=f"{now:%d.%m.%Y %H:%M}"),
+             new_x="LMARGIN", new_y="NEXT")
+
+    pdf.heading(_("Totals, UAH"))
+    for group in SPENDING_GROUPS:
+        if not selection.group or selection.group == group:
+            pdf.line_pair(str(GROUP_LABELS[group]), _money(summary.by_group[group].amount))
+    pdf.line_pair(_("Spent in all"), _money(summary.spending.amount), bold=True)
+    if selection.group in ("", PAYMENTS):
+        pdf.line_pair(_("Paid in (top-ups and transfers received)"), _money(summary.paid_in))
+        pdf.line_pair(_("Transferred to other numbers"), _money(summary.paid_out))
+    pdf.line_pair(_("Balance change"), _money(summary.balance_change), bold=True)
+
+    if selection.group != PAYMENTS:
+        pdf.heading(_("Spending by day, UAH"))
+        days = summary.by_day
+        half = (len(days) + 1) // 2
+        for left, right in zip(days[:half], days[half:] + [None]):
+            for entry in (left, right):
+                if entry:
+                    pdf.cell(30, ROW, f"{entry[0]:%d.%m.%Y}")
+                    pdf.cell(30, ROW, _money(entry[1]), align="R")
+                    pdf.cell(20, ROW, "")
+            pdf.ln(ROW)
+
+    pdf.heading(_("Records"))
+    headers = (_("Start"), _("Type"), _("Counterpart"), _("Duration or volume"),
+               _("Charged, UAH"), _("Balance change, UAH"))
+    pdf.set_font("DejaVu", "B", 7.5)
+    for (width, align), text in zip(RECORD_COLUMNS, headers):
+        pdf.cell(width, ROW + 1, text, align=align, border="B")
+    pdf.ln(ROW + 1)
+    pdf.set_font("DejaVu", "", 7.5)
+    labels = {key: str(label) for key, label in TYPE_LABELS.items()}
+    count = 0
+    for started_at, usage_type, counterpart, quantity, amount in UsageRecord.stream(
+            selection.subscription, selection.period, selection.types):
+        cells = (started_text(started_at), labels[usage_type], counterpart[:24],
+                 quantity_text(usage_type, quantity), _money(amount), _money(-amount))
+        for (width, align), text in zip(RECORD_COLUMNS, cells):
+            pdf.cell(width, ROW, text, align=align)
+        pdf.ln(ROW)
+        count += 1
+    if not count:
+        pdf.cell(0, ROW, _("No records in this period."), new_x="LMARGIN", new_y="NEXT")
+    return pdf.output()

@@ -1,0 +1,361 @@
+"""Payments and expenses: the usage feed import, the report page, its CSV and PDF, the
+dashboard's spending, and that only the signed-in profile's numbers are ever reported."""
+import csv
+import io
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+import models
+from portal.subscribers import FeedError
+from portal.usage import import_usage
+from tests.conftest import START
+
+HEADER = "number,started_at,type,counterpart,quantity,amount\n"
+
+
+def page(response):
+    return response.get_data(as_text=True)
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def data_value(html, element_id):
+    match = re.search(rf'<data value="(-?[0-9]+\.[0-9]{{2}})" id="{element_id}">', html)
+    assert match, f"no <data id={element_id}>"
+    return Decimal(match.group(1))
+
+
+def add_records(app, subscription, rows):
+    """rows: (started_at, type, counterpart, quantity, kopiyky)."""
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        with models.db.atomic():
+            models.UsageRecord.insert_rows([(subscription.id, *row) for row in rows])
+
+
+def csv_rows(response):
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def pdf_text(response):
+    reader = PdfReader(io.BytesIO(response.get_data()))
+    return "\n".join(p.extract_text() for p in reader.pages)
+
+
+NOVEMBER = [  # the test clock is 2026-11-25 10:00
+    (datetime(2026, 11, 1, 0, 0, 5, 250000), "subscription", "smart", 1, 16500),
+    (datetime(2026, 11, 3, 9, 15, 2, 125000), "call_out", "+380501112233", 125, 450),
+    (datetime(2026, 11, 3, 9, 30), "call_in", "+380671112233", 61, 0),
+    (datetime(2026, 11, 3, 11, 0), "sms_out", "+380501112233", 1, 80),
+    (datetime(2026, 11, 10, 8, 0), "internet", "internet", 20480, 1001),
+    (datetime(2026, 11, 12, 12, 0), "service", "Хто дзвонив", 1, 999),
+    (datetime(2026, 11, 13, 12, 0), "service", "Повернення", 1, -333),
+    (datetime(2026, 11, 15, 18, 0), "topup", "card", 1, -20000),
+    (datetime(2026, 11, 16, 18, 0), "transfer_out", "+380971112233", 1, 2501),
+    (datetime(2026, 11, 17, 18, 0), "transfer_in", "+380971112233", 1, -1234),
+    (datetime(2026, 11, 24, 23, 59, 59, 999999), "call_out", "+380631112233", 3599, 5399),
+]
+NOVEMBER_SPENT = 16500 + 450 + 80 + 1001 + 999 - 333 + 5399
+OCTOBER = [(datetime(2026, 10, 31, 23, 59, 59), "call_out", "+380501112233", 60, 150),
+           (datetime(2026, 10, 5, 10, 0), "internet", "internet", 1024, 500)]
+
+
+@pytest.fixture
+def usage(app, signed_in):
+    add_records(app, signed_in, NOVEMBER + OCTOBER)
+    return signed_in
+
+
+# ---------------------------------------------------------------- import-usage
+
+def test_import_usage_appends_records(app, subscriber, factory, tmp_path):
+    factory.account(subscriber.profile)  # 20000000
+    feed = tmp_path / "usage.csv"
+    feed.write_text(HEADER
+                    + "+380 67 123 45 67,2026-11-24T09:15:02.125,call_out,+380501112233,125,1.50\n"
+                    + "380671234567,2026-11-24 10:00:00+02:00,topup,card,1,-100\n"
+                    + "20000000,2026-11-01T00:00:01.000001,subscription,fast,1,100.00\n",
+                    encoding="utf-8")
+    result = run(app, "import-usage", str(feed))
+    assert result.exit_code == 0, result.output
+    assert "Imported 3 usage records" in result.output
+    with app.app_context():
+        records = list(models.UsageRecord.select().order_by(models.UsageRecord.id))
+    assert [(r.subscription.number, r.started_at, r.type, r.quantity, r.amount) for r in records] == [
+        ("+380671234567", datetime(2026, 11, 24, 9, 15, 2, 125000), "call_out", 125, 150),
+        ("+380671234567", datetime(2026, 11, 24, 10, 0), "topup", 1, -10000),
+        ("20000000", datetime(2026, 11, 1, 0, 0, 1, 1), "subscription", 1, 10000),
+    ]
+
+
+@pytest.mark.parametrize("bad_row,message", [
+    ("0671234567,2026-11-24T25:00,call_out,x,1,1.00", "started_at ('2026-11-24T25:00'): not a date"),
+    ("0671234567,2026-11-26T09:00,call_out,x,1,1.00", "later than now"),
+    ("0671234567,2026-11-24T09:00,call,x,1,1.00", "type ('call'): not one of"),
+    ("0671234567,2026-11-24T09:00,call_out,x,1.5,1.00", "quantity ('1.5')"),
+    ("0671234567,2026-11-24T09:00,call_out,x,1,1.005", "amount ('1.005')"),
+    ("0671234567,2026-11-24T09:00,topup,card,1,100", "must be negative"),
+    ("0971234567,2026-11-24T09:00,call_out,x,1,1.00", "no such number or account"),
+    ("0501234567,2026-11-24T09:00,call_out,x,1,1.00", "not a number of ours"),
+])
+def test_import_usage_refuses_a_bad_row_and_writes_nothing(app, subscriber, tmp_path, bad_row,
+                                                           message):
+    good = "0671234567,2026-11-24T08:00,sms_out,x,1,0.80\n"
+    feed = tmp_path / "usage.csv"
+    feed.write_text(HEADER + good + bad_row + "\n" + good, encoding="utf-8")
+    result = run(app, "import-usage", str(feed))
+    assert result.exit_code == 1
+    assert f"{feed}:3: " in result.output and message in result.output
+    assert "Nothing imported: 1 problem(s)." in result.output
+    with app.app_context():
+        assert models.UsageRecord.select().count() == 0
+
+
+def test_import_rolls_back_batches_already_written(app, subscriber):
+    rows = "".join(f"0671234567,2026-11-20T10:00:{n:02d},sms_out,x,1,0.80\n" for n in range(7))
+    stream = io.StringIO(HEADER + rows + "0671234567,bad,sms_out,x,1,0.80\n"
+                         + "0671234567,2026-11-20T11:00,sms_out,x,x,0.80\n")
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        with pytest.raises(FeedError) as error:
+            import_usage(stream, START, batch=2)
+        assert [line for line, _ in error.value.problems] == [9, 10]
+        assert models.UsageRecord.select().count() == 0
+
+
+def test_import_usage_needs_the_columns(app, tmp_path):
+    feed = tmp_path / "usage.csv"
+    feed.write_text("number,started_at,type\n0671234567,2026-11-24T08:00,sms_out\n")
+    result = run(app, "import-usage", str(feed))
+    assert result.exit_code == 1 and "missing columns: counterpart, quantity, amount" in result.output
+
+
+def test_import_usage_of_a_missing_file(app, tmp_path):
+    result = run(app, "import-usage", str(tmp_path / "none.csv"))
+    assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_demo_usage_covers_three_months_once(app):
+    assert run(app, "demo-data").exit_code == 0
+    with app.app_context():
+        count = models.UsageRecord.select().count()
+        first = models.UsageRecord.select().order_by(models.UsageRecord.started_at).first()
+        last = models.UsageRecord.select().order_by(models.UsageRecord.started_at.desc()).first()
+        subscribers = models.UsageRecord.select(models.UsageRecord.subscription).distinct().count()
+    assert count > 5000 and subscribers == 10
+    assert first.started_at.date().isoformat() == "2026-09-01"
+    assert last.started_at <= START
+    assert run(app, "demo-data").exit_code == 0
+    with app.app_context():
+        assert models.UsageRecord.select().count() == count
+
+
+# ---------------------------------------------------------------- the page
+
+def test_expenses_needs_sign_in(client):
+    for url in ("/expenses", "/expenses.csv", "/expenses.pdf"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_the_current_month_by_default(client, usage):
+    html = page(client.get("/expenses"))
+    assert data_value(html, "spent-total") == Decimal(NOVEMBER_SPENT) / 100
+    assert data_value(html, "spent-calls") == Decimal("58.49")
+    assert data_value(html, "spent-sms") == Decimal("0.80")
+    assert data_value(html, "spent-internet") == Decimal("10.01")
+    assert data_value(html, "spent-subscription") == Decimal("165.00")
+    assert data_value(html, "spent-services") == Decimal("6.66")
+    # Payments apart from spending.
+    assert data_value(html, "paid-in") == Decimal("212.34")
+    assert data_value(html, "paid-out") == Decimal("25.01")
+    assert data_value(html, "balance-change") == Decimal(-(NOVEMBER_SPENT - 20000 + 2501 - 1234)) / 100
+    # Detailed records, to the fraction of a second, with duration and volume.
+    assert "03.11.2026 09:15:02.125" in html and "2:05" in html and "20.0\u00a0MB" in html
+    assert "24.11.2026 23:59:59.999" in html and "59:59" in html
+    assert "31.10.2026" not in html
+
+
+def test_a_chart_with_a_bar_per_day_and_a_table(client, usage):
+    html = page(client.get("/expenses"))
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    assert svg.count('<rect class="bar"') == 30
+    assert "<summary>Spending by day as a table</summary>" in html
+    assert '<td>24.11.2026</td><td class="num"><data value="53.99">' in html
+
+
+def test_another_month(client, usage):
+    html = page(client.get("/expenses?month=2026-10"))
+    assert data_value(html, "spent-total") == Decimal("6.50")
+    assert "31.10.2026 23:59:59.000" in html and "03.11.2026" not in html.split("Detailed records")[1]
+    assert 'href="/expenses?month=2026-11"' in html  # next month
+
+
+def test_a_span_of_days(client, usage):
+    html = page(client.get("/expenses?from=2026-10-31&to=2026-11-03"))
+    assert data_value(html, "spent-total") == Decimal("1.50") + Decimal("165.00") + Decimal("5.30")
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    assert svg.count('<rect class="bar"') == 4
+
+
+@pytest.mark.parametrize("query,field_id,message", [
+    ("month=2026-13", "month", "Choose a month, like 2026-11."),
+    ("month=2026-12", "month", "This month has not begun yet."),
+    ("from=2026-10-01&to=2026-11-15", "to", "A span can be at most 30 days and this one has 46."),
+    ("from=2026-11-10&to=2026-11-01", "to", "The last day cannot be before the first day"),
+    ("from=2026-11-10", "to", "Choose the last day."),
+    ("from=10.11.2026&to=2026-11-12", "from", "Type a date like 2026-11-24."),
+    ("month=2026-11&from=2026-11-01&to=2026-11-02", "month", "either a month or a span"),
+    ("month=2026-11&type=roaming", "month-type", "Choose a type from the list."),
+])
+def test_bad_periods_are_refused_next_to_the_field(client, usage, query, field_id, message):
+    for url in ("/expenses", "/expenses.csv", "/expenses.pdf"):
+        response = client.get(f"{url}?{query}")
+        assert response.status_code == 422
+        html = page(response)
+        assert message in html
+        assert re.search(rf'<(input|select) aria-describedby="[^"]*{field_id}-error" '
+                         rf'aria-invalid="true" id="{field_id}"', html)
+        assert f'id="{field_id}-error"' in html and 'role="alert"' in html
+        assert "spent-total" not in html
+
+
+def test_type_filter(client, usage):
+    html = page(client.get("/expenses?month=2026-11&type=calls"))
+    assert data_value(html, "spent-total") == Decimal("58.49")
+    assert 'id="spent-sms"' not in html and 'id="paid-in"' not in html
+    records = html.split("Detailed records")[1]
+    assert "Outgoing call" in records and "Incoming call" in records and "Outgoing SMS" not in records
+    html = page(client.get("/expenses?month=2026-11&type=payments"))
+    assert data_value(html, "spent-total") == 0 and data_value(html, "paid-in") == Decimal("212.34")
+    assert "<svg" not in html and "Top-up" in html
+
+
+def test_keyset_paging_walks_every_record_once(app, client, signed_in):
+    base = datetime(2026, 11, 20, 10, 0)
+    # Records sharing a start time too: the id breaks the tie.
+    rows = [(base + timedelta(seconds=n // 2), "sms_out", f"n{n}", 1, 80) for n in range(120)]
+    add_records(app, signed_in, rows)
+    seen, url, pages = [], "/expenses?month=2026-11", 0
+    while url:
+        html = page(client.get(url))
+        seen += re.findall(r"<td>(n[0-9]+)</td>", html)
+        found = re.search(r'<a href="(/expenses\?[^"]*after=[^"]*)"', html)
+        url = found.group(1).replace("&amp;", "&") if found else None
+        pages += 1
+    assert pages == 3 and seen == [f"n{n}" for n in range(120)]
+
+
+def test_paging_answers_the_records_fragment_to_htmx(app, client, signed_in):
+    add_records(app, signed_in, [(datetime(2026, 11, 20, 10, 0, n), "sms_out", "x", 1, 80)
+                                 for n in range(55)])
+    html = page(client.get("/expenses"))
+    next_url = re.search(r'hx-get="([^"]*after=[^"]*)"', html).group(1).replace("&amp;", "&")
+    response = client.get(next_url, headers={"HX-Request": "true", "HX-Target": "records"})
+    fragment = page(response)
+    assert fragment.lstrip().startswith('<section class="card" id="records"') and "<html" not in fragment
+    assert fragment.count("<tr>") == 6  # the header and 5 records
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_a_bad_cursor_is_refused(client, usage):
+    assert client.get("/expenses?after=garbage").status_code == 400
+
+
+def test_nothing_to_show(client, signed_in):
+    html = page(client.get("/expenses?month=2026-01"))
+    assert "No records in this period." in html and data_value(html, "spent-total") == 0
+
+
+# ---------------------------------------------------------------- files
+
+def test_csv_is_the_same_selection_with_a_bom(client, usage):
+    response = client.get("/expenses.csv?month=2026-11&type=calls")
+    assert response.mimetype == "text/csv" and response.is_streamed
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="expenses-380671234567-2026-11.csv"')
+    header, *rows = csv_rows(response)
+    assert header[0] == "Start" and header[-2:] == ["Charged, UAH", "Balance change, UAH"]
+    assert [row[0] for row in rows] == ["2026-11-03 09:15:02.125000", "2026-11-03 09:30:00.000000",
+                                        "2026-11-24 23:59:59.999999"]
+    assert rows[0][1:] == ["Outgoing call", "+380501112233", "2:05", "125", "4.50", "-4.50"]
+
+
+def test_page_csv_and_pdf_agree_to_the_kopiyka(client, usage):
+    for query in ("", "?month=2026-10", "?from=2026-11-01&to=2026-11-12", "?type=services"):
+        html = page(client.get("/expenses" + query))
+        spent = data_value(html, "spent-total")
+        rows = csv_rows(client.get("/expenses.csv" + query))[1:]
+        charged = [Decimal(row[5]) for row in rows]
+        groups = {"calls", "sms", "internet", "subscription", "services"}
+        spending_rows = [c for c, row in zip(charged, rows)
+                         if row[1] not in ("Top-up", "Transfer received", "Transfer sent")]
+        assert sum(spending_rows, Decimal(0)) == spent
+        assert sum(Decimal(row[6]) for row in rows) == (
+            data_value(html, "balance-change") if "balance-change" in html else -spent)
+        text = pdf_text(client.get("/expenses.pdf" + query))
+        shown = f"{spent:,.2f}".replace(",", " ").replace(".", ",")
+        assert f"Spent in all {shown}" in text
+        for group in groups:
+            if f'id="spent-{group}"' in html:
+                assert data_value(html, f"spent-{group}") is not None
+        assert text.count("\n") >= len(rows)
+
+
+def test_pdf_prints_cyrillic_totals_first(client, usage):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "uk"
+    response = client.get("/expenses.pdf?month=2026-11")
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].endswith('expenses-380671234567-2026-11.pdf"')
+    text = pdf_text(response)
+    assert "Хто дзвонив" in text
+    assert text.index("+380 67 123 45 67") < text.index("Хто дзвонив")
+    assert "03.11.2026 09:15:02.125" in text
+
+
+# ---------------------------------------------------------------- whose numbers
+
+@pytest.fixture
+def others(app, factory, usage):
+    """A stranger's number and a second number of the signed-in profile, both with usage."""
+    stranger = factory.subscriber(number="+380681234567", name="Чужий")
+    second = factory.subscriber(number="+380971112233", profile=usage.profile, tariff="unlim")
+    add_records(app, stranger, [(datetime(2026, 11, 5, 10, 0), "service", "STRANGER", 1, 77777)])
+    add_records(app, second, [(datetime(2026, 11, 5, 11, 0), "service", "SECOND", 1, 12345)])
+    return stranger, second
+
+
+def test_only_the_current_number_of_the_own_profile_is_reported(client, others):
+    stranger, second = others
+    for url in ("/expenses", "/expenses.csv", "/expenses.pdf"):
+        body = pdf_text(client.get(url)) if url.endswith("pdf") else page(client.get(url))
+        assert "STRANGER" not in body and "SECOND" not in body
+    assert data_value(page(client.get("/expenses")), "spent-total") == Decimal(NOVEMBER_SPENT) / 100
+    assert client.post("/numbers/select", data={"number": stranger.number}).status_code == 404
+    assert "STRANGER" not in page(client.get("/expenses.csv"))
+    client.post("/numbers/select", data={"number": second.number})
+    html = page(client.get("/expenses"))
+    assert "SECOND" in html and data_value(html, "spent-total") == Decimal("123.45")
+    # A number in the URL is not a way in: the report ignores it.
+    assert "STRANGER" not in page(client.get(f"/expenses.csv?number={stranger.number}"))
+
+
+# ---------------------------------------------------------------- the dashboard
+
+def test_dashboard_shows_spending_of_two_months_and_two_days(app, client, usage):
+    add_records(app, usage, [(datetime(2026, 11, 25, 9, 0), "sms_out", "x", 1, 80),
+                             (datetime(2026, 11, 25, 9, 5), "topup", "card", 1, -5000)])
+    html = page(client.get("/"))
+    assert data_value(html, "spending-previous-month") == Decimal("6.50")
+    assert data_value(html, "spending-this-month") == Decimal(NOVEMBER_SPENT + 80) / 100
+    assert data_value(html, "spending-yesterday") == Decimal("53.99")
+    assert data_value(html, "spending-today") == Decimal("0.80")
+    assert 'href="/expenses"' in html
