@@ -3,12 +3,15 @@ dashboard's spending panel. All three renderings take the same selection (period
 from the same parser and the same queries, so their figures cannot drift apart."""
 import csv
 import io
+import zlib
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, current_app, request, stream_with_context
+from flask import Blueprint, Response, abort, current_app, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from wtforms import Form, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 
+import models
 from models import UsageRecord
 from rules.amounts import format_plain
 from rules.expenses import (
@@ -68,20 +71,19 @@ def period_message(error):
     return _("Choose a type from the list.")
 
 
-def _type_choices():
-    return [("", _l("Everything"))] + [(group, GROUP_LABELS[group])
-                                        for group in SPENDING_GROUPS + (PAYMENTS,)]
+TYPE_CHOICES = [SelectChoice("", _l("Everything"))] + [
+    SelectChoice(group, GROUP_LABELS[group]) for group in SPENDING_GROUPS + (PAYMENTS,)]
 
 
 class MonthForm(Form):
     month = StringField(_l("Month"))
-    type = SelectField(_l("Type"), choices=_type_choices, validate_choice=False)
+    type = SelectField(_l("Type"), choices=TYPE_CHOICES, validate_choice=False)
 
 
 class SpanForm(Form):
     date_from = StringField(_l("First day"), name="from")
     date_to = StringField(_l("Last day"), name="to")
-    type = SelectField(_l("Type"), choices=_type_choices, validate_choice=False)
+    type = SelectField(_l("Type"), choices=TYPE_CHOICES, validate_choice=False)
 
 
 @dataclass
@@ -135,14 +137,14 @@ def parse_selection():
     return Selection(subscription, period, group), forms
 
 
-def quantity_text(usage_type, quantity):
+def quantity_text(usage_type, quantity, units=UNIT_LABELS):
     """Duration for calls, volume for internet, a count for the rest."""
     unit = quantity_unit(usage_type)
     if unit == "seconds":
         return format_duration(quantity)
     if unit == "kilobytes":
         figure, volume_unit = format_volume(quantity)
-        return f"{figure}\u00a0{UNIT_LABELS[volume_unit]}"
+        return f"{figure}\u00a0{units[volume_unit]}"
     return str(quantity)
 
 
@@ -204,10 +206,21 @@ def csv_header():
             _("Charged, UAH"), _("Balance change, UAH")]
 
 
-def csv_row(started_at, usage_type, counterpart, quantity, amount):
-    return [started_at.isoformat(sep=" ", timespec="microseconds"), str(TYPE_LABELS[usage_type]),
-            counterpart, quantity_text(usage_type, quantity), quantity,
+def csv_row(started_at, usage_type, counterpart, quantity, amount, labels, units):
+    return [started_at.isoformat(sep=" ", timespec="microseconds"), labels[usage_type],
+            counterpart, quantity_text(usage_type, quantity, units), quantity,
             format_plain(amount), format_plain(-amount)]
+
+
+def _gzip(chunks):
+    """Compress a stream as it goes. (Flask-Compress would do it too, but it keeps the
+    request context open for the whole stream, and a streamed file needs none.)"""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: the gzip container
+    for chunk in chunks:
+        data = compressor.compress(chunk.encode("utf-8"))
+        if data:
+            yield data
+    yield compressor.flush()
 
 
 @bp.get("/expenses.csv")
@@ -217,21 +230,32 @@ def report_csv():
     if selection is None:
         return _refused(selection, forms)
 
+    header = csv_header()
+    labels = {key: str(label) for key, label in TYPE_LABELS.items()}
+    units = {key: str(label) for key, label in UNIT_LABELS.items()}
+
     def generate():
+        # Runs after the view has returned and its request has closed the database
+        # connection: it opens its own, and needs nothing else from the request.
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write("\ufeff")  # the BOM: spreadsheet programs then read UTF-8 Cyrillic right
-        writer.writerow(csv_header())
-        for count, record in enumerate(UsageRecord.stream(
-                selection.subscription, selection.period, selection.types), 1):
-            writer.writerow(csv_row(*record))
-            if count % 500 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
+        writer.writerow(header)
+        with models.db.connection_context():
+            for count, record in enumerate(UsageRecord.stream(
+                    selection.subscription, selection.period, selection.types), 1):
+                writer.writerow(csv_row(*record, labels=labels, units=units))
+                if count % 500 == 0:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
         yield buffer.getvalue()
 
-    response = Response(stream_with_context(generate()), mimetype="text/csv")
+    gzipped = request.accept_encodings["gzip"] > 0
+    response = Response(_gzip(generate()) if gzipped else generate(),
+                        mimetype="text/csv")
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{_file_name(selection, "csv")}"')
     return response
