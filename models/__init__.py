@@ -5,6 +5,7 @@ from peewee import sort_models
 from .base import BaseModel, db, is_sqlite, locking_transaction, open_database
 from .ledger import LedgerEntry
 from .security import AuditEvent, FailedAttempt, OneTimeCode
+from .services import Service, ServiceConnection, ServiceRequest
 from .sms import SmsMessage
 from .subscribers import AuthSession, Profile, Subscription, Tariff
 from .support import (Chat, ChatMessage, Fault, StaffSession, StaffUser, Technician,

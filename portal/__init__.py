@@ -112,6 +112,9 @@ def create_app(config=None):
     from . import expenses, usage
     expenses.init_app(app)
     usage.init_app(app)
+    from . import requests, services
+    requests.init_app(app)
+    services.init_app(app)
     return app
 
 

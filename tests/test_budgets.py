@@ -34,6 +34,8 @@ PAGES_WITH_ARGUMENTS = {
     "support.fault": lambda: [f"/support/faults/{f.id}" for f in models.Fault.select()],
     "staff.chat": lambda: [f"/staff/chats/{c.id}" for c in models.Chat.select()],
     "staff.fault": lambda: [f"/staff/faults/{f.id}" for f in models.Fault.select()],
+    "services.service_page": lambda: ["/services/who-called", "/services/static-ip"],
+    "services.switch_review": lambda: ["/tariffs/free-50/switch", "/tariffs/ultra/switch"],
 }
 
 

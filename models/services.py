@@ -1,0 +1,105 @@
+"""The catalogue's services, which of them each number has, and the archive of requests
+(every change a subscriber asks for, with its state)."""
+from peewee import BigIntegerField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+
+from rules import services as rules
+from .base import BaseModel
+from .subscribers import Localized, Subscription
+
+
+class Service(BaseModel, Localized):
+    code = CharField(primary_key=True, max_length=40)
+    kind = CharField(max_length=20)  # 'mobile' | 'home_internet'
+    connect_fee = BigIntegerField(default=0)  # kopiyky, charged when connected
+    monthly_fee = BigIntegerField(default=0)  # kopiyky, billed with the tariff
+    position = IntegerField(default=0)
+    name_uk = CharField()
+    name_en = CharField()
+    name_ru = CharField()
+    summary_uk = CharField(max_length=200, default="")
+    summary_en = CharField(max_length=200, default="")
+    summary_ru = CharField(max_length=200, default="")
+    description_uk = TextField(default="")
+    description_en = TextField(default="")
+    description_ru = TextField(default="")
+
+    @classmethod
+    def for_kind(cls, kind):
+        return cls.select().where(cls.kind == kind).order_by(cls.position, cls.code)
+
+
+class ServiceConnection(BaseModel):
+    """A service connected to a number; disconnecting deletes it (the archive keeps both)."""
+
+    subscription = ForeignKeyField(Subscription, backref="service_connections",
+                                   on_delete="CASCADE")
+    service = ForeignKeyField(Service, backref="connections")
+    connected_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("subscription", "service"), True),)
+
+    @classmethod
+    def codes(cls, subscription):
+        return {row.service_id for row in
+                cls.select(cls.service).where(cls.subscription == subscription)}
+
+
+class ServiceRequest(BaseModel):
+    """One request of a subscriber: connect or disconnect a service, switch the tariff, block
+    or unblock the SIM, pause or resume Home Internet. Done at once, or pending until due."""
+
+    subscription = ForeignKeyField(Subscription, backref="service_requests", on_delete="CASCADE")
+    kind = CharField(max_length=30)  # rules.REQUEST_KINDS
+    subject = CharField(max_length=40, default="")  # a service or tariff code
+    previous = CharField(max_length=40, default="")  # the tariff switched from
+    state = CharField(max_length=10)  # rules.STATES
+    fee = BigIntegerField(default=0)  # kopiyky charged
+    created_at = DateTimeField()
+    due_at = DateTimeField(null=True)  # when a pending request is to be done
+    finished_at = DateTimeField(null=True)
+    reason = CharField(max_length=30, default="")  # why it was rejected (a Refusal code)
+
+    class Meta:
+        indexes = ((("subscription", "created_at"), False), (("state", "due_at"), False),
+                   (("subscription", "kind", "state"), False))
+
+    @property
+    def reference(self):
+        return f"request:{self.id}"
+
+    @classmethod
+    def for_profile(cls, profile, limit=200):
+        return (cls.select(cls, Subscription.number).join(Subscription)
+                .where(Subscription.profile == profile)
+                .order_by(cls.created_at.desc(), cls.id.desc()).limit(limit))
+
+    @classmethod
+    def due(cls, now, demo=False):
+        query = cls.select().where(cls.state == rules.PENDING).order_by(cls.due_at, cls.id)
+        return query if demo else query.where(cls.due_at <= now)
+
+    @classmethod
+    def last_switch_at(cls, subscription):
+        row = (cls.select(cls.finished_at)
+               .where((cls.subscription == subscription) & (cls.kind == rules.TARIFF_SWITCH)
+                      & (cls.state == rules.DONE))
+               .order_by(cls.finished_at.desc()).first())
+        return row.finished_at if row else None
+
+    @classmethod
+    def deferred_state(cls, subscription):
+        """(sim_blocked, pending kinds) of a number, from its deferred requests, in one query:
+        the SIM is blocked when its latest done block/unblock request is a block."""
+        rows = (cls.select(cls.kind, cls.state)
+                .where((cls.subscription == subscription)
+                       & cls.kind.in_(rules.DEFERRED_KINDS)
+                       & cls.state.in_((rules.PENDING, rules.DONE)))
+                .order_by(cls.finished_at.desc(), cls.id.desc()).tuples())
+        pending, sim_blocked = [], None
+        for kind, state in rows:
+            if state == rules.PENDING:
+                pending.append(kind)
+            elif sim_blocked is None and kind in (rules.SIM_BLOCK, rules.SIM_UNBLOCK):
+                sim_blocked = kind == rules.SIM_BLOCK
+        return bool(sim_blocked), pending

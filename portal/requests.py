@@ -1,0 +1,343 @@
+"""The archive of requests, and the requests done some time later by the network: a
+temporary SIM block and its end, pausing and resuming Home Internet.
+
+Every change a subscriber makes (services, tariffs, blocks, pauses) is a ServiceRequest.
+Deferred ones wait in `pending` until `flask process-requests` does them, 30 minutes after
+they were made (at once in demo mode)."""
+from datetime import timedelta
+
+import click
+from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask_babel import format_datetime, get_locale, gettext as _
+from flask_login import current_user
+from peewee import JOIN
+
+import models
+from models import LedgerEntry, Service, ServiceConnection, ServiceRequest, Subscription, Tariff
+from rules import services as rules
+from rules.amounts import format_grouped
+from rules.numbers import NumberError, parse_login
+from .auth import current_subscription, subscriber_required
+from .dashboard import dashboard_panel
+from .demo import DEMO_LOADERS
+from .web import render, see_other
+
+bp = Blueprint("requests", __name__)
+CONFLICT = 409
+
+# Other areas add their own requests to the archive here (Home Internet faults, visits):
+# functions (profile) -> list of dicts {"number", "title", "state", "created_at",
+# "finished_at"}, with `state` one of pending/done/rejected or a label of their own.
+REQUEST_SOURCES = []
+
+
+def _now():
+    return current_app.config["CLOCK"].now()
+
+
+# Which number a request acts on ------------------------------------------------------------
+
+def acting_subscription():
+    """The number a POST acts on: the form's `number` (the page it was sent from names it,
+    so another tab switching numbers cannot redirect it) when it is one of the signed-in
+    profile's, else 404; without it, the number the pages show."""
+    current = current_subscription()
+    given = request.form.get("number", "").strip()
+    if not given or (current is not None and given == current.number):
+        if current is None:
+            abort(404)
+        return current
+    try:
+        number = parse_login(given).number
+    except NumberError:
+        abort(404)
+    chosen = (Subscription.select(Subscription, Tariff).join(Tariff)
+              .where((Subscription.number == number)
+                     & (Subscription.profile == current_user.id)).first())
+    if chosen is None:
+        abort(404)
+    return chosen
+
+
+def for_update(query):
+    """Lock the selected rows on PostgreSQL; SQLite's BEGIN IMMEDIATE locks the database."""
+    return query if models.is_sqlite() else query.for_update()
+
+
+def lock(subscription_id):
+    """The subscription re-read inside a locking transaction, its row locked."""
+    return for_update(Subscription.select().where(Subscription.id == subscription_id)).get()
+
+
+def rules_subscriber(subscription, sim_blocked=False):
+    return rules.Subscriber(kind=subscription.kind, status=subscription.status,
+                            payment=subscription.payment, balance=subscription.balance,
+                            tariff=subscription.tariff_id, sim_blocked=sim_blocked)
+
+
+def charge(subscription, kind, fee, service_request, now):
+    """The fee of a request, through the ledger, in the caller's transaction."""
+    if fee > 0:
+        LedgerEntry.post(subscription, kind, now, balance_change=-fee,
+                         reference=service_request.reference)
+
+
+# Messages ------------------------------------------------------------------------------------
+
+def _uah(kopiyky):
+    decimal_sep = "." if str(get_locale()) == "en" else ","
+    return format_grouped(kopiyky, decimal_sep, "\u00a0") + "\u00a0₴"
+
+
+def refusal_message(refusal, action):
+    """A refusal in the user's language. `action` says what was refused: 'connect',
+    'disconnect', 'switch', 'sim_block', 'sim_unblock', 'pause', 'resume'."""
+    code = refusal.code
+    if code == "balance":
+        return _("Not enough money: it costs %(fee)s and the balance is %(balance)s. Top up "
+                 "by %(missing)s and try again.", fee=_uah(refusal.fee),
+                 balance=_uah(refusal.balance), missing=_uah(refusal.missing))
+    if code == "too_soon":
+        return _("The tariff can be switched once a day. The next switch is possible from "
+                 "%(time)s.", time=format_datetime(refusal.allowed_at, "dd.MM.yyyy HH:mm"))
+    if code == "status":
+        return {
+            "suspended": _("This number is paused at your request. Resume it first."),
+            "debt_blocked": _("This number is blocked for debt. Top it up first."),
+        }.get(refusal.status, _("This number is closed."))
+    if code == "already":
+        return {
+            "connect": _("This service is connected already."),
+            "switch": _("You are on this tariff already."),
+            "sim_block": _("The SIM card is blocked already."),
+            "pause": _("The service is paused already."),
+        }[action]
+    return {
+        "wrong_kind": (_("This tariff is for another kind of subscription.") if action == "switch"
+                       else _("This is not available for this number.")),
+        "wrong_payment": _("This tariff is for another payment type (prepaid or contract)."),
+        "not_connected": _("This service is not connected."),
+        "not_blocked": _("The SIM card is not blocked."),
+        "not_paused": _("The service is not paused."),
+        "pending": _("A request like this one is already waiting to be done."),
+    }[code]
+
+
+def describe(row):
+    """What a request asked for, in the user's language."""
+    locale = _locale()
+    kind = row.kind
+    if kind in (rules.SERVICE_CONNECT, rules.SERVICE_DISCONNECT):
+        name = row.service.name(locale) if row.service.code else row.subject
+        if kind == rules.SERVICE_CONNECT:
+            return _("Connect the service “%(name)s”", name=name)
+        return _("Disconnect the service “%(name)s”", name=name)
+    if kind == rules.TARIFF_SWITCH:
+        new = row.tariff.name(locale) if row.tariff.code else row.subject
+        old = row.old_tariff.name(locale) if row.old_tariff.code else row.previous
+        return _("Switch the tariff from “%(old)s” to “%(new)s”", old=old, new=new)
+    return describe_kind(kind)
+
+
+def describe_kind(kind):
+    return {rules.SIM_BLOCK: _("Temporary SIM card block"),
+            rules.SIM_UNBLOCK: _("End of the SIM card block"),
+            rules.PAUSE: _("Pause Home Internet"),
+            rules.RESUME: _("Resume Home Internet")}[kind]
+
+
+def state_label(state):
+    return {rules.PENDING: _("Pending"), rules.DONE: _("Done"),
+            rules.REJECTED: _("Rejected")}.get(state, state)
+
+
+def _locale():
+    return str(get_locale())
+
+
+def _reason(refusal):
+    """A refusal as kept on a rejected request: its code, and the status that refused it."""
+    if refusal is None:
+        return ""
+    return f"status:{refusal.status}" if refusal.code == "status" else refusal.code
+
+
+def _refusal(reason):
+    code, _sep, status = reason.partition(":")
+    return rules.Refusal(code, status=status)
+
+
+# Processing ------------------------------------------------------------------------------
+
+def process(request_id, now):
+    """Do one pending deferred request, or reject it if it no longer can be done.
+    Returns the new state, or None if it was not pending any more."""
+    with models.locking_transaction():
+        row = for_update(ServiceRequest.select().where(
+            (ServiceRequest.id == request_id) & (ServiceRequest.state == rules.PENDING))).first()
+        if row is None:
+            return None
+        subscription = lock(row.subscription_id)
+        sim_blocked, pending = ServiceRequest.deferred_state(subscription)
+        pending.remove(row.kind)  # this request itself
+        refusal = rules.check_deferred(row.kind, rules_subscriber(subscription, sim_blocked),
+                                       pending)
+        state = rules.REJECTED if refusal else rules.DONE
+        assert rules.can_transition(row.state, state)
+        if refusal is None:
+            new_status = rules.status_after(row.kind, subscription.status)
+            if new_status != subscription.status:
+                Subscription.update(status=new_status, updated_at=now).where(
+                    Subscription.id == subscription.id).execute()
+        ServiceRequest.update(state=state, finished_at=now, reason=_reason(refusal)).where(
+            ServiceRequest.id == row.id).execute()
+        return state
+
+
+def process_due(now, demo=False):
+    """Every pending request that is due (all of them in demo mode): {state: count}."""
+    counts = {rules.DONE: 0, rules.REJECTED: 0}
+    for request_id in [row.id for row in ServiceRequest.due(now, demo)]:
+        state = process(request_id, now)
+        if state:
+            counts[state] += 1
+    return counts
+
+
+def request_deferred(kind):
+    """Make a deferred request (SIM block or its end, Home Internet pause or resume) for
+    the acting number; done at once in demo mode."""
+    subscription = acting_subscription()
+    now = _now()
+    with models.locking_transaction():
+        locked = lock(subscription.id)
+        sim_blocked, pending = ServiceRequest.deferred_state(locked)
+        refusal = rules.check_deferred(kind, rules_subscriber(locked, sim_blocked), pending)
+        if refusal is None:
+            created = ServiceRequest.create(subscription=locked, kind=kind, state=rules.PENDING,
+                                            created_at=now, due_at=rules.due_at(now))
+    if refusal:
+        return archive_page(alert=refusal_message(refusal, kind), status=CONFLICT)
+    if current_app.config["DEMO"]:
+        process(created.id, now)
+    else:
+        flash(_("Your request is accepted. It will be done by %(time)s.",
+                time=format_datetime(created.due_at, "HH:mm")))
+    return see_other(url_for("requests.archive"))
+
+
+# Pages ---------------------------------------------------------------------------------------
+
+def archive_context(alert=None):
+    subscription = current_subscription()
+    OldTariff = Tariff.alias()
+    rows = list(
+        ServiceRequest.select(ServiceRequest, Subscription.number, Service, Tariff, OldTariff)
+        .join(Subscription).switch(ServiceRequest)
+        .join(Service, JOIN.LEFT_OUTER, on=(ServiceRequest.subject == Service.code),
+              attr="service").switch(ServiceRequest)
+        .join(Tariff, JOIN.LEFT_OUTER, on=(ServiceRequest.subject == Tariff.code),
+              attr="tariff").switch(ServiceRequest)
+        .join(OldTariff, JOIN.LEFT_OUTER, on=(ServiceRequest.previous == OldTariff.code),
+              attr="old_tariff")
+        .where(Subscription.profile == current_user.id)
+        .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc()).limit(200))
+    items = [{"number": row.subscription.number, "title": describe(row), "state": row.state,
+              "state_label": state_label(row.state), "created_at": row.created_at,
+              "finished_at": row.finished_at, "due_at": row.due_at, "fee": row.fee,
+              "reason": refusal_message(_refusal(row.reason), row.kind)
+              if row.reason else ""} for row in rows]
+    for source in REQUEST_SOURCES:
+        items.extend(source(current_user._get_current_object()))
+    items.sort(key=lambda item: item["created_at"], reverse=True)
+    sim_blocked, pending = (ServiceRequest.deferred_state(subscription) if subscription
+                            else (False, []))
+    return {"subscription": subscription, "items": items, "sim_blocked": sim_blocked,
+            "pending": pending, "alert": alert}
+
+
+def archive_page(alert=None, status=200):
+    return render("requests.html", "actions", status=status, **archive_context(alert))
+
+
+@bp.get("/requests")
+@subscriber_required
+def archive():
+    return archive_page()
+
+
+@bp.post("/requests/sim-block")
+@subscriber_required
+def sim_block():
+    return request_deferred(rules.SIM_BLOCK)
+
+
+@bp.post("/requests/sim-unblock")
+@subscriber_required
+def sim_unblock():
+    return request_deferred(rules.SIM_UNBLOCK)
+
+
+@bp.post("/requests/pause")
+@subscriber_required
+def pause():
+    return request_deferred(rules.PAUSE)
+
+
+@bp.post("/requests/resume")
+@subscriber_required
+def resume():
+    return request_deferred(rules.RESUME)
+
+
+@dashboard_panel("panels/requests.html")
+def dashboard_requests(subscription):
+    """A blocked SIM and the requests still waiting, on the dashboard."""
+    sim_blocked, pending = ServiceRequest.deferred_state(subscription)
+    if not sim_blocked and not pending:
+        return None
+    return {"sim_blocked": sim_blocked, "pending": [describe_kind(kind) for kind in pending]}
+
+
+def init_app(app):
+    app.register_blueprint(bp)
+
+    @app.cli.command("process-requests")
+    def process_requests_command():
+        """Do the pending requests that are due (30 minutes after they were made; all of
+        them at once in demo mode)."""
+        with models.db.connection_context():
+            counts = process_due(app.config["CLOCK"].now(), demo=app.config["DEMO"])
+        click.echo(f"Requests processed: {counts[rules.DONE]} done, "
+                   f"{counts[rules.REJECTED]} rejected.")
+
+
+def load_demo_requests(clock):
+    """Demo history: Olena's 'Who called' and an earlier tariff switch, Taras's paused
+    Home Internet. Only for numbers that have no requests yet, so it is safe to run again."""
+    now = clock.now()
+    history = {
+        "+380671234567": [
+            dict(kind=rules.TARIFF_SWITCH, subject="smart", previous="free", days=40),
+            dict(kind=rules.SERVICE_CONNECT, subject="who-called", days=12),
+        ],
+        "10000002": [dict(kind=rules.PAUSE, days=20)],
+    }
+    for number, requests in history.items():
+        subscription = Subscription.by_number(number)
+        if subscription is None or ServiceRequest.select().where(
+                ServiceRequest.subscription == subscription).exists():
+            continue
+        for item in requests:
+            at = now - timedelta(days=item.pop("days"))
+            done_at = at + rules.PROCESSING_DELAY if item["kind"] in rules.DEFERRED_KINDS else at
+            ServiceRequest.create(subscription=subscription, state=rules.DONE, created_at=at,
+                                  due_at=done_at if done_at != at else None,
+                                  finished_at=done_at, **item)
+            if item["kind"] == rules.SERVICE_CONNECT:
+                ServiceConnection.get_or_create(subscription=subscription,
+                                                service=item["subject"],
+                                                defaults={"connected_at": at})
+
+
+DEMO_LOADERS.append(load_demo_requests)

@@ -1,0 +1,180 @@
+"""Services and tariffs of the current number: the lists, connecting and disconnecting a
+service, switching the tariff after a confirmation. Each change is a done request in the
+archive, and its fee goes through the ledger in the same transaction."""
+from flask import Blueprint, abort, current_app, flash, url_for
+from flask_babel import gettext as _, get_locale
+
+import models
+from models import Service, ServiceConnection, ServiceRequest, Tariff
+from rules import services as rules
+from . import catalogue
+from .auth import current_subscription, subscriber_required
+from .requests import (CONFLICT, acting_subscription, charge, lock, refusal_message,
+                       rules_subscriber)
+from .web import render, see_other
+
+bp = Blueprint("services", __name__)
+
+catalogue.SECTIONS["services"] = (Service, "code")
+
+
+def _now():
+    return current_app.config["CLOCK"].now()
+
+
+def _offer(item, fee):
+    return rules.Offer(code=item.code, kind=item.kind, fee=fee,
+                       payment=getattr(item, "payment", ""))
+
+
+# Services ------------------------------------------------------------------------------------
+
+def services_context(alert=None):
+    subscription = current_subscription()
+    if subscription is None:
+        abort(404)
+    connected = ServiceConnection.codes(subscription)
+    offered = list(Service.for_kind(subscription.kind))
+    return {"subscription": subscription, "alert": alert, "locale": str(get_locale()),
+            "connected": [s for s in offered if s.code in connected],
+            "available": [s for s in offered if s.code not in connected]}
+
+
+@bp.get("/services")
+@subscriber_required
+def services_page():
+    return render("services.html", "services", **services_context())
+
+
+@bp.get("/services/<code>")
+@subscriber_required
+def service_page(code):
+    service = Service.get_or_none(Service.code == code)
+    subscription = current_subscription()
+    if service is None or subscription is None:
+        abort(404)
+    connected = service.code in ServiceConnection.codes(subscription)
+    return render("service.html", subscription=subscription, service=service,
+                  connected=connected, locale=str(get_locale()))
+
+
+def _change_service(code, connect):
+    service = Service.get_or_none(Service.code == code)
+    if service is None:
+        abort(404)
+    subscription = acting_subscription()
+    now = _now()
+    with models.locking_transaction():
+        locked = lock(subscription.id)
+        connected = ServiceConnection.codes(locked)
+        subscriber = rules_subscriber(locked)
+        if connect:
+            refusal = rules.can_connect(subscriber, _offer(service, service.connect_fee),
+                                        connected)
+        else:
+            refusal = rules.can_disconnect(subscriber, _offer(service, 0), connected)
+        if refusal is None:
+            fee = service.connect_fee if connect else 0
+            done = ServiceRequest.create(
+                subscription=locked, kind=rules.SERVICE_CONNECT if connect
+                else rules.SERVICE_DISCONNECT, subject=service.code, state=rules.DONE,
+                fee=fee, created_at=now, finished_at=now)
+            if connect:
+                charge(locked, "service_fee", fee, done, now)
+                ServiceConnection.create(subscription=locked, service=service, connected_at=now)
+            else:
+                ServiceConnection.delete().where(
+                    (ServiceConnection.subscription == locked)
+                    & (ServiceConnection.service == service)).execute()
+    name = service.name(str(get_locale()))
+    if refusal:
+        message = refusal_message(refusal, "connect" if connect else "disconnect")
+        return render("services.html", "services", status=CONFLICT,
+                      **services_context(alert=f"{name}: {message}"))
+    flash(_("The service “%(name)s” is connected.", name=name) if connect
+          else _("The service “%(name)s” is disconnected.", name=name))
+    return see_other(url_for("services.services_page"))
+
+
+@bp.post("/services/<code>/connect")
+@subscriber_required
+def connect(code):
+    return _change_service(code, connect=True)
+
+
+@bp.post("/services/<code>/disconnect")
+@subscriber_required
+def disconnect(code):
+    return _change_service(code, connect=False)
+
+
+# Tariffs -------------------------------------------------------------------------------------
+
+def _tariff_or_404(code):
+    tariff = Tariff.get_or_none(Tariff.code == code)
+    if tariff is None:
+        abort(404)
+    return tariff
+
+
+def _switch_refusal(subscription, tariff, now):
+    return rules.can_switch_tariff(rules_subscriber(subscription), _offer(tariff, tariff.switch_fee),
+                                   ServiceRequest.last_switch_at(subscription), now)
+
+
+@bp.get("/tariffs")
+@subscriber_required
+def tariffs_page():
+    subscription = current_subscription()
+    if subscription is None:
+        abort(404)
+    tariffs = (Tariff.select().where(Tariff.kind == subscription.kind)
+               .order_by(Tariff.position, Tariff.code))
+    return render("tariffs.html", subscription=subscription, tariffs=list(tariffs),
+                  locale=str(get_locale()))
+
+
+def _review(tariff, subscription, alert=None, status=200):
+    refusal = _switch_refusal(subscription, tariff, _now())
+    return render("tariff_switch.html", "review", status=status, subscription=subscription,
+                  tariff=tariff, locale=str(get_locale()),
+                  alert=alert or (refusal_message(refusal, "switch") if refusal else None),
+                  allowed=refusal is None)
+
+
+@bp.get("/tariffs/<code>/switch")
+@subscriber_required
+def switch_review(code):
+    """The confirmation step: what the switch costs, and the button that does it."""
+    subscription = current_subscription()
+    if subscription is None:
+        abort(404)
+    return _review(_tariff_or_404(code), subscription)
+
+
+@bp.post("/tariffs/<code>/switch")
+@subscriber_required
+def switch(code):
+    tariff = _tariff_or_404(code)
+    subscription = acting_subscription()
+    now = _now()
+    with models.locking_transaction():
+        locked = lock(subscription.id)
+        refusal = _switch_refusal(locked, tariff, now)
+        if refusal is None:
+            done = ServiceRequest.create(
+                subscription=locked, kind=rules.TARIFF_SWITCH, subject=tariff.code,
+                previous=locked.tariff_id, state=rules.DONE, fee=tariff.switch_fee,
+                created_at=now, finished_at=now)
+            charge(locked, "tariff_fee", tariff.switch_fee, done, now)
+            models.Subscription.update(tariff=tariff, updated_at=now).where(
+                models.Subscription.id == locked.id).execute()
+    if refusal:
+        return _review(tariff, subscription, alert=refusal_message(refusal, "switch"),
+                       status=CONFLICT)
+    flash(_("Your tariff is now “%(name)s”.", name=tariff.name(str(get_locale()))))
+    return see_other(url_for("services.tariffs_page"))
+
+
+def init_app(app):
+    app.register_blueprint(bp)

@@ -1,0 +1,179 @@
+"""The archive of requests, the SIM block, the Home Internet pause, and their processing."""
+import pytest
+
+import models
+from portal.cli import load_demo_data
+
+
+def page(response):
+    return response.get_data(as_text=True)
+
+
+def requests_of(subscription):
+    return list(models.ServiceRequest.select().where(
+        models.ServiceRequest.subscription == subscription.id).order_by(models.ServiceRequest.id))
+
+
+def process(app):
+    result = app.test_cli_runner().invoke(args=["process-requests"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def account(factory, signed_in):
+    """A Home Internet account in the signed-in profile."""
+    return factory.account(signed_in.profile)
+
+
+def test_the_archive_needs_a_sign_in(client):
+    assert "/login" in client.get("/requests").headers["Location"]
+
+
+def test_an_empty_archive_offers_a_sim_block(client, signed_in):
+    html = page(client.get("/requests"))
+    assert "No requests yet." in html
+    assert 'action="/requests/sim-block"' in html and "/requests/pause" not in html
+
+
+def test_sim_block_is_pending_for_thirty_minutes_then_done(app, client, signed_in, clock, db):
+    response = client.post("/requests/sim-block")
+    assert response.status_code == 303 and response.headers["Location"] == "/requests"
+    (pending,) = requests_of(signed_in)
+    assert (pending.kind, pending.state) == ("sim_block", "pending")
+    assert pending.due_at == clock.now().replace(minute=30)
+    html = page(client.get("/requests"))
+    assert "It will be done by 10:30" in html and "Pending" in html
+    assert "Temporary SIM card block: pending" in page(client.get("/"))
+
+    clock.advance(minutes=29)
+    assert "0 done, 0 rejected" in process(app)
+    assert requests_of(signed_in)[0].state == "pending"
+    clock.advance(minutes=1)
+    assert "1 done, 0 rejected" in process(app)
+    (done,) = requests_of(signed_in)
+    assert done.state == "done" and done.finished_at == clock.now()
+
+    assert 'id="sim-blocked"' in page(client.get("/"))
+    html = page(client.get("/requests"))
+    assert "The SIM card is blocked." in html and 'action="/requests/sim-unblock"' in html
+    assert "Done" in html
+
+
+def test_sim_unblock_after_a_block(app, client, signed_in, clock):
+    client.post("/requests/sim-block")
+    clock.advance(minutes=30)
+    process(app)
+    assert client.post("/requests/sim-unblock").status_code == 303
+    clock.advance(minutes=30)
+    process(app)
+    assert [(r.kind, r.state) for r in requests_of(signed_in)] == [
+        ("sim_block", "done"), ("sim_unblock", "done")]
+    assert 'id="sim-blocked"' not in page(client.get("/"))
+
+
+def test_a_second_request_while_one_is_pending_is_refused(client, signed_in):
+    client.post("/requests/sim-block")
+    response = client.post("/requests/sim-block")
+    html = page(response)
+    assert response.status_code == 409 and 'role="alert"' in html
+    assert "already waiting to be done" in html
+    assert len(requests_of(signed_in)) == 1
+
+
+def test_unblocking_a_sim_that_is_not_blocked_is_refused(client, signed_in):
+    response = client.post("/requests/sim-unblock")
+    assert response.status_code == 409 and "not blocked" in page(response)
+    assert requests_of(signed_in) == []
+
+
+def test_demo_mode_does_requests_at_once(demo_app, client, signed_in):
+    assert client.post("/requests/sim-block").status_code == 303
+    assert requests_of(signed_in)[0].state == "done"
+    assert 'id="sim-blocked"' in page(client.get("/"))
+
+
+def test_the_command_does_every_pending_request_in_demo_mode(app, client, signed_in):
+    client.post("/requests/sim-block")
+    app.config["DEMO"] = True
+    assert "1 done" in process(app)
+
+
+def test_pause_and_resume_home_internet(app, client, account, clock):
+    # No `db` fixture here: its app context would keep `g` (the selected number) across requests.
+    client.post("/numbers/select", data={"number": account.number})
+    assert 'action="/requests/pause"' in page(client.get("/requests"))
+    assert client.post("/requests/pause").status_code == 303
+    clock.advance(minutes=30)
+    process(app)
+    assert models.Subscription.get_by_id(account.id).status == "suspended"
+    assert 'action="/requests/resume"' in page(client.get("/requests"))
+    assert client.post("/requests/resume", data={"number": account.number}).status_code == 303
+    clock.advance(minutes=30)
+    process(app)
+    assert models.Subscription.get_by_id(account.id).status == "active"
+    html = page(client.get("/requests"))
+    assert "Pause Home Internet" in html and "Resume Home Internet" in html
+
+
+@pytest.mark.parametrize("url, message", [
+    ("/requests/pause", "not available for this number"),
+    ("/requests/resume", "not available for this number"),
+])
+def test_a_mobile_number_has_no_pause(client, signed_in, url, message):
+    response = client.post(url)
+    assert response.status_code == 409 and message in page(response)
+
+
+def test_a_sim_block_is_for_mobile_numbers(client, account):
+    response = client.post("/requests/sim-block", data={"number": account.number})
+    assert response.status_code == 409 and requests_of(account) == []
+
+
+def test_a_request_no_longer_possible_is_rejected_with_its_reason(app, client, account,
+                                                                  clock, db):
+    client.post("/requests/pause", data={"number": account.number})
+    models.Subscription.update(status="debt_blocked").where(
+        models.Subscription.id == account.id).execute()
+    clock.advance(minutes=30)
+    assert "0 done, 1 rejected" in process(app)
+    (rejected,) = requests_of(account)
+    assert (rejected.state, rejected.reason) == ("rejected", "status:debt_blocked")
+    assert models.Subscription.get_by_id(account.id).status == "debt_blocked"
+    html = page(client.get("/requests"))
+    assert "Rejected" in html and "blocked for debt" in html
+
+
+def test_processing_twice_does_a_request_once(app, client, signed_in, clock):
+    from portal.requests import process as process_one
+    client.post("/requests/sim-block")
+    (pending,) = requests_of(signed_in)
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        assert process_one(pending.id, clock.now()) == "done"
+        assert process_one(pending.id, clock.now()) is None
+
+
+def test_the_archive_holds_the_whole_profile_and_no_one_else(client, signed_in, factory,
+                                                              account, auth):
+    client.post("/services/who-called/connect")
+    client.post("/requests/pause", data={"number": account.number})
+    html = page(client.get("/requests"))
+    assert "Connect the service “Who called”" in html and "Pause Home Internet" in html
+    assert account.number in html
+    factory.subscriber(number="+380681234567", name="Чужий")
+    auth.logout()
+    auth.login("0681234567")
+    html = page(client.get("/requests"))
+    assert "No requests yet." in html and "Who called" not in html
+
+
+def test_demo_data_holds_a_history_and_loads_twice(demo_app, db, client):
+    load_demo_data()
+    load_demo_data()
+    olena = models.Subscription.by_number("+380671234567")
+    assert [r.kind for r in requests_of(olena)] == ["tariff_switch", "service_connect"]
+    assert models.ServiceConnection.codes(olena) == {"who-called"}
+    client.post("/login", data={"login": "0671234567", "password": "Demo-2026"})
+    html = page(client.get("/requests"))
+    assert "Switch the tariff from “Free Kyivstar” to “Smart”" in html
