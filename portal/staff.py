@@ -13,14 +13,14 @@ import click
 from flask.cli import with_appcontext
 from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import force_locale, format_time, gettext as _, lazy_gettext as _l
-from flask_login import logout_user
+from flask_login import current_user, logout_user
 from peewee import JOIN, IntegrityError
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 import models
-from models import (AuditEvent, Chat, ChatMessage, Fault, Profile, StaffSession, StaffUser,
-                    Subscription, Tariff, Technician, Visit)
+from models import (AuditEvent, AuthSession, Chat, ChatMessage, Fault, Profile, StaffSession,
+                    StaffUser, Subscription, Tariff, Technician, Visit)
 from rules import support as rules
 from rules.numbers import NumberError, parse_login
 from rules.passwords import check_password
@@ -184,10 +184,14 @@ def sign_in():
         form.password.errors.append(_("Wrong login or password."))
         return render("staff/login.html", "login_form", INVALID_FORM, form=form, alert=None)
     security.forget_failures(key)
-    # A new session: whatever this browser held (a subscriber's cabinet included) ends here.
-    logout_user()
-    session.clear()
     now = _now()
+    # A new session: whatever this browser held ends here, a subscriber's cabinet included
+    # (its server-side session too, so a "remember me" cookie cannot bring it back).
+    if current_user.is_authenticated:
+        AuthSession.update(ended_at=now).where(
+            AuthSession.token == current_user.auth_session.token).execute()
+    session.clear()
+    logout_user()  # after clear(): it marks the remember-me cookie for deletion
     row = StaffSession.create(token=secrets.token_urlsafe(32), staff=staff, created_at=now,
                               last_seen_at=now, ip=security.client_ip())
     session[SESSION_KEY] = row.token

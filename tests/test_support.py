@@ -443,6 +443,14 @@ def test_staff_sign_in_ends_the_subscriber_session(client, signed_in, make_staff
     assert "Open chats" in page(client.get("/staff"))
 
 
+def test_staff_sign_in_ends_a_remembered_subscriber_session(client, auth, subscriber, make_staff):
+    make_staff()
+    assert auth.login(remember=True).status_code == 303
+    assert client.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD}).status_code == 303
+    assert client.get("/").status_code == 302
+    assert client.get("/support").status_code == 302
+
+
 def test_subscriber_sign_in_ends_the_staff_session(client, auth, subscriber, make_staff):
     make_staff()
     client.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD})

@@ -1,0 +1,112 @@
+"""In a real browser with JavaScript off: a subscriber and an agent, each in a browser of
+their own, hold a whole conversation and book a technician's visit, and the admin's audit
+log shows every step. Debian's chromium, never a downloaded one; skipped without it."""
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+import models
+from portal.security import hash_password
+from tests.conftest import PASSWORD, START
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+STAFF_PASSWORD = "Staff-pass9"
+
+pytestmark = pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")
+
+
+@pytest.fixture
+def live(app, factory):
+    subscriber = factory.subscriber()
+    factory.account(subscriber.profile_id)
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        models.Technician.create(name="Petro")
+        for login, role in (("olena", "agent"), ("boss", "admin")):
+            models.StaffUser.create(login=login, role=role, password_hash=hash_password(STAFF_PASSWORD),
+                                    created_at=START, password_changed_at=START)
+        models.db.close()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def new_page(browser, base):
+    context = browser.new_context(java_script_enabled=False, base_url=base, locale="en-GB",
+                                  extra_http_headers={"Accept-Language": "en"})
+    return context.new_page()
+
+
+def test_conversation_and_visit_with_javascript_off(live, browser):
+    subscriber = new_page(browser, live)
+    subscriber.goto("/login")
+    subscriber.fill("#password-login", "067 123 45 67")
+    subscriber.fill("#password", PASSWORD)
+    subscriber.click("#password-signin button[type=submit]")
+    subscriber.click("text=Online help")
+    subscriber.fill("#text", "My Home Internet is down since yesterday.")
+    subscriber.click("#chat button[type=submit]")
+    assert "My Home Internet is down since yesterday." in subscriber.inner_text("#conversation")
+
+    agent = new_page(browser, live)
+    agent.goto("/staff")
+    agent.fill("#login", "olena")
+    agent.fill("#password", STAFF_PASSWORD)
+    agent.click("#staff-signin button[type=submit]")
+    agent.click("#queue a[href^='/staff/chats/']")
+    assert "My Home Internet is down" in agent.inner_text("#conversation")
+    agent.fill("#text", "Sorry about that. Please report the fault: we will send a technician.")
+    agent.click("#reply form:first-of-type button")
+
+    subscriber.click("text=Refresh to see new answers")
+    assert "we will send a technician" in subscriber.inner_text("#conversation")
+
+    subscriber.click("text=Report a fault and book a technician")
+    subscriber.check("input[name=problem][value=no_connection]")
+    subscriber.fill("#since", "2026-11-24")
+    subscriber.click("#fault-form button[type=submit]")
+    assert "waiting for a visit offer" in subscriber.inner_text("#fault-state")
+
+    agent.goto("/staff")
+    agent.click("#queue a[href^='/staff/faults/']")
+    agent.select_option("#slot", "2026-11-26T10:00")
+    agent.click("text=Offer this time")
+    assert "visit is offered" in agent.inner_text("#fault-state")
+
+    subscriber.reload()
+    subscriber.click("text=Confirm this time")
+    assert subscriber.get_attribute("#fault-state", "data-state") == "visit_confirmed"
+
+    agent.goto("/staff")
+    agent.click("#queue a[href^='/staff/chats/']")
+    agent.click("text=Close the chat and ask for a score")
+
+    subscriber.click("text=Back to online help")
+    subscriber.check("input[name=score][value='5']")
+    subscriber.click("text=Rate")
+    assert "You rated this conversation 5 of 5" in subscriber.inner_text("#conversation")
+
+    admin = new_page(browser, live)
+    admin.goto("/staff")
+    admin.fill("#login", "boss")
+    admin.fill("#password", STAFF_PASSWORD)
+    admin.click("#staff-signin button[type=submit]")
+    admin.click("text=Audit log")
+    log = admin.inner_text("table.audit")
+    for event in ("chat_opened", "chat_message", "staff_login", "staff_chat_reply",
+                  "fault_reported", "staff_visit_offered", "visit_confirmed",
+                  "staff_chat_closed", "chat_rated"):
+        assert event in log
