@@ -20,14 +20,15 @@ from rules.numbers import NumberError, parse_login
 from .auth import current_subscription, subscriber_required
 from .dashboard import dashboard_panel
 from .demo import DEMO_LOADERS
+from .staff import QUEUE_SOURCES, audit, staff_required
 from .web import render, see_other
 
 bp = Blueprint("requests", __name__)
 CONFLICT = 409
 
-# Other areas add their own requests to the archive here (Home Internet faults, visits):
-# functions (profile) -> list of dicts {"number", "title", "state", "created_at",
-# "finished_at"}, with `state` one of pending/done/rejected or a label of their own.
+# Other areas add their own requests to the archive here: functions (profile) -> list of
+# dicts {"number", "title", "state", "state_label", "created_at", "finished_at", "url"},
+# `state` one of pending/done/rejected; `finished_at` and `url` may be None.
 REQUEST_SOURCES = []
 
 
@@ -219,7 +220,9 @@ def request_deferred(kind):
     if refusal:
         return archive_page(alert=refusal_message(refusal, kind), status=CONFLICT)
     if current_app.config["DEMO"]:
-        process(created.id, now)
+        state = process(created.id, now)
+        flash(_("Your request is done.") if state == rules.DONE
+              else _("Your request could not be done."))
     else:
         flash(_("Your request is accepted. It will be done by %(time)s.",
                 time=format_datetime(created.due_at, "HH:mm")))
@@ -254,6 +257,26 @@ def archive_context(alert=None):
                             else (False, []))
     return {"subscription": subscription, "items": items, "sim_blocked": sim_blocked,
             "pending": pending, "alert": alert}
+
+
+def fault_requests(profile):
+    """Home Internet faults (the support area's requests) in the archive."""
+    from models import Fault
+    from rules.support import ARCHIVE_STATE
+    from .support import FAULT_STATE_LABELS, fault_label
+    items = []
+    for fault in Fault.of_profile(profile).limit(100):
+        state = ARCHIVE_STATE[fault.state]
+        items.append({"number": fault.subscription.number,
+                      "title": _("Home Internet fault: %(problem)s", problem=fault_label(fault)),
+                      "state": state, "state_label": FAULT_STATE_LABELS[fault.state],
+                      "created_at": fault.created_at,
+                      "finished_at": fault.updated_at if state != rules.PENDING else None,
+                      "url": url_for("support.fault", fault_id=fault.id)})
+    return items
+
+
+REQUEST_SOURCES.append(fault_requests)
 
 
 def archive_page(alert=None, status=200):
@@ -297,6 +320,48 @@ def dashboard_requests(subscription):
     if not sim_blocked and not pending:
         return None
     return {"sim_blocked": sim_blocked, "pending": [describe_kind(kind) for kind in pending]}
+
+
+# Staff: pending requests in the console's queue, and doing one before it is due ------------
+
+def pending_for_staff():
+    rows = (ServiceRequest.select(ServiceRequest, Subscription.number).join(Subscription)
+            .where(ServiceRequest.state == rules.PENDING)
+            .order_by(ServiceRequest.due_at, ServiceRequest.id).limit(100))
+    return [{"title": describe_kind(row.kind), "subject": row.subscription.number,
+             "state": state_label(row.state), "at": row.created_at,
+             "url": url_for("requests.staff_request", request_id=row.id)} for row in rows]
+
+
+QUEUE_SOURCES.append(pending_for_staff)
+
+
+def _staff_request_or_404(request_id):
+    row = (ServiceRequest.select(ServiceRequest, Subscription).join(Subscription)
+           .where(ServiceRequest.id == request_id).first())
+    if row is None or row.kind not in rules.DEFERRED_KINDS:
+        abort(404)
+    return row
+
+
+@bp.get("/staff/requests/<int:request_id>")
+@staff_required("process_request")
+def staff_request(staff, request_id):
+    row = _staff_request_or_404(request_id)
+    return render("staff/request.html", staff=staff, item=row, title=describe_kind(row.kind),
+                  state=state_label(row.state),
+                  reason=refusal_message(_refusal(row.reason), row.kind) if row.reason else "")
+
+
+@bp.post("/staff/requests/<int:request_id>/process")
+@staff_required("process_request")
+def staff_process(staff, request_id):
+    """Do a pending request now, without waiting for its 30 minutes."""
+    row = _staff_request_or_404(request_id)
+    state = process(row.id, _now())
+    audit(staff, "staff_request_processed", subject=f"request:{row.id}",
+          profile=row.subscription.profile_id, details=state or "not pending")
+    return see_other(url_for("requests.staff_request", request_id=row.id))
 
 
 def init_app(app):

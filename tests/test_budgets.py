@@ -36,6 +36,8 @@ PAGES_WITH_ARGUMENTS = {
     "staff.fault": lambda: [f"/staff/faults/{f.id}" for f in models.Fault.select()],
     "services.service_page": lambda: ["/services/who-called", "/services/static-ip"],
     "services.switch_review": lambda: ["/tariffs/free-50/switch", "/tariffs/ultra/switch"],
+    "requests.staff_request": lambda: [f"/staff/requests/{r.id}" for r in models.ServiceRequest
+                                       .select().where(models.ServiceRequest.kind == "pause")],
 }
 
 

@@ -90,6 +90,7 @@ def test_unblocking_a_sim_that_is_not_blocked_is_refused(client, signed_in):
 def test_demo_mode_does_requests_at_once(demo_app, client, signed_in):
     assert client.post("/requests/sim-block").status_code == 303
     assert requests_of(signed_in)[0].state == "done"
+    assert "Your request is done." in page(client.get("/requests"))
     assert 'id="sim-blocked"' in page(client.get("/"))
 
 
@@ -177,3 +178,62 @@ def test_demo_data_holds_a_history_and_loads_twice(demo_app, db, client):
     client.post("/login", data={"login": "0671234567", "password": "Demo-2026"})
     html = page(client.get("/requests"))
     assert "Switch the tariff from “Free Kyivstar” to “Smart”" in html
+
+
+def test_home_internet_faults_show_in_the_archive(client, account, clock):
+    from datetime import date
+    models.Fault.create(subscription=account.id, problem="slow", since=date(2026, 11, 24),
+                        created_at=clock.now(), updated_at=clock.now())
+    html = page(client.get("/requests"))
+    assert "Home Internet fault: Internet is slow" in html
+    assert 'href="/support/faults/' in html and "Pending" not in html  # its own finer state
+
+
+# Staff ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def agent(app):
+    from portal.security import hash_password
+    from tests.conftest import START
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        models.StaffUser.create(login="agent1", role="agent", password_hash=hash_password("Staff-pass9"),
+                                created_at=START, password_changed_at=START)
+    browser = app.test_client()
+    assert browser.post("/staff", data={"login": "agent1", "password": "Staff-pass9"}
+                        ).status_code == 303
+    return browser
+
+
+def test_staff_see_pending_requests_and_can_do_one_now(app, client, signed_in, agent, clock):
+    client.post("/requests/sim-block")
+    (pending,) = requests_of(signed_in)
+    queue = page(agent.get("/staff"))
+    assert "Temporary SIM card block" in queue and f"/staff/requests/{pending.id}" in queue
+    html = page(agent.get(f"/staff/requests/{pending.id}"))
+    assert 'data-state="pending"' in html and "Do it now" in html
+    response = agent.post(f"/staff/requests/{pending.id}/process")
+    assert response.status_code == 303
+    assert requests_of(signed_in)[0].state == "done"
+    assert 'data-state="done"' in page(agent.get(f"/staff/requests/{pending.id}"))
+    assert "Temporary SIM card block" not in page(agent.get("/staff"))
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        assert models.AuditEvent.select().where(
+            models.AuditEvent.event == "staff_request_processed").count() == 1
+
+
+def test_subscribers_never_reach_the_staff_request_pages(client, signed_in):
+    client.post("/requests/sim-block")
+    (pending,) = requests_of(signed_in)
+    assert client.get(f"/staff/requests/{pending.id}").headers["Location"].endswith("/staff")
+    client.post(f"/staff/requests/{pending.id}/process")
+    assert requests_of(signed_in)[0].state == "pending"
+
+
+def test_staff_request_pages_404_for_unknown_or_immediate_requests(client, signed_in, agent):
+    client.post("/services/who-called/connect")
+    (done,) = requests_of(signed_in)
+    assert agent.get(f"/staff/requests/{done.id}").status_code == 404
+    assert agent.get("/staff/requests/999").status_code == 404
+    assert agent.post("/staff/requests/999/process").status_code == 404

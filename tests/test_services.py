@@ -185,6 +185,7 @@ def test_tariffs_of_the_number_s_kind_with_the_current_one_marked(client, signed
     assert "Free 50" in html and "Business Pro" in html and "Fast" not in html
     assert html.count("Your tariff") == 1
     assert 'href="/tariffs/free-50/switch"' in html and 'href="/tariffs/smart/switch"' not in html
+    assert 'href="/tariffs/unlim/switch"' not in html and "For contract subscribers only." in html
 
 
 def test_a_home_internet_account_sees_its_own_tariffs(client, signed_in, factory):
