@@ -151,8 +151,18 @@ def test_the_bonus_timer_fires_on_the_4th():
         assert len(elapses) == 3 and all("-04 " in line for line in elapses), shown
 
 
+def test_the_requests_timer_fires_every_minute():
+    timer = unit("portal-requests.timer")["Timer"]
+    assert timer["OnCalendar"] == "*-*-* *:*:00"
+    analyze = shutil.which("systemd-analyze")
+    if analyze:
+        shown = subprocess.run([analyze, "calendar", "--iterations=2", timer["OnCalendar"]],
+                               capture_output=True, text=True, check=True).stdout
+        assert "Next" in shown, shown
+
+
 @pytest.mark.parametrize("name", ["portal.service", "portal-bonuses.service",
-                                  "portal-backup.service"])
+                                  "portal-requests.service", "portal-backup.service"])
 def test_the_units_run_commands_the_portal_has(app, name):
     service = unit(name)["Service"]
     commands = [service.get("ExecStartPre", ""), service["ExecStart"]]
