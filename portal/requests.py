@@ -13,7 +13,8 @@ from flask_login import current_user
 from peewee import JOIN
 
 import models
-from models import LedgerEntry, Service, ServiceConnection, ServiceRequest, Subscription, Tariff
+from models import (LedgerEntry, Service, ServiceConnection, ServiceRequest, Subscription, Tariff,
+                    UsageRecord)
 from rules import services as rules
 from rules.amounts import format_grouped
 from rules.numbers import NumberError, parse_login
@@ -76,11 +77,15 @@ def rules_subscriber(subscription, sim_blocked=False):
                             tariff=subscription.tariff_id, sim_blocked=sim_blocked)
 
 
-def charge(subscription, kind, fee, service_request, now):
-    """The fee of a request, through the ledger, in the caller's transaction."""
+def charge(subscription, kind, fee, service_request, now, counterpart):
+    """The fee of a request, through the ledger, in the caller's transaction; a 'service'
+    record too, so the charge shows among the number's expenses like the billing's own
+    (named in Ukrainian, as the operator's usage feed names them)."""
     if fee > 0:
         LedgerEntry.post(subscription, kind, now, balance_change=-fee,
                          reference=service_request.reference)
+        UsageRecord.create(subscription=subscription, started_at=now, type="service",
+                           counterpart=counterpart[:64], quantity=1, amount=fee)
 
 
 # Messages ------------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ def _change_service(code, connect):
                 else rules.SERVICE_DISCONNECT, subject=service.code, state=rules.DONE,
                 fee=fee, created_at=now, finished_at=now)
             if connect:
-                charge(locked, "service_fee", fee, done, now)
+                charge(locked, "service_fee", fee, done, now, service.name_uk)
                 ServiceConnection.create(subscription=locked, service=service, connected_at=now)
             else:
                 ServiceConnection.delete().where(
@@ -166,7 +166,8 @@ def switch(code):
                 subscription=locked, kind=rules.TARIFF_SWITCH, subject=tariff.code,
                 previous=locked.tariff_id, state=rules.DONE, fee=tariff.switch_fee,
                 created_at=now, finished_at=now)
-            charge(locked, "tariff_fee", tariff.switch_fee, done, now)
+            charge(locked, "tariff_fee", tariff.switch_fee, done, now,
+                   f"Перехід на тариф «{tariff.name_uk}»")
             models.Subscription.update(tariff=tariff, updated_at=now).where(
                 models.Subscription.id == locked.id).execute()
     if refusal:

@@ -54,7 +54,7 @@ def test_connect_a_free_service(client, signed_in, db):
     assert (done.kind, done.subject, done.state, done.fee) == (
         "service_connect", "who-called", "done", 0)
     assert fresh(db, signed_in).balance == 10000
-    assert models.LedgerEntry.select().count() == 0
+    assert models.LedgerEntry.select().count() == 0 and models.UsageRecord.select().count() == 0
     html = page(client.get("/services"))
     assert "The service “Who called” is connected." in html
     assert 'action="/services/who-called/disconnect"' in html
@@ -69,6 +69,9 @@ def test_connecting_a_paid_service_charges_its_fee_through_the_ledger(client, si
         "service_fee", -7500, 2500, f"request:{done.id}")
     assert done.fee == 7500
     assert "Extra 5 GB" in page(client.get("/requests"))
+    (record,) = models.UsageRecord.select()
+    assert (record.type, record.counterpart, record.amount) == ("service", "Додаткові 5 ГБ", 7500)
+    assert '<data value="75.00"' in page(client.get("/expenses?type=services"))
 
 
 def test_a_short_balance_is_refused_clearly_and_changes_nothing(client, factory, auth, db):
@@ -246,6 +249,9 @@ def test_a_switch_that_costs_is_charged_through_the_ledger(client, factory, auth
     assert fresh(db, contract).balance == 1000
     (entry,) = models.LedgerEntry.select()
     assert (entry.kind, entry.balance_change) == ("tariff_fee", -5000)
+    (record,) = models.UsageRecord.select()
+    assert (record.type, record.counterpart, record.amount) == (
+        "service", "Перехід на тариф «Бізнес Про»", 5000)
 
 
 def test_a_switch_that_costs_more_than_the_balance_is_refused(client, factory, auth, db):
