@@ -19,9 +19,9 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 import models
-from models import (AuditEvent, AuthSession, Chat, ChatMessage, Fault, Profile, StaffSession,
-                    StaffUser, Subscription, Tariff, Technician, Visit)
-from rules import support as rules
+from models import (AuditEvent, AuthSession, Chat, ChatMessage, Fault, Profile, ServiceRequest,
+                    StaffSession, StaffUser, Subscription, Tariff, Technician, Visit)
+from rules import services as services_rules, support as rules
 from rules.numbers import NumberError, parse_login
 from rules.passwords import check_password
 from . import security
@@ -34,6 +34,10 @@ from .web import INVALID_FORM, render, see_other
 
 bp = Blueprint("staff", __name__)
 
+# Other areas add their requests to the queue here: functions () -> list of
+# {"title", "subject", "state", "at", "url"} for requests waiting for staff.
+QUEUE_SOURCES = []
+
 SESSION_KEY = "staff_session"
 IDLE_TIMEOUT = timedelta(minutes=30)
 SHIFT_LENGTH = timedelta(hours=12)  # a staff session ends after a shift, busy or not
@@ -42,10 +46,6 @@ TOO_MANY = 429
 CONFLICT = 409
 GATEWAY_DOWN = 503
 AUDIT_PAGE = 50
-
-# Other areas add their requests to the queue here: functions () -> list of
-# {"title", "subject", "state", "at", "url"} for requests waiting for staff.
-QUEUE_SOURCES = []
 
 
 def _now():
@@ -458,6 +458,18 @@ def reject_fault(staff, fault_id):
     return _close_fault(staff, fault_id, "reject")
 
 
+def describe_request(row):
+    """A request of the archive in a line, for the look-up (service and tariff by code)."""
+    from .requests import describe_kind  # requests imports this module for its queue hook
+    if row.kind in services_rules.DEFERRED_KINDS:
+        return describe_kind(row.kind)
+    return {
+        services_rules.SERVICE_CONNECT: _("Connect the service %(code)s", code=row.subject),
+        services_rules.SERVICE_DISCONNECT: _("Disconnect the service %(code)s", code=row.subject),
+        services_rules.TARIFF_SWITCH: _("Switch the tariff to %(code)s", code=row.subject),
+    }.get(row.kind, row.kind)
+
+
 # Looking up a subscriber -----------------------------------------------------------------
 
 @bp.get("/staff/lookup")
@@ -466,7 +478,7 @@ def lookup(staff):
     form = LookupForm(request.args)
     form.validate()  # nothing to check but the number below; makes errors a list
     text = (form.number.data or "").strip()
-    subscription = None
+    numbers = []
     if not text:
         form.number.errors.append(_("Type a phone number or an account number."))
     else:
@@ -475,23 +487,33 @@ def lookup(staff):
         except NumberError:
             form.number.errors.append(_("This is not one of our numbers or accounts."))
         else:
-            subscription = (Subscription.select(Subscription, Profile).join(Profile)
-                            .where(Subscription.number == number).first())
-            if subscription is None:
+            # Every number of the cabinet that holds this one, in one query.
+            holder = Subscription.select(Subscription.profile).where(Subscription.number == number)
+            numbers = list(Subscription.select(Subscription, Tariff, Profile)
+                           .join(Tariff).switch(Subscription).join(Profile)
+                           .where(Subscription.profile.in_(holder))
+                           .order_by(Subscription.kind.desc(), Subscription.number))
+            if not numbers:
                 form.number.errors.append(_("No subscriber has this number."))
+    subscription = next((sub for sub in numbers if sub.number == number), None) if numbers else None
     audit(staff, "staff_lookup", subject=text[:80],
           profile=subscription.profile_id if subscription else None,
           details="found" if subscription else "not found")
     if subscription is None:
         return render("staff/lookup.html", status=INVALID_FORM if form.number.errors else 200,
                       staff=staff, lookup_form=form, subscription=None)
+    from . import requests as requests_area  # it imports this module for its queue hook
     profile = subscription.profile
+    requests = (ServiceRequest.select(ServiceRequest, Subscription).join(Subscription)
+                .where(Subscription.profile == profile)
+                .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc()).limit(10))
     return render("staff/lookup.html", staff=staff, lookup_form=form, subscription=subscription,
-                  profile=profile,
-                  numbers=list(profile.numbers().select(Subscription, Tariff).join(Tariff)),
+                  profile=profile, numbers=numbers,
                   chats=list(Chat.select().where(Chat.profile == profile)
                              .order_by(Chat.opened_at.desc()).limit(10)),
                   faults=list(Fault.of_profile(profile).limit(10)),
+                  service_requests=list(requests), describe_request=describe_request,
+                  state_label=requests_area.state_label,
                   fault_state_labels=FAULT_STATE_LABELS, fault_label=fault_label)
 
 

@@ -655,3 +655,62 @@ def test_a_flood_of_messages_waits(app, client, signed_in, clock):
     assert 'role="alert"' in page(response)
     clock.advance(minutes=10)
     assert client.post("/support/messages", data={"text": "later"}).status_code == 303
+
+
+# The request archive and the staff's processing of SIM blocks and pauses ----------------------
+
+def test_faults_show_in_the_request_archive(app, client, home, agent_client, technicians):
+    fault_url = report(client, home, problem="slow").headers["Location"]
+    html = page(client.get("/requests"))
+    assert f'<a href="{fault_url}">Home Internet fault: Internet is slow</a>' in html
+    assert "Reported, waiting for a visit offer" in html and "state-pending" in html
+    fault_id = int(fault_url.rsplit("/", 1)[1])
+    agent_client.post(f"/staff/faults/{fault_id}/offer", data={"slot": "2026-11-26T10:00"})
+    assert "confirm it or ask for another time" in page(client.get("/requests"))
+    agent_client.post(f"/staff/faults/{fault_id}/reject")
+    html = page(client.get("/requests"))
+    assert "Closed without a visit" in html and "state-rejected" in html
+
+
+def test_the_archive_shows_only_the_profiles_own_faults(app, client, auth, factory, home):
+    report(client, home)
+    auth.logout()
+    factory.subscriber(number="+380971112233", name="Other")
+    auth.login("0971112233")
+    assert "Home Internet fault" not in page(client.get("/requests"))
+
+
+def test_agent_does_a_waiting_sim_block_now_and_the_look_up_shows_it(app, client, signed_in, agent_client):
+    assert client.post("/requests/sim-block").status_code == 303
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        request_id = models.ServiceRequest.get().id
+    queue = page(agent_client.get("/staff"))
+    assert "Temporary SIM card block" in queue
+    assert f'href="/staff/requests/{request_id}"' in queue
+    # A subscriber cannot do it, even their own.
+    assert client.post(f"/staff/requests/{request_id}/process").status_code == 303
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        assert models.ServiceRequest.get_by_id(request_id).state == "pending"
+    assert agent_client.post(f"/staff/requests/{request_id}/process").status_code == 303
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        assert models.ServiceRequest.get_by_id(request_id).state == "done"
+    assert "Temporary SIM card block" not in page(agent_client.get("/staff"))
+    assert "The SIM card is blocked." in page(client.get("/requests"))
+    assert ("staff_request_processed", "staff:olena", f"request:{request_id}") in audit_events(app)
+    html = page(agent_client.get("/staff/lookup?number=0671234567"))
+    assert "Temporary SIM card block: Done" in html
+
+
+def test_processing_an_unknown_request_is_404(agent_client):
+    assert agent_client.post("/staff/requests/999/process").status_code == 404
+
+
+def test_processing_needs_csrf(app, client, signed_in, agent_client):
+    client.post("/requests/sim-block")
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        request_id = models.ServiceRequest.get().id
+    assert agent_client.post(f"/staff/requests/{request_id}/process", csrf=False).status_code == 400
