@@ -260,3 +260,34 @@ def test_a_switch_that_costs_more_than_the_balance_is_refused(client, factory, a
     response = client.post("/tariffs/business-pro/switch")
     assert response.status_code == 409 and "Not enough money" in page(response)
     assert fresh(db, contract).tariff_id == "unlim" and fresh(db, contract).balance == 4999
+
+
+def test_concurrent_paid_connections_never_overdraw(app, factory, db):
+    """Two browsers of one cabinet connect two paid services at the same moment; the
+    balance covers only one of them: one is refused and nothing is overdrawn."""
+    import threading
+    subscriber = factory.subscriber(balance=8000)
+    browsers = []
+    for _ in range(2):
+        browser = app.test_client()
+        assert browser.post("/login", data={"login": "0671234567",
+                                            "password": "Test-pass7"}).status_code == 303
+        browsers.append(browser)
+    barrier, statuses = threading.Barrier(2), []
+
+    def connect(browser, code):
+        barrier.wait()
+        statuses.append(browser.post(f"/services/{code}/connect").status_code)
+        models.db.close()
+
+    threads = [threading.Thread(target=connect, args=(browser, code))
+               for browser, code in zip(browsers, ("extra-5gb", "ringback"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [303, 409]
+    balance = fresh(db, subscriber).balance
+    charged = -sum(e.balance_change for e in models.LedgerEntry.select())
+    assert balance >= 0 and balance == 8000 - charged
+    assert len(requests_of(subscriber)) == 1
