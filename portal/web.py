@@ -143,7 +143,9 @@ def form_field(field, id=None, hint=None, label=None, **attrs):
         attrs["aria_describedby"] = " ".join(described)
     if field.flags.required and field.type != "BooleanField":
         attrs.setdefault("required", True)
-    attrs = {key: value for key, value in attrs.items() if value is not None}
+    # WTForms turns only data_/aria_ underscores into hyphens; htmx wants hx-post etc.
+    attrs = {key.replace("_", "-") if key.startswith("hx_") else key: value
+             for key, value in attrs.items() if value is not None}
     label_html = field.label(text=label, for_=field_id) if label else field.label(for_=field_id)
     widget = field(id=field_id, **attrs)
     if field.type == "BooleanField":
