@@ -17,7 +17,7 @@ from rules.passwords import check_password, generate_temporary_password, has_cyr
 from . import security
 from .forms import BaseForm, LoginField, MobileField, check_new_password, new_password_field
 from .sms import SmsError, send_sms
-from .web import INVALID_FORM, local_target, render
+from .web import INVALID_FORM, local_target, render, see_other
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -461,7 +461,7 @@ def first_login():
         AuthSession.end_all(profile, now, keep=session_row.token)
         security.forget_failures(key)
         security.audit("password_set", profile=profile)
-    return redirect(url_for("dashboard.index"), code=303)
+    return see_other(url_for("dashboard.index"))
 
 
 # Password change and the live rules -------------------------------------------------------
@@ -499,7 +499,7 @@ def password():
             Profile.id == profile.id).execute()
         ended = AuthSession.end_all(profile, _now(), keep=current_user.auth_session.token)
         security.audit("password_changed", profile=profile, details=f"ended {ended} sessions")
-    return redirect(url_for("auth.password", changed=1), code=303)
+    return see_other(url_for("auth.password", changed=1))
 
 
 @bp.post("/password/check")

@@ -5,3 +5,13 @@ def test_htmx_attributes_of_a_field_reach_the_page(client, signed_in):
     html = client.get("/password").get_data(as_text=True)
     assert 'hx-post="/password/check"' in html and 'hx-trigger="input changed delay:300ms"' in html
     assert "hx_post" not in html
+
+
+def test_a_form_htmx_posts_moves_the_whole_page_on_success(client, signed_in):
+    """htmx would follow a 303 inside its request and nest the next page in the form's
+    region: success answers HX-Redirect instead."""
+    response = client.post("/password", headers={"HX-Request": "true"}, data={
+        "current_password": "Test-pass7", "new_password": "Kvitka-2026",
+        "new_password_confirm": "Kvitka-2026"})
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == "/password?changed=1"
