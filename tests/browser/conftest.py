@@ -1,6 +1,6 @@
 """Browser tests: Debian's Chromium driven by Playwright, against the portal served by
 `make run` itself (gunicorn, demo mode, `PORTAL_NOW`) on a free loopback port and a
-database of its own. One server and one browser for the whole session; each test gets a
+database of its own. One server for the whole session and one browser per module; each test gets a
 fresh browser context (a 360×640 phone), with JavaScript on or off.
 
 Every page a journey reaches is screenshotted into test-artifacts/browser/ and checked
@@ -165,8 +165,10 @@ def live_server(tmp_path_factory):
             drop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module (Playwright's sync API allows one driver at a time, and
+    other modules start their own)."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
