@@ -580,6 +580,41 @@ def create_staff_command(login, role):
     click.echo(f"Staff user {login} ({role}) {'created' if event == 'staff_created' else 'updated'}.")
 
 
+@click.command("add-technician")
+@with_appcontext
+@click.argument("name")
+def add_technician_command(name):
+    """Add a Home Internet technician whose days the visit offers fill (8 visits a day)."""
+    name = " ".join(name.split())
+    if not 2 <= len(name) <= 100:
+        raise click.BadParameter("from 2 to 100 characters", param_hint="NAME")
+    with models.db.connection_context(), models.db.atomic():
+        technician = Technician.create(name=name)
+        AuditEvent.create(at=current_app.config["CLOCK"].now(), event="technician_added",
+                          actor="cli", subject=f"technician:{technician.id}", details=name)
+    click.echo(f"Technician {technician.id}: {name}.")
+
+
+@click.command("technicians")
+@with_appcontext
+@click.option("--retire", type=int, metavar="ID",
+              help="No new visits for this technician; the visits booked stay.")
+def technicians_command(retire):
+    """List the technicians with their visits booked from today on, or retire one."""
+    now = current_app.config["CLOCK"].now()
+    with models.db.connection_context():
+        if retire is not None:
+            updated = Technician.update(active=False).where(Technician.id == retire).execute()
+            if not updated:
+                raise click.ClickException(f"no technician {retire}")
+            AuditEvent.create(at=now, event="technician_retired", actor="cli",
+                              subject=f"technician:{retire}")
+        booked = Technician.booked(datetime.combine(now.date(), datetime.min.time()))
+        for technician in Technician.select().order_by(Technician.id):
+            state = f"{len(booked.get(technician.id, []))} visits ahead" if technician.active else "retired"
+            click.echo(f"{technician.id}\t{technician.name}\t{state}")
+
+
 # Demo data -------------------------------------------------------------------------------
 
 DEMO_TECHNICIANS = ("Петро Савчук", "Іван Мороз", "Оксана Руденко")
@@ -635,3 +670,5 @@ DEMO_LOADERS.append(load_demo_support)
 def init_app(app):
     app.register_blueprint(bp)
     app.cli.add_command(create_staff_command)
+    app.cli.add_command(add_technician_command)
+    app.cli.add_command(technicians_command)

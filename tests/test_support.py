@@ -714,3 +714,20 @@ def test_processing_needs_csrf(app, client, signed_in, agent_client):
         models.db.connect(reuse_if_open=True)
         request_id = models.ServiceRequest.get().id
     assert agent_client.post(f"/staff/requests/{request_id}/process", csrf=False).status_code == 400
+
+
+def test_technicians_from_the_command_line(app, home, agent_client):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["add-technician", "  Petro   Savchuk "])
+    assert result.exit_code == 0 and "Technician 1: Petro Savchuk." in result.output
+    assert runner.invoke(args=["add-technician", "x"]).exit_code != 0
+    fault = make_fault(app, home)
+    assert agent_client.post(f"/staff/faults/{fault.id}/offer",
+                             data={"slot": "2026-11-26T10:00"}).status_code == 303
+    listing = runner.invoke(args=["technicians"]).output
+    assert "1\tPetro Savchuk\t1 visits ahead" in listing
+    assert runner.invoke(args=["technicians", "--retire", "1"]).exit_code == 0
+    assert "retired" in runner.invoke(args=["technicians"]).output
+    assert runner.invoke(args=["technicians", "--retire", "7"]).exit_code != 0
+    second = make_fault(app, home)
+    assert "No technician is free in the next two weeks." in page(agent_client.get(f"/staff/faults/{second.id}"))
