@@ -19,6 +19,7 @@ from portal.cli import init_db
 from portal.clock import ManualClock
 from portal.security import hash_password
 from portal.usage import import_usage
+from rules.expenses import format_cursor
 
 NOW = datetime(2026, 12, 1, 10, 0)
 MONTH_RECORDS = 30_000
@@ -102,6 +103,16 @@ def main():
         seconds, response = timed(lambda: client.get(url))
         assert response.status_code == 200 and b"spent-total" in response.get_data()
         results.append(("page of the month, s", f"{seconds:.3f}", "< 1", seconds < 1))
+        with app.app_context():  # a cursor near the end: the month's last page
+            models.db.connect(reuse_if_open=True)
+            record = (models.UsageRecord.select().join(models.Subscription)
+                      .where(models.Subscription.number == "+380671234567")
+                      .order_by(models.UsageRecord.started_at.desc()).offset(20).first())
+            cursor = format_cursor(record.started_at, record.id)
+            models.db.close()
+        seconds, response = timed(lambda: client.get(f"{url}&after={cursor}"))
+        assert response.status_code == 200 and response.get_data().count(b"<time ") == 20
+        results.append(("last page of the month, s", f"{seconds:.3f}", "< 1", seconds < 1))
 
         seconds, size, peak = streamed_csv(client, "/expenses.csv?month=2026-11")
         results.append(("CSV of 30,000 records, s", f"{seconds:.2f} ({size / 1e6:.1f} MB)",

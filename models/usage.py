@@ -1,9 +1,14 @@
 """Usage and charge records: what each number spent and what was paid in, record by record."""
 from datetime import date, datetime
 
-from peewee import BigIntegerField, CharField, DateTimeField, ForeignKeyField, fn
+from typing import NamedTuple
 
+from peewee import (BigIntegerField, Case, CharField, DateTimeField, ForeignKeyField, Select,
+                    Value, fn)
+
+from rules.expenses import LEDGER_KIND_TYPES
 from .base import BaseModel, db, is_sqlite
+from .ledger import LedgerEntry
 from .subscribers import Subscription
 
 
@@ -20,8 +25,8 @@ class UsageRecord(BaseModel):
     amount = BigIntegerField()  # kopiyky
 
     class Meta:
-        # Every report reads one subscription's records in (started_at, id) order between
-        # two moments: this index answers it, keyset paging included, without a sort.
+        # Every report reads one subscription's records between two moments in
+        # (started_at, id) order: this index finds them, keyset paging included.
         indexes = ((("subscription", "started_at", "id"), False),)
 
     COLUMNS = ("subscription", "started_at", "type", "counterpart", "quantity", "amount")
@@ -39,59 +44,89 @@ class UsageRecord(BaseModel):
             from psycopg2.extras import execute_values
             execute_values(cursor, sql + "%s", rows, page_size=1000)
 
-    @classmethod
-    def day(cls):
-        """The calendar day of `started_at` as an SQL expression."""
-        if is_sqlite():
-            return fn.date(cls.started_at).coerce(False)
-        return cls.started_at.cast("date")
 
-    @classmethod
-    def selection(cls, subscription, period, types):
-        """The records of `subscription` in `period` whose type is one of `types`."""
-        return cls.select().where(
-            (cls.subscription == subscription) & (cls.started_at >= period.since)
-            & (cls.started_at < period.until) & cls.type.in_(types))
+class ReportRecord(NamedTuple):
+    """One line of a report: a usage record (positive id) or a balance change the portal
+    itself made, from the ledger (the entry's id, negated)."""
+    started_at: datetime
+    type: str
+    counterpart: str
+    quantity: int
+    amount: int  # kopiyky: charged positive, credited negative
+    id: int
 
-    @classmethod
-    def totals_by_day_and_type(cls, subscription, period, types):
+    @property
+    def from_ledger(self):
+        return self.id < 0
+
+
+def _ledger_type():
+    """rules.expenses.ledger_type as an SQL expression."""
+    known = [(LedgerEntry.kind == kind, usage_type)
+             for kind, usage_type in LEDGER_KIND_TYPES.items()]
+    return Case(None, known + [(LedgerEntry.balance_change > 0, "topup")], "service")
+
+
+class Report:
+    """What a report reads for one subscription and period: its usage records and its
+    ledger entries that changed the balance, as one set of ReportRecords."""
+
+    def __init__(self, subscription, period, types):
+        self.types = list(types)
+        usage = UsageRecord.select(
+            UsageRecord.started_at, UsageRecord.type, UsageRecord.counterpart,
+            UsageRecord.quantity, UsageRecord.amount, UsageRecord.id,
+        ).where((UsageRecord.subscription == subscription)
+                & (UsageRecord.started_at >= period.since)
+                & (UsageRecord.started_at < period.until))
+        ledger = LedgerEntry.select(
+            LedgerEntry.at.alias("started_at"), _ledger_type().alias("type"),
+            LedgerEntry.kind.alias("counterpart"), Value(1).alias("quantity"),
+            (0 - LedgerEntry.balance_change).alias("amount"), (0 - LedgerEntry.id).alias("id"),
+        ).where((LedgerEntry.subscription == subscription) & (LedgerEntry.at >= period.since)
+                & (LedgerEntry.at < period.until) & (LedgerEntry.balance_change != 0))
+        self.source = (usage + ledger).alias("record")  # UNION ALL
+        self.c = self.source.c
+
+    def _select(self, *columns):
+        return Select([self.source], list(columns)).where(
+            self.c.type.in_(self.types)).bind(db)
+
+    def totals_by_day_and_type(self):
         """(day, type, count, amount) rows for rules.expenses.summarize."""
-        day = cls.day()
-        query = (cls.selection(subscription, period, types)
-                 .select(day.alias("day"), cls.type, fn.COUNT(cls.id), fn.SUM(cls.amount))
-                 .group_by(day, cls.type).tuples())
-        return [(_as_date(d), t, count, int(total)) for d, t, count, total in query]
+        c = self.c
+        day = fn.date(c.started_at) if is_sqlite() else c.started_at.cast("date")
+        query = self._select(day, c.type, fn.COUNT(c.id), fn.SUM(c.amount)).group_by(
+            day, c.type)
+        return [(_as_date(d), t, count, int(total)) for d, t, count, total in query.tuples()]
 
-    @classmethod
-    def _after(cls, query, after):
-        """Keyset paging: the records after (started_at, id), in that order."""
+    def page(self, after=None, size=50):
+        """Up to `size` records after the cursor (started_at, id), in that order: keyset
+        paging, as quick on the last page of a big month as on the first (OFFSET is not)."""
+        c = self.c
+        query = self._select(c.started_at, c.type, c.counterpart, c.quantity, c.amount, c.id)
         if after is not None:
             started_at, record_id = after
-            query = query.where((cls.started_at > started_at)
-                                | ((cls.started_at == started_at) & (cls.id > record_id)))
-        return query.order_by(cls.started_at, cls.id)
+            query = query.where((c.started_at > started_at)
+                                | ((c.started_at == started_at) & (c.id > record_id)))
+        query = query.order_by(c.started_at, c.id).limit(size)
+        return [ReportRecord(_as_datetime(row[0]), *row[1:]) for row in query.tuples()]
 
-    @classmethod
-    def page(cls, subscription, period, types, after=None, size=50):
-        """Up to `size` records after the cursor (started_at, id): as fast on the last page
-        of a big month as on the first, which OFFSET is not."""
-        return list(cls._after(cls.selection(subscription, period, types), after).limit(size))
-
-    @classmethod
-    def stream(cls, subscription, period, types, batch=2000):
-        """Every selected record as a tuple (started_at, type, counterpart, quantity,
-        amount), fetched a batch at a time: memory stays flat on any database (a
-        PostgreSQL client cursor would otherwise hold every row at once)."""
-        query = cls.selection(subscription, period, types).select(
-            cls.started_at, cls.type, cls.counterpart, cls.quantity, cls.amount, cls.id)
+    def stream(self, batch=2000):
+        """Every record in order, a batch at a time: memory stays flat on any database (a
+        PostgreSQL client cursor would otherwise hold all rows at once)."""
         after = None
         while True:
-            rows = list(cls._after(query, after).limit(batch).tuples())
-            for row in rows:
-                yield row[:5]
-            if len(rows) < batch:
+            records = self.page(after, batch)
+            yield from records
+            if len(records) < batch:
                 return
-            after = (rows[-1][0], rows[-1][5])
+            after = (records[-1].started_at, records[-1].id)
+
+def _as_datetime(value):
+    """SQLite answers a column of a UNION as text, PostgreSQL as a timestamp."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
 
 def _as_date(value):
     """SQLite answers the day as text, PostgreSQL as a date."""

@@ -12,7 +12,7 @@ from wtforms import Form, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
 import models
-from models import UsageRecord
+from models.usage import Report
 from rules.amounts import format_plain
 from rules.expenses import (
     CALLS, GROUP_OF_TYPE, INTERNET, PAYMENTS, SMS, SERVICES, SPENDING_GROUPS, SUBSCRIPTION,
@@ -41,6 +41,12 @@ TYPE_LABELS = {
     "transfer_in": _l("Transfer received"), "transfer_out": _l("Transfer sent"),
 }
 UNIT_LABELS = {"KB": _l("KB"), "MB": _l("MB"), "GB": _l("GB")}
+# What the portal itself did (ledger kinds), shown where a usage record names its counterpart.
+LEDGER_LABELS = {
+    "topup": _l("Top-up in the cabinet"), "transfer_in": _l("Transfer in the cabinet"),
+    "transfer_out": _l("Transfer in the cabinet"), "service_fee": _l("Service connected"),
+    "tariff_fee": _l("Tariff changed"),
+}
 
 
 def period_message(error):
@@ -104,9 +110,11 @@ class Selection:
         params.update(extra)
         return params
 
+    def report(self):
+        return Report(self.subscription, self.period, self.types)
+
     def summary(self):
-        rows = UsageRecord.totals_by_day_and_type(self.subscription, self.period, self.types)
-        return summarize(rows, self.period)
+        return summarize(self.report().totals_by_day_and_type(), self.period)
 
 
 def parse_selection():
@@ -148,6 +156,12 @@ def quantity_text(usage_type, quantity, units=UNIT_LABELS):
     return str(quantity)
 
 
+def counterpart_text(record, ledger_labels=LEDGER_LABELS):
+    if record.from_ledger:
+        return str(ledger_labels.get(record.counterpart, record.counterpart))
+    return record.counterpart
+
+
 def started_text(moment):
     """A record's start to the millisecond, as people read it: '24.11.2026 09:15:02.125'."""
     return f"{moment:%d.%m.%Y %H:%M:%S}.{moment.microsecond // 1000:03d}"
@@ -157,7 +171,8 @@ def report_context(selection, forms):
     context = dict(forms, selection=selection, group_labels=GROUP_LABELS,
                    type_labels=TYPE_LABELS, spending_groups=SPENDING_GROUPS,
                    group_of_type=GROUP_OF_TYPE, quantity_text=quantity_text,
-                   started_text=started_text, subscription=current_subscription())
+                   started_text=started_text, counterpart_text=counterpart_text,
+                   subscription=current_subscription())
     if selection is None:
         return context
     summary = selection.summary()
@@ -166,8 +181,7 @@ def report_context(selection, forms):
         after = parse_cursor(request.args["after"])
         if after is None:
             abort(400)
-    records = UsageRecord.page(selection.subscription, selection.period, selection.types,
-                               after, PAGE_SIZE + 1)
+    records = selection.report().page(after, PAGE_SIZE + 1)
     more = len(records) > PAGE_SIZE
     records = records[:PAGE_SIZE]
     context.update(
@@ -206,10 +220,11 @@ def csv_header():
             _("Charged, UAH"), _("Balance change, UAH")]
 
 
-def csv_row(started_at, usage_type, counterpart, quantity, amount, labels, units):
-    return [started_at.isoformat(sep=" ", timespec="microseconds"), labels[usage_type],
-            counterpart, quantity_text(usage_type, quantity, units), quantity,
-            format_plain(amount), format_plain(-amount)]
+def csv_row(record, labels, units, ledger_labels):
+    return [record.started_at.isoformat(sep=" ", timespec="microseconds"), labels[record.type],
+            counterpart_text(record, ledger_labels), quantity_text(record.type, record.quantity,
+                                                                   units),
+            record.quantity, format_plain(record.amount), format_plain(-record.amount)]
 
 
 def _gzip(chunks):
@@ -233,6 +248,7 @@ def report_csv():
     header = csv_header()
     labels = {key: str(label) for key, label in TYPE_LABELS.items()}
     units = {key: str(label) for key, label in UNIT_LABELS.items()}
+    ledger_labels = {key: str(label) for key, label in LEDGER_LABELS.items()}
 
     def generate():
         # Runs after the view has returned and its request has closed the database
@@ -242,9 +258,8 @@ def report_csv():
         buffer.write("\ufeff")  # the BOM: spreadsheet programs then read UTF-8 Cyrillic right
         writer.writerow(header)
         with models.db.connection_context():
-            for count, record in enumerate(UsageRecord.stream(
-                    selection.subscription, selection.period, selection.types), 1):
-                writer.writerow(csv_row(*record, labels=labels, units=units))
+            for count, record in enumerate(selection.report().stream(), 1):
+                writer.writerow(csv_row(record, labels, units, ledger_labels))
                 if count % 500 == 0:
                     yield buffer.getvalue()
                     buffer.seek(0)
@@ -280,7 +295,7 @@ def spending_panel(subscription):
     """Spending of the last two months and the last two days."""
     periods = dashboard_periods(current_app.config["CLOCK"].today())
     span = Period(periods[0][1].start, periods[-1][1].end, False)
-    rows = UsageRecord.totals_by_day_and_type(subscription, span, SPENDING_TYPES)
+    rows = Report(subscription, span, SPENDING_TYPES).totals_by_day_and_type()
     return {"figures": spending_in_periods(rows, periods)}
 
 

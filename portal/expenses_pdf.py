@@ -5,7 +5,6 @@ from pathlib import Path
 from flask_babel import gettext as _
 from fpdf import FPDF
 
-from models import UsageRecord
 from rules.amounts import format_grouped
 from rules.expenses import PAYMENTS, SPENDING_GROUPS
 from rules.numbers import format_number
@@ -48,7 +47,8 @@ class ReportPDF(FPDF):
 
 def report_pdf(selection, summary, now):
     """The PDF bytes of a selection's report; `summary` is the page's own Summary."""
-    from .expenses import GROUP_LABELS, TYPE_LABELS, quantity_text, started_text
+    from .expenses import (GROUP_LABELS, LEDGER_LABELS, TYPE_LABELS, counterpart_text,
+                           quantity_text, started_text)
     period = selection.period
     number = format_number(selection.subscription.number)
     pdf = ReportPDF(f"{number} · {period.start:%d.%m.%Y}–{period.end:%d.%m.%Y}")
@@ -97,11 +97,13 @@ def report_pdf(selection, summary, now):
     pdf.ln(ROW + 1)
     pdf.set_font("DejaVu", "", 7.5)
     labels = {key: str(label) for key, label in TYPE_LABELS.items()}
+    ledger_labels = {key: str(label) for key, label in LEDGER_LABELS.items()}
     count = 0
-    for started_at, usage_type, counterpart, quantity, amount in UsageRecord.stream(
-            selection.subscription, selection.period, selection.types):
-        cells = (started_text(started_at), labels[usage_type], counterpart[:24],
-                 quantity_text(usage_type, quantity), _money(amount), _money(-amount))
+    for record in selection.report().stream():
+        cells = (started_text(record.started_at), labels[record.type],
+                 counterpart_text(record, ledger_labels)[:24],
+                 quantity_text(record.type, record.quantity), _money(record.amount),
+                 _money(-record.amount))
         for (width, align), text in zip(RECORD_COLUMNS, cells):
             pdf.cell(width, ROW, text, align=align)
         pdf.ln(ROW)
