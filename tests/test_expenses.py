@@ -247,7 +247,7 @@ def test_keyset_paging_walks_every_record_once(app, client, signed_in):
     seen, url, pages = [], "/expenses?month=2026-11", 0
     while url:
         html = page(client.get(url))
-        seen += re.findall(r"<td>(n[0-9]+)</td>", html)
+        seen += re.findall(r"<span class=\"hint\">(n[0-9]+) · ", html)
         found = re.search(r'<a href="(/expenses\?[^"]*after=[^"]*)"', html)
         url = found.group(1).replace("&amp;", "&") if found else None
         pages += 1
