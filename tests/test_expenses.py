@@ -384,3 +384,14 @@ def test_balance_changes_made_in_the_portal_are_reported_too(app, client, usage)
     assert "Service connected" in pdf_text(client.get("/expenses.pdf"))
     services = page(client.get("/expenses?type=services"))
     assert "Service connected" in services and "Top-up in the cabinet" not in services
+
+
+def test_the_period_forms_answer_the_report_fragment_to_htmx(client, usage):
+    response = client.get("/expenses?month=2026-10", headers={"HX-Request": "true"})
+    fragment = page(response)
+    assert fragment.lstrip().startswith('<div id="report">') and "<html" not in fragment
+    assert data_value(fragment, "spent-total") == Decimal("6.50")
+    refused = client.get("/expenses?month=2027-01", headers={"HX-Request": "true"})
+    assert refused.status_code == 422 and page(refused).lstrip().startswith('<div id="report">')
+    boosted = client.get("/expenses", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert "<html" in page(boosted)
