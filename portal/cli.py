@@ -23,6 +23,27 @@ def _clock():
     return current_app.config["CLOCK"]
 
 
+def import_feed(file, do_import, shown=200):
+    """Run an all-or-nothing feed import the way the contract says: every problem with
+    its line number (the first `shown` of them), exit 1 when the file is refused, 2 when
+    there is no file. Returns what `do_import()` returns."""
+    if not Path(file).is_file():
+        click.echo(f"{file}: no such file", err=True)
+        sys.exit(2)
+    try:
+        with models.db.connection_context():
+            return do_import()
+    except FeedError as error:
+        for line, message in error.problems[:shown]:
+            click.echo(f"{file}:{line}: {message}", err=True)
+        if len(error.problems) > shown:
+            click.echo(f"… and {len(error.problems) - shown} more.", err=True)
+        click.echo(f"Nothing imported: {len(error.problems)} problem(s).", err=True)
+    except UnicodeDecodeError:
+        click.echo(f"{file}: not UTF-8 text; nothing imported.", err=True)
+    sys.exit(1)
+
+
 def init_db():
     """Create missing tables and indexes, apply pending migrations, apply the catalogue."""
     database = models.db.obj
@@ -85,19 +106,6 @@ def init_app(app):
     @click.argument("file", type=click.Path(dir_okay=False))
     def import_subscribers_command(file):
         """Upsert subscribers from the operator's CSV feed: all rows or none."""
-        if not Path(file).is_file():
-            click.echo(f"{file}: no such file", err=True)
-            sys.exit(2)
-        try:
-            with models.db.connection_context():
-                created, updated = import_subscriber_file(file, _clock())
-        except FeedError as error:
-            for line, message in error.problems:
-                click.echo(f"{file}:{line}: {message}", err=True)
-            click.echo(f"Nothing imported: {len(error.problems)} problem(s).", err=True)
-            sys.exit(1)
-        except UnicodeDecodeError:
-            click.echo(f"{file}: not UTF-8 text; nothing imported.", err=True)
-            sys.exit(1)
+        created, updated = import_feed(file, lambda: import_subscriber_file(file, _clock()))
         click.echo(f"Imported {created + updated} subscriptions: {created} created, "
                    f"{updated} updated.")
