@@ -3,12 +3,9 @@ from datetime import date, datetime
 
 from typing import NamedTuple
 
-from peewee import (BigIntegerField, Case, CharField, DateTimeField, ForeignKeyField, Select,
-                    Value, fn)
+from peewee import BigIntegerField, CharField, DateTimeField, ForeignKeyField, fn
 
-from rules.expenses import LEDGER_KIND_TYPES
 from .base import BaseModel, db, is_sqlite
-from .ledger import LedgerEntry
 from .subscribers import Subscription
 
 
@@ -25,8 +22,8 @@ class UsageRecord(BaseModel):
     amount = BigIntegerField()  # kopiyky
 
     class Meta:
-        # Every report reads one subscription's records between two moments in
-        # (started_at, id) order: this index finds them, keyset paging included.
+        # Every report reads one subscription's records in (started_at, id) order between
+        # two moments: this index answers it, keyset paging included, without a sort.
         indexes = ((("subscription", "started_at", "id"), False),)
 
     COLUMNS = ("subscription", "started_at", "type", "counterpart", "quantity", "amount")
@@ -46,8 +43,7 @@ class UsageRecord(BaseModel):
 
 
 class ReportRecord(NamedTuple):
-    """One line of a report: a usage record (positive id) or a balance change the portal
-    itself made, from the ledger (the entry's id, negated)."""
+    """One line of a report."""
     started_at: datetime
     type: str
     counterpart: str
@@ -55,47 +51,25 @@ class ReportRecord(NamedTuple):
     amount: int  # kopiyky: charged positive, credited negative
     id: int
 
-    @property
-    def from_ledger(self):
-        return self.id < 0
-
-
-def _ledger_type():
-    """rules.expenses.ledger_type as an SQL expression."""
-    known = [(LedgerEntry.kind == kind, usage_type)
-             for kind, usage_type in LEDGER_KIND_TYPES.items()]
-    return Case(None, known + [(LedgerEntry.balance_change > 0, "topup")], "service")
-
 
 class Report:
-    """What a report reads for one subscription and period: its usage records and its
-    ledger entries that changed the balance, as one set of ReportRecords."""
+    """What a report reads: one subscription's usage records of a period whose type is one
+    of `types`. Whatever changes a balance in the portal writes a UsageRecord too (see
+    portal/requests.py `charge`), so the report needs no other source."""
 
     def __init__(self, subscription, period, types):
-        self.types = list(types)
-        usage = UsageRecord.select(
-            UsageRecord.started_at, UsageRecord.type, UsageRecord.counterpart,
-            UsageRecord.quantity, UsageRecord.amount, UsageRecord.id,
-        ).where((UsageRecord.subscription == subscription)
-                & (UsageRecord.started_at >= period.since)
-                & (UsageRecord.started_at < period.until))
-        ledger = LedgerEntry.select(
-            LedgerEntry.at.alias("started_at"), _ledger_type().alias("type"),
-            LedgerEntry.kind.alias("counterpart"), Value(1).alias("quantity"),
-            (0 - LedgerEntry.balance_change).alias("amount"), (0 - LedgerEntry.id).alias("id"),
-        ).where((LedgerEntry.subscription == subscription) & (LedgerEntry.at >= period.since)
-                & (LedgerEntry.at < period.until) & (LedgerEntry.balance_change != 0))
-        self.source = (usage + ledger).alias("record")  # UNION ALL
-        self.c = self.source.c
+        self.subscription, self.period, self.types = subscription, period, list(types)
 
     def _select(self, *columns):
-        return Select([self.source], list(columns)).where(
-            self.c.type.in_(self.types)).bind(db)
+        return UsageRecord.select(*columns).where(
+            (UsageRecord.subscription == self.subscription)
+            & (UsageRecord.started_at >= self.period.since)
+            & (UsageRecord.started_at < self.period.until) & UsageRecord.type.in_(self.types))
 
     def totals_by_day_and_type(self):
         """(day, type, count, amount) rows for rules.expenses.summarize."""
-        c = self.c
-        day = fn.date(c.started_at) if is_sqlite() else c.started_at.cast("date")
+        c = UsageRecord
+        day = fn.date(c.started_at).coerce(False) if is_sqlite() else c.started_at.cast("date")
         query = self._select(day, c.type, fn.COUNT(c.id), fn.SUM(c.amount)).group_by(
             day, c.type)
         return [(_as_date(d), t, count, int(total)) for d, t, count, total in query.tuples()]
@@ -103,14 +77,14 @@ class Report:
     def page(self, after=None, size=50):
         """Up to `size` records after the cursor (started_at, id), in that order: keyset
         paging, as quick on the last page of a big month as on the first (OFFSET is not)."""
-        c = self.c
+        c = UsageRecord
         query = self._select(c.started_at, c.type, c.counterpart, c.quantity, c.amount, c.id)
         if after is not None:
             started_at, record_id = after
             query = query.where((c.started_at > started_at)
                                 | ((c.started_at == started_at) & (c.id > record_id)))
         query = query.order_by(c.started_at, c.id).limit(size)
-        return [ReportRecord(_as_datetime(row[0]), *row[1:]) for row in query.tuples()]
+        return [ReportRecord(*row) for row in query.tuples()]
 
     def stream(self, batch=2000):
         """Every record in order, a batch at a time: memory stays flat on any database (a
@@ -122,10 +96,6 @@ class Report:
             if len(records) < batch:
                 return
             after = (records[-1].started_at, records[-1].id)
-
-def _as_datetime(value):
-    """SQLite answers a column of a UNION as text, PostgreSQL as a timestamp."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _as_date(value):

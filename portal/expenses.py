@@ -41,12 +41,6 @@ TYPE_LABELS = {
     "transfer_in": _l("Transfer received"), "transfer_out": _l("Transfer sent"),
 }
 UNIT_LABELS = {"KB": _l("KB"), "MB": _l("MB"), "GB": _l("GB")}
-# What the portal itself did (ledger kinds), shown where a usage record names its counterpart.
-LEDGER_LABELS = {
-    "topup": _l("Top-up in the cabinet"), "transfer_in": _l("Transfer in the cabinet"),
-    "transfer_out": _l("Transfer in the cabinet"), "service_fee": _l("Service connected"),
-    "tariff_fee": _l("Tariff changed"),
-}
 
 
 def period_message(error):
@@ -156,12 +150,6 @@ def quantity_text(usage_type, quantity, units=UNIT_LABELS):
     return str(quantity)
 
 
-def counterpart_text(record, ledger_labels=LEDGER_LABELS):
-    if record.from_ledger:
-        return str(ledger_labels.get(record.counterpart, record.counterpart))
-    return record.counterpart
-
-
 def started_text(moment):
     """A record's start to the millisecond, as people read it: '24.11.2026 09:15:02.125'."""
     return f"{moment:%d.%m.%Y %H:%M:%S}.{moment.microsecond // 1000:03d}"
@@ -171,8 +159,7 @@ def report_context(selection, forms):
     context = dict(forms, selection=selection, group_labels=GROUP_LABELS,
                    type_labels=TYPE_LABELS, spending_groups=SPENDING_GROUPS,
                    group_of_type=GROUP_OF_TYPE, quantity_text=quantity_text,
-                   started_text=started_text, counterpart_text=counterpart_text,
-                   subscription=current_subscription())
+                   started_text=started_text, subscription=current_subscription())
     if selection is None:
         return context
     summary = selection.summary()
@@ -220,10 +207,9 @@ def csv_header():
             _("Charged, UAH"), _("Balance change, UAH")]
 
 
-def csv_row(record, labels, units, ledger_labels):
+def csv_row(record, labels, units):
     return [record.started_at.isoformat(sep=" ", timespec="microseconds"), labels[record.type],
-            counterpart_text(record, ledger_labels), quantity_text(record.type, record.quantity,
-                                                                   units),
+            record.counterpart, quantity_text(record.type, record.quantity, units),
             record.quantity, format_plain(record.amount), format_plain(-record.amount)]
 
 
@@ -248,7 +234,6 @@ def report_csv():
     header = csv_header()
     labels = {key: str(label) for key, label in TYPE_LABELS.items()}
     units = {key: str(label) for key, label in UNIT_LABELS.items()}
-    ledger_labels = {key: str(label) for key, label in LEDGER_LABELS.items()}
 
     def generate():
         # Runs after the view has returned and its request has closed the database
@@ -259,7 +244,7 @@ def report_csv():
         writer.writerow(header)
         with models.db.connection_context():
             for count, record in enumerate(selection.report().stream(), 1):
-                writer.writerow(csv_row(record, labels, units, ledger_labels))
+                writer.writerow(csv_row(record, labels, units))
                 if count % 500 == 0:
                     yield buffer.getvalue()
                     buffer.seek(0)

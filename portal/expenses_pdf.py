@@ -68,8 +68,7 @@ class ReportPDF(FPDF):
 
 def report_pdf(selection, summary, now):
     """The PDF bytes of a selection's report; `summary` is the page's own Summary."""
-    from .expenses import (GROUP_LABELS, LEDGER_LABELS, TYPE_LABELS, counterpart_text,
-                           quantity_text, started_text)
+    from .expenses import GROUP_LABELS, TYPE_LABELS, quantity_text, started_text
     period = selection.period
     number = format_number(selection.subscription.number)
     pdf = ReportPDF(f"{number} · {period.start:%d.%m.%Y}–{period.end:%d.%m.%Y}")
@@ -114,11 +113,10 @@ def report_pdf(selection, summary, now):
                           _("Charged, UAH"), _("Balance change, UAH"))
     pdf.record_header()
     labels = {key: str(label) for key, label in TYPE_LABELS.items()}
-    ledger_labels = {key: str(label) for key, label in LEDGER_LABELS.items()}
     count = 0
     for record in selection.report().stream():
         pdf.record_row((started_text(record.started_at), labels[record.type],
-                        counterpart_text(record, ledger_labels)[:24],
+                        record.counterpart[:24],
                         quantity_text(record.type, record.quantity), _money(record.amount),
                         _money(-record.amount)))
         count += 1

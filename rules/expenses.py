@@ -484,22 +484,3 @@ def spending_in_periods(rows, periods):
                               if period.start <= day <= period.end))
             for key, period in periods]
 
-
-# ---------------------------------------------------------------- the portal's own ledger
-
-# What the portal itself does to a balance (models.LedgerEntry, by `kind`) belongs in the
-# report too. Known kinds keep their meaning; any other kind counts as a service charge,
-# or as a top-up when it added money.
-LEDGER_KIND_TYPES = {
-    "topup": "topup",
-    "transfer_in": "transfer_in",
-    "transfer_out": "transfer_out",
-    "service_fee": "service",
-    "tariff_fee": "service",
-    "subscription_fee": "subscription",
-}
-
-
-def ledger_type(kind, balance_change):
-    """The usage type of a ledger entry (balance_change in kopiyky, positive = credited)."""
-    return LEDGER_KIND_TYPES.get(kind, "topup" if balance_change > 0 else "service")

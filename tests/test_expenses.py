@@ -361,31 +361,6 @@ def test_dashboard_shows_spending_of_two_months_and_two_days(app, client, usage)
     assert 'href="/expenses"' in html
 
 
-# ---------------------------------------------------------------- the portal's own ledger
-
-def test_balance_changes_made_in_the_portal_are_reported_too(app, client, usage):
-    with app.app_context():
-        models.db.connect(reuse_if_open=True)
-        with models.db.atomic():
-            models.LedgerEntry.post(usage, "service_fee", datetime(2026, 11, 20, 12, 0),
-                                    balance_change=-2500, reference="request:1")
-            models.LedgerEntry.post(usage, "topup", datetime(2026, 11, 20, 12, 0),
-                                    balance_change=15000, reference="topup:1")
-            models.LedgerEntry.post(usage, "bonus_transfer", datetime(2026, 11, 20, 12, 0),
-                                    bonus_change=-1000)  # bonuses only: not a balance change
-    html = page(client.get("/expenses"))
-    assert data_value(html, "spent-services") == Decimal("6.66") + Decimal("25.00")
-    assert data_value(html, "paid-in") == Decimal("212.34") + Decimal("150.00")
-    assert "Service connected" in html and "Top-up in the cabinet" in html
-    rows = csv_rows(client.get("/expenses.csv"))[1:]
-    ledger_rows = [row for row in rows if row[0].startswith("2026-11-20 12:00")]
-    assert [(row[1], row[2], row[5]) for row in ledger_rows] == [
-        ("Top-up", "Top-up in the cabinet", "-150.00"), ("Service", "Service connected", "25.00")]
-    assert "Service connected" in pdf_text(client.get("/expenses.pdf"))
-    services = page(client.get("/expenses?type=services"))
-    assert "Service connected" in services and "Top-up in the cabinet" not in services
-
-
 def test_the_period_forms_answer_the_report_fragment_to_htmx(client, usage):
     response = client.get("/expenses?month=2026-10", headers={"HX-Request": "true"})
     fragment = page(response)

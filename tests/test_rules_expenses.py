@@ -7,7 +7,7 @@ from rules.expenses import (
     CALLS, GROUP_OF_TYPE, GROUPS, INTERNET, MAX_SPAN_DAYS, PAYMENTS, SPENDING_GROUPS, TYPES,
     Period, bar_chart, dashboard_periods, format_cursor, format_duration, format_volume,
     month_period, nice_ceiling, parse_cursor, parse_group, parse_period, parse_started_at,
-    ledger_type, parse_usage_row, quantity_unit, spending_in_periods, summarize, types_of,
+    parse_usage_row, quantity_unit, spending_in_periods, summarize, types_of,
 )
 
 TODAY = date(2026, 11, 25)
@@ -351,12 +351,3 @@ def test_spending_in_dashboard_periods():
     figures = {key: spent for key, _, spent in spending_in_periods(rows, dashboard_periods(TODAY))}
     assert figures == {"previous_month": 100, "this_month": 540, "yesterday": 300, "today": 40}
 
-
-@pytest.mark.parametrize("kind,change,usage_type", [
-    ("topup", 10000, "topup"), ("transfer_out", -500, "transfer_out"),
-    ("transfer_in", 500, "transfer_in"), ("service_fee", -300, "service"),
-    ("tariff_fee", -5000, "service"), ("refund", 300, "topup"), ("penalty", -1, "service"),
-])
-def test_ledger_kinds(kind, change, usage_type):
-    assert ledger_type(kind, change) == usage_type
-    assert usage_type in TYPES
