@@ -119,6 +119,14 @@ def unauthorized():
     return redirect(target, code=303 if request.method == "POST" else 302)
 
 
+def _forget_previous_request():
+    """`g` outlives a request when an app context was already pushed (a CLI command, a
+    test holding one): each request loads its own user (Flask-Login keeps it in `g` too)
+    and subscription."""
+    g.pop("subscription", None)
+    g.pop("_login_user", None)
+
+
 def _confirmation_gate():
     """A temporary-password sign-in reaches only the confirmation page."""
     if (current_user.is_authenticated and current_user.auth_session.must_confirm
@@ -525,5 +533,6 @@ def init_app(app):
     login_manager.init_app(app)
     login_manager.session_protection = None  # carrier NAT changes addresses; sessions are server-side
     app.register_blueprint(bp)
+    app.before_request(_forget_previous_request)
     app.before_request(_confirmation_gate)
     app.jinja_env.globals.update(current_subscription=current_subscription)

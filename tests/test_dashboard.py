@@ -87,3 +87,11 @@ def test_demo_sms_feed_only_in_demo_mode(app, client, subscriber):
     assert "+380 67 123 45 67" in page(client.get("/demo/sms"))
     with app.app_context():
         assert models.SmsMessage.select().count() == 1
+
+
+def test_each_request_loads_its_own_number_even_inside_an_app_context(client, db, signed_in,
+                                                                      family):
+    # The `db` fixture holds an app context open, as a CLI command or a worker hook might.
+    assert "+380 67 123 45 67" in page(client.get("/"))
+    client.post("/numbers/select", data={"number": "0971112233"})
+    assert '<data value="-50.50" id="balance">' in page(client.get("/"))
