@@ -218,9 +218,10 @@ def test_switch_changes_the_tariff_and_is_archived(client, signed_in, db):
     assert "Switch the tariff from “Smart” to “Free 50”" in page(client.get("/requests"))
 
 
-def test_at_most_one_switch_a_day(client, signed_in, clock, db):
+def test_at_most_one_switch_a_day(client, auth, signed_in, clock, db):
     client.post("/tariffs/free-50/switch")
     clock.advance(hours=23, minutes=59)
+    auth.login()  # the session idled out meanwhile
     response = client.post("/tariffs/free-35/switch")
     assert response.status_code == 409 and "once a day" in page(response)
     assert "26.11.2026 10:00" in page(response)

@@ -314,11 +314,13 @@ def test_fault_pages_are_only_the_owners(app, client, auth, factory, home, agent
     assert "2026" not in page(client.get("/support")).split("Home Internet not working?")[1][:200]
 
 
-def test_an_expired_offer_cannot_be_confirmed(client, home, agent_client, technicians, clock):
+def test_an_expired_offer_cannot_be_confirmed(client, auth, home, agent_client, technicians,
+                                              clock):
     fault_url = report(client, home).headers["Location"]
     fault_id = int(fault_url.rsplit("/", 1)[1])
     agent_client.post(f"/staff/faults/{fault_id}/offer", data={"slot": "2026-11-25T12:00"})
     clock.set(datetime(2026, 11, 25, 12, 0))
+    auth.login()  # the session idled out meanwhile
     response = client.post(f"{fault_url}/confirm")
     assert response.status_code == 409 and "has passed" in page(response)
     assert client.post(f"{fault_url}/another").status_code == 303
