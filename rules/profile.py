@@ -1,0 +1,150 @@
+"""The profile: which numbers and accounts a cabinet may take in or let go, a number's
+nickname and validity, the SIM card's number, the shops' search and the sessions' names."""
+import calendar
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+MAX_NUMBERS = 20  # numbers and accounts in one cabinet
+NICKNAME_MAX = 30
+PREPAID_VALIDITY_MONTHS = 12  # a prepaid number lives this long after its last top-up
+
+
+class ProfileRefused(ValueError):
+    """`code` says why; `limit` carries the number a message needs."""
+
+    def __init__(self, code, limit=None):
+        super().__init__(code)
+        self.code, self.limit = code, limit
+
+
+# Adding and removing numbers -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Candidate:
+    """A number or account someone asks to add to their cabinet."""
+    kind: str  # 'mobile' | 'home_internet'
+    status: str
+    owner_profile_id: int
+    code_phone: str | None  # where the confirmation code goes: the number, or the account's
+    # contact phone
+
+
+def check_addition(candidate, profile_id, numbers_in_profile):
+    """Where the code goes ('+380…'), or ProfileRefused: 'yours' (in this cabinet already),
+    'closed', 'no_phone' (an account with no contact phone), 'full' (limit = MAX_NUMBERS)."""
+    if candidate.owner_profile_id == profile_id:
+        raise ProfileRefused("yours")
+    if candidate.status == "closed":
+        raise ProfileRefused("closed")
+    if numbers_in_profile >= MAX_NUMBERS:
+        raise ProfileRefused("full", limit=MAX_NUMBERS)
+    if not candidate.code_phone:
+        raise ProfileRefused("no_phone")
+    return candidate.code_phone
+
+
+def check_removal(numbers_in_profile):
+    """A cabinet keeps at least one number: it is how its owner signs in."""
+    if numbers_in_profile <= 1:
+        raise ProfileRefused("last")
+
+
+# Settings of a number --------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def clean_nickname(text):
+    """A nickname as the subscriber typed it, trimmed, inner spaces squeezed; None clears it.
+    ProfileRefused: 'too_long' (limit = NICKNAME_MAX), 'characters' (control characters)."""
+    cleaned = " ".join((text or "").split())
+    if not cleaned:
+        return None
+    if _CONTROL.search(cleaned) or any(unicodedata.category(ch) in ("Cf", "Co", "Cs")
+                                       for ch in cleaned):
+        raise ProfileRefused("characters")
+    if len(cleaned) > NICKNAME_MAX:
+        raise ProfileRefused("too_long", limit=NICKNAME_MAX)
+    return cleaned
+
+
+def add_months(day, months):
+    """The same day `months` later, or the month's last day when it has no such day."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def valid_until(payment, status, activated_on, last_topup_on=None):
+    """The last day a number stays valid: a prepaid one 12 months after its last top-up (or
+    its activation); a contract one while the contract lasts (None); a closed one has none
+    (None). The caller tells the two None apart by `status`."""
+    if status == "closed" or payment != "prepaid":
+        return None
+    since = max(activated_on, last_topup_on) if last_topup_on else activated_on
+    return add_months(since, PREPAID_VALIDITY_MONTHS)
+
+
+# The SIM card ----------------------------------------------------------------------------
+
+def luhn_ok(digits):
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        value = int(digit)
+        if position % 2 == 1:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def is_iccid(text):
+    """A SIM card's number (ICCID): 19 or 20 digits starting with 89 (telecom), the last a
+    Luhn check digit."""
+    return (text.isascii() and text.isdigit() and len(text) in (19, 20) and text.startswith("89")
+            and luhn_ok(text))
+
+
+def format_iccid(iccid):
+    """'8938003912345678901' -> '8938 0039 1234 5678 901' (easy to read aloud to support)."""
+    return " ".join(iccid[i:i + 4] for i in range(0, len(iccid), 4))
+
+
+def is_puk(text):
+    return text.isascii() and text.isdigit() and len(text) == 8
+
+
+# Shops -----------------------------------------------------------------------------------
+
+_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'", "ё": "е"})
+
+
+def fold(text):
+    """Text for matching: case and apostrophe forms do not matter."""
+    return (text or "").casefold().translate(_APOSTROPHES)
+
+
+def matches(texts, query):
+    """Does every word of `query` occur in one of `texts` (a shop's city, address, name in
+    every language)? An empty query matches everything."""
+    haystack = " ".join(fold(text) for text in texts)
+    return all(word in haystack for word in fold(query).split())
+
+
+# Sessions --------------------------------------------------------------------------------
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("YaBrowser/", "Yandex Browser"),
+             ("SamsungBrowser/", "Samsung Internet"), ("Firefox/", "Firefox"),
+             ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"),
+            ("Windows", "Windows"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"),
+            ("KaiOS", "KaiOS"), ("Linux", "Linux"))
+
+
+def describe_user_agent(user_agent):
+    """('Chrome', 'Android') for a session's list; None for what is not recognised."""
+    user_agent = user_agent or ""
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), None)
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), None)
+    return browser, system
