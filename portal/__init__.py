@@ -115,6 +115,11 @@ def create_app(config=None):
     from . import requests, services
     requests.init_app(app)
     services.init_app(app)
+
+    from . import free_sms, profile, shops
+    app.register_blueprint(free_sms.bp)
+    app.register_blueprint(profile.bp)
+    app.register_blueprint(shops.bp)
     return app
 
 

@@ -1,0 +1,124 @@
+"""Free SMS from the current number to another subscriber of the operator, through the SMS
+gateway, with the characters and parts counted as the subscriber types (and by the server)."""
+from datetime import datetime, time
+
+from flask import Blueprint, current_app, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from wtforms import TextAreaField
+
+import models
+from models import FreeSms, Subscription
+from rules import sms as rules
+from rules.numbers import format_number
+from .auth import current_subscription, subscriber_required
+from .forms import BaseForm, MobileField
+from .sms import SmsError, send_sms
+from .web import INVALID_FORM, render, see_other
+
+bp = Blueprint("free_sms", __name__)
+
+TOO_MANY = 429
+GATEWAY_DOWN = 503
+
+
+class SmsForm(BaseForm):
+    to = MobileField(_l("To (a number of ours)"))
+    text = TextAreaField(_l("Text"))
+
+
+def sender_prefix(subscription):
+    """The recipient sees who wrote: the sender's number opens the text (and is counted)."""
+    return subscription.number + ": "
+
+
+def refusal_message(refusal):
+    return {
+        "empty": _("Type the text of the SMS."),
+        "too_long": _("The text takes %(parts)s SMS; a free SMS may take at most %(limit)s.",
+                      parts=refusal.parts, limit=refusal.limit),
+        "cap": _("Today's free SMS are used up: %(left)s of %(limit)s left, this text takes "
+                 "%(parts)s. Try again tomorrow.", left=refusal.left, limit=refusal.limit,
+                 parts=refusal.parts),
+        "not_mobile": _("Free SMS are sent from a mobile number. Choose one of your numbers."),
+        "not_active": _("This number cannot send SMS now: it is paused, blocked or closed."),
+    }[refusal.code]
+
+
+def _start_of_day():
+    return datetime.combine(current_app.config["CLOCK"].today(), time())
+
+
+def sms_context(form, subscription, alert=None, notice=None, parts_today=None):
+    prefix = sender_prefix(subscription) if subscription else ""
+    if parts_today is None and subscription is not None:
+        parts_today = FreeSms.parts_since(subscription, _start_of_day())
+    return {"form": form, "subscription": subscription, "prefix": prefix,
+            "counted": rules.count(prefix + rules.normalize(form.text.data)),
+            "typed": len(rules.normalize(form.text.data)),
+            "left_today": rules.parts_left_today(parts_today or 0), "cap": rules.DAILY_CAP,
+            "max_parts": rules.MAX_PARTS, "alert": alert, "notice": notice}
+
+
+@bp.get("/sms")
+@subscriber_required
+def page():
+    subscription = current_subscription()
+    notice = None
+    if request.args.get("sent"):
+        notice = _("The SMS is on its way to %(number)s.",
+                   number=format_number(request.args.get("sent")))
+    form = SmsForm(formdata=None, to=request.args.get("to", ""))
+    return render("sms.html", **sms_context(form, subscription, notice=notice))
+
+
+@bp.post("/sms/send")
+@subscriber_required
+def send():
+    subscription = current_subscription()
+    form = SmsForm()
+
+    def refused(status, alert=None, **extra):
+        return render("sms.html", "sms_form", status,
+                      **sms_context(form, subscription, alert=alert, **extra))
+
+    if subscription is None:
+        return refused(409, _("Your cabinet holds no numbers."))
+    try:
+        rules.check_sender(subscription.kind, subscription.status)
+    except rules.SmsRefused as refusal:
+        return refused(409, refusal_message(refusal))
+    valid = form.validate()
+    text = rules.normalize(form.text.data)
+    counted = None
+    try:
+        rules.check_text(text)
+        counted = rules.check_text(sender_prefix(subscription) + text)
+    except rules.SmsRefused as refusal:
+        form.text.errors.append(refusal_message(refusal))
+        valid = False
+    if valid:
+        recipient = Subscription.get_or_none((Subscription.number == form.to.parsed)
+                                             & (Subscription.kind == "mobile")
+                                             & (Subscription.status != "closed"))
+        if recipient is None:
+            form.to.errors.append(_("No subscriber of ours has this number. Check it."))
+            valid = False
+    if not valid:
+        return refused(INVALID_FORM)
+    now = current_app.config["CLOCK"].now()
+    try:
+        with models.locking_transaction():
+            # One sender's SMS are counted one at a time (SQLite: the IMMEDIATE lock).
+            query = Subscription.select().where(Subscription.id == subscription.id)
+            sender = (query if models.is_sqlite() else query.for_update()).get()
+            parts_today = FreeSms.parts_since(sender, _start_of_day())
+            rules.check_daily_cap(parts_today, counted.parts)
+            FreeSms.create(sender=sender, to=form.to.parsed, text=text, parts=counted.parts,
+                           encoding=counted.encoding, sent_at=now)
+            send_sms(form.to.parsed, sender_prefix(subscription) + text)
+    except rules.SmsRefused as refusal:
+        return refused(TOO_MANY, refusal_message(refusal), parts_today=parts_today)
+    except SmsError:
+        return refused(GATEWAY_DOWN, _("We could not send the SMS right now. Please try again "
+                                       "in a few minutes."))
+    return see_other(url_for("free_sms.page", sent=form.to.parsed))
