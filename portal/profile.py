@@ -14,13 +14,14 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 import models
-from models import AuthSession, Device, LedgerEntry, Profile, Subscription
+from models import AuditEvent, AuthSession, Device, LedgerEntry, Profile, Subscription
 from rules import profile as rules
 from rules.numbers import NumberError, format_number, parse_login, parse_mobile
 from . import security
 from .auth import (IDLE_TIMEOUT, REMEMBER_FOR, _code_refusal_message as code_refusal_message,
                    _lockout_message, current_subscription, subscriber_required)
 from .demo import DEMO_LOADERS
+from .requests import REQUEST_SOURCES
 from .forms import BaseForm, LoginField, MobileField
 from .sms import SmsError, send_sms
 from .web import INVALID_FORM, render, see_other
@@ -368,8 +369,12 @@ def nickname():
         return render("settings.html", "nickname_form", INVALID_FORM, **settings_context(form))
     if not form.validate():
         return render("settings.html", "nickname_form", INVALID_FORM, **settings_context(form))
-    Subscription.update(nickname=cleaned, updated_at=_now()).where(
-        (Subscription.id == subscription.id) & (Subscription.profile == current_user.id)).execute()
+    with models.db.atomic():
+        Subscription.update(nickname=cleaned, updated_at=_now()).where(
+            (Subscription.id == subscription.id)
+            & (Subscription.profile == current_user.id)).execute()
+        security.audit("nickname_changed", profile=current_user.id, subject=subscription.number,
+                       details=cleaned or "")
     return see_other(url_for("profile.settings", saved=1))
 
 
@@ -416,6 +421,33 @@ def show_puk():
     security.audit("puk_shown", profile=profile, subject=context["subscription"].number)
     context["puk"] = context["device"].puk1
     return render("device.html", "puk", **context)
+
+
+# The request archive ---------------------------------------------------------------------
+
+ARCHIVED_EVENTS = ("number_added", "number_removed", "contact_changed", "nickname_changed",
+                   "signed_out_everywhere")
+
+
+def archive_title(event):
+    return {"number_added": _("Add a number to the cabinet"),
+            "number_removed": _("Remove a number from the cabinet"),
+            "contact_changed": _("Change the contact number"),
+            "nickname_changed": _("Change the nickname of a number"),
+            "signed_out_everywhere": _("Sign out everywhere")}[event.event]
+
+
+def archived_changes(profile):
+    """The profile's own changes, done at once, for the request archive."""
+    rows = (AuditEvent.select().where((AuditEvent.profile == profile)
+                                      & AuditEvent.event.in_(ARCHIVED_EVENTS))
+            .order_by(AuditEvent.at.desc()).limit(100))
+    return [{"number": row.subject if row.event != "contact_changed" else "",
+             "title": archive_title(row), "state": "done", "state_label": _("Done"),
+             "created_at": row.at, "finished_at": row.at} for row in rows]
+
+
+REQUEST_SOURCES.append(archived_changes)
 
 
 # Demo data ---------------------------------------------------------------------------------

@@ -394,3 +394,13 @@ def test_shops_in_ukrainian(client):
 
 def test_activation_date_is_shown_as_a_date(client, signed_in):
     assert date(2022, 1, 1).isoformat() in client.get("/settings").get_data(as_text=True)
+
+
+def test_changes_show_in_the_request_archive(client, signed_in, other, app):
+    client.post("/profile/numbers/add", data={"number": OTHER})
+    client.post("/profile/numbers/confirm", data={"code": last_code(app, OTHER)})
+    client.post("/settings/nickname", data={"nickname": "Робочий"})
+    client.post("/profile/numbers/remove", data={"number": OTHER})
+    html = client.get("/requests").get_data(as_text=True)
+    assert "Add a number to the cabinet" in html and "Remove a number from the cabinet" in html
+    assert "Change the nickname of a number" in html and "+380 97 111 22 33" in html
