@@ -10,7 +10,7 @@ import pytest
 
 import models
 from rules import sms as rules
-from conftest import sms_to
+from tests.conftest import sms_to
 
 FRIEND = "+380971112233"
 SENDER = "+380671234567"

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 
 import models
-from conftest import PASSWORD, last_code, sms_to
+from tests.conftest import PASSWORD, last_code, sms_to
 from portal.profile import load_demo_devices, public_id
 
 OTHER = "+380971112233"
