@@ -1,0 +1,303 @@
+"""The portal served as deployed (gunicorn with deploy/gunicorn.conf.py) on a database of
+10,000 subscribers and 1,000,000 usage records, driven by wrk on 127.0.0.1: the sign-in
+page, the dashboard and a month's expenses report signed in (the session cookie passed
+with -H), and that report's CSV export. Each figure is also given as a ratio to a bare
+Flask "hello" page under the same gunicorn settings in the same run.
+
+Targets (issue 7), at 16 connections on this machine (2 cores): the dashboard at least half
+the bare page's requests a second, and p99 under 100 ms for the pages."""
+import http.cookiejar
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBSCRIBERS = 10_000
+USAGE_RECORDS = 1_000_000
+SIGNED_IN_MONTH_RECORDS = 1_000  # the bench subscriber's records in the report's month
+CONNECTIONS = 16
+THREADS = 2
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+PASSWORD = "Bench-pass7"
+TYPES = ("call_out", "call_in", "sms_out", "sms_in", "internet", "service", "topup")
+
+HELLO_APP = '''
+from flask import Flask
+app = Flask(__name__)
+
+@app.get("/")
+def hello():
+    return "Hello"
+'''
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def find_wrk():
+    """wrk from Debian; installed here when missing and we may, else say how."""
+    if shutil.which("wrk"):
+        return shutil.which("wrk")
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("wrk is missing: apt-get install -y wrk")
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False,
+                       stdout=subprocess.DEVNULL)
+    if not shutil.which("wrk"):
+        print("wrk is not installed: run `sudo apt-get install wrk`, then `make bench` again")
+        return None
+    return shutil.which("wrk")
+
+
+# Seeding -----------------------------------------------------------------------------------
+
+def seed(database_url, today):
+    """10,000 subscribers (one profile each, one password hash as deployed) and 1,000,000
+    usage records over the last six months, 1,000 of them the bench subscriber's this
+    month. Returns the bench subscriber's login."""
+    import models
+    from portal import create_app
+    from portal.cli import init_db
+    from portal.security import hash_password
+
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench-seed", "DEMO": False})
+    rng = random.Random(7)
+    started = time.perf_counter()
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        init_db()
+        password_hash = hash_password(PASSWORD)
+        now = datetime.combine(today, datetime.min.time())
+        with models.db.atomic():
+            profiles = [{"name": f"Абонент {n}", "password_hash": password_hash,
+                         "created_at": now, "confirmed_at": now} for n in range(SUBSCRIBERS)]
+            for start in range(0, SUBSCRIBERS, 1000):
+                models.Profile.insert_many(profiles[start:start + 1000]).execute()
+            profile_ids = [p for (p,) in models.Profile.select(models.Profile.id)
+                           .order_by(models.Profile.id).tuples()]
+            subscriptions = [{
+                "number": f"+38067{5_000_000 + n}", "kind": "mobile", "profile": profile_id,
+                "tariff": "smart", "holder_name": f"Абонент {n}", "payment": "prepaid",
+                "customer": "individual", "status": "active",
+                "balance": rng.randint(-5_000, 50_000), "activated_on": date(2020, 1, 1)}
+                for n, profile_id in enumerate(profile_ids)]
+            for start in range(0, SUBSCRIBERS, 1000):
+                models.Subscription.insert_many(subscriptions[start:start + 1000]).execute()
+        subscription_ids = [s for (s,) in models.Subscription.select(models.Subscription.id)
+                            .order_by(models.Subscription.id).tuples()]
+        bench_id = subscription_ids[0]
+        month_start = today.replace(day=1)
+        month_seconds = max(1, int((now - datetime.combine(month_start, datetime.min.time()))
+                                   .total_seconds()))
+        span = 183 * 86400
+
+        def rows(count, subscription_id=None):
+            for n in range(count):
+                usage_type = TYPES[n % len(TYPES)]
+                if subscription_id is None:
+                    moment = now - timedelta(seconds=rng.randrange(span))
+                    owner = subscription_ids[rng.randrange(1, SUBSCRIBERS)]
+                else:
+                    moment = now - timedelta(seconds=rng.randrange(month_seconds))
+                    owner = subscription_id
+                amount = -rng.randint(5_000, 30_000) if usage_type == "topup" else \
+                    rng.randint(0, 999)
+                yield (owner, moment, usage_type, "+380501234567", rng.randint(1, 3600), amount)
+
+        with models.db.atomic():
+            models.UsageRecord.insert_rows(list(rows(SIGNED_IN_MONTH_RECORDS, bench_id)))
+        left = USAGE_RECORDS - SIGNED_IN_MONTH_RECORDS
+        batch = 100_000
+        while left > 0:
+            with models.db.atomic():
+                models.UsageRecord.insert_rows(list(rows(min(batch, left))))
+            left -= batch
+        models.db.execute_sql("ANALYZE") if models.is_sqlite() else None
+        counts = (models.Subscription.select().count(), models.UsageRecord.select().count())
+        models.db.close()
+    print(f"seeded {counts[0]:,} subscribers and {counts[1]:,} usage records "
+          f"in {time.perf_counter() - started:.0f} s")
+    return "0" + subscriptions[0]["number"][4:]
+
+
+# Serving -----------------------------------------------------------------------------------
+
+class Gunicorn:
+    """`gunicorn -c deploy/gunicorn.conf.py APP` on a free loopback port, as deployed."""
+
+    def __init__(self, app_spec, env, cwd, log):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**env, "PORT": str(self.port)}
+        self.log = open(log, "w")
+        self.process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "deploy" /
+                                                              "gunicorn.conf.py"), app_spec],
+            cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/", timeout=5).read()
+                break
+            except urllib.error.HTTPError:
+                break  # it answers
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start; see {log}")
+                time.sleep(0.1)
+
+    def stop(self):
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
+
+
+def sign_in(base, login):
+    """A real sign-in (CSRF token, POST /login); returns the Cookie header for wrk."""
+    jar = http.cookiejar.CookieJar()
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    html = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                      r'name="csrf_token" value="([^"]+)"', html)
+    token = token.group(1) or token.group(2)
+    data = urllib.parse.urlencode({"login": login, "password": PASSWORD,
+                                   "csrf_token": token}).encode()
+    try:
+        opener.open(base + "/login", data)
+        raise RuntimeError("the bench sign-in was refused")
+    except urllib.error.HTTPError as answer:
+        if answer.code != 303:
+            raise RuntimeError(f"the bench sign-in answered {answer.code}")
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
+
+
+def fetch(url, cookie=None):
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, response.geturl(), response.read()
+
+
+# wrk ---------------------------------------------------------------------------------------
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text):
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * UNITS[unit]
+
+
+def run_wrk(wrk, url, cookie=None):
+    """(requests a second, p50 ms, p99 ms, errors) of a bounded wrk run."""
+    command = [wrk, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}", "--timeout", "5s",
+               "--latency", "-H", "Accept-Encoding: gzip"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    subprocess.run(command[:3] + ["-d2s", url] + command[4:], capture_output=True)  # warm
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True,
+                            timeout=120).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", output).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return rps, p50, p99, (int(errors.group(1)) if errors else 0), (
+        socket_errors.group(1) if socket_errors else "")
+
+
+def main():
+    wrk = find_wrk()
+    if not wrk:
+        return False
+    from portal.clock import kyiv_now
+    today = kyiv_now().date()
+    month = today.strftime("%Y-%m")
+    ok = True
+    with tempfile.TemporaryDirectory() as directory:
+        tmp = Path(directory)
+        database_url = f"sqlite:///{tmp / 'bench.db'}"
+        login = seed(database_url, today)
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith(("PORTAL_", "MAKE", "MFLAGS"))}
+        env.update(PORTAL_DATABASE_URL=database_url, PORTAL_DEMO="0",
+                   PORTAL_SECRET_KEY="bench-secret", PYTHONPATH=str(ROOT))
+        workers = env.get("WEB_CONCURRENCY") or str(os.cpu_count() * 2 + 1)
+
+        (tmp / "hello.py").write_text(HELLO_APP)
+        hello = Gunicorn("hello:app", env, tmp, tmp / "hello.log")
+        try:
+            assert fetch(hello.url + "/")[2] == b"Hello"
+            bare = run_wrk(wrk, hello.url + "/")
+        finally:
+            hello.stop()
+
+        portal = Gunicorn("portal:create_app()", env, ROOT, tmp / "portal.log")
+        try:
+            cookie = sign_in(portal.url, login)
+            pages = [
+                ("sign-in page", "/login", None, b'id="password-login"'),
+                ("dashboard", "/", cookie, b'id="balance"'),
+                ("expenses report", f"/expenses?month={month}", cookie, b"<table"),
+                ("expenses CSV", f"/expenses.csv?month={month}", cookie, None),
+            ]
+            results = []
+            for name, path, page_cookie, marker in pages:
+                status, final_url, body = fetch(portal.url + path, page_cookie)
+                assert status == 200 and final_url == portal.url + path, (name, final_url)
+                assert marker is None or marker in body, name
+                size = len(body)
+                results.append((name, path, size, run_wrk(wrk, portal.url + path, page_cookie)))
+                # Still signed in after the run: the figures are of the real page.
+                assert fetch(portal.url + path, page_cookie)[1] == portal.url + path
+        finally:
+            portal.stop()
+
+    rps0, p50_0, p99_0, _, _ = bare
+    print(f"\nwrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} on 127.0.0.1, gunicorn as deployed "
+          f"({workers} sync workers), {os.cpu_count()} cores; SQLite with {SUBSCRIBERS:,} "
+          f"subscribers and {USAGE_RECORDS:,} usage records")
+    print(f"{'page':18} {'req/s':>8} {'× bare':>7} {'p50 ms':>8} {'× bare':>7} {'p99 ms':>8} "
+          f"{'× bare':>7}  {'errors':>6}  target")
+    print(f"{'bare Flask hello':18} {rps0:8.0f} {1:7.2f} {p50_0:8.2f} {1:7.2f} {p99_0:8.2f} "
+          f"{1:7.2f}  {bare[3]:>6}")
+    for name, path, size, (rps, p50, p99, errors, socket_errors) in results:
+        targets = []
+        passed = errors == 0
+        if name == "dashboard":
+            targets.append("req/s >= 0.5 × bare")
+            passed &= rps >= 0.5 * rps0
+        if name != "expenses CSV":
+            targets.append("p99 < 100 ms")
+            passed &= p99 < 100
+        ok &= passed
+        print(f"{name:18} {rps:8.0f} {rps / rps0:7.2f} {p50:8.2f} {p50 / p50_0:7.2f} "
+              f"{p99:8.2f} {p99 / p99_0:7.2f}  {errors:>6}  "
+              f"{'ok  ' if passed else 'MISS'} {', '.join(targets) or '-'}"
+              + (f" (socket errors: {socket_errors})" if socket_errors else ""))
+    return ok
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)
