@@ -231,6 +231,7 @@ def main():
     wrk = find_wrk()
     if not wrk:
         return False
+    load_before = os.getloadavg()[0]
     from portal.clock import kyiv_now
     today = kyiv_now().date()
     month = today.strftime("%Y-%m")
@@ -277,7 +278,8 @@ def main():
     rps0, p50_0, p99_0, _, _ = bare
     print(f"\nwrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} on 127.0.0.1, gunicorn as deployed "
           f"({workers} sync workers), {os.cpu_count()} cores; SQLite with {SUBSCRIBERS:,} "
-          f"subscribers and {USAGE_RECORDS:,} usage records")
+          f"subscribers and {USAGE_RECORDS:,} usage records; load average before: "
+          f"{load_before:.1f} (other work on the machine skews every figure)")
     print(f"{'page':18} {'req/s':>8} {'× bare':>7} {'p50 ms':>8} {'× bare':>7} {'p99 ms':>8} "
           f"{'× bare':>7}  {'errors':>6}  target")
     print(f"{'bare Flask hello':18} {rps0:8.0f} {1:7.2f} {p50_0:8.2f} {1:7.2f} {p99_0:8.2f} "

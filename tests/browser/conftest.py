@@ -54,7 +54,7 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason=SKIP_REASON)
     for item in items:
-        if "browser" in item.nodeid.split("::")[0].split("/"):
+        if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(skip)
 
 
@@ -169,6 +169,8 @@ def live_server(tmp_path_factory):
 def browser():
     """One Chromium per test module (Playwright's sync API allows one driver at a time, and
     other modules start their own)."""
+    from playwright.sync_api import expect
+    expect.set_options(timeout=15_000)  # a shared 2-core machine can be slow: wait, not flake
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -248,7 +250,7 @@ def context(browser, mode, live_server):
     does not govern (pages without JavaScript are checked in a bypass_csp context)."""
     context = browser.new_context(java_script_enabled=(mode == "js"), base_url=live_server.url,
                                   viewport=PHONE, locale="uk-UA")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(15_000)
     yield context
     context.close()
 

@@ -1,7 +1,9 @@
 """The main journeys in a real browser on a phone-sized screen, each twice: with
 JavaScript (htmx swaps regions in place, the password rules follow the typing) and without
 (plain forms, full pages). Every page reached is screenshotted and checked with axe-core."""
+import csv
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -130,3 +132,60 @@ def test_dashboard_numbers_and_languages(page, check, mode):
     check(page, "demo-sms")
     page.goto("/no-such-page")
     check(page, "not-found")
+
+
+def test_expenses_report_and_its_csv(page, check, mode):
+    sign_in(page, OLENA, DEMO_PASSWORD)
+    expect(page.locator("#balance")).to_be_visible()
+    page.goto("/expenses")
+    expect(page.locator("#report h1")).to_be_visible()
+    check(page, "expenses")
+
+    page.fill("#month", "2026-11")
+    page.click("#report form:first-of-type button[type=submit]")
+    expect(page).to_have_url(re.compile(r"month=2026-11"))  # htmx pushes the URL too
+    expect(page.locator("#spent-total")).to_be_visible()
+    check(page, "expenses-month")
+
+    with page.expect_download() as download:
+        page.click("a[href^='/expenses.csv']")
+    assert download.value.suggested_filename.endswith("2026-11.csv")
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) > 1 and len(next(csv.reader(lines[:1]))) == 7
+
+
+def test_a_service_on_and_off(page, check, mode):
+    sign_in(page, "0672223344" if mode == "js" else "0681234567", DEMO_PASSWORD)
+    expect(page.locator("#balance")).to_be_visible()
+    page.goto("/services")
+    check(page, "services")
+    connect = page.locator("#services form[action$='/connect']").first
+    action = connect.get_attribute("action")
+    code = action.split("/")[2]
+    connect.locator("button").click()
+    disconnect = page.locator(f"#services form[action='/services/{code}/disconnect']")
+    expect(disconnect).to_have_count(1)
+    expect(page.locator("#services [role=status]")).to_be_visible()
+    check(page, "services-connected")
+
+    disconnect.locator("button").click()
+    expect(page.locator(f"#services form[action='/services/{code}/connect']")).to_have_count(1)
+    expect(page.locator(f"#services form[action='/services/{code}/disconnect']")).to_have_count(0)
+    page.goto(f"/services/{code}")
+    check(page, "service")
+    page.goto("/tariffs")
+    check(page, "tariffs")
+    page.goto("/requests")
+    check(page, "requests")
+
+
+def test_the_online_helper(page, check, mode):
+    sign_in(page, OLENA if mode == "js" else "0681234567", DEMO_PASSWORD)
+    expect(page.locator("#balance")).to_be_visible()
+    page.goto("/support")
+    check(page, "support")
+    text = f"Чи можна перенести візит? ({mode})"
+    page.fill("#text", text)
+    page.click("#chat button[type=submit]")
+    expect(page.locator("#conversation")).to_contain_text(text)
+    check(page, "support-sent")
