@@ -4,7 +4,7 @@ import secrets
 from datetime import timedelta
 from functools import wraps
 
-from flask import (Blueprint, current_app, g, redirect, request, session, url_for)
+from flask import (Blueprint, abort, current_app, g, redirect, request, session, url_for)
 from flask_babel import format_datetime, format_time, gettext as _, lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
 from wtforms import BooleanField, PasswordField, SelectField, StringField
@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 import models
 from models import AuthSession, Profile, Subscription
+from rules.numbers import NumberError, parse_login
 from rules.passwords import check_password, generate_temporary_password, has_cyrillic
 from . import security
 from .forms import BaseForm, LoginField, MobileField, check_new_password, new_password_field
@@ -96,6 +97,21 @@ def current_subscription():
             g.subscription = chosen or query.order_by(Subscription.kind.desc(),
                                                       Subscription.id).first()
     return g.subscription
+
+
+def own_subscription(number_text):
+    """The signed-in profile's number or account typed as `number_text` (any common form),
+    with its tariff; 404 for anything else, so nobody learns whether a stranger's exists."""
+    try:
+        number = parse_login(number_text).number
+    except NumberError:
+        abort(404)
+    found = (Subscription.select(Subscription, models.Tariff).join(models.Tariff)
+             .where((Subscription.number == number)
+                    & (Subscription.profile == current_user.id)).first())
+    if found is None:
+        abort(404)
+    return found
 
 
 def subscriber_required(view):

@@ -1,10 +1,9 @@
 """The dashboard and the switcher of the profile's numbers and accounts."""
-from flask import Blueprint, abort, redirect, request
+from flask import Blueprint, redirect, request
 from flask_login import current_user
 
-from models import AuthSession, Subscription
-from rules.numbers import NumberError, parse_login
-from .auth import current_subscription, subscriber_required
+from models import AuthSession
+from .auth import current_subscription, own_subscription, subscriber_required
 from .web import local_target, render
 
 bp = Blueprint("dashboard", __name__)
@@ -43,14 +42,7 @@ def index():
 @subscriber_required
 def select_number():
     """Which of the profile's numbers and accounts the pages show; never anyone else's."""
-    try:
-        number = parse_login(request.form.get("number", "")).number
-    except NumberError:
-        abort(404)
-    subscription = Subscription.get_or_none((Subscription.number == number)
-                                            & (Subscription.profile == current_user.id))
-    if subscription is None:
-        abort(404)
+    subscription = own_subscription(request.form.get("number", ""))
     AuthSession.update(selected=subscription).where(
         AuthSession.token == current_user.auth_session.token).execute()
     return redirect(local_target(request.form.get("next")), code=303)

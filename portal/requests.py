@@ -17,8 +17,7 @@ from models import (LedgerEntry, Service, ServiceConnection, ServiceRequest, Sub
                     UsageRecord)
 from rules import services as rules
 from rules.amounts import format_grouped
-from rules.numbers import NumberError, parse_login
-from .auth import current_subscription, subscriber_required
+from .auth import current_subscription, own_subscription, subscriber_required
 from .dashboard import dashboard_panel
 from .demo import DEMO_LOADERS
 from .staff import QUEUE_SOURCES, audit, staff_required
@@ -49,16 +48,7 @@ def acting_subscription():
         if current is None:
             abort(404)
         return current
-    try:
-        number = parse_login(given).number
-    except NumberError:
-        abort(404)
-    chosen = (Subscription.select(Subscription, Tariff).join(Tariff)
-              .where((Subscription.number == number)
-                     & (Subscription.profile == current_user.id)).first())
-    if chosen is None:
-        abort(404)
-    return chosen
+    return own_subscription(given)
 
 
 def for_update(query):
