@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import force_locale, format_time, gettext as _, lazy_gettext as _l
 from flask_login import current_user, logout_user
-from peewee import JOIN, IntegrityError
+from peewee import JOIN, IntegrityError, fn
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -56,12 +56,12 @@ def _now():
 
 def current_staff():
     """The signed-in staff user of this request, or None (loaded once per request)."""
-    if "staff" not in g:
-        g.staff = None
-        token = session.get(SESSION_KEY)
-        if token:
-            g.staff = _load_session(token)
-    return g.staff
+    token = session.get(SESSION_KEY)
+    cached = g.get("staff_session")
+    # Keyed by the token, so a sign-in or sign-out never meets a stale answer.
+    if cached is None or cached[0] != token:
+        g.staff_session = (token, _load_session(token) if token else None)
+    return g.staff_session[1]
 
 
 def _load_session(token):
@@ -316,6 +316,17 @@ def _slot_choices(now):
             for slot in rules.free_slots(now, booked)]
 
 
+def contact_phone(profile_id):
+    """Where the technician calls: the cabinet's first live mobile number, else its contact
+    number (as Profile.sms_phone, in one query)."""
+    first_mobile = (Subscription.select(Subscription.number)
+                    .where((Subscription.profile == profile_id) & (Subscription.kind == "mobile")
+                           & (Subscription.status != "closed"))
+                    .order_by(Subscription.id).limit(1))
+    return (Profile.select(fn.COALESCE(first_mobile, Profile.contact_phone))
+            .where(Profile.id == profile_id).scalar())
+
+
 def staff_fault_context(staff, fault, offer_form=None, alert=None):
     offer_form = offer_form or OfferForm(formdata=None)
     offer_form.slot.choices = _slot_choices(_now())
@@ -325,7 +336,8 @@ def staff_fault_context(staff, fault, offer_form=None, alert=None):
             "actions": rules.fault_actions(fault.state, rules.STAFF),
             "state_label": FAULT_STATE_LABELS[fault.state], "problem": fault_label(fault),
             "visit_time": visit_time, "offer_form": offer_form,
-            "action_form": ActionForm(formdata=None), "alert": alert}
+            "action_form": ActionForm(formdata=None), "alert": alert,
+            "contact_phone": contact_phone(fault.subscription.profile_id)}
 
 
 @bp.get("/staff/faults/<int:fault_id>")
@@ -522,15 +534,21 @@ def lookup(staff):
 @bp.get("/staff/audit")
 @staff_required("read_audit")
 def audit_log(staff):
+    """Newest first, a page at a time; filtered by who acted and by what it was about
+    (`fault:12`, `chat:3`, a number), so one case can be followed step by step."""
     page = max(request.args.get("page", 1, type=int), 1)
     actor = (request.args.get("actor") or "").strip()[:80]
+    subject = (request.args.get("subject") or "").strip()[:80]
     query = AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if actor:
         query = query.where(AuditEvent.actor == actor)
-    events = list(query.paginate(page, AUDIT_PAGE + 1))
-    audit(staff, "staff_audit_read", details=f"page {page}" + (f", actor {actor}" if actor else ""))
+    if subject:
+        query = query.where(AuditEvent.subject == subject)
+    events = list(query.offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE + 1))
+    audit(staff, "staff_audit_read", details=f"page {page}" + (f", actor {actor}" if actor else "")
+          + (f", subject {subject}" if subject else ""))
     return render("staff/audit.html", staff=staff, events=events[:AUDIT_PAGE],
-                  has_next=len(events) > AUDIT_PAGE, page=page, actor=actor)
+                  has_next=len(events) > AUDIT_PAGE, page=page, actor=actor, subject=subject)
 
 
 # The command line ------------------------------------------------------------------------

@@ -224,6 +224,7 @@ def test_report_offer_another_confirm_with_javascript_off(app, client, auth, hom
 
     assert f'href="/staff/faults/{fault_id}"' in page(agent_client.get("/staff"))
     staff_page = page(agent_client.get(f"/staff/faults/{fault_id}"))
+    assert 'href="tel:+380671234567"' in staff_page  # the technician calls before coming
     # 10:00 now, two hours' lead: the first free time is today at 12:00.
     assert '<option value="2026-11-25T12:00">' in staff_page
     assert 'value="2026-11-25T11:00"' not in staff_page
@@ -524,7 +525,26 @@ def test_only_an_admin_reads_the_audit_log(app, agent_client, make_staff):
     assert "staff:olena" in html and "staff_login" in html
     html = page(admin.get("/staff/audit?actor=staff:boss"))
     assert "staff:olena" not in html.split("<tbody>")[1]
+    html = page(admin.get("/staff/audit?subject=nothing:here"))
+    assert "No events." in html
     assert ("staff_audit_read", "staff:boss", "") in audit_events(app)
+
+
+def test_the_audit_log_follows_one_case_page_by_page(app, client, home, agent_client, make_staff,
+                                                    technicians):
+    fault_url = report(client, home).headers["Location"]
+    fault_id = int(fault_url.rsplit("/", 1)[1])
+    for _ in range(60):
+        agent_client.get(f"/staff/faults/{fault_id}")
+    make_staff("boss", "admin")
+    admin = app.test_client()
+    admin.post("/staff", data={"login": "boss", "password": STAFF_PASSWORD})
+    assert f'href="/staff/audit?subject=fault:{fault_id}"' in page(admin.get(f"/staff/faults/{fault_id}"))
+    first = page(admin.get(f"/staff/audit?subject=fault:{fault_id}"))
+    second = page(admin.get(f"/staff/audit?subject=fault:{fault_id}&page=2"))
+    rows = first.split("<tbody>")[1].count("<tr>") + second.split("<tbody>")[1].count("<tr>")
+    assert rows == 62  # reported, 61 views (the admin's own included), none lost between pages
+    assert "fault_reported" in second and "Older" in first and "Older" not in second
 
 
 def test_unknown_chat_or_fault_is_404(agent_client):
