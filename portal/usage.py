@@ -159,8 +159,10 @@ def demo_records(subscription, start, now):
                 add(_moment(rng, day), "sms_in", rng.choice(CONTACTS + ("Kyivstar", "NovaPoshta")),
                     1, 0)
             for _ in range(rng.randint(2, 6)):
+                # Now and then the package runs out and a session is paid for.
                 add(_moment(rng, day, 0, 24), "internet", "internet",
-                    int(rng.lognormvariate(10.5, 1.2)), 0)
+                    int(rng.lognormvariate(10.5, 1.2)),
+                    rng.choice((500, 1000, 2000)) if rng.random() < 0.04 else 0)
             if rng.random() < 0.08:
                 name, price = rng.choice(SERVICES)
                 add(_moment(rng, day), "service", name, 1, price)
