@@ -236,19 +236,25 @@ def report_csv():
     units = {key: str(label) for key, label in UNIT_LABELS.items()}
 
     def generate():
-        # Runs after the view has returned and its request has closed the database
-        # connection: it opens its own, and needs nothing else from the request.
+        # Runs after the view has returned, outside its request: it needs nothing from
+        # the request, and opens a connection of its own if the request closed its one.
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write("\ufeff")  # the BOM: spreadsheet programs then read UTF-8 Cyrillic right
         writer.writerow(header)
-        with models.db.connection_context():
+        opened = models.db.is_closed()  # PostgreSQL: closed at the request's end
+        if opened:
+            models.db.connect()
+        try:
             for count, record in enumerate(selection.report().stream(), 1):
                 writer.writerow(csv_row(record, labels, units))
                 if count % 500 == 0:
                     yield buffer.getvalue()
                     buffer.seek(0)
                     buffer.truncate()
+        finally:
+            if opened:
+                models.db.close()
         yield buffer.getvalue()
 
     gzipped = request.accept_encodings["gzip"] > 0
