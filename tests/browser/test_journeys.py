@@ -175,6 +175,14 @@ def test_a_service_on_and_off(page, check, mode):
     check(page, "service")
     page.goto("/tariffs")
     check(page, "tariffs")
+    switch = page.locator("main a[href$='/switch']").first
+    code = switch.get_attribute("href").split("/")[2]
+    switch.click()
+    expect(page.locator("#review")).to_be_visible()
+    check(page, "tariff-review")
+    page.click("#review button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/tariffs$"))
+    expect(page.locator(f"#tariff-{code} .badge")).to_be_visible()
     page.goto("/requests")
     check(page, "requests")
 
