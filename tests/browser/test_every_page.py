@@ -1,0 +1,59 @@
+"""axe-core and a phone-sized screenshot for every page of the app, found in its URL map,
+so a page added later is checked without editing this file: signed out, signed in on the
+richest demo cabinet, and as the demo staff admin. Pages whose URL takes an argument are
+reached by the journeys instead."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from portal import create_app
+
+NOT_PAGES = {"static", "set_language", "auth.logout", "demo.sms_json"}
+
+
+@pytest.fixture(scope="module")
+def page_paths(tmp_path_factory):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('map') / 'x.db'}",
+                      "SECRET_KEY": "url-map", "DEMO": True})
+    return sorted(rule.rule for rule in app.url_map.iter_rules()
+                  if "GET" in rule.methods and not rule.arguments
+                  and rule.endpoint not in NOT_PAGES
+                  and not re.search(r"\.[a-z]+$", rule.rule))  # files: the journeys fetch them
+
+
+def visit_all(page, check, paths, who):
+    seen = set()
+    for path in paths:
+        response = page.goto(path)
+        final = page.url.split("?")[0]
+        if final in seen or "text/html" not in response.headers.get("content-type", ""):
+            continue
+        seen.add(final)
+        check(page, f"page-{who}-{re.sub(r'[^a-z0-9]+', '-', path).strip('-') or 'home'}")
+    return seen
+
+
+@pytest.mark.parametrize("mode", ["js"])
+def test_every_page_signed_out_and_signed_in(page, check, page_paths, mode):
+    visit_all(page, check, page_paths, "guest")
+    page.goto("/login")
+    page.fill("#password-login", "0671234567")
+    page.fill("#password", "Demo-2026")
+    page.click("#password-signin button[type=submit]")
+    expect(page.locator("#balance")).to_be_visible()
+    seen = visit_all(page, check, page_paths, "olena")
+    assert len(seen) >= 5, seen
+
+
+@pytest.mark.parametrize("mode", ["js"])
+def test_every_staff_page(page, check, page_paths, mode):
+    staff_paths = [path for path in page_paths if path.startswith("/staff")]
+    if not staff_paths:
+        pytest.skip("no staff console in this app")
+    page.goto("/staff")
+    page.fill("#login", "admin")
+    page.fill("#password", "Demo-2026")
+    page.click("#staff-signin button[type=submit]")
+    expect(page.locator("#staff-signin")).to_have_count(0)
+    visit_all(page, check, staff_paths, "staff")
