@@ -174,9 +174,11 @@ class Visit(BaseModel):
     fault = ForeignKeyField(Fault, backref="visits", on_delete="CASCADE")
     technician = ForeignKeyField(Technician, backref="visits")
     starts_at = DateTimeField()
-    state = CharField(max_length=12, default="offered")  # offered, confirmed, declined, done, cancelled
+    # offered, confirmed, declined (another time asked for), done, cancelled
+    state = CharField(max_length=12, default="offered")
     held = BooleanField(null=True, default=True)
-    offered_by = ForeignKeyField(StaffUser, null=True, backref="offered_visits", on_delete="SET NULL")
+    offered_by = ForeignKeyField(StaffUser, null=True, backref="offered_visits",
+                                 on_delete="SET NULL")
     offered_at = DateTimeField()
     answered_at = DateTimeField(null=True)
 

@@ -449,8 +449,8 @@ def _close_fault(staff, fault_id, action):
                 else:  # not needed any more: free the technician's slot
                     Visit.update(state="cancelled", held=None).where(Visit.id == visit.id).execute()
             Fault.update(state=new_state, updated_at=now).where(Fault.id == fault.id).execute()
-            audit(staff, f"staff_fault_{action}d" if action == "resolve" else "staff_fault_rejected",
-                  subject=f"fault:{fault.id}",
+            event = "staff_fault_resolved" if action == "resolve" else "staff_fault_rejected"
+            audit(staff, event, subject=f"fault:{fault.id}",
                   profile=Subscription.get_by_id(fault.subscription_id).profile_id)
     except rules.SupportError as refusal:
         return render("staff/fault.html", "offer", CONFLICT, **staff_fault_context(
@@ -595,7 +595,8 @@ def create_staff_command(login, role):
             event = "staff_updated"
         AuditEvent.create(at=now, event=event, actor="cli", subject=f"staff:{login}",
                           details=f"role {role}")
-    click.echo(f"Staff user {login} ({role}) {'created' if event == 'staff_created' else 'updated'}.")
+    done = "created" if event == "staff_created" else "updated"
+    click.echo(f"Staff user {login} ({role}) {done}.")
 
 
 @click.command("add-technician")
@@ -629,7 +630,8 @@ def technicians_command(retire):
                               subject=f"technician:{retire}")
         booked = Technician.booked(datetime.combine(now.date(), datetime.min.time()))
         for technician in Technician.select().order_by(Technician.id):
-            state = f"{len(booked.get(technician.id, []))} visits ahead" if technician.active else "retired"
+            state = (f"{len(booked.get(technician.id, []))} visits ahead" if technician.active
+                     else "retired")
             click.echo(f"{technician.id}\t{technician.name}\t{state}")
 
 
@@ -650,8 +652,8 @@ def load_demo_support(clock):
             Technician.create(name=name)
     for login, role in DEMO_STAFF:
         if StaffUser.get_or_none(StaffUser.login == login) is None:
-            StaffUser.create(login=login, role=role, password_hash=security.hash_password(DEMO_PASSWORD),
-                             created_at=now, password_changed_at=now)
+            StaffUser.create(login=login, role=role, created_at=now, password_changed_at=now,
+                             password_hash=security.hash_password(DEMO_PASSWORD))
     agent = StaffUser.get(StaffUser.login == "agent")
     olena = Subscription.by_number("+380671234567")
     if olena and not Chat.select().where(Chat.profile == olena.profile_id).exists():
@@ -660,11 +662,12 @@ def load_demo_support(clock):
         ChatMessage.create(chat=chat, text="Добрий день! Чому в мене повільний інтернет удома?",
                            sent_at=now - timedelta(minutes=3))
         ChatMessage.create(chat=chat, staff=agent, from_staff=True, sent_at=now,
-                           text="Добрий день! Перезавантажте, будь ласка, роутер. Якщо не допоможе, "
-                                "повідомте про несправність: запропонуємо візит майстра.")
+                           text="Добрий день! Перезавантажте, будь ласка, роутер. Якщо не "
+                                "допоможе, повідомте про несправність: запропонуємо візит майстра.")
     account = Subscription.by_number("10000001")
     if account and not Fault.select().where(Fault.subscription == account).exists():
-        fault = Fault.create(subscription=account, problem="drops", since=now.date() - timedelta(days=2),
+        fault = Fault.create(subscription=account, problem="drops",
+                             since=now.date() - timedelta(days=2),
                              details="Увечері зникає звʼязок на кілька хвилин.",
                              state=rules.FAULT_VISIT_OFFERED, created_at=now, updated_at=now)
         booked = Technician.booked(datetime.combine(now.date(), datetime.min.time()))

@@ -133,7 +133,8 @@ FAULT_STATE_LABELS = {
 
 
 class MessageForm(BaseForm):
-    text = MessageField(_l("Your message"), render_kw={"rows": 3, "maxlength": rules.MAX_MESSAGE_LENGTH})
+    text = MessageField(_l("Your message"),
+                        render_kw={"rows": 3, "maxlength": rules.MAX_MESSAGE_LENGTH})
 
 
 class RateForm(BaseForm):
@@ -268,7 +269,8 @@ def rate():
             security.audit("chat_rated", profile=current_user.id, subject=f"chat:{chat.id}",
                            details=f"score {form.score.value}")
     if request.htmx:
-        return render("support.html", "chat", **support_context(notice=_("Thank you for your score!")))
+        return render("support.html", "chat",
+                      **support_context(notice=_("Thank you for your score!")))
     return see_other(url_for("support.page", done="rated", _anchor="conversation"))
 
 

@@ -129,7 +129,8 @@ def check_fault_report(problem, details, since, today, activated_on=None):
     if problem not in FAULT_PROBLEMS:
         errors.append(SupportError("choice" if problem else "required", "problem"))
     if len(details) > MAX_FAULT_DETAILS:
-        errors.append(SupportError("too_long", "details", limit=MAX_FAULT_DETAILS, length=len(details)))
+        errors.append(SupportError("too_long", "details", limit=MAX_FAULT_DETAILS,
+                                   length=len(details)))
     elif _CONTROL.search(details):
         errors.append(SupportError("control_characters", "details"))
     elif problem == "other" and not details:

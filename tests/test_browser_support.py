@@ -50,6 +50,15 @@ def new_page(browser, base):
     return context.new_page()
 
 
+def staff_sign_in(browser, base, login):
+    page = new_page(browser, base)
+    page.goto("/staff")
+    page.fill("#login", login)
+    page.fill("#password", STAFF_PASSWORD)
+    page.click("#staff-signin button[type=submit]")
+    return page
+
+
 def test_conversation_and_visit_with_javascript_off(live, browser):
     subscriber = new_page(browser, live)
     subscriber.goto("/login")
@@ -61,11 +70,7 @@ def test_conversation_and_visit_with_javascript_off(live, browser):
     subscriber.click("#chat button[type=submit]")
     assert "My Home Internet is down since yesterday." in subscriber.inner_text("#conversation")
 
-    agent = new_page(browser, live)
-    agent.goto("/staff")
-    agent.fill("#login", "olena")
-    agent.fill("#password", STAFF_PASSWORD)
-    agent.click("#staff-signin button[type=submit]")
+    agent = staff_sign_in(browser, live, "olena")
     agent.click("#queue a[href^='/staff/chats/']")
     assert "My Home Internet is down" in agent.inner_text("#conversation")
     agent.fill("#text", "Sorry about that. Please report the fault: we will send a technician.")
@@ -99,11 +104,7 @@ def test_conversation_and_visit_with_javascript_off(live, browser):
     subscriber.click("text=Rate")
     assert "You rated this conversation 5 of 5" in subscriber.inner_text("#conversation")
 
-    admin = new_page(browser, live)
-    admin.goto("/staff")
-    admin.fill("#login", "boss")
-    admin.fill("#password", STAFF_PASSWORD)
-    admin.click("#staff-signin button[type=submit]")
+    admin = staff_sign_in(browser, live, "boss")
     admin.click("text=Audit log")
     log = admin.inner_text("table.audit")
     for event in ("chat_opened", "chat_message", "staff_login", "staff_chat_reply",
