@@ -16,10 +16,11 @@ from wtforms.validators import DataRequired, Length, Optional
 import models
 from models import AuditEvent, AuthSession, Device, LedgerEntry, Profile, Subscription
 from rules import profile as rules
-from rules.numbers import NumberError, format_number, parse_login, parse_mobile
+from rules.numbers import format_number, parse_mobile
 from . import security
 from .auth import (IDLE_TIMEOUT, REMEMBER_FOR, _code_refusal_message as code_refusal_message,
-                   _lockout_message, current_subscription, subscriber_required)
+                   _lockout_message, current_subscription, own_subscription,
+                   subscriber_required)
 from .demo import DEMO_LOADERS
 from .requests import REQUEST_SOURCES
 from .forms import BaseForm, LoginField, MobileField
@@ -262,24 +263,11 @@ def confirm_number():
     return see_other(url_for("profile.page", done="added"))
 
 
-def _own_subscription(number_text):
-    """One of the signed-in profile's numbers or accounts, else 404."""
-    try:
-        number = parse_login(number_text).number
-    except NumberError:
-        abort(404)
-    subscription = Subscription.get_or_none((Subscription.number == number)
-                                            & (Subscription.profile == current_user.id))
-    if subscription is None:
-        abort(404)
-    return subscription
-
-
 @bp.post("/profile/numbers/remove")
 @subscriber_required
 def remove_number():
     profile = _profile()
-    subscription = _own_subscription(request.form.get("number", ""))
+    subscription = own_subscription(request.form.get("number", ""))
     with models.locking_transaction():
         count = Subscription.select().where(Subscription.profile == profile.id).count()
         try:
