@@ -48,6 +48,8 @@ def _settings(app):
         "SMS_TOKEN": os.environ.get("PORTAL_SMS_TOKEN", ""),
         "SESSION_COOKIE_SECURE": os.environ.get("PORTAL_SECURE_COOKIES", "0") == "1",
         "BEHIND_PROXY": os.environ.get("PORTAL_BEHIND_PROXY", "0") == "1",
+        **({"PAYMENT_PROVIDER": os.environ["PORTAL_PAYMENT_PROVIDER"]}
+           if "PORTAL_PAYMENT_PROVIDER" in os.environ else {}),
     }
 
 
@@ -120,6 +122,10 @@ def create_app(config=None):
     app.register_blueprint(free_sms.bp)
     app.register_blueprint(profile.bp)
     app.register_blueprint(shops.bp)
+
+    from . import acquiring, topup
+    acquiring.init_app(app)
+    app.register_blueprint(topup.bp)
     return app
 
 

@@ -68,6 +68,12 @@ def money(kopiyky, element_id=None, currency=True):
     return Markup('<data value="{}"{}>{}</data>').format(format_plain(kopiyky), id_attr, shown)
 
 
+def uah(kopiyky):
+    """An amount as plain text in the user's language ('1 234,50 ₴'), for messages and SMS."""
+    decimal_sep, group_sep = _SEPARATORS.get(str(get_locale()), _SEPARATORS["uk"])
+    return format_grouped(kopiyky, decimal_sep, group_sep) + "\u00a0₴"
+
+
 def _connect():
     models.db.connect(reuse_if_open=True)
 

@@ -78,6 +78,7 @@ def app(tmp_path, clock, pg_database):
         "SECRET_KEY": SECRET,
         "DATABASE_URL": url,
         "DEMO": False,
+        "PAYMENT_PROVIDER": "demo",
         "CLOCK": clock,
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
     })

@@ -197,3 +197,31 @@ def test_the_online_helper(page, check, mode):
     page.click("#chat button[type=submit]")
     expect(page.locator("#conversation")).to_contain_text(text)
     check(page, "support-sent")
+
+
+def test_a_card_top_up_signed_out(page, check, live_server, mode):
+    payer = "0671119901" if mode == "js" else "0671119902"
+    page.goto("/login")
+    page.click("a[href='/topup']")
+    expect(page).to_have_url(re.compile(r"/topup$"))
+    page.fill("#target", "10000002")
+    page.fill("#amount", "150")
+    page.fill("#card_number", "4111 1111 1111 1111")
+    page.fill("#card_expiry", "08/29")
+    page.fill("#card_holder", "TARAS HNATIUK")
+    page.fill("#card_cvv", "123")
+    page.fill("#payer_phone", "1234")
+    page.click("#topup button[type=submit]")
+    expect(page.locator("#payer_phone")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#card_cvv")).to_have_value("")  # the CVV is never sent back
+    check(page, "topup-rejected")
+
+    page.fill("#card_cvv", "123")
+    page.fill("#payer_phone", payer)
+    page.click("#topup button[type=submit]")
+    expect(page.locator("#code")).to_be_visible()
+    check(page, "topup-code")
+    page.fill("#code", live_server.wait_for_sms(international(payer)))
+    page.click("#topup-confirm button[type=submit]")
+    expect(page.locator("#topup-confirm [role=status]")).to_contain_text("10000002")
+    check(page, "topup-paid")

@@ -1,0 +1,44 @@
+"""Card top-ups. The card's number and CVV never reach the database: only its brand and
+last four digits. A payment's `key` is its unguessable address and its one-time key."""
+from datetime import datetime, time, timedelta
+
+from peewee import BigIntegerField, CharField, DateTimeField, ForeignKeyField, fn
+
+from .base import BaseModel
+from .subscribers import Profile, Subscription
+
+
+class Payment(BaseModel):
+    PENDING, SUCCEEDED, CANCELLED, FAILED = "pending", "succeeded", "cancelled", "failed"
+
+    key = CharField(max_length=32, unique=True)
+    target = ForeignKeyField(Subscription, backref="payments", on_delete="CASCADE")
+    profile = ForeignKeyField(Profile, null=True, backref="payments", on_delete="SET NULL")
+    payer_phone = CharField(max_length=16)
+    amount = BigIntegerField()  # kopiyky
+    card_brand = CharField(max_length=20)
+    card_last4 = CharField(max_length=4)
+    provider = CharField(max_length=20)
+    provider_reference = CharField(max_length=64)
+    state = CharField(max_length=20, default=PENDING)
+    # Why it did not succeed: 'tries' (five wrong codes), 'expired', 'declined'.
+    failure = CharField(max_length=30, default="")
+    created_at = DateTimeField()
+    completed_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("target", "created_at"), False),)
+
+    @classmethod
+    def paid_today(cls, target, day):
+        """Card money to `target` started or paid on `day`: open payments count, so several
+        of them cannot pass the daily cap together."""
+        start = datetime.combine(day, time.min)
+        return (cls.select(fn.COALESCE(fn.SUM(cls.amount), 0))
+                .where((cls.target == target) & (cls.created_at >= start)
+                       & (cls.created_at < start + timedelta(days=1))
+                       & cls.state.in_((cls.PENDING, cls.SUCCEEDED))).scalar())
+
+    @property
+    def reference(self):
+        return f"payment:{self.key}"

@@ -1,0 +1,286 @@
+"""Card top-up of any of the operator's numbers or Home Internet accounts, signed in or
+not: the card is authorised, a code goes by SMS to the paying phone, and the right code
+captures the money and credits the target at once."""
+import logging
+import secrets
+
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+import models
+from models import LedgerEntry, Payment, Subscription
+from models.usage import UsageRecord
+from rules import money
+from . import security
+from .acquiring import Declined, provider
+from .auth import current_subscription
+from .forms import AmountField, BaseForm, LoginField, MobileField
+from .requests import lock
+from .sms import SmsError, send_sms
+from .web import INVALID_FORM, render, uah as _uah
+
+bp = Blueprint("topup", __name__)
+log = logging.getLogger(__name__)
+CONFLICT, GATEWAY_DOWN = 409, 503
+
+CARD_MESSAGES = {
+    ("card_number", "empty"): _l("Type the card number."),
+    ("card_number", "chars"): _l("A card number has digits only."),
+    ("card_number", "length"): _l("A card number has 13 to 19 digits."),
+    ("card_number", "luhn"): _l("This card number has a typo: check the digits."),
+    ("card_number", "brand"): _l("We take Visa, Mastercard, Maestro and Prostir cards."),
+    ("card_expiry", "empty"): _l("Type the expiry date from the card."),
+    ("card_expiry", "format"): _l("Type the expiry date as MM/YY, like 08/27."),
+    ("card_expiry", "month"): _l("The month is from 01 to 12."),
+    ("card_expiry", "past"): _l("This card has expired."),
+    ("card_expiry", "far"): _l("Check the expiry date: it is too far ahead."),
+    ("card_cvv", "empty"): _l("Type the 3 digits from the back of the card."),
+    ("card_cvv", "format"): _l("The CVV is 3 digits."),
+    ("card_holder", "empty"): _l("Type the name as printed on the card."),
+    ("card_holder", "length"): _l("The name on a card is at most 26 characters."),
+    ("card_holder", "chars"): _l("Type the name in Latin letters, as on the card."),
+}
+
+
+class TopupForm(BaseForm):
+    target = LoginField(_l("Number or Home Internet account to top up"))
+    amount = AmountField(_l("Amount, UAH"))
+    card_number = StringField(_l("Card number"))
+    card_expiry = StringField(_l("Valid until (MM/YY)"))
+    card_holder = StringField(_l("Name on the card"))
+    card_cvv = PasswordField(_l("CVV"))
+    payer_phone = MobileField(_l("Your phone number, for the confirmation code"))
+
+
+class ConfirmForm(BaseForm):
+    code = StringField(_l("Code from the SMS"), validators=[
+        DataRequired(_l("Type the code from the SMS.")),
+        Length(min=6, max=6, message=_l("The code has 6 digits."))])
+
+
+def _signed_in():
+    return current_user.is_authenticated
+
+
+def _payer_phone_of_signed_in():
+    subscription = current_subscription()
+    if subscription is not None and subscription.is_mobile:
+        return subscription.number
+    return current_user.sms_phone()
+
+
+def _form_context(form, alert=None):
+    return {"form": form, "alert": alert, "signed_in": _signed_in(),
+            "limits": {"min": _uah(money.TOPUP_MIN), "max": _uah(money.TOPUP_MAX),
+                       "daily": _uah(money.TOPUP_DAILY_CAP)}}
+
+
+def _check_card(form, today):
+    """The card fields through the rules; errors go on the fields. Returns (card, cvv)."""
+    results = {}
+    for field, parse in (("card_number", money.parse_card_number),
+                         ("card_expiry", lambda text: money.parse_expiry(text, today)),
+                         ("card_holder", money.parse_holder), ("card_cvv", money.parse_cvv)):
+        try:
+            results[field] = parse(getattr(form, field).data)
+        except money.MoneyError as error:
+            getattr(form, field).errors.append(CARD_MESSAGES[(field, error.code)])
+    return results.get("card_number"), results.get("card_cvv")
+
+
+def _amount_message(error):
+    if error.code == "min":
+        return _("The least is %(limit)s.", limit=_uah(error.limit))
+    if error.code == "max":
+        return _("The most in one payment is %(limit)s.", limit=_uah(error.limit))
+    return _("At most %(limit)s a day can be paid to one number; %(left)s more today.",
+             limit=_uah(error.limit), left=_uah(error.left))
+
+
+@bp.get("/topup")
+def page():
+    form = TopupForm(formdata=None)
+    subscription = current_subscription() if _signed_in() else None
+    wanted = request.args.get("target", "")
+    form.target.data = wanted or (subscription.number if subscription else "")
+    return render("topup.html", **_form_context(form))
+
+
+@bp.post("/topup")
+def start():
+    form = TopupForm()
+    if _signed_in():
+        del form.payer_phone
+    context = _form_context(form)
+    acquirer = provider()
+    if acquirer is None:
+        context["alert"] = _("Card payments are not available right now.")
+        return render("topup.html", "topup_form", GATEWAY_DOWN, **context)
+    clock = current_app.config["CLOCK"]
+    valid = form.validate()
+    card, cvv = _check_card(form, clock.today())
+    target = None
+    if form.target.parsed is not None:
+        target = Subscription.get_or_none((Subscription.number == form.target.parsed.number)
+                                          & (Subscription.status != "closed"))
+        if target is None:
+            form.target.errors.append(_("We have no subscriber with this number or account."))
+    if target is not None and form.amount.kopiyky is not None:
+        try:
+            money.check_topup_amount(form.amount.kopiyky,
+                                     Payment.paid_today(target, clock.today()))
+        except money.MoneyError as error:
+            form.amount.errors.append(_amount_message(error))
+    payer = _payer_phone_of_signed_in() if _signed_in() else form.payer_phone.parsed
+    if _signed_in() and not payer:
+        context["alert"] = _("Your cabinet has no phone for the confirmation code.")
+    if not (valid and card and cvv and target and payer) or form.errors:
+        return render("topup.html", "topup_form", INVALID_FORM, **context)
+
+    key = secrets.token_urlsafe(18)
+    amount = form.amount.kopiyky
+    try:
+        reference = acquirer.authorize(card, cvv, amount, key)
+    except Declined as declined:
+        context["alert"] = (_("The bank declined the card: not enough money on it.")
+                            if declined.reason == "insufficient_funds"
+                            else _("The bank declined the card. Try another card."))
+        return render("topup.html", "topup_form", INVALID_FORM, **context)
+    try:
+        with models.db.atomic():
+            payment = Payment.create(
+                key=key, target=target, profile=current_user.id if _signed_in() else None,
+                payer_phone=payer, amount=amount, card_brand=card.brand,
+                card_last4=card.last4, provider=acquirer.name, provider_reference=reference,
+                created_at=clock.now())
+            code, nonce = security.issue_code(_purpose(payment), payer, reference=key)
+            send_sms(payer, _("Code %(code)s confirms a top-up of %(amount)s to %(target)s "
+                              "from the card *%(last4)s. Never tell it to anyone.",
+                              code=code, amount=_uah(amount), target=target.number,
+                              last4=card.last4))
+    except SmsError:
+        acquirer.void(reference)
+        context["alert"] = _("We could not send the SMS right now. Please try again in a few "
+                             "minutes.")
+        return render("topup.html", "topup_form", GATEWAY_DOWN, **context)
+    session[_session_key(payment)] = nonce
+    return render("topup_confirm.html", "confirm",
+                  **_confirm_context(payment, ConfirmForm(formdata=None)))
+
+
+def _purpose(payment):
+    return f"topup:{payment.key}"
+
+
+def _session_key(payment):
+    return f"topup:{payment.key}"
+
+
+def _payment_or_404(key):
+    """Only the browser that started the payment, or the cabinet it was made from, sees it."""
+    payment = (Payment.select(Payment, Subscription).join(Subscription)
+               .where(Payment.key == key).first())
+    if payment is None:
+        abort(404)
+    own = _signed_in() and payment.profile_id == current_user.id
+    if not own and _session_key(payment) not in session:
+        abort(404)
+    return payment
+
+
+def _confirm_context(payment, form, alert=None):
+    return {"payment": payment, "form": form, "alert": alert, "amount": _uah(payment.amount)}
+
+
+@bp.get("/topup/<key>")
+def status(key):
+    payment = _payment_or_404(key)
+    return render("topup_confirm.html", **_confirm_context(payment, ConfirmForm(formdata=None)))
+
+
+def _cancel(payment, failure):
+    now = current_app.config["CLOCK"].now()
+    cancelled = Payment.update(state=Payment.CANCELLED, failure=failure, completed_at=now).where(
+        (Payment.id == payment.id) & (Payment.state == Payment.PENDING)).execute()
+    if cancelled:
+        provider().void(payment.provider_reference)
+    payment.state, payment.failure = Payment.CANCELLED, failure
+
+
+def _credit(payment):
+    """Capture and credit in one transaction; a second caller finds it done."""
+    now = current_app.config["CLOCK"].now()
+    with models.locking_transaction():
+        fresh = lock_payment(payment.id)
+        if fresh.state != Payment.PENDING:
+            return fresh
+        target = lock(fresh.target_id)
+        LedgerEntry.post(target, "topup", now, balance_change=fresh.amount,
+                         reference=fresh.reference)
+        UsageRecord.create(subscription=target, started_at=now, type="topup",
+                           counterpart=f"{fresh.card_brand.upper()} *{fresh.card_last4}",
+                           quantity=1, amount=-fresh.amount)
+        Payment.update(state=Payment.SUCCEEDED, completed_at=now).where(
+            Payment.id == fresh.id).execute()
+        fresh.state = Payment.SUCCEEDED
+        fresh.target = target
+    return fresh
+
+
+def lock_payment(payment_id):
+    query = Payment.select().where(Payment.id == payment_id)
+    return (query if models.is_sqlite() else query.for_update()).get()
+
+
+def _send_receipt(payment):
+    target = payment.target
+    phone = target.number if target.is_mobile else target.profile.sms_phone()
+    if not phone:
+        return
+    try:
+        send_sms(phone, _("%(target)s is topped up by %(amount)s. Balance: %(balance)s.",
+                          target=target.number, amount=_uah(payment.amount),
+                          balance=_uah(target.balance)))
+    except SmsError:
+        # The money is credited; a lost receipt must not undo it.
+        log.warning("top-up receipt for payment %s not sent", payment.id)
+
+
+@bp.post("/topup/<key>/confirm")
+def confirm(key):
+    payment = _payment_or_404(key)
+    form = ConfirmForm()
+    if payment.state != Payment.PENDING:
+        # A replayed confirmation: the first result, never a second credit.
+        return redirect(url_for("topup.status", key=key), code=303)
+    if not form.validate():
+        return render("topup_confirm.html", "confirm", INVALID_FORM,
+                      **_confirm_context(payment, form))
+    nonce = session.get(_session_key(payment))
+    try:
+        security.check_code(_purpose(payment), payment.payer_phone, nonce, form.code.data,
+                            reference=key)
+    except security.CodeRefused as refusal:
+        if refusal.code in ("tries", "expired"):
+            _cancel(payment, refusal.code)
+            return render("topup_confirm.html", "confirm", CONFLICT,
+                          **_confirm_context(payment, form))
+        if refusal.code == "used":
+            return redirect(url_for("topup.status", key=key), code=303)
+        form.code.errors.append(
+            _("Wrong code. Tries left: %(left)s.", left=refusal.left) if refusal.code == "wrong"
+            else _("Ask for a new payment: this one cannot be confirmed here."))
+        return render("topup_confirm.html", "confirm", INVALID_FORM,
+                      **_confirm_context(payment, form))
+    try:
+        provider().capture(payment.provider_reference, payment.amount)
+    except Declined:
+        Payment.update(state=Payment.FAILED, failure="declined").where(
+            (Payment.id == payment.id) & (Payment.state == Payment.PENDING)).execute()
+        return redirect(url_for("topup.status", key=key), code=303)
+    payment = _credit(payment)
+    _send_receipt(payment)
+    return redirect(url_for("topup.status", key=key), code=303)

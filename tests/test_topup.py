@@ -1,0 +1,219 @@
+"""Card top-up: the form, the SMS code, the credit, and every way it can be refused."""
+import logging
+import re
+
+import pytest
+
+import models
+from tests.conftest import last_code, sms_to
+
+CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
+        "card_holder": "OLENA KOVALENKO", "card_cvv": "123"}
+
+
+def page(response):
+    return response.get_data(as_text=True)
+
+
+def start(client, **fields):
+    data = {"target": "0971234567", "amount": "150.50", **CARD, **fields}
+    return client.post("/topup", data=data)
+
+
+def key_of(response):
+    return re.search(r'/topup/([\w-]+)/confirm', page(response)).group(1)
+
+
+def balance(app, number):
+    with app.app_context():
+        return models.Subscription.by_number(number).balance
+
+
+@pytest.fixture
+def target(factory):
+    return factory.subscriber(number="+380971234567", name="Отримувач", balance=1000)
+
+
+def test_signed_out_top_up_credits_at_once(app, client, target):
+    response = start(client, target="097 123 45 67", payer_phone="0681112233")
+    assert response.status_code == 200 and 'name="code"' in page(response)
+    assert balance(app, "+380971234567") == 1000  # nothing before the code
+    code = last_code(app, "+380681112233")
+    response = client.post(f"/topup/{key_of(response)}/confirm", data={"code": code})
+    assert response.status_code == 303
+    assert balance(app, "+380971234567") == 1000 + 15050
+    assert "topped up" in page(client.get(response.headers["Location"]))
+    assert "150.50" in sms_to(app, "+380971234567")[0]
+    with app.app_context():
+        entry = models.LedgerEntry.get()
+        assert (entry.kind, entry.balance_change, entry.balance_after) == ("topup", 15050, 16050)
+        record = models.UsageRecord.get()
+        assert (record.type, record.amount, record.counterpart) == ("topup", -15050, "VISA *1111")
+
+
+def test_signed_in_code_goes_to_the_current_number(app, client, signed_in, target):
+    response = start(client, target="0971234567")
+    assert 'name="payer_phone"' not in page(client.get("/topup"))
+    code = last_code(app, "+380671234567")
+    client.post(f"/topup/{key_of(response)}/confirm", data={"code": code})
+    assert balance(app, "+380971234567") == 16050
+
+
+def test_a_replayed_confirmation_credits_once(app, client, target):
+    response = start(client, target="0971234567", payer_phone="0681112233")
+    key, code = key_of(response), last_code(app, "+380681112233")
+    for _ in range(3):
+        assert client.post(f"/topup/{key}/confirm", data={"code": code}).status_code == 303
+    assert balance(app, "+380971234567") == 16050
+    with app.app_context():
+        assert models.LedgerEntry.select().count() == 1
+
+
+def test_five_wrong_codes_cancel(app, client, target):
+    response = start(client, target="0971234567", payer_phone="0681112233")
+    key, code = key_of(response), last_code(app, "+380681112233")
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(4):
+        assert client.post(f"/topup/{key}/confirm", data={"code": wrong}).status_code == 422
+    response = client.post(f"/topup/{key}/confirm", data={"code": wrong})
+    assert response.status_code == 409 and "cancelled" in page(response)
+    client.post(f"/topup/{key}/confirm", data={"code": code})
+    assert balance(app, "+380971234567") == 1000
+    with app.app_context():
+        assert models.Payment.get().state == "cancelled"
+
+
+def test_an_expired_code_cancels(app, client, target, clock):
+    response = start(client, target="0971234567", payer_phone="0681112233")
+    clock.advance(minutes=11)
+    response = client.post(f"/topup/{key_of(response)}/confirm",
+                           data={"code": last_code(app, "+380681112233")})
+    assert response.status_code == 409 and "expired" in page(response)
+    assert balance(app, "+380971234567") == 1000
+
+
+def test_someone_elses_payment_is_404(app, client, target):
+    response = start(client, target="0971234567", payer_phone="0681112233")
+    key = key_of(response)
+    stranger = app.test_client()
+    assert stranger.get(f"/topup/{key}").status_code == 404
+    assert stranger.post(f"/topup/{key}/confirm", data={"code": "123456"}).status_code == 404
+    assert client.get("/topup/no-such-key").status_code == 404
+
+
+def test_a_home_internet_account_can_be_topped_up(app, client, factory, subscriber):
+    account = factory.account(subscriber.profile, balance=0)
+    response = start(client, target=account.number, payer_phone="0681112233")
+    client.post(f"/topup/{key_of(response)}/confirm",
+                data={"code": last_code(app, "+380681112233")})
+    assert balance(app, account.number) == 15050
+    assert account.number in sms_to(app, "+380671234567")[0]  # the receipt to the cabinet
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("target", "0501234567", "another operator"),
+    ("target", "0961111111", "no subscriber"),
+    ("target", "", "Enter a phone number"),
+    ("amount", "0.50", "The least is"),
+    ("amount", "5000.01", "The most in one payment"),
+    ("amount", "10.001", "Type an amount"),
+    ("amount", "-5", "Type an amount"),
+    ("card_number", "4111 1111 1111 1112", "typo"),
+    ("card_number", "4111", "13 to 19 digits"),
+    ("card_number", "4111-1111-abcd-1111", "digits only"),
+    ("card_number", "", "Type the card number"),
+    ("card_number", "3530111333300000", "We take Visa"),
+    ("card_expiry", "10/26", "expired"),
+    ("card_expiry", "13/28", "from 01 to 12"),
+    ("card_expiry", "2028-08", "MM/YY"),
+    ("card_cvv", "12", "3 digits"),
+    ("card_cvv", "12a", "3 digits"),
+    ("card_holder", "Олена", "Latin letters"),
+    ("card_holder", "", "as printed"),
+    ("payer_phone", "0501234567", "another operator"),
+    ("payer_phone", "", "Enter a phone number"),
+])
+def test_bad_input_is_refused_and_nothing_written(app, client, target, field, value, message):
+    data = {"payer_phone": "0681112233", field: value}
+    response = start(client, **data)
+    assert response.status_code == 422
+    html = page(response)
+    assert message in html
+    assert f'id="{field}-error"' in html and 'aria-invalid="true"' in html
+    with app.app_context():
+        assert models.Payment.select().count() == 0
+        assert models.SmsMessage.select().count() == 0
+
+
+@pytest.mark.parametrize("number,reason", [("4000 0000 0000 0002", "declined"),
+                                           ("4000 0000 0000 9995", "not enough money")])
+def test_declining_test_cards(app, client, target, number, reason):
+    response = start(client, target="0971234567", payer_phone="0681112233", card_number=number)
+    assert response.status_code == 422 and reason in page(response)
+    assert 'role="alert"' in page(response)
+    with app.app_context():
+        assert models.Payment.select().count() == 0
+
+
+def test_daily_cap_per_target(app, client, target):
+    for _ in range(3):
+        response = start(client, target="0971234567", payer_phone="0681112233", amount="5000")
+        assert response.status_code == 200
+    response = start(client, target="0971234567", payer_phone="0681112233", amount="1")
+    assert response.status_code == 422 and "0.00" in page(response)
+
+
+def test_card_number_and_cvv_are_never_kept(app, client, target, caplog):
+    caplog.set_level(logging.DEBUG)
+    response = start(client, target="0971234567", payer_phone="0681112233", card_cvv="987")
+    client.post(f"/topup/{key_of(response)}/confirm",
+                data={"code": last_code(app, "+380681112233")})
+    with app.app_context():
+        payment = models.Payment.get()
+        assert (payment.card_brand, payment.card_last4) == ("visa", "1111")
+        dump = repr([list(model.select().tuples()) for model in models.all_models()])
+    assert "4111111111111111" not in dump and "987" not in dump
+    assert "4111111111111111" not in caplog.text and "987" not in caplog.text
+    html = page(start(client, target="0971234567", payer_phone="0681112233",
+                      card_cvv="987", amount="0"))
+    assert "987" not in html  # a rejected form does not echo the CVV
+
+
+def test_gateway_failure_leaves_nothing(app, client, target):
+    from portal.sms import SmsError
+
+    class Broken:
+        name = "broken"
+
+        def deliver(self, to, text):
+            raise SmsError("down")
+
+    app.extensions["sms_gateway"] = Broken()
+    response = start(client, target="0971234567", payer_phone="0681112233")
+    assert response.status_code == 503
+    with app.app_context():
+        assert models.Payment.select().count() == 0
+
+
+def test_card_payments_off_without_a_provider(app, client, target):
+    del app.extensions["payment_provider"]
+    response = start(client, target="0971234567", payer_phone="0681112233")
+    assert response.status_code == 503 and "not available" in page(response)
+
+
+def test_htmx_swaps_the_form_or_the_code_step(app, client, target):
+    headers = {"HX-Request": "true"}
+    response = client.post("/topup", data={"target": "1"}, headers=headers)
+    assert response.status_code == 422 and "<html" not in page(response)
+    response = client.post("/topup", data={"target": "0971234567", "amount": "10",
+                                           "payer_phone": "0681112233", **CARD},
+                           headers=headers)
+    assert response.status_code == 200 and "<html" not in page(response)
+    assert 'name="code"' in page(response)
+
+
+def test_the_form_states_limits_and_card_autocomplete(client):
+    html = page(client.get("/topup"))
+    for token in ('autocomplete="cc-number"', 'autocomplete="cc-exp"', 'autocomplete="cc-csc"',
+                  'autocomplete="cc-name"', "No commission", "5,000.00"):
+        assert token in html
