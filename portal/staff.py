@@ -16,6 +16,7 @@ from flask_babel import force_locale, format_time, gettext as _, lazy_gettext as
 from flask_login import current_user, logout_user
 from peewee import JOIN, IntegrityError, fn
 from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 import models
@@ -312,7 +313,7 @@ def _fault_or_404(fault_id):
 
 def _slot_choices(now):
     booked = Technician.booked(datetime.combine(now.date(), datetime.min.time()))
-    return [(slot.isoformat(timespec="minutes"), visit_time(slot))
+    return [SelectChoice(slot.isoformat(timespec="minutes"), visit_time(slot))
             for slot in rules.free_slots(now, booked)]
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, request, url_for
 from flask_babel import format_datetime, format_time, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 import models
@@ -113,7 +114,7 @@ class DayField(StringField):
         raise ValidationError(_("Type the date, like 25.11.2026."))
 
 
-SCORE_CHOICES = [(str(score), str(score)) for score in range(rules.MIN_SCORE, rules.MAX_SCORE + 1)]
+SCORE_CHOICES = [SelectChoice(str(score)) for score in range(rules.MIN_SCORE, rules.MAX_SCORE + 1)]
 
 PROBLEM_LABELS = {
     "no_connection": _l("No internet at all"),
@@ -143,7 +144,7 @@ class RateForm(BaseForm):
 
 class FaultForm(BaseForm):
     account = SelectField(_l("Home Internet account"), validate_choice=False)
-    problem = RadioField(_l("What is wrong"), choices=list(PROBLEM_LABELS.items()),
+    problem = RadioField(_l("What is wrong"), choices=[SelectChoice(code, label) for code, label in PROBLEM_LABELS.items()],
                          validate_choice=False)
     details = TextAreaField(_l("Details (required for \u201csomething else\u201d)"),
                             render_kw={"rows": 3, "maxlength": rules.MAX_FAULT_DETAILS})
@@ -278,7 +279,7 @@ def rate():
 
 def _fault_form_context(form, alert=None):
     accounts = _home_internet_accounts()
-    form.account.choices = [(account.number, account.number) for account in accounts]
+    form.account.choices = [SelectChoice(account.number) for account in accounts]
     selected = current_subscription()
     if not form.account.data and selected is not None and selected.kind == "home_internet":
         form.account.data = selected.number
