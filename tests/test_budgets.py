@@ -38,7 +38,18 @@ PAGES_WITH_ARGUMENTS = {
     "services.switch_review": lambda: ["/tariffs/free-50/switch", "/tariffs/ultra/switch"],
     "requests.staff_request": lambda: [f"/staff/requests/{r.id}" for r in models.ServiceRequest
                                        .select().where(models.ServiceRequest.kind == "pause")],
+    "topup.status": lambda: [f"/topup/{key}" for key in _olenas_payment()],
 }
+
+
+def _olenas_payment():
+    """A pending card top-up made from the demo cabinet (only its own cabinet sees it)."""
+    target = models.Subscription.by_number("+380671234567")
+    payment = models.Payment.create(
+        key="budget-sample", target=target, profile=target.profile_id,
+        payer_phone=target.number, amount=15000, card_brand="visa", card_last4="1111",
+        provider="demo", provider_reference="demo-sample", created_at=target.activated_on)
+    return [payment.key]
 
 
 def gzipped_size(body):
