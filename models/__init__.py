@@ -5,6 +5,7 @@ from peewee import sort_models
 from .base import BaseModel, db, is_sqlite, locking_transaction, open_database
 from .ledger import LedgerEntry
 from .payments import Payment
+from .money import BonusAccrual, BonusLot, ServiceInterruption, Transfer
 from .profile import Device, FreeSms, Shop
 from .security import AuditEvent, FailedAttempt, OneTimeCode
 from .services import Service, ServiceConnection, ServiceRequest

@@ -126,6 +126,8 @@ def create_app(config=None):
     from . import acquiring, topup
     acquiring.init_app(app)
     app.register_blueprint(topup.bp)
+    from . import money
+    money.init_app(app)
     return app
 
 

@@ -185,6 +185,7 @@ def process(request_id, now):
             if new_status != subscription.status:
                 Subscription.update(status=new_status, updated_at=now).where(
                     Subscription.id == subscription.id).execute()
+                models.ServiceInterruption.track(subscription.id, new_status, now.date())
         ServiceRequest.update(state=state, finished_at=now, reason=_reason(refusal)).where(
             ServiceRequest.id == row.id).execute()
         return state

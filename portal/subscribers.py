@@ -79,11 +79,12 @@ def upsert_subscribers(rows, now):
                           balance=row.balance, bonus_balance=row.bonus_balance,
                           activated_on=row.activated_on, updated_at=now)
             if subscription is None:
-                Subscription.create(number=row.number, **fields)
+                subscription = Subscription.create(number=row.number, **fields)
                 created += 1
             else:
                 Subscription.update(**fields).where(Subscription.id == subscription.id).execute()
                 updated += 1
+            models.ServiceInterruption.track(subscription.id, row.status, now.date())
     return created, updated
 
 

@@ -1,0 +1,113 @@
+"""Money: transfers of balance and of bonuses, Home Internet bonus accruals,
+bonuses moved to mobile numbers (they lapse), and the days a service was interrupted
+(no bonuses for them). Every balance change they cause is a LedgerEntry."""
+from datetime import datetime, time, timedelta
+
+from peewee import (BigIntegerField, CharField, DateField, DateTimeField, ForeignKeyField, fn)
+
+from .base import BaseModel
+from .subscribers import Profile, Subscription
+
+
+def _day_bounds(day):
+    start = datetime.combine(day, time.min)
+    return start, start + timedelta(days=1)
+
+
+class Transfer(BaseModel):
+    """Money from one number's balance to another's (`kind` 'balance'), or bonuses from a
+    Home Internet account to a mobile number ('bonus'). `key` is the review form's
+    one-time key: a replayed confirmation finds the transfer it made."""
+
+    BALANCE, BONUS = "balance", "bonus"
+
+    key = CharField(max_length=32, unique=True)
+    kind = CharField(max_length=10)
+    source = ForeignKeyField(Subscription, backref="transfers_out", on_delete="CASCADE")
+    target = ForeignKeyField(Subscription, backref="transfers_in", on_delete="CASCADE")
+    profile = ForeignKeyField(Profile, null=True, backref="transfers", on_delete="SET NULL")
+    amount = BigIntegerField()  # kopiyky (bonuses: 1 bonus = 100)
+    created_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("source", "kind", "created_at"), False),)
+
+    @classmethod
+    def sent_on(cls, source, kind, day):
+        start, end = _day_bounds(day)
+        return int(cls.select(fn.COALESCE(fn.SUM(cls.amount), 0))
+                   .where((cls.source == source) & (cls.kind == kind)
+                          & (cls.created_at >= start) & (cls.created_at < end)).scalar())
+
+    @classmethod
+    def bonus_history(cls, account, today):
+        """(day of the latest bonus move, bonuses moved this calendar month)."""
+        moves = (cls.source == account) & (cls.kind == cls.BONUS)
+        last = cls.select(fn.MAX(cls.created_at)).where(moves).scalar()
+        if isinstance(last, str):  # SQLite hands back aggregates as text
+            last = datetime.fromisoformat(last)
+        month_start = datetime.combine(today.replace(day=1), time.min)
+        moved = (cls.select(fn.COALESCE(fn.SUM(cls.amount), 0))
+                 .where(moves & (cls.created_at >= month_start)).scalar())
+        return (last.date() if last else None), int(moved or 0)
+
+
+class BonusLot(BaseModel):
+    """Bonuses that arrived on a mobile number by one move: they lapse on `lapses_on`."""
+
+    subscription = ForeignKeyField(Subscription, backref="bonus_lots", on_delete="CASCADE")
+    transfer = ForeignKeyField(Transfer, backref="lots", on_delete="CASCADE")
+    amount = BigIntegerField()
+    arrived_on = DateField()
+    lapses_on = DateField()
+    lapsed_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("subscription", "lapsed_at", "lapses_on"), False),
+                   (("lapsed_at", "lapses_on"), False))
+
+    @classmethod
+    def open_for(cls, subscription):
+        return cls.select().where((cls.subscription == subscription) & cls.lapsed_at.is_null())
+
+
+class BonusAccrual(BaseModel):
+    """The monthly Home Internet bonuses of one account for one month: at most one row
+    (the unique index), so running the accrual again accrues nothing twice."""
+
+    subscription = ForeignKeyField(Subscription, backref="bonus_accruals", on_delete="CASCADE")
+    month = DateField()  # its first day
+    amount = BigIntegerField()
+    created_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("subscription", "month"), True),)
+
+
+class ServiceInterruption(BaseModel):
+    """Days a service was blocked for debt ('debt_blocked') or paused by the subscriber
+    ('suspended'), from `start` to `end` inclusive (`end` empty while it lasts)."""
+
+    INTERRUPTING = ("suspended", "debt_blocked")
+
+    subscription = ForeignKeyField(Subscription, backref="interruptions", on_delete="CASCADE")
+    reason = CharField(max_length=20)
+    start = DateField()
+    end = DateField(null=True)
+
+    class Meta:
+        indexes = ((("subscription", "end"), False),)
+
+    @classmethod
+    def track(cls, subscription_id, status, today):
+        """Keep the open interruption in step with the status the subscription now has:
+        close it when the status changes, open one for a pause or a debt block."""
+        current = cls.get_or_none((cls.subscription == subscription_id) & cls.end.is_null())
+        if current and current.reason == status:
+            return
+        if current:
+            # The day it ended still counts as interrupted unless it began today.
+            end = max(current.start, today - timedelta(days=1))
+            cls.update(end=end).where(cls.id == current.id).execute()
+        if status in cls.INTERRUPTING:
+            cls.create(subscription=subscription_id, reason=status, start=today)
