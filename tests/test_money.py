@@ -352,3 +352,43 @@ def test_demo_data_has_a_bonus_move_and_runs_twice(app, db):
                                             == models.Subscription.get(
                                                 models.Subscription.number == "10000002"))
     assert paused.start == date(2026, 10, 11) and paused.end is None
+
+
+def test_a_pause_and_its_resume_are_recorded_as_an_interruption(app, client, account, clock):
+    from portal.requests import process_due
+    client.post("/requests/pause", data={"number": account.number})
+    clock.advance(days=2)
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        process_due(clock.now())
+    from tests.conftest import PASSWORD
+    client.post("/login", data={"login": "0671234567", "password": PASSWORD})
+    assert client.post("/requests/resume", data={"number": account.number}).status_code == 303
+    clock.advance(days=3)
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        process_due(clock.now())
+        (row,) = models.ServiceInterruption.select()
+        assert (row.reason, row.start, row.end) == ("suspended", date(2026, 11, 27),
+                                                    date(2026, 11, 29))
+
+
+@pytest.mark.parametrize("amount, status, message", [
+    ("0.5", 422, "At least 1.00 bonus"),
+    ("300.01", 422, "At most 200.00 bonuses a month: 200.00 more this month"),
+    ("x", 422, "Type an amount"),
+])
+def test_bad_bonus_amounts(client, account, friend, db, amount, status, message):
+    response = bonus_review(client, amount=amount)
+    assert response.status_code == status and message in page(response)
+
+
+def test_not_more_bonuses_than_the_account_has(client, factory, signed_in, friend, db):
+    factory.account(signed_in.profile, bonus_balance=4000)
+    response = bonus_review(client, amount="50")
+    assert response.status_code == 422 and "the account has 40.00" in page(response)
+
+
+def test_bonus_to_an_unknown_number(client, account, db):
+    response = bonus_review(client, target="0971112299")
+    assert response.status_code == 422 and "no subscriber of ours" in page(response)
