@@ -547,10 +547,12 @@ DEMO_MOVE_KEY = "demo-bonus-move-olena"
 
 
 def load_demo_money(clock):
-    """Олена sent 50 UAH from 097 111 22 33 to 067 123 45 67 three days ago and moved 30
-    bonuses from 10000001 to 067 123 45 67 five days ago (they show with the day they
-    lapse); Тарас's account 10000002 has been paused since the 11th of last
-    month (the accrual leaves those days out)."""
+    """Олена moved 30 bonuses from 10000001 to 067 123 45 67 five days ago (they show with
+    the day they lapse); Тарас's account 10000002 has been paused since the 11th of last
+    month (the accrual leaves those days out).
+
+    The feed's balances (demo/subscribers.csv) are the billing's, taken after that move:
+    the move is recorded with its ledger entries as history, balances untouched."""
     today, now = clock.today(), clock.now()
     paused = Subscription.by_number("10000002")
     if paused is not None and paused.status == rules.SUSPENDED:
@@ -561,32 +563,16 @@ def load_demo_money(clock):
     account, phone = Subscription.by_number("10000001"), Subscription.by_number("+380671234567")
     if account is None or phone is None or Transfer.get_or_none(Transfer.key == DEMO_MOVE_KEY):
         return
-    sender = Subscription.by_number("+380971112233")
-    if sender is not None:
-        _demo_balance_transfer(sender, phone, now - timedelta(days=3), 5000)
     at = now - timedelta(days=5)
     amount = 3000
     done = Transfer.create(key=DEMO_MOVE_KEY, kind=Transfer.BONUS, source=account, target=phone,
                            profile=account.profile_id, amount=amount, created_at=at)
-    LedgerEntry.post(account, "bonus_transfer_out", at, bonus_change=-amount,
-                     reference=f"transfer:{done.id}")
-    LedgerEntry.post(phone, "bonus_transfer_in", at, bonus_change=amount,
-                     reference=f"transfer:{done.id}")
+    for side, change in ((account, -amount), (phone, amount)):
+        LedgerEntry.create(subscription=side, at=at, kind="bonus_transfer_" + (
+            "out" if change < 0 else "in"), bonus_change=change, balance_after=side.balance,
+            bonus_after=side.bonus_balance, reference=f"transfer:{done.id}")
     BonusLot.create(subscription=phone, transfer=done, amount=amount, arrived_on=at.date(),
                     lapses_on=rules.lapse_date(at.date()))
-
-
-def _demo_balance_transfer(source, dest, at, amount):
-    done = Transfer.create(key="demo-transfer-olena", kind=Transfer.BALANCE, source=source,
-                           target=dest, profile=source.profile_id, amount=amount, created_at=at)
-    LedgerEntry.post(source, "transfer_out", at, balance_change=-amount,
-                     reference=f"transfer:{done.id}")
-    LedgerEntry.post(dest, "transfer_in", at, balance_change=amount,
-                     reference=f"transfer:{done.id}")
-    UsageRecord.create(subscription=source, started_at=at, type="transfer_out",
-                       counterpart=dest.number, quantity=1, amount=amount)
-    UsageRecord.create(subscription=dest, started_at=at, type="transfer_in",
-                       counterpart=source.number, quantity=1, amount=-amount)
 
 
 DEMO_LOADERS.append(load_demo_money)

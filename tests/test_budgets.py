@@ -36,8 +36,6 @@ PAGES_WITH_ARGUMENTS = {
     "staff.fault": lambda: [f"/staff/faults/{f.id}" for f in models.Fault.select()],
     "services.service_page": lambda: ["/services/who-called", "/services/static-ip"],
     "services.switch_review": lambda: ["/tariffs/free-50/switch", "/tariffs/ultra/switch"],
-    "money.transfer_done": lambda: [f"/transfer/done/{t.key}" for t in models.Transfer.select()
-                                    .where(models.Transfer.kind == "balance")],
     "money.bonus_transfer_done": lambda: [f"/bonuses/transfer/done/{t.key}" for t in
                                           models.Transfer.select()
                                           .where(models.Transfer.kind == "bonus")],

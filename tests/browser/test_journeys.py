@@ -225,3 +225,42 @@ def test_a_card_top_up_signed_out(page, check, live_server, mode):
     page.click("#topup-confirm button[type=submit]")
     expect(page.locator("#topup-confirm [role=status]")).to_contain_text("10000002")
     check(page, "topup-paid")
+
+
+def test_moving_bonuses_and_sending_money(page, check, live_server, mode):
+    """Олена's Home Internet account refuses bonuses for a "Free" tariff with the rule on
+    the field; with JavaScript she moves bonuses to her phone, without it she sends money
+    to another subscriber: each through its review step."""
+    sign_in(page, OLENA, DEMO_PASSWORD)
+    expect(page.locator("#balance")).to_be_visible()
+    page.goto("/bonuses/transfer")
+    check(page, "bonus-transfer")
+    page.fill("#target", "077 123 45 67")  # Марія, free-50
+    page.fill("#amount", "10")
+    page.click("#bonus button[type=submit]")
+    field = page.locator("#target")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_attribute("aria-describedby", re.compile("target-error"))
+    check(page, "bonus-transfer-refused")
+    if mode == "js":
+        page.fill("#target", OLENA)
+        page.fill("#amount", "10")
+        page.click("#bonus button[type=submit]")
+        expect(page.locator("#bonus h2")).to_be_visible()
+        check(page, "bonus-transfer-review")
+        page.click("#bonus button[type=submit]")
+        expect(page).to_have_url(re.compile(r"/bonuses/transfer/done/"))
+        check(page, "bonus-transfer-done")
+        live_server.wait_for_sms(international(OLENA), pattern=r"(10,00 бонусів)")
+        return
+    page.goto("/transfer")
+    check(page, "transfer")
+    page.fill("#target", "068 123 45 67")
+    page.fill("#amount", "10")
+    page.click("#transfer button[type=submit]")
+    expect(page.locator("#transfer h2")).to_be_visible()
+    check(page, "transfer-review")
+    page.click("#transfer button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/transfer/done/"))
+    check(page, "transfer-done")
+    live_server.wait_for_sms(international("0681234567"), pattern=r"(10,00 грн)")
