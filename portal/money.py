@@ -5,6 +5,7 @@ Every move goes through a review page whose form carries a one-time key: the key
 the Transfer's unique key, so a replayed confirmation finds the transfer it made and never
 moves money twice. Rows are locked (`locking_transaction()`, `.for_update()` on
 PostgreSQL) in id order, so concurrent confirmations never overdraw."""
+import re
 import secrets
 from datetime import datetime, time, timedelta
 
@@ -31,6 +32,7 @@ from .web import INVALID_FORM, render, see_other
 
 bp = Blueprint("money", __name__)
 CONFLICT = 409
+KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
 
 
 def _clock():
@@ -240,7 +242,15 @@ def transfer():
     return _transfer_page(form, sender, stage="review", target=target)
 
 
+def _checked_key(key):
+    """A review form's one-time key is 32 hex digits; anything else is a forged form."""
+    if not KEY_PATTERN.fullmatch(key):
+        abort(400)
+    return key
+
+
 def _confirm_transfer(form, sender, key):
+    _checked_key(key)
     done = Transfer.get_or_none(Transfer.key == key)
     if done is not None:
         return _replayed(done, "money.transfer_done")
@@ -394,6 +404,7 @@ def bonus_transfer():
 
 
 def _confirm_bonus(form, account, key):
+    _checked_key(key)
     done = Transfer.get_or_none(Transfer.key == key)
     if done is not None:
         return _replayed(done, "money.bonus_transfer_done")

@@ -392,3 +392,10 @@ def test_not_more_bonuses_than_the_account_has(client, factory, signed_in, frien
 def test_bonus_to_an_unknown_number(client, account, db):
     response = bonus_review(client, target="0971112299")
     assert response.status_code == 422 and "no subscriber of ours" in page(response)
+
+
+@pytest.mark.parametrize("url", ["/transfer", "/bonuses/transfer"])
+def test_a_forged_key_is_refused(client, account, friend, db, url):
+    response = client.post(url, data={"target": FRIEND, "amount": "5", "key": "x" * 80})
+    assert response.status_code == 400
+    assert models.Transfer.select().count() == 0
