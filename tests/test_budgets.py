@@ -8,6 +8,7 @@ same budgets without editing this file; pages whose URL takes an argument need a
 in PAGES_WITH_ARGUMENTS. Each page is fetched signed out and signed in on every number of
 the richest demo cabinet, in demo mode (the banner is part of the page)."""
 import gzip
+from datetime import datetime
 import re
 import warnings
 from html.parser import HTMLParser
@@ -36,6 +37,7 @@ PAGES_WITH_ARGUMENTS = {
     "staff.fault": lambda: [f"/staff/faults/{f.id}" for f in models.Fault.select()],
     "services.service_page": lambda: ["/services/who-called", "/services/static-ip"],
     "services.switch_review": lambda: ["/tariffs/free-50/switch", "/tariffs/ultra/switch"],
+    "money.transfer_done": lambda: [f"/transfer/done/{sample_transfer().key}"],
     "money.bonus_transfer_done": lambda: [f"/bonuses/transfer/done/{t.key}" for t in
                                           models.Transfer.select()
                                           .where(models.Transfer.kind == "bonus")],
@@ -53,6 +55,16 @@ def _olenas_payment():
         payer_phone=target.number, amount=15000, card_brand="visa", card_last4="1111",
         provider="demo", provider_reference="demo-sample", created_at=target.activated_on)
     return [payment.key]
+
+
+def sample_transfer():
+    """A balance transfer between the demo cabinet's two numbers (its done page only reads
+    the row, so no balance needs to move for it)."""
+    number = models.Subscription.by_number
+    return models.Transfer.create(
+        key="0" * 32, kind="balance", source=number("+380671234567"),
+        target=number("+380971112233"), profile=number("+380671234567").profile_id,
+        amount=1000, created_at=datetime(2026, 11, 24, 12, 0))
 
 
 def gzipped_size(body):
