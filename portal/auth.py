@@ -16,7 +16,8 @@ from models import AuthSession, Profile, Subscription
 from rules.numbers import NumberError, parse_login
 from rules.passwords import check_password, generate_temporary_password, has_cyrillic
 from . import security
-from .forms import BaseForm, LoginField, MobileField, check_new_password, new_password_field
+from .forms import (BaseForm, LoginField, MobileField, check_new_password, new_password_field,
+                    sms_code_field)
 from .sms import SmsError, send_sms
 from .web import INVALID_FORM, local_target, render, see_other
 
@@ -166,9 +167,7 @@ class SmsLoginForm(BaseForm):
 
 class SmsVerifyForm(BaseForm):
     login = LoginField(_l("Phone number or account"))
-    code = StringField(_l("Code from the SMS"), validators=[
-        DataRequired(_l("Type the code from the SMS.")),
-        Length(min=6, max=6, message=_l("The code has 6 digits."))])
+    code = sms_code_field()
 
 
 class RegisterForm(BaseForm):

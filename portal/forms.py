@@ -52,6 +52,13 @@ class AmountField(StringField):
             raise ValidationError(_l("Type an amount in hryvnias, like 50 or 50.25.")) from exc
 
 
+def sms_code_field():
+    """The 6-digit code from an SMS (sign-in, adding a number, a top-up)."""
+    return StringField(_l("Code from the SMS"), validators=[
+        DataRequired(_l("Type the code from the SMS.")),
+        Length(min=6, max=6, message=_l("The code has 6 digits."))])
+
+
 def new_password_field(label):
     return PasswordField(label, validators=[
         DataRequired(_l("Type the new password.")),

@@ -23,7 +23,7 @@ from .auth import (IDLE_TIMEOUT, REMEMBER_FOR, _code_refusal_message as code_ref
                    subscriber_required)
 from .demo import DEMO_LOADERS
 from .requests import REQUEST_SOURCES
-from .forms import BaseForm, LoginField, MobileField
+from .forms import BaseForm, LoginField, MobileField, sms_code_field
 from .sms import SmsError, send_sms
 from .web import INVALID_FORM, render, see_other
 
@@ -56,9 +56,7 @@ class AddNumberForm(BaseForm):
 
 
 class AddCodeForm(BaseForm):
-    code = StringField(_l("Code from the SMS"), validators=[
-        DataRequired(_l("Type the code from the SMS.")),
-        Length(min=6, max=6, message=_l("The code has 6 digits."))])
+    code = sms_code_field()
 
 
 class NicknameForm(BaseForm):

@@ -8,7 +8,6 @@ from flask import Blueprint, abort, current_app, redirect, request, session, url
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
 
 import models
 from models import LedgerEntry, Payment, Subscription
@@ -17,7 +16,7 @@ from rules import money
 from . import security
 from .acquiring import Declined, provider
 from .auth import current_subscription
-from .forms import AmountField, BaseForm, LoginField, MobileField
+from .forms import AmountField, BaseForm, LoginField, MobileField, sms_code_field
 from .requests import lock
 from .sms import SmsError, send_sms
 from .web import INVALID_FORM, render, uah as _uah
@@ -56,9 +55,7 @@ class TopupForm(BaseForm):
 
 
 class ConfirmForm(BaseForm):
-    code = StringField(_l("Code from the SMS"), validators=[
-        DataRequired(_l("Type the code from the SMS.")),
-        Length(min=6, max=6, message=_l("The code has 6 digits."))])
+    code = sms_code_field()
 
 
 def _signed_in():
