@@ -275,8 +275,10 @@ def confirm(key):
     try:
         provider().capture(payment.provider_reference, payment.amount)
     except Declined:
-        Payment.update(state=Payment.FAILED, failure="declined").where(
+        failed = Payment.update(state=Payment.FAILED, failure="declined").where(
             (Payment.id == payment.id) & (Payment.state == Payment.PENDING)).execute()
+        if failed:
+            provider().void(payment.provider_reference)  # release the hold
         return redirect(url_for("topup.status", key=key), code=303)
     payment = _credit(payment)
     _send_receipt(payment)

@@ -217,3 +217,27 @@ def test_the_form_states_limits_and_card_autocomplete(client):
     for token in ('autocomplete="cc-number"', 'autocomplete="cc-exp"', 'autocomplete="cc-csc"',
                   'autocomplete="cc-name"', "No commission", "5,000.00"):
         assert token in html
+
+
+def test_a_refused_capture_credits_nothing_and_releases_the_hold(app, client, target):
+    from portal.acquiring import Declined, DemoAcquirer
+
+    class RefusesCapture(DemoAcquirer):
+        voided = []
+
+        def capture(self, reference, amount):
+            raise Declined("declined")
+
+        def void(self, reference):
+            self.voided.append(reference)
+
+    app.extensions["payment_provider"] = RefusesCapture()
+    response = start(client, target="0971234567", payer_phone="0681112233")
+    response = client.post(f"/topup/{key_of(response)}/confirm",
+                           data={"code": last_code(app, "+380681112233")})
+    assert response.status_code == 303
+    assert "refused the payment" in page(client.get(response.headers["Location"]))
+    assert balance(app, "+380971234567") == 1000
+    with app.app_context():
+        payment = models.Payment.get()
+        assert payment.state == "failed" and RefusesCapture.voided == [payment.provider_reference]
