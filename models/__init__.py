@@ -13,7 +13,7 @@ from .sms import SmsMessage
 from .subscribers import AuthSession, Profile, Subscription, Tariff
 from .support import (Chat, ChatMessage, Fault, StaffSession, StaffUser, Technician,
                       Visit)
-from .usage import UsageRecord
+from .usage import UsageDay, UsageRecord
 
 
 def all_models():

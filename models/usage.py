@@ -3,7 +3,8 @@ from datetime import date, datetime
 
 from typing import NamedTuple
 
-from peewee import BigIntegerField, CharField, DateTimeField, ForeignKeyField, fn
+from peewee import (BigIntegerField, CharField, CompositeKey, DateField, DateTimeField,
+                    ForeignKeyField, IntegerField, fn)
 
 from .base import BaseModel, db, is_sqlite
 from .subscribers import Subscription
@@ -30,16 +31,79 @@ class UsageRecord(BaseModel):
 
     @classmethod
     def insert_rows(cls, rows):
-        """Append rows of COLUMNS values, fast: one prepared statement run for every row
-        (peewee's insert_many spends most of its time building the SQL text)."""
-        columns = ", ".join(cls._meta.fields[name].column_name for name in cls.COLUMNS)
-        sql = f"INSERT INTO {cls._meta.table_name} ({columns}) VALUES "
-        cursor = db.cursor()
-        if is_sqlite():
-            cursor.executemany(sql + "(?, ?, ?, ?, ?, ?)", rows)
-        else:
-            from psycopg2.extras import execute_values
-            execute_values(cursor, sql + "%s", rows, page_size=1000)
+        """Append rows of COLUMNS values, and their days' totals, fast: one prepared
+        statement run for every row (peewee's insert_many spends most of its time building
+        the SQL text). Call it inside the transaction that should hold both."""
+        rows = list(rows)
+        _insert_many(cls, cls.COLUMNS, rows)
+        UsageDay.add(rows)
+
+    def save(self, *args, **kwargs):
+        """A record written one at a time (`create`) adds to its day's totals too."""
+        inserting = self._pk is None or kwargs.get("force_insert")
+        saved = super().save(*args, **kwargs)
+        if inserting:
+            UsageDay.add([(self.subscription_id, self.started_at, self.type, self.counterpart,
+                           self.quantity, self.amount)])
+        return saved
+
+
+class UsageDay(BaseModel):
+    """One subscription's usage records of one day and type, counted and summed: what the
+    dashboard's spending and a report's totals read, so neither adds up every record of a
+    month on each view. UsageRecord keeps it, in the transaction that appends the records
+    (records are only ever appended)."""
+
+    subscription = ForeignKeyField(Subscription, backref="usage_days", on_delete="CASCADE")
+    day = DateField()
+    type = CharField(max_length=16)
+    records = IntegerField()
+    amount = BigIntegerField()  # kopiyky, as UsageRecord.amount
+
+    class Meta:
+        primary_key = CompositeKey("subscription", "day", "type")
+
+    @classmethod
+    def add(cls, rows):
+        """Add usage rows (UsageRecord.COLUMNS values) to their days' totals: summed here
+        first, so each (subscription, day, type) is one upsert."""
+        totals = {}
+        for subscription_id, started_at, usage_type, _, _, amount in rows:
+            day = started_at.date() if isinstance(started_at, datetime) else started_at
+            key = (subscription_id, day, usage_type)
+            records, total = totals.get(key, (0, 0))
+            totals[key] = (records + 1, total + amount)
+        table = cls._meta.table_name
+        _insert_many(cls, ("subscription", "day", "type", "records", "amount"),
+                     [(*key, records, amount) for key, (records, amount) in totals.items()],
+                     f" ON CONFLICT (subscription_id, day, type) DO UPDATE SET "
+                     f"records = {table}.records + excluded.records, "
+                     f"amount = {table}.amount + excluded.amount")
+
+
+    @classmethod
+    def recount(cls):
+        """{(subscription id, day, type): (records, amount)} added up from the records
+        themselves: what the table must hold (the test suite checks it after every test)."""
+        r = UsageRecord
+        day = fn.date(r.started_at).coerce(False) if is_sqlite() else r.started_at.cast("date")
+        query = r.select(r.subscription, day, r.type, fn.COUNT(r.id), fn.SUM(r.amount)
+                         ).group_by(r.subscription, day, r.type)
+        return {(s, _as_date(d), t): (n, int(a)) for s, d, t, n, a in query.tuples()}
+
+
+def _insert_many(model, names, rows, suffix=""):
+    """INSERT the rows (values of the fields `names`) with one prepared statement."""
+    if not rows:
+        return
+    columns = ", ".join(model._meta.fields[name].column_name for name in names)
+    sql = f"INSERT INTO {model._meta.table_name} ({columns}) VALUES "
+    cursor = db.cursor()
+    if is_sqlite():
+        cursor.executemany(sql + "(" + ", ".join("?" * len(names)) + ")" + suffix, rows)
+    else:
+        from psycopg2.extras import execute_values
+        execute_values(cursor, sql + "%s" + suffix, rows, page_size=1000)
 
 
 class ReportRecord(NamedTuple):
@@ -66,13 +130,24 @@ class Report:
             & (UsageRecord.started_at >= self.period.since)
             & (UsageRecord.started_at < self.period.until) & UsageRecord.type.in_(self.types))
 
+    def _days(self, *columns):
+        d = UsageDay
+        return d.select(*columns).where(
+            (d.subscription == self.subscription)
+            & d.day.between(self.period.start, self.period.end) & d.type.in_(self.types))
+
     def totals_by_day_and_type(self):
-        """(day, type, count, amount) rows for rules.expenses.summarize."""
-        c = UsageRecord
-        day = fn.date(c.started_at).coerce(False) if is_sqlite() else c.started_at.cast("date")
-        query = self._select(day, c.type, fn.COUNT(c.id), fn.SUM(c.amount)).group_by(
-            day, c.type)
-        return [(_as_date(d), t, count, int(total)) for d, t, count, total in query.tuples()]
+        """(day, type, count, amount) rows for rules.expenses.summarize, from the days'
+        totals: a month is at most a few hundred rows however much was used."""
+        d = UsageDay
+        return [(_as_date(day), t, records, int(amount)) for day, t, records, amount
+                in self._days(d.day, d.type, d.records, d.amount).tuples()]
+
+    def amounts_by_day(self):
+        """(day, amount) of the period's days that have records."""
+        d = UsageDay
+        return [(_as_date(day), int(amount)) for day, amount
+                in self._days(d.day, fn.SUM(d.amount)).group_by(d.day).tuples()]
 
     def page(self, after=None, size=50):
         """Up to `size` records after the cursor (started_at, id), in that order: keyset

@@ -3,7 +3,8 @@ from flask import Blueprint, redirect, request
 from flask_login import current_user
 
 from models import AuthSession
-from .auth import current_subscription, own_subscription, subscriber_required
+from .auth import (current_subscription, own_subscription, own_subscriptions,
+                   subscriber_required)
 from .web import local_target, render
 
 bp = Blueprint("dashboard", __name__)
@@ -28,7 +29,7 @@ def dashboard_context():
             data = build(subscription)
             if data is not None:
                 panels.append((template, data))
-    return {"subscription": subscription, "numbers": list(current_user.numbers()),
+    return {"subscription": subscription, "numbers": own_subscriptions(),
             "profile": current_user._get_current_object(), "panels": panels}
 
 

@@ -139,6 +139,12 @@ def parse_selection():
     return Selection(subscription, period, group), forms
 
 
+def translated(labels):
+    """Lazy labels translated once into the request's language, for a page or file that
+    prints them on every line."""
+    return {key: str(label) for key, label in labels.items()}
+
+
 def quantity_text(usage_type, quantity, units=UNIT_LABELS):
     """Duration for calls, volume for internet, a count for the rest."""
     unit = quantity_unit(usage_type)
@@ -156,9 +162,12 @@ def started_text(moment):
 
 
 def report_context(selection, forms):
-    context = dict(forms, selection=selection, group_labels=GROUP_LABELS,
-                   type_labels=TYPE_LABELS, spending_groups=SPENDING_GROUPS,
-                   group_of_type=GROUP_OF_TYPE, quantity_text=quantity_text,
+    units = translated(UNIT_LABELS)
+    context = dict(forms, selection=selection, group_labels=translated(GROUP_LABELS),
+                   type_labels=translated(TYPE_LABELS), spending_groups=SPENDING_GROUPS,
+                   group_of_type=GROUP_OF_TYPE,
+                   quantity_text=lambda usage_type, quantity: quantity_text(
+                       usage_type, quantity, units),
                    started_text=started_text, subscription=current_subscription())
     if selection is None:
         return context
@@ -232,8 +241,7 @@ def report_csv():
         return _refused(selection, forms)
 
     header = csv_header()
-    labels = {key: str(label) for key, label in TYPE_LABELS.items()}
-    units = {key: str(label) for key, label in UNIT_LABELS.items()}
+    labels, units = translated(TYPE_LABELS), translated(UNIT_LABELS)
 
     def generate():
         # Runs after the view has returned, outside its request: it needs nothing from
@@ -286,8 +294,8 @@ def spending_panel(subscription):
     """Spending of the last two months and the last two days."""
     periods = dashboard_periods(current_app.config["CLOCK"].today())
     span = Period(periods[0][1].start, periods[-1][1].end, False)
-    rows = Report(subscription, span, SPENDING_TYPES).totals_by_day_and_type()
-    return {"figures": spending_in_periods(rows, periods)}
+    spent_by_day = Report(subscription, span, SPENDING_TYPES).amounts_by_day()
+    return {"figures": spending_in_periods(spent_by_day, periods)}
 
 
 def init_app(app):

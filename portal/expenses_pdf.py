@@ -68,7 +68,7 @@ class ReportPDF(FPDF):
 
 def report_pdf(selection, summary, now):
     """The PDF bytes of a selection's report; `summary` is the page's own Summary."""
-    from .expenses import GROUP_LABELS, TYPE_LABELS, quantity_text, started_text
+    from .expenses import GROUP_LABELS, TYPE_LABELS, quantity_text, started_text, translated
     period = selection.period
     number = format_number(selection.subscription.number)
     pdf = ReportPDF(f"{number} · {period.start:%d.%m.%Y}–{period.end:%d.%m.%Y}")
@@ -112,7 +112,7 @@ def report_pdf(selection, summary, now):
     pdf.record_headers = (_("Start"), _("Type"), _("Counterpart"), _("Duration or volume"),
                           _("Charged, UAH"), _("Balance change, UAH"))
     pdf.record_header()
-    labels = {key: str(label) for key, label in TYPE_LABELS.items()}
+    labels = translated(TYPE_LABELS)
     count = 0
     for record in selection.report().stream():
         pdf.record_row((started_text(record.started_at), labels[record.type],

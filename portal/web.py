@@ -60,18 +60,22 @@ def static_url(filename):
 _SEPARATORS = {"en": (".", ","), "uk": (",", "\u00a0"), "ru": (",", "\u00a0")}
 
 
+def _separators():
+    return _SEPARATORS.get(get_locale().language, _SEPARATORS["uk"])
+
+
 def money(kopiyky, element_id=None, currency=True):
-    """An amount as the contract prints it: <data value="123.45">123,45 ₴</data>."""
-    decimal_sep, group_sep = _SEPARATORS.get(str(get_locale()), _SEPARATORS["uk"])
-    shown = format_grouped(kopiyky, decimal_sep, group_sep) + ("\u00a0₴" if currency else "")
-    id_attr = Markup(' id="{}"').format(element_id) if element_id else ""
-    return Markup('<data value="{}"{}>{}</data>').format(format_plain(kopiyky), id_attr, shown)
+    """An amount as the contract prints it: <data value="123.45">123,45 ₴</data>. Built
+    as one string (reports print a hundred a page): only the id needs escaping, the
+    figures are digits and separators."""
+    shown = format_grouped(kopiyky, *_separators()) + ("\u00a0₴" if currency else "")
+    id_attr = f' id="{escape(element_id)}"' if element_id else ""
+    return Markup(f'<data value="{format_plain(kopiyky)}"{id_attr}>{shown}</data>')
 
 
 def uah(kopiyky):
     """An amount as plain text in the user's language ('1 234,50 ₴'), for messages and SMS."""
-    decimal_sep, group_sep = _SEPARATORS.get(str(get_locale()), _SEPARATORS["uk"])
-    return format_grouped(kopiyky, decimal_sep, group_sep) + "\u00a0₴"
+    return format_grouped(kopiyky, *_separators()) + "\u00a0₴"
 
 
 def _connect():

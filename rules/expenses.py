@@ -473,14 +473,10 @@ def parse_cursor(text):
     return started_at, int(record_id)
 
 
-def spending_in_periods(rows, periods):
-    """Aggregated (day, type, count, amount) rows -> [(key, Period, spending kopiyky)] for
-    each (key, Period) of `periods` (as dashboard_periods gives them)."""
-    spent_on = {}
-    for day, usage_type, _count, amount in rows:
-        if GROUP_OF_TYPE[usage_type] != PAYMENTS:
-            spent_on[day] = spent_on.get(day, 0) + amount
-    return [(key, period, sum(amount for day, amount in spent_on.items()
+def spending_in_periods(spent_by_day, periods):
+    """(day, kopiyky spent) rows of spending types (SPENDING_TYPES) -> [(key, Period,
+    spending kopiyky)] for each (key, Period) of `periods` (as dashboard_periods gives them)."""
+    return [(key, period, sum(amount for day, amount in spent_by_day
                               if period.start <= day <= period.end))
             for key, period in periods]
 

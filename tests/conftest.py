@@ -93,8 +93,19 @@ def app(tmp_path, clock, pg_database):
             pg_database["created"] = True
         models.db.close()
     yield app
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        assert usage_days_as_recorded(), "usage_day differs from the usage records"
     if not models.db.is_closed():
         models.db.close()
+
+
+def usage_days_as_recorded():
+    """Whatever a test did, the days' totals still sum the usage records exactly."""
+    kept = {(s, d, t): (n, a) for s, d, t, n, a in models.UsageDay.select(
+        models.UsageDay.subscription, models.UsageDay.day, models.UsageDay.type,
+        models.UsageDay.records, models.UsageDay.amount).tuples()}
+    return kept == models.UsageDay.recount()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from peewee import Table
 from pypdf import PdfReader
 
 import models
@@ -370,3 +371,20 @@ def test_the_period_forms_answer_the_report_fragment_to_htmx(client, usage):
     assert refused.status_code == 422 and page(refused).lstrip().startswith('<div id="report">')
     boosted = client.get("/expenses", headers={"HX-Request": "true", "HX-Boosted": "true"})
     assert "<html" in page(boosted)
+
+
+def test_init_db_adds_up_the_days_of_records_kept_before_there_were_days(app, usage):
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        models.UsageDay.drop_table()  # a database of the release before migration 0001
+        history = Table("schema_migration", ("name",)).bind(models.db.obj)
+        history.delete().where(history.name.startswith("0001")).execute()
+        models.db.close()
+    result = run(app, "init-db")
+    assert result.exit_code == 0 and "migrations applied: 1" in result.output
+    with app.app_context():
+        days = models.UsageDay.select().where(models.UsageDay.subscription == usage.id)
+        assert {(d.day.isoformat(), d.type): (d.records, d.amount) for d in days
+                if d.day.month == 11 and d.type in ("call_out", "service")} == {
+            ("2026-11-03", "call_out"): (1, 450), ("2026-11-24", "call_out"): (1, 5399),
+            ("2026-11-12", "service"): (1, 999), ("2026-11-13", "service"): (1, -333)}
