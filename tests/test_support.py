@@ -1,7 +1,7 @@
 """Online help over HTTP: the chat with an agent (with JavaScript off, and htmx polling),
 rating, Home Internet faults and the technician visits, and the staff console's sign-in,
 queue, answers, visit offers, look-ups and audit log."""
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
