@@ -23,6 +23,12 @@ def open_database(url, root):
         url = "sqlite:///" + str(path)
     if url.startswith("sqlite:"):
         return connect(url, pragmas=SQLITE_PRAGMAS)
+    if url.startswith(("postgresql://", "postgres://")):
+        # Pooled: a new PostgreSQL connection costs about 5 ms, more than a whole page, and
+        # each request would otherwise open one. A sync worker keeps one connection; idle
+        # ones are renewed after five minutes.
+        scheme, rest = url.split("://", 1)
+        return connect(f"{scheme}+pool://{rest}", max_connections=32, stale_timeout=300)
     return connect(url)
 
 

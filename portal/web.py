@@ -86,6 +86,7 @@ def _close(exc):
     # A SQLite connection stays open in its worker from one request to the next: opening
     # one and setting its pragmas costs more than a whole sign-in page (see `make bench`).
     # Nothing is left open with it: peewee runs in autocommit and atomic() always ends.
+    # A PostgreSQL connection goes back to its pool (models.base.open_database).
     if models.is_sqlite() and not models.db.in_transaction():
         return
     if not models.db.is_closed():

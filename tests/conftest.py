@@ -98,6 +98,8 @@ def app(tmp_path, clock, pg_database):
         assert usage_days_as_recorded(), "usage_day differs from the usage records"
     if not models.db.is_closed():
         models.db.close()
+    if hasattr(models.db.obj, "close_all"):
+        models.db.obj.close_all()  # the pool's idle PostgreSQL connections
 
 
 def usage_days_as_recorded():
