@@ -33,7 +33,17 @@ class QuickDomain(Domain):
 
 def init_app(app, babel):
     babel.init_app(app, locale_selector=select_locale)
-    babel.domain_instance = QuickDomain(domain=app.extensions["babel"].default_domain)
+    domain = babel.domain_instance = QuickDomain(domain=app.extensions["babel"].default_domain)
+    # Templates ask the domain straight away (Flask-Babel's callables look it up again
+    # through the request context for each string).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: domain.get_translations().ugettext(string),
+        ngettext=lambda singular, plural, n: domain.get_translations().ungettext(
+            singular, plural, n),
+        pgettext=lambda context, string: domain.get_translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: domain.get_translations().unpgettext(
+            context, singular, plural, n),
+        newstyle=True)
 
 
 def select_locale():
