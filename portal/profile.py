@@ -105,7 +105,8 @@ def session_label(row):
 
 # The profile page ------------------------------------------------------------------------
 
-def profile_context(contact_form=None, add_form=None, alert=None, notice=None):
+def profile_context(contact_form=None, add_form=None, alert=None, notice=None,
+                    removing=None):
     profile = _profile()
     if contact_form is None:
         contact_form = ContactForm(formdata=None, contact_phone=format_number(
@@ -116,7 +117,7 @@ def profile_context(contact_form=None, add_form=None, alert=None, notice=None):
                          for row in live_sessions(profile)],
             "this_session": current_user.auth_session.token,
             "contact_form": contact_form, "add_form": add_form or AddNumberForm(formdata=None),
-            "alert": alert, "notice": notice}
+            "alert": alert, "notice": notice, "removing": removing}
 
 
 NOTICES = {
@@ -264,6 +265,8 @@ def confirm_number():
 @bp.post("/profile/numbers/remove")
 @subscriber_required
 def remove_number():
+    """First the question (the numbers block asks to confirm), then, with confirm=yes, the
+    removal itself: one stray tap must not take a number out of the cabinet."""
     profile = _profile()
     subscription = own_subscription(request.form.get("number", ""))
     with models.locking_transaction():
@@ -273,6 +276,8 @@ def remove_number():
         except rules.ProfileRefused as refusal:
             return render("profile.html", "numbers", 409,
                           **profile_context(alert=refusal_message(refusal)))
+        if request.form.get("confirm") != "yes":
+            return render("profile.html", "numbers", **profile_context(removing=subscription))
         # The number goes to a cabinet of its own, with no password: its holder can sign in
         # by SMS or register it again.
         own = Profile.create(name=subscription.holder_name, created_at=_now())

@@ -180,7 +180,14 @@ def test_a_new_code_waits_a_minute(client, signed_in, other, app):
 
 def test_removing_a_number(client, signed_in, factory, app):
     second = factory.subscriber(number="+380981112233", profile=profile_of(app, signed_in))
-    response = client.post("/profile/numbers/remove", data={"number": "098 111 22 33"})
+    asked = client.post("/profile/numbers/remove", data={"number": "098 111 22 33"})
+    assert asked.status_code == 200
+    page = asked.get_data(as_text=True)
+    assert "Remove +380 98 111 22 33 from the cabinet?" in page
+    assert 'name="confirm" value="yes"' in page and 'href="/profile">Cancel' in page
+    assert owner_of(app, second.number) == signed_in.profile_id  # asking changes nothing
+    response = client.post("/profile/numbers/remove",
+                           data={"number": "098 111 22 33", "confirm": "yes"})
     assert response.status_code == 303 and response.headers["Location"] == "/profile?done=removed"
     assert owner_of(app, second.number) != signed_in.profile_id
     assert "98 111 22 33" not in client.get("/profile").get_data(as_text=True)
@@ -400,7 +407,7 @@ def test_changes_show_in_the_request_archive(client, signed_in, other, app):
     client.post("/profile/numbers/add", data={"number": OTHER})
     client.post("/profile/numbers/confirm", data={"code": last_code(app, OTHER)})
     client.post("/settings/nickname", data={"nickname": "Робочий"})
-    client.post("/profile/numbers/remove", data={"number": OTHER})
+    client.post("/profile/numbers/remove", data={"number": OTHER, "confirm": "yes"})
     html = client.get("/requests").get_data(as_text=True)
     assert "Add a number to the cabinet" in html and "Remove a number from the cabinet" in html
     assert "Change the nickname of a number" in html and "+380 97 111 22 33" in html

@@ -57,6 +57,9 @@ def test_add_and_remove_a_number(page, check, live_server, mode):
     expect(page.locator("#numbers")).to_contain_text(shown)
     page.click(f'#numbers form[action="/profile/numbers/remove"]:has(input[value="+380{number[1:]}"]) '
                'button')
+    expect(page.locator("#numbers .confirm")).to_contain_text(shown)
+    check(page, "profile-remove-confirm")
+    page.click("#numbers .confirm button")
     expect(page).to_have_url(re.compile(r"/profile\?done=removed"))
     expect(page.locator("#numbers")).not_to_contain_text(shown)
     check(page, "profile-removed")
