@@ -47,6 +47,41 @@ TOO_MANY = 429
 CONFLICT = 409
 GATEWAY_DOWN = 503
 AUDIT_PAGE = 50
+# What each audit event code means, for the people reading the log (the code stays beside
+# it: filters and scripts use it). tests/test_support.py checks every code has one.
+EVENT_LABELS = {
+    "login": _l("Signed in"),
+    "login_failed": _l("Sign-in refused"),
+    "lockout": _l("Sign-in paused after failed tries"),
+    "logout": _l("Signed out"),
+    "register": _l("Temporary password sent"),
+    "password_set": _l("First sign-in confirmed, password set"),
+    "password_changed": _l("Password changed"),
+    "session_ended": _l("A session ended from the profile"),
+    "signed_out_everywhere": _l("Signed out everywhere"),
+    "number_add_asked": _l("Code sent to add a number"),
+    "number_added": _l("Number added to the cabinet"),
+    "number_removed": _l("Number removed from the cabinet"),
+    "contact_changed": _l("Contact number changed"),
+    "nickname_changed": _l("Nickname of a number changed"),
+    "puk_shown": _l("PUK code shown"),
+    "chat_opened": _l("Chat opened"),
+    "chat_message": _l("Chat message from the subscriber"),
+    "chat_rated": _l("Chat rated"),
+    "fault_reported": _l("Home Internet fault reported"),
+    "visit_confirmed": _l("Technician's visit confirmed"),
+    "staff_login": _l("Staff signed in"),
+    "staff_login_failed": _l("Staff sign-in refused"),
+    "staff_logout": _l("Staff signed out"),
+    "staff_lookup": _l("Subscriber looked up"),
+    "staff_chat_viewed": _l("Chat read by staff"),
+    "staff_chat_reply": _l("Chat answered by staff"),
+    "staff_chat_closed": _l("Chat closed by staff"),
+    "staff_fault_viewed": _l("Fault read by staff"),
+    "staff_visit_offered": _l("Technician's visit offered"),
+    "staff_request_processed": _l("Request processed by staff"),
+    "staff_audit_read": _l("Audit log read"),
+}
 
 
 def _now():
@@ -549,6 +584,7 @@ def audit_log(staff):
     audit(staff, "staff_audit_read", details=f"page {page}" + (f", actor {actor}" if actor else "")
           + (f", subject {subject}" if subject else ""))
     return render("staff/audit.html", staff=staff, events=events[:AUDIT_PAGE],
+                  event_labels=EVENT_LABELS,
                   has_next=len(events) > AUDIT_PAGE, page=page, actor=actor, subject=subject)
 
 

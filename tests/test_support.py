@@ -522,12 +522,22 @@ def test_only_an_admin_reads_the_audit_log(app, agent_client, make_staff):
     admin = app.test_client()
     admin.post("/staff", data={"login": "boss", "password": STAFF_PASSWORD})
     html = page(admin.get("/staff/audit"))
-    assert "staff:olena" in html and "staff_login" in html
+    assert "staff:olena" in html and "Staff signed in" in html and "staff_login" in html
     html = page(admin.get("/staff/audit?actor=staff:boss"))
     assert "staff:olena" not in html.split("<tbody>")[1]
     html = page(admin.get("/staff/audit?subject=nothing:here"))
     assert "No events." in html
     assert ("staff_audit_read", "staff:boss", "") in audit_events(app)
+
+
+def test_every_audit_event_has_a_label_for_the_log():
+    from pathlib import Path
+    import re
+    from portal.staff import EVENT_LABELS
+    source = "\n".join(path.read_text() for path in
+                       (Path(__file__).parent.parent / "portal").glob("*.py"))
+    events = set(re.findall(r'audit\((?:staff, )?"([a-z_]+)"', source))
+    assert len(events) > 20 and events <= set(EVENT_LABELS)
 
 
 def test_the_audit_log_follows_one_case_page_by_page(app, client, home, agent_client, make_staff,
