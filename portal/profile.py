@@ -428,12 +428,12 @@ def archive_title(event):
             "signed_out_everywhere": _("Sign out everywhere")}[event.event]
 
 
-def archived_changes(profile):
+def archived_changes(profile, narrow):
     """The profile's own changes, done at once, for the request archive."""
-    rows = (AuditEvent.select().where((AuditEvent.profile == profile)
-                                      & AuditEvent.event.in_(ARCHIVED_EVENTS))
-            .order_by(AuditEvent.at.desc()).limit(100))
-    return [{"number": row.subject if row.event != "contact_changed" else "",
+    rows = narrow(AuditEvent.select().where((AuditEvent.profile == profile)
+                                            & AuditEvent.event.in_(ARCHIVED_EVENTS)),
+                  AuditEvent.at, AuditEvent.id)
+    return [{"id": row.id, "number": row.subject if row.event != "contact_changed" else "",
              "title": archive_title(row), "state": "done", "state_label": _("Done"),
              "created_at": row.at, "finished_at": row.at} for row in rows]
 

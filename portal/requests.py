@@ -17,6 +17,7 @@ from models import (LedgerEntry, Service, ServiceConnection, ServiceRequest, Sub
                     UsageRecord)
 from rules import services as rules
 from rules.amounts import format_grouped
+from rules.expenses import format_cursor, parse_cursor
 from .auth import current_subscription, own_subscription, subscriber_required
 from .dashboard import dashboard_panel
 from .demo import DEMO_LOADERS
@@ -26,10 +27,12 @@ from .web import render, see_other
 bp = Blueprint("requests", __name__)
 CONFLICT = 409
 
-# Other areas add their own requests to the archive here: functions (profile) -> list of
-# dicts {"number", "title", "state", "state_label", "created_at", "finished_at", "url"},
-# `state` one of pending/done/rejected; `finished_at` and `url` may be None.
+# Other areas add their own requests to the archive here: functions (profile, narrow) ->
+# list of dicts {"id", "number", "title", "state", "state_label", "created_at",
+# "finished_at", "url"}, `state` one of pending/done/rejected, `finished_at` and `url` may
+# be None. `narrow(query, moment field, id field)` gives the query back cut to one page.
 REQUEST_SOURCES = []
+ARCHIVE_PAGE = 50
 
 
 def _now():
@@ -227,10 +230,26 @@ def request_deferred(kind):
 
 # Pages ---------------------------------------------------------------------------------------
 
-def archive_context(alert=None):
-    subscription = current_subscription()
+def older_than(cursor, index):
+    """How source number `index` narrows its query to one page of the archive after
+    `cursor` (moment, source, id): newest first, a tie on the moment going by source, then
+    by id, so a page boundary never skips or repeats a request."""
+    def narrow(query, at, ident):
+        if cursor is not None:
+            moment, source, last_id = cursor
+            if index < source:
+                query = query.where(at <= moment)
+            elif index == source:
+                query = query.where((at < moment) | ((at == moment) & (ident < last_id)))
+            else:
+                query = query.where(at < moment)
+        return query.order_by(at.desc(), ident.desc()).limit(ARCHIVE_PAGE + 1)
+    return narrow
+
+
+def service_requests(profile, narrow):
     OldTariff = Tariff.alias()
-    rows = list(
+    rows = narrow(
         ServiceRequest.select(ServiceRequest, Subscription.number, Service, Tariff, OldTariff)
         .join(Subscription).switch(ServiceRequest)
         .join(Service, JOIN.LEFT_OUTER, on=(ServiceRequest.subject == Service.code),
@@ -239,31 +258,48 @@ def archive_context(alert=None):
               attr="tariff").switch(ServiceRequest)
         .join(OldTariff, JOIN.LEFT_OUTER, on=(ServiceRequest.previous == OldTariff.code),
               attr="old_tariff")
-        .where(Subscription.profile == current_user.id)
-        .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc()).limit(200))
-    items = [{"number": row.subscription.number, "title": describe(row), "state": row.state,
-              "state_label": state_label(row.state), "created_at": row.created_at,
-              "finished_at": row.finished_at, "due_at": row.due_at, "fee": row.fee,
-              "reason": refusal_message(_refusal(row.reason), row.kind)
-              if row.reason else ""} for row in rows]
-    for source in REQUEST_SOURCES:
-        items.extend(source(current_user._get_current_object()))
-    items.sort(key=lambda item: item["created_at"], reverse=True)
+        .where(Subscription.profile == profile.id), ServiceRequest.created_at, ServiceRequest.id)
+    return [{"id": row.id, "number": row.subscription.number, "title": describe(row),
+             "state": row.state, "state_label": state_label(row.state),
+             "created_at": row.created_at, "finished_at": row.finished_at,
+             "due_at": row.due_at, "fee": row.fee,
+             "reason": refusal_message(_refusal(row.reason), row.kind) if row.reason else ""}
+            for row in rows]
+
+
+def archive_context(alert=None):
+    subscription = current_subscription()
+    cursor = None
+    if request.args.get("older"):
+        cursor = parse_cursor(request.args["older"], numbers=2)
+        if cursor is None:
+            abort(400)
+    profile = current_user._get_current_object()
+    items = []
+    for index, source in enumerate([service_requests, *REQUEST_SOURCES]):
+        items.extend({**item, "source": index}
+                     for item in source(profile, older_than(cursor, index)))
+    items.sort(key=lambda item: (item["created_at"], item["source"], item["id"]), reverse=True)
+    more = len(items) > ARCHIVE_PAGE
+    items = items[:ARCHIVE_PAGE]
+    last = items[-1] if more else None
     sim_blocked, pending = (ServiceRequest.deferred_state(subscription) if subscription
                             else (False, []))
     return {"subscription": subscription, "items": items, "sim_blocked": sim_blocked,
-            "pending": pending, "alert": alert}
+            "pending": pending, "alert": alert, "paged": cursor is not None,
+            "older": format_cursor(last["created_at"], last["source"], last["id"])
+            if last else None}
 
 
-def fault_requests(profile):
+def fault_requests(profile, narrow):
     """Home Internet faults (the support area's requests) in the archive."""
     from models import Fault
     from rules.support import ARCHIVE_STATE
     from .support import FAULT_STATE_LABELS, fault_label
     items = []
-    for fault in Fault.of_profile(profile).limit(100):
+    for fault in narrow(Fault.of_profile(profile).order_by(), Fault.created_at, Fault.id):
         state = ARCHIVE_STATE[fault.state]
-        items.append({"number": fault.subscription.number,
+        items.append({"id": fault.id, "number": fault.subscription.number,
                       "title": _("Home Internet fault: %(problem)s", problem=fault_label(fault)),
                       "state": state, "state_label": FAULT_STATE_LABELS[fault.state],
                       "created_at": fault.created_at,

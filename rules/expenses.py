@@ -457,20 +457,23 @@ def bar_chart(by_day, width=300, height=120, top=8, bottom=16, gridlines=4):
 
 # ---------------------------------------------------------------- paging and the dashboard
 
-def format_cursor(started_at, record_id):
-    """The keyset cursor of the last record shown: '2026-11-24T09:15:02.125000~812'."""
-    return f"{started_at.isoformat(timespec='microseconds')}~{record_id}"
+def format_cursor(moment, *numbers):
+    """The keyset cursor of the last line shown: '2026-11-24T09:15:02.125000~812' (a
+    record's start and id), or with more numbers ('…~1~812': the request archive's source
+    and id)."""
+    return "~".join([moment.isoformat(timespec="microseconds"), *map(str, numbers)])
 
 
-def parse_cursor(text):
-    """A cursor from format_cursor -> (started_at, id); None when it is not one."""
-    moment, _, record_id = (text or "").partition("~")
-    if not record_id.isascii() or not record_id.isdigit() or len(record_id) > 18:
+def parse_cursor(text, numbers=1):
+    """A cursor from format_cursor -> (moment, number, ...); None when it is not one."""
+    moment, *parts = (text or "").split("~")
+    if len(parts) != numbers or not all(
+            part.isascii() and part.isdigit() and len(part) <= 18 for part in parts):
         return None
     started_at = parse_started_at(moment)
     if started_at is None or "T" not in moment:
         return None
-    return started_at, int(record_id)
+    return (started_at, *map(int, parts))
 
 
 def spending_in_periods(spent_by_day, periods):

@@ -1,4 +1,7 @@
 """The archive of requests, the SIM block, the Home Internet pause, and their processing."""
+import re
+from decimal import Decimal
+
 import pytest
 
 import models
@@ -237,3 +240,40 @@ def test_staff_request_pages_404_for_unknown_or_immediate_requests(client, signe
     assert agent.get(f"/staff/requests/{done.id}").status_code == 404
     assert agent.get("/staff/requests/999").status_code == 404
     assert agent.post("/staff/requests/999/process").status_code == 404
+
+
+def test_the_archive_pages_through_every_request_once(app, client, signed_in, clock):
+    """75 requests and changes, most of them at the same moments: the older pages hold
+    each exactly once, newest first (the cursor breaks ties by source, then by id)."""
+    from datetime import timedelta
+    moments = [clock.now() - timedelta(hours=hours) for hours in (1, 2, 3)]
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        for n in range(70):
+            models.ServiceRequest.create(subscription=signed_in.id, kind="sim_block",
+                                         state="done", fee=(n + 1) * 100,
+                                         created_at=moments[n % 3], finished_at=moments[n % 3])
+        for n in range(5):
+            models.AuditEvent.create(event="nickname_changed", profile=signed_in.profile_id,
+                                     subject=signed_in.number, at=moments[0])
+    fees, url, pages = [], "/requests", 0
+    while url:
+        html = page(client.get(url))
+        pages += 1
+        archive = html.split('id="archive-title"')[1]
+        fees += [int(Decimal(value) * 100) for value in
+                 re.findall(r'<data value="([0-9.]+)">', archive)]
+        assert archive.count('<li class="card">') <= 50
+        found = re.search(r'href="(/requests\?older=[^"]+)">Older requests', archive)
+        url = found.group(1).replace("&amp;", "&") if found else None
+        if pages > 1:
+            assert 'href="/requests">Newest requests' in archive
+    assert pages == 2
+    assert sorted(fees) == [(n + 1) * 100 for n in range(70)]  # each once, none lost
+    assert html.count("Change the nickname of a number") + page(client.get("/requests")).count(
+        "Change the nickname of a number") == 5
+
+
+@pytest.mark.parametrize("cursor", ["x", "2026-11-25T10:00:00~1", "2026-11-25T10:00:00~a~1"])
+def test_a_bad_archive_cursor_is_refused(client, signed_in, cursor):
+    assert client.get("/requests", query_string={"older": cursor}).status_code == 400

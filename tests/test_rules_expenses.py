@@ -337,6 +337,14 @@ def test_cursor_round_trip(moment, record_id):
     assert parse_cursor(format_cursor(moment, record_id)) == (moment, record_id)
 
 
+@given(st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1)), st.integers(0, 9),
+       st.integers(1, 10**15))
+def test_cursor_of_two_numbers_round_trip(moment, source, record_id):
+    text = format_cursor(moment, source, record_id)
+    assert parse_cursor(text, numbers=2) == (moment, source, record_id)
+    assert parse_cursor(text) is None  # one number expected, two given
+
+
 @pytest.mark.parametrize("text", ["", "~", "2026-11-24T09:15:02~", "2026-11-24T09:15:02~x",
                                   "2026-11-24~5", "x~5", "2026-11-24T09:15:02~-5",
                                   "2026-11-24T09:15:02~٣"])
