@@ -5,6 +5,7 @@ Every move goes through a review page whose form carries a one-time key: the key
 the Transfer's unique key, so a replayed confirmation finds the transfer it made and never
 moves money twice. Rows are locked (`locking_transaction()`, `.for_update()` on
 PostgreSQL) in id order, so concurrent confirmations never overdraw."""
+import functools
 import re
 import secrets
 from datetime import datetime, time, timedelta
@@ -249,56 +250,70 @@ def _checked_key(key):
     return key
 
 
-def _confirm_transfer(form, sender, key):
+def _confirm_move(form, key, source_id, kind, page, message, done_endpoint, check, book):
+    """Confirm a reviewed move of money or bonuses (`kind`), once: a replayed key shows
+    the first result; the check and the bookings run on both rows locked, in one
+    transaction. `page(**kwargs)` re-renders the form, `message(error)` words a refusal,
+    `check(source, dest, amount, today)` raises rules.MoneyError, `book(done, source,
+    dest, amount, now)` posts the ledger and sends the SMS."""
     _checked_key(key)
     done = Transfer.get_or_none(Transfer.key == key)
     if done is not None:
-        return _replayed(done, "money.transfer_done")
+        return _replayed(done, done_endpoint)
     if not form.validate():
-        return _transfer_page(form, sender, status=INVALID_FORM)
+        return page(status=INVALID_FORM)
     target = Subscription.by_number(form.target.parsed)
     if target is None:
-        return _transfer_page(form, sender, status=INVALID_FORM,
-                              alert=transfer_message(rules.MoneyError("unknown")))
+        return page(status=INVALID_FORM, alert=message(rules.MoneyError("unknown")))
     amount, now = form.amount.kopiyky, _clock().now()
     try:
         with models.locking_transaction():
             done = Transfer.get_or_none(Transfer.key == key)
             if done is not None:
-                return _replayed(done, "money.transfer_done")
-            source, dest = lock_pair(sender.id, target.id)
-            rules.check_transfer(party(source), party(dest), amount,
-                                 Transfer.sent_on(source, Transfer.BALANCE, now.date()),
-                                 now.date())
-            done = Transfer.create(key=key, kind=Transfer.BALANCE, source=source, target=dest,
+                return _replayed(done, done_endpoint)
+            source, dest = lock_pair(source_id, target.id)
+            check(source, dest, amount, now.date())
+            done = Transfer.create(key=key, kind=kind, source=source, target=dest,
                                    profile=current_user.id, amount=amount, created_at=now)
-            reference = f"transfer:{done.id}"
-            LedgerEntry.post(source, "transfer_out", now, balance_change=-amount,
-                             reference=reference)
-            LedgerEntry.post(dest, "transfer_in", now, balance_change=amount,
-                             reference=reference)
-            UsageRecord.create(subscription=source, started_at=now, type="transfer_out",
-                               counterpart=dest.number, quantity=1, amount=amount)
-            UsageRecord.create(subscription=dest, started_at=now, type="transfer_in",
-                               counterpart=source.number, quantity=1, amount=-amount)
-            _sms(source.number, f"Переказ {_plain(amount)} грн на номер {dest.number} "
-                                f"виконано. Баланс: {_plain(source.balance)} грн.")
-            _sms(dest.number, f"Вам надійшло {_plain(amount)} грн з номера {source.number}. "
-                              f"Баланс: {_plain(dest.balance)} грн.")
+            book(done, source, dest, amount, now)
     except rules.MoneyError as error:
-        alert = _apply_error(form, error, transfer_message(error))
+        alert = _apply_error(form, error, message(error))
         form.key.data = ""
-        return _transfer_page(form, sender, alert=alert, status=CONFLICT)
+        return page(alert=alert, status=CONFLICT)
     except IntegrityError:  # the same key confirmed at the same moment elsewhere
         done = Transfer.get_or_none(Transfer.key == key)
         if done is None:
             raise
-        return _replayed(done, "money.transfer_done")
+        return _replayed(done, done_endpoint)
     except SmsError:
-        return _transfer_page(form, sender, status=503, alert=_(
+        return page(status=503, alert=_(
             "The SMS service does not answer, so nothing was sent. Try again in a few "
             "minutes."))
-    return see_other(url_for("money.transfer_done", key=key))
+    return see_other(url_for(done_endpoint, key=key))
+
+
+def _confirm_transfer(form, sender, key):
+    def check(source, dest, amount, today):
+        rules.check_transfer(party(source), party(dest), amount,
+                             Transfer.sent_on(source, Transfer.BALANCE, today), today)
+
+    def book(done, source, dest, amount, now):
+        reference = f"transfer:{done.id}"
+        LedgerEntry.post(source, "transfer_out", now, balance_change=-amount,
+                         reference=reference)
+        LedgerEntry.post(dest, "transfer_in", now, balance_change=amount, reference=reference)
+        UsageRecord.create(subscription=source, started_at=now, type="transfer_out",
+                           counterpart=dest.number, quantity=1, amount=amount)
+        UsageRecord.create(subscription=dest, started_at=now, type="transfer_in",
+                           counterpart=source.number, quantity=1, amount=-amount)
+        _sms(source.number, f"Переказ {_plain(amount)} грн на номер {dest.number} "
+                            f"виконано. Баланс: {_plain(source.balance)} грн.")
+        _sms(dest.number, f"Вам надійшло {_plain(amount)} грн з номера {source.number}. "
+                          f"Баланс: {_plain(dest.balance)} грн.")
+
+    return _confirm_move(form, key, sender.id, Transfer.BALANCE,
+                         functools.partial(_transfer_page, form, sender), transfer_message,
+                         "money.transfer_done", check, book)
 
 
 def _plain(kopiyky):
@@ -404,54 +419,26 @@ def bonus_transfer():
 
 
 def _confirm_bonus(form, account, key):
-    _checked_key(key)
-    done = Transfer.get_or_none(Transfer.key == key)
-    if done is not None:
-        return _replayed(done, "money.bonus_transfer_done")
-    if not form.validate():
-        return _bonus_page(form, account, status=INVALID_FORM)
-    target = Subscription.by_number(form.target.parsed)
-    if target is None:
-        return _bonus_page(form, account, status=INVALID_FORM,
-                           alert=bonus_message(rules.MoneyError("unknown")))
-    amount, now = form.amount.kopiyky, _clock().now()
-    today = now.date()
-    try:
-        with models.locking_transaction():
-            done = Transfer.get_or_none(Transfer.key == key)
-            if done is not None:
-                return _replayed(done, "money.bonus_transfer_done")
-            source, dest = lock_pair(account.id, target.id)
-            last, moved = Transfer.bonus_history(source, today)
-            rules.check_bonus_transfer(party(source), party(dest), amount,
-                                       rules.BonusHistory(last, moved), today)
-            done = Transfer.create(key=key, kind=Transfer.BONUS, source=source, target=dest,
-                                   profile=current_user.id, amount=amount, created_at=now)
-            reference = f"transfer:{done.id}"
-            LedgerEntry.post(source, "bonus_transfer_out", now, bonus_change=-amount,
-                             reference=reference)
-            LedgerEntry.post(dest, "bonus_transfer_in", now, bonus_change=amount,
-                             reference=reference)
-            lapses_on = rules.lapse_date(today)
-            BonusLot.create(subscription=dest, transfer=done, amount=amount, arrived_on=today,
-                            lapses_on=lapses_on)
-            _sms(dest.number, f"Вам надійшло {_plain(amount)} бонусів з рахунку Домашнього "
-                              f"інтернету {source.number}. Діють до "
-                              f"{valid_until(today):%d.%m.%Y} включно.")
-    except rules.MoneyError as error:
-        alert = _apply_error(form, error, bonus_message(error))
-        form.key.data = ""
-        return _bonus_page(form, account, alert=alert, status=CONFLICT)
-    except IntegrityError:
-        done = Transfer.get_or_none(Transfer.key == key)
-        if done is None:
-            raise
-        return _replayed(done, "money.bonus_transfer_done")
-    except SmsError:
-        return _bonus_page(form, account, status=503, alert=_(
-            "The SMS service does not answer, so nothing was sent. Try again in a few "
-            "minutes."))
-    return see_other(url_for("money.bonus_transfer_done", key=key))
+    def check(source, dest, amount, today):
+        last, moved = Transfer.bonus_history(source, today)
+        rules.check_bonus_transfer(party(source), party(dest), amount,
+                                   rules.BonusHistory(last, moved), today)
+
+    def book(done, source, dest, amount, now):
+        reference, today = f"transfer:{done.id}", now.date()
+        LedgerEntry.post(source, "bonus_transfer_out", now, bonus_change=-amount,
+                         reference=reference)
+        LedgerEntry.post(dest, "bonus_transfer_in", now, bonus_change=amount,
+                         reference=reference)
+        BonusLot.create(subscription=dest, transfer=done, amount=amount, arrived_on=today,
+                        lapses_on=rules.lapse_date(today))
+        _sms(dest.number, f"Вам надійшло {_plain(amount)} бонусів з рахунку Домашнього "
+                          f"інтернету {source.number}. Діють до "
+                          f"{valid_until(today):%d.%m.%Y} включно.")
+
+    return _confirm_move(form, key, account.id, Transfer.BONUS,
+                         functools.partial(_bonus_page, form, account), bonus_message,
+                         "money.bonus_transfer_done", check, book)
 
 
 @bp.get("/bonuses/transfer/done/<key>")
