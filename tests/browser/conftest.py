@@ -14,6 +14,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -21,6 +22,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -163,6 +165,16 @@ def live_server(tmp_path_factory):
             os.killpg(process.pid, signal.SIGKILL)
         if drop:
             drop()
+
+
+@pytest.fixture
+def app_url(app):
+    """The test's own app (tests/conftest.py `app`) served in this process, for a journey
+    that needs data of its own rather than the demo copy `live_server` runs."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -1,24 +1,17 @@
 """In a real browser with JavaScript off: a subscriber and an agent, each in a browser of
 their own, hold a whole conversation and book a technician's visit, and the admin's audit
 log shows every step. Debian's chromium, never a downloaded one; skipped without it."""
-import shutil
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 import models
 from portal.security import hash_password
 from tests.conftest import PASSWORD, START
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 STAFF_PASSWORD = "Staff-pass9"
-
-pytestmark = pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")
 
 
 @pytest.fixture
-def live(app, factory):
+def live(app, factory, app_url):
     subscriber = factory.subscriber()
     factory.account(subscriber.profile_id)
     with app.app_context():
@@ -28,20 +21,7 @@ def live(app, factory):
             models.StaffUser.create(login=login, role=role, password_hash=hash_password(STAFF_PASSWORD),
                                     created_at=START, password_changed_at=START)
         models.db.close()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
+    return app_url
 
 
 def new_page(browser, base):

@@ -3,38 +3,18 @@ and a span of days of expenses. Debian's chromium, never a downloaded one; skipp
 without it."""
 import csv
 import io
-import shutil
-import threading
 from decimal import Decimal
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD
 from tests.test_expenses import NOVEMBER, NOVEMBER_SPENT, OCTOBER, add_records
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-pytestmark = pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")
-
 
 @pytest.fixture
-def live(app, subscriber):
+def live(app, subscriber, app_url):
     add_records(app, subscriber, NOVEMBER + OCTOBER)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
+    return app_url
 
 
 def spent_total(page):
