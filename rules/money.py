@@ -160,16 +160,22 @@ def parse_holder(text):
 
 # Amounts --------------------------------------------------------------------------------
 
+def _check_limits(amount, minimum, maximum, daily_cap, used_today, **daily_params):
+    """One amount against its bounds and what is left of the day's cap. Codes: min, max,
+    daily (`left` = what is left today, plus `daily_params`)."""
+    if amount < minimum:
+        raise MoneyError("min", "amount", limit=minimum)
+    if amount > maximum:
+        raise MoneyError("max", "amount", limit=maximum)
+    left = max(0, daily_cap - used_today)
+    if amount > left:
+        raise MoneyError("daily", "amount", limit=daily_cap, left=left, **daily_params)
+
+
 def check_topup_amount(amount, paid_today):
     """A card top-up of `amount` to a number that got `paid_today` by card today.
     Codes: min, max, daily (`left` = what may still be paid today)."""
-    if amount < TOPUP_MIN:
-        raise MoneyError("min", "amount", limit=TOPUP_MIN)
-    if amount > TOPUP_MAX:
-        raise MoneyError("max", "amount", limit=TOPUP_MAX)
-    left = max(0, TOPUP_DAILY_CAP - paid_today)
-    if amount > left:
-        raise MoneyError("daily", "amount", limit=TOPUP_DAILY_CAP, left=left)
+    _check_limits(amount, TOPUP_MIN, TOPUP_MAX, TOPUP_DAILY_CAP, paid_today)
 
 
 @dataclass(frozen=True)
@@ -200,14 +206,8 @@ def check_transfer(sender, target, amount, sent_today, today):
         raise MoneyError("target_kind", "target")
     if target.status == CLOSED:
         raise MoneyError("target_closed", "target")
-    if amount < TRANSFER_MIN:
-        raise MoneyError("min", "amount", limit=TRANSFER_MIN)
-    if amount > TRANSFER_MAX:
-        raise MoneyError("max", "amount", limit=TRANSFER_MAX)
-    left_today = max(0, TRANSFER_DAILY_CAP - sent_today)
-    if amount > left_today:
-        raise MoneyError("daily", "amount", limit=TRANSFER_DAILY_CAP, left=left_today,
-                         next_on=today + timedelta(days=1))
+    _check_limits(amount, TRANSFER_MIN, TRANSFER_MAX, TRANSFER_DAILY_CAP, sent_today,
+                  next_on=today + timedelta(days=1))
     if amount > sender.balance:
         raise MoneyError("balance", "amount", left=max(0, sender.balance))
 
