@@ -13,7 +13,7 @@ import models
 from models import Chat, ChatMessage, Fault, Subscription, Visit
 from rules import support as rules
 from . import security
-from .auth import current_subscription, subscriber_required
+from .auth import current_subscription, own_subscriptions, subscriber_required
 from .forms import BaseForm
 from .web import INVALID_FORM, render, see_other
 
@@ -166,7 +166,7 @@ def visit_time(start):
 # The chat --------------------------------------------------------------------------------
 
 def _home_internet_accounts():
-    return [subscription for subscription in current_user.numbers()
+    return [subscription for subscription in own_subscriptions()
             if subscription.kind == "home_internet" and subscription.status != "closed"]
 
 
