@@ -2,6 +2,7 @@
 year-long cache, the app behind it), the systemd timers fire when the guide says, their
 commands exist, and the backup script makes a copy that opens."""
 import configparser
+import getpass
 import gzip
 import http.client
 import shutil
@@ -69,7 +70,10 @@ def nginx_site(tmp_path, app_server):
         assert old in site, old
         site = site.replace(old, new)
     (tmp_path / "site.conf").write_text(site)
+    # Workers as the test's own user: a root nginx would otherwise drop them to `nobody`,
+    # who cannot read a checkout in a private (mode 700) folder.
     (tmp_path / "nginx.conf").write_text(f"""
+user {getpass.getuser()};
 worker_processes 1;
 pid {tmp_path}/nginx.pid;
 error_log {tmp_path}/error.log;
