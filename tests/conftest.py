@@ -9,12 +9,21 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import settings
 from itsdangerous import URLSafeTimedSerializer
 
 import models
 from portal import create_app
 from portal.cli import init_db
 from portal.clock import ManualClock
+
+# hypothesis: new examples on every run in development, to keep searching; in CI
+# (HYPOTHESIS_PROFILE=ci, set by .ci/run) the same examples every run, so a submission never
+# fails on a new draw. No deadline in either: a test never fails for being slow on a busy
+# machine (speed lives in bench/).
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 SECRET = "test-secret-key"
 START = datetime(2026, 11, 25, 10, 0, 0)
