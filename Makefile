@@ -6,7 +6,10 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app portal
 export PORTAL_DEMO ?= 1
 
-.PHONY: run test bench translations clean
+.PHONY: run test bench translations catalogs clean
+
+# Compiled translations: build output, not kept in git.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/*.po))
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,17 +23,22 @@ $(VENV)/.test-deps: requirements-test.txt $(VENV)/.run-deps
 	$(BIN)/pip install -q -r requirements-test.txt
 	touch $@
 
-run: $(VENV)/.run-deps
+translations/%.mo: translations/%.po | $(VENV)/.run-deps
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+catalogs: $(CATALOGS)
+
+run: $(VENV)/.run-deps $(CATALOGS)
 	$(FLASK) init-db
 	$(FLASK) demo-data --if-empty
 	PORT=$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py 'portal:create_app()'
 
 # Tests never use the demo switch of `make run`.
 test: export PORTAL_DEMO = 0
-test: $(VENV)/.test-deps
+test: $(VENV)/.test-deps $(CATALOGS)
 	$(BIN)/python -m pytest -q
 
-bench: $(VENV)/.test-deps
+bench: $(VENV)/.test-deps $(CATALOGS)
 	$(BIN)/python -m bench
 
 # After adding or changing texts: refresh the catalogs, then translate the new entries.

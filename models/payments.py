@@ -10,6 +10,7 @@ from .subscribers import Profile, Subscription
 
 class Payment(BaseModel):
     PENDING, SUCCEEDED, CANCELLED, FAILED = "pending", "succeeded", "cancelled", "failed"
+    CAPTURING = "capturing"  # confirmed and counted under the cap; the provider is taking it
 
     key = CharField(max_length=32, unique=True)
     target = ForeignKeyField(Subscription, backref="payments", on_delete="CASCADE")
@@ -21,7 +22,8 @@ class Payment(BaseModel):
     provider = CharField(max_length=20)
     provider_reference = CharField(max_length=64)
     state = CharField(max_length=20, default=PENDING)
-    # Why it did not succeed: 'tries' (five wrong codes), 'expired', 'declined'.
+    # Why it did not succeed: 'tries' (five wrong codes), 'expired', 'declined', 'cap' (the
+    # day's cap was reached before it was confirmed), 'sms' (the code could not be sent).
     failure = CharField(max_length=30, default="")
     created_at = DateTimeField()
     completed_at = DateTimeField(null=True)
@@ -31,13 +33,13 @@ class Payment(BaseModel):
 
     @classmethod
     def paid_today(cls, target, day):
-        """Card money to `target` started or paid on `day`: open payments count, so several
-        of them cannot pass the daily cap together."""
+        """Card money paid to `target` on `day`, and being captured: confirmed payments
+        only, so a payment started and abandoned holds no one's place under the cap."""
         start = datetime.combine(day, time.min)
-        return (cls.select(fn.COALESCE(fn.SUM(cls.amount), 0))
-                .where((cls.target == target) & (cls.created_at >= start)
-                       & (cls.created_at < start + timedelta(days=1))
-                       & cls.state.in_((cls.PENDING, cls.SUCCEEDED))).scalar())
+        return int(cls.select(fn.COALESCE(fn.SUM(cls.amount), 0))
+                   .where((cls.target == target) & (cls.created_at >= start)
+                          & (cls.created_at < start + timedelta(days=1))
+                          & cls.state.in_((cls.CAPTURING, cls.SUCCEEDED))).scalar())
 
     @property
     def reference(self):

@@ -36,9 +36,18 @@ class OneTimeCode(BaseModel):
         indexes = ((("purpose", "number", "created_at"), False),)
 
     @classmethod
-    def latest(cls, purpose, number):
-        return (cls.select().where((cls.purpose == purpose) & (cls.number == number))
-                .order_by(cls.created_at.desc(), cls.id.desc()).first())
+    def take_try(cls, code_id, max_tries):
+        """Count one try of an unused code, in one atomic step; returns the tries counted
+        with this one, or None when none is left (or the code was used meanwhile)."""
+        rows = list(cls.update(attempts=cls.attempts + 1)
+                    .where((cls.id == code_id) & (cls.attempts < max_tries)
+                           & cls.used_at.is_null())
+                    .returning(cls.attempts).tuples().execute())
+        return rows[0][0] if rows else None
+
+    @classmethod
+    def use(cls, code_id, now):
+        return cls.update(used_at=now).where((cls.id == code_id) & cls.used_at.is_null()).execute()
 
 
 class AuditEvent(BaseModel):

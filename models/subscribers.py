@@ -4,6 +4,7 @@ from peewee import (BigIntegerField, BooleanField, CharField, DateField, DateTim
 
 from flask_login import UserMixin
 
+from rules.sessions import ENDED, TOUCH, check_session
 from .base import BaseModel
 
 
@@ -54,6 +55,7 @@ class Profile(UserMixin, BaseModel):
     secret_question = CharField(max_length=40, null=True)
     secret_answer_hash = CharField(null=True)
     contact_phone = CharField(max_length=16, null=True)
+    language = CharField(max_length=2, default="uk")  # of the pages and of its SMS
     created_at = DateTimeField()
 
     def get_id(self):
@@ -97,11 +99,34 @@ class Subscription(BaseModel):
     def by_number(cls, number):
         return cls.get_or_none(cls.number == number)
 
-    def belongs_to(self, profile):
-        return profile is not None and self.profile_id == profile.id
+
+class ServerSession:
+    """What a subscriber's and a staff member's signed-in sessions share: a token kept on
+    the server, so a session can be listed and ended, and ends by itself by its rule
+    (rules.sessions)."""
+
+    @classmethod
+    def resume(cls, query, rule_of, now):
+        """The live session `query` selects (by its token), or None. `rule_of(row)` is the
+        row's SessionRule; a session past it is ended here."""
+        row = query.where(cls.ended_at.is_null()).first()
+        if row is None:
+            return None
+        verdict = check_session(rule_of(row), row.created_at, row.last_seen_at, now)
+        if verdict == ENDED:
+            cls.update(ended_at=now).where(cls.token == row.token).execute()
+            return None
+        if verdict == TOUCH:
+            cls.update(last_seen_at=now).where(cls.token == row.token).execute()
+        return row
+
+    @classmethod
+    def end(cls, token, now):
+        return cls.update(ended_at=now).where(
+            (cls.token == token) & cls.ended_at.is_null()).execute()
 
 
-class AuthSession(BaseModel):
+class AuthSession(ServerSession, BaseModel):
     """A signed-in session, kept on the server so it can be listed and ended."""
 
     token = CharField(primary_key=True, max_length=64)

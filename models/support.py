@@ -5,7 +5,7 @@ from peewee import (JOIN, BooleanField, CharField, DateField, DateTimeField, For
 
 from rules import support as rules
 from .base import BaseModel
-from .subscribers import Profile, Subscription
+from .subscribers import Profile, ServerSession, Subscription
 
 
 class StaffUser(BaseModel):
@@ -21,7 +21,7 @@ class StaffUser(BaseModel):
         return rules.can(self.role, permission)
 
 
-class StaffSession(BaseModel):
+class StaffSession(ServerSession, BaseModel):
     """A signed-in staff browser, kept on the server (like a subscriber's AuthSession) so
     idle sessions end and a password reset ends them all."""
 

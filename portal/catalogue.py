@@ -4,12 +4,12 @@ import tomllib
 from pathlib import Path
 
 import models
-from models import Tariff
+from models import Service, Shop, Tariff
 
 CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "catalogue" / "catalogue.toml"
 
-# section name -> (model, key field). Other areas register their sections (services, shops).
-SECTIONS = {"tariffs": (Tariff, "code")}
+# section name -> (model, key field): the sections `init-db` upserts.
+SECTIONS = {"tariffs": (Tariff, "code"), "services": (Service, "code"), "shops": (Shop, "code")}
 
 
 def load(path=CATALOGUE_FILE):

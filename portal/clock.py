@@ -1,10 +1,24 @@
 """The one clock of the app. Nothing else reads the wall clock, so tests and demo copies
-can say what "now" is. Times are naive, in Kyiv local time, the time subscribers live in."""
+can say what "now" is. Times are naive, in Kyiv local time, the time subscribers live in.
+
+Code running in a request or a command asks `clock.now()` and `clock.today()`; the clock
+itself is the app's `CLOCK` setting (a test's ManualClock, demo mode's DemoClock)."""
 from datetime import datetime, timedelta
-import time
 from zoneinfo import ZoneInfo
 
+from flask import current_app
+
+import models
+
 KYIV = ZoneInfo("Europe/Kyiv")
+
+
+def now():
+    return current_app.config["CLOCK"].now()
+
+
+def today():
+    return current_app.config["CLOCK"].today()
 
 
 def kyiv_now():
@@ -19,16 +33,21 @@ class SystemClock:
         return self.now().date()
 
 
-class ShiftedClock(SystemClock):
-    """Starts at a given moment and runs on from there (demo mode's PORTAL_NOW), so codes
-    still expire and lockouts still end while a class goes on."""
+class DemoClock(SystemClock):
+    """Demo mode's PORTAL_NOW: starts at that moment and runs on from there, so codes still
+    expire and lockouts still end while a class goes on. The distance from the wall clock
+    is kept in the database (models.DemoTimeline), so every worker, restart and command
+    shares one "now"."""
 
     def __init__(self, start):
         self.start = start
-        self.started = time.monotonic()
+        self.offset = None
 
     def now(self):
-        return self.start + timedelta(seconds=time.monotonic() - self.started)
+        wall = kyiv_now()
+        if self.offset is None:
+            self.offset = models.DemoTimeline.offset_for(self.start, wall)
+        return wall + self.offset
 
 
 class ManualClock(SystemClock):

@@ -1,49 +1,62 @@
 """The dashboard and the switcher of the profile's numbers and accounts."""
-from flask import Blueprint, redirect, request
-from flask_login import current_user
+from flask import Blueprint, abort, redirect
+from flask_login import current_user, login_required
+from wtforms import HiddenField
 
 from models import AuthSession
-from .auth import (current_subscription, own_subscription, own_subscriptions,
-                   subscriber_required)
+from . import bonuses, clock, expenses, requests
+from .auth import current_profile, current_subscription, own_subscription, own_subscriptions
+from .forms import BaseForm
 from .web import local_target, render
 
 bp = Blueprint("dashboard", __name__)
 
-# Other areas add panels to the dashboard: (template, function(subscription) -> dict or
-# None). The dict is the panel's `panel` variable; None leaves the panel out.
-DASHBOARD_PANELS = []
+# The dashboard's panels below the balance, in this order: (template, function
+# (subscription) -> the panel's `panel` dict, or None to leave it out).
+PANELS = (
+    ("panels/expenses.html", expenses.spending_panel),
+    ("panels/requests.html", requests.requests_panel),
+    ("panels/money.html", bonuses.money_panel),
+)
 
 
-def dashboard_panel(template):
-    def register(build):
-        DASHBOARD_PANELS.append((template, build))
-        return build
-    return register
+class SelectNumberForm(BaseForm):
+    number = HiddenField()
+    next = HiddenField()
 
 
 def dashboard_context():
     subscription = current_subscription()
     panels = []
     if subscription:
-        for template, build in DASHBOARD_PANELS:
+        for template, build in PANELS:
             data = build(subscription)
             if data is not None:
                 panels.append((template, data))
+    bonus_balance = (bonuses.shown_bonuses(subscription, clock.today())[0]
+                     if subscription else 0)
     return {"subscription": subscription, "numbers": own_subscriptions(),
-            "profile": current_user._get_current_object(), "panels": panels}
+            "profile": current_profile(), "panels": panels, "bonus_balance": bonus_balance}
 
 
 @bp.get("/")
-@subscriber_required
+@login_required
 def index():
     return render("dashboard.html", **dashboard_context())
 
 
 @bp.post("/numbers/select")
-@subscriber_required
+@login_required
 def select_number():
     """Which of the profile's numbers and accounts the pages show; never anyone else's."""
-    subscription = own_subscription(request.form.get("number", ""))
+    form = SelectNumberForm()
+    if not form.validate():
+        abort(400)
+    subscription = own_subscription(form.number.data or "")
     AuthSession.update(selected=subscription).where(
         AuthSession.token == current_user.auth_session.token).execute()
-    return redirect(local_target(request.form.get("next")), code=303)
+    return redirect(local_target(form.next.data), code=303)
+
+
+def init_app(app):
+    app.register_blueprint(bp)

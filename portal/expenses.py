@@ -7,8 +7,9 @@ import zlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import login_required
 from markupsafe import Markup
 from wtforms import Form, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -16,34 +17,21 @@ from wtforms.fields.choices import SelectChoice
 import models
 from models.usage import Report
 from rules.amounts import format_plain
-from rules.expenses import (
-    CALLS, GROUP_OF_TYPE, INTERNET, PAYMENTS, SMS, SERVICES, SPENDING_GROUPS, SUBSCRIPTION,
-    Period,
-    bar_chart, dashboard_periods, format_cursor, format_duration, format_volume, parse_cursor,
-    parse_group, parse_period, quantity_unit, spending_in_periods, summarize, types_of,
-)
-from .auth import current_subscription, subscriber_required
-from .dashboard import dashboard_panel
-from .web import INVALID_FORM, money, render
+from rules.expenses import (GROUP_OF_TYPE, PAYMENTS, SPENDING_GROUPS, Period, bar_chart,
+                            dashboard_periods, format_cursor, parse_cursor, parse_group,
+                            parse_period, spending_in_periods, summarize, types_of)
+from . import clock
+from .auth import current_subscription, current_subscription_or_404
+from .expense_labels import (GROUP_LABELS, TYPE_LABELS, UNIT_LABELS, quantity_text,
+                             started_text, translated)
+from .expenses_pdf import report_pdf as build_pdf
+from .formatting import money
+from .web import INVALID_FORM, render
 
 bp = Blueprint("expenses", __name__)
 
 PAGE_SIZE = 50
 SPENDING_TYPES = [t for t, group in GROUP_OF_TYPE.items() if group != PAYMENTS]
-
-GROUP_LABELS = {
-    CALLS: _l("Calls"), SMS: _l("SMS"), INTERNET: _l("Internet"),
-    SUBSCRIPTION: _l("Subscription fee"), SERVICES: _l("Services"), PAYMENTS: _l("Payments"),
-}
-TYPE_LABELS = {
-    "call_out": _l("Outgoing call"), "call_in": _l("Incoming call"),
-    "sms_out": _l("Outgoing SMS"), "sms_in": _l("Incoming SMS"),
-    "internet": _l("Internet"), "subscription": _l("Subscription fee"),
-    "service": _l("Service"), "topup": _l("Top-up"),
-    "transfer_in": _l("Transfer received"), "transfer_out": _l("Transfer sent"),
-}
-UNIT_LABELS = {"KB": _l("KB"), "MB": _l("MB"), "GB": _l("GB")}
-
 
 def period_message(error):
     """A PeriodError in the reader's language."""
@@ -115,13 +103,11 @@ class Selection:
 
 def parse_selection():
     """The selection in the URL, or (None, forms with their errors) when it is refused."""
-    subscription = current_subscription()
-    if subscription is None:
-        abort(404)
+    subscription = current_subscription_or_404()
     args = request.args
     month_form, span_form = MonthForm(args), SpanForm(args)
     period, errors = parse_period(args.get("month"), args.get("from"), args.get("to"),
-                                  current_app.config["CLOCK"].today())
+                                  clock.today())
     group, group_errors = parse_group(args.get("type"))
     errors += group_errors
     by_days = bool(args.get("from") or args.get("to")) and not args.get("month")
@@ -139,28 +125,6 @@ def parse_selection():
     if period.is_month:
         month_form.month.data = period.month
     return Selection(subscription, period, group), forms
-
-
-def translated(labels):
-    """Lazy labels translated once into the request's language, for a page or file that
-    prints them on every line."""
-    return {key: str(label) for key, label in labels.items()}
-
-
-def quantity_text(usage_type, quantity, units=UNIT_LABELS):
-    """Duration for calls, volume for internet, a count for the rest."""
-    unit = quantity_unit(usage_type)
-    if unit == "seconds":
-        return format_duration(quantity)
-    if unit == "kilobytes":
-        figure, volume_unit = format_volume(quantity)
-        return f"{figure}\u00a0{units[volume_unit]}"
-    return str(quantity)
-
-
-def started_text(moment):
-    """A record's start to the millisecond, as people read it: '24.11.2026 09:15:02.125'."""
-    return f"{moment:%d.%m.%Y %H:%M:%S}.{moment.microsecond // 1000:03d}"
 
 
 class RecordLine(NamedTuple):
@@ -208,7 +172,7 @@ def report_context(selection, forms):
 
 
 @bp.get("/expenses")
-@subscriber_required
+@login_required
 def report():
     selection, forms = parse_selection()
     context = report_context(selection, forms)
@@ -251,7 +215,7 @@ def _gzip(chunks):
 
 
 @bp.get("/expenses.csv")
-@subscriber_required
+@login_required
 def report_csv():
     selection, forms = parse_selection()
     if selection is None:
@@ -293,23 +257,21 @@ def report_csv():
 
 
 @bp.get("/expenses.pdf")
-@subscriber_required
+@login_required
 def report_pdf():
     selection, forms = parse_selection()
     if selection is None:
         return _refused(selection, forms)
-    from .expenses_pdf import report_pdf as build_pdf
-    pdf = build_pdf(selection, selection.summary(), current_app.config["CLOCK"].now())
+    pdf = build_pdf(selection, selection.summary(), clock.now())
     response = Response(bytes(pdf), mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{_file_name(selection, "pdf")}"')
     return response
 
 
-@dashboard_panel("panels/expenses.html")
 def spending_panel(subscription):
     """Spending of the last two months and the last two days."""
-    periods = dashboard_periods(current_app.config["CLOCK"].today())
+    periods = dashboard_periods(clock.today())
     span = Period(periods[0][1].start, periods[-1][1].end, False)
     spent_by_day = Report(subscription, span, SPENDING_TYPES).amounts_by_day()
     return {"figures": spending_in_periods(spent_by_day, periods)}

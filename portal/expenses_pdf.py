@@ -5,18 +5,15 @@ from pathlib import Path
 from flask_babel import gettext as _
 from fpdf import FPDF
 
-from rules.amounts import format_grouped
 from rules.expenses import PAYMENTS, SPENDING_GROUPS
-from rules.numbers import format_number
+from .expense_labels import (GROUP_LABELS, TYPE_LABELS, quantity_text, started_text,
+                             translated)
+from .formatting import amount as _money, phone
 
 FONTS = Path(__file__).resolve().parent.parent / "static" / "fonts"
 # Columns of the records table: width in mm and alignment.
 RECORD_COLUMNS = ((38, "L"), (30, "L"), (38, "L"), (24, "R"), (26, "R"), (26, "R"))
 ROW = 4.6
-
-
-def _money(kopiyky):
-    return format_grouped(kopiyky, ",", " ")
 
 
 class ReportPDF(FPDF):
@@ -68,9 +65,8 @@ class ReportPDF(FPDF):
 
 def report_pdf(selection, summary, now):
     """The PDF bytes of a selection's report; `summary` is the page's own Summary."""
-    from .expenses import GROUP_LABELS, TYPE_LABELS, quantity_text, started_text, translated
     period = selection.period
-    number = format_number(selection.subscription.number)
+    number = phone(selection.subscription.number)
     pdf = ReportPDF(f"{number} · {period.start:%d.%m.%Y}–{period.end:%d.%m.%Y}")
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 15)

@@ -5,7 +5,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from rules.amounts import AmountError, parse_uah
-from rules.numbers import NumberError, parse_login, parse_mobile
+from rules.numbers import NumberError, parse_login, parse_mobile, parse_ukrainian_mobile
 from rules.passwords import MAX_LENGTH, is_acceptable
 
 NUMBER_MESSAGES = {
@@ -13,6 +13,7 @@ NUMBER_MESSAGES = {
     "invalid": _l("This is not a phone number. Type it like 097 123 45 67."),
     "foreign": _l("This number belongs to another operator. Our numbers start with "
                   "039, 067, 068, 077, 096, 097 or 098."),
+    "not_ukrainian": _l("Type a Ukrainian mobile number, like 050 123 45 67."),
 }
 
 
@@ -38,6 +39,20 @@ class MobileField(StringField):
             self.parsed = parse_mobile(self.data)
         except NumberError as exc:
             raise ValidationError(NUMBER_MESSAGES[exc.code]) from exc
+
+
+class UkrainianMobileField(StringField):
+    """A Ukrainian mobile number of any network (a payer only receives a code on it);
+    `.parsed` holds '+380…'."""
+
+    parsed = None
+
+    def pre_validate(self, form):
+        try:
+            self.parsed = parse_ukrainian_mobile(self.data)
+        except NumberError as exc:
+            code = "not_ukrainian" if exc.code == "foreign" else exc.code
+            raise ValidationError(NUMBER_MESSAGES[code]) from exc
 
 
 class AmountField(StringField):

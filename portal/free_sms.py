@@ -2,26 +2,25 @@
 gateway, with the characters and parts counted as the subscriber types (and by the server)."""
 from datetime import datetime, time
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from wtforms import TextAreaField
+from flask_login import login_required
+from wtforms import HiddenField, TextAreaField
 
 import models
 from models import FreeSms, Subscription
 from rules import sms as rules
-from rules.numbers import format_number
-from .auth import current_subscription, subscriber_required
+from . import clock, sms
+from .auth import current_subscription, current_subscription_or_404
+from .formatting import phone
 from .forms import BaseForm, MobileField
-from .sms import SmsError, send_sms
-from .web import INVALID_FORM, render, see_other
+from .web import CONFLICT, INVALID_FORM, TOO_MANY, render, see_other
 
 bp = Blueprint("free_sms", __name__)
 
-TOO_MANY = 429
-GATEWAY_DOWN = 503
-
 
 class SmsForm(BaseForm):
+    number = HiddenField()  # the sender: the number the page was sent from
     to = MobileField(_l("To (a number of ours)"))
     text = TextAreaField(_l("Text"))
 
@@ -45,7 +44,7 @@ def refusal_message(refusal):
 
 
 def _start_of_day():
-    return datetime.combine(current_app.config["CLOCK"].today(), time())
+    return datetime.combine(clock.today(), time())
 
 
 def sms_context(form, subscription, alert=None, notice=None, parts_today=None):
@@ -60,33 +59,31 @@ def sms_context(form, subscription, alert=None, notice=None, parts_today=None):
 
 
 @bp.get("/sms")
-@subscriber_required
+@login_required
 def page():
     subscription = current_subscription()
     notice = None
     if request.args.get("sent"):
         notice = _("The SMS is on its way to %(number)s.",
-                   number=format_number(request.args.get("sent")))
+                   number=phone(request.args.get("sent")))
     form = SmsForm(formdata=None, to=request.args.get("to", ""))
     return render("sms.html", **sms_context(form, subscription, notice=notice))
 
 
 @bp.post("/sms/send")
-@subscriber_required
+@login_required
 def send():
-    subscription = current_subscription()
     form = SmsForm()
+    subscription = current_subscription_or_404(form.number.data)
 
     def refused(status, alert=None, **extra):
         return render("sms.html", "sms_form", status,
                       **sms_context(form, subscription, alert=alert, **extra))
 
-    if subscription is None:
-        return refused(409, _("Your cabinet holds no numbers."))
     try:
         rules.check_sender(subscription.kind, subscription.status)
     except rules.SmsRefused as refusal:
-        return refused(409, refusal_message(refusal))
+        return refused(CONFLICT, refusal_message(refusal))
     valid = form.validate()
     text = rules.normalize(form.text.data)
     counted = None
@@ -105,20 +102,20 @@ def send():
             valid = False
     if not valid:
         return refused(INVALID_FORM)
-    now = current_app.config["CLOCK"].now()
+    now = clock.now()
     try:
         with models.locking_transaction():
-            # One sender's SMS are counted one at a time (SQLite: the IMMEDIATE lock).
-            query = Subscription.select().where(Subscription.id == subscription.id)
-            sender = (query if models.is_sqlite() else query.for_update()).get()
+            # One sender's SMS are counted one at a time, under its row's lock.
+            sender = Subscription.locked(subscription.id)
             parts_today = FreeSms.parts_since(sender, _start_of_day())
             rules.check_daily_cap(parts_today, counted.parts)
             FreeSms.create(sender=sender, to=form.to.parsed, text=text, parts=counted.parts,
                            encoding=counted.encoding, sent_at=now)
-            send_sms(form.to.parsed, sender_prefix(subscription) + text)
+            sms.send(form.to.parsed, sender_prefix(subscription) + text)
     except rules.SmsRefused as refusal:
         return refused(TOO_MANY, refusal_message(refusal), parts_today=parts_today)
-    except SmsError:
-        return refused(GATEWAY_DOWN, _("We could not send the SMS right now. Please try again "
-                                       "in a few minutes."))
     return see_other(url_for("free_sms.page", sent=form.to.parsed))
+
+
+def init_app(app):
+    app.register_blueprint(bp)

@@ -2,9 +2,7 @@
 switch sets, else from Accept-Language."""
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from flask import request
+from flask import has_request_context, request
 from flask_babel import Domain, get_locale
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "translations"
@@ -47,23 +45,19 @@ def init_app(app, babel):
 
 
 def select_locale():
+    if not has_request_context():  # a command: the operator's language
+        return "uk"
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LOCALES:
         return chosen
     return request.accept_languages.best_match(LOCALES, default="uk")
 
 
-def compile_catalogs(directory=CATALOG_DIR):
-    """Compile each .po into the .mo gettext reads, when the .po is newer (the .mo files
-    are build output, not kept in git)."""
-    for po_path in directory.glob("*/LC_MESSAGES/*.po"):
-        mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        locale = po_path.parent.parent.name
-        with po_path.open("rb") as po_file:
-            catalog = read_po(po_file, locale=locale)
-        tmp_path = mo_path.with_suffix(".mo.tmp")
-        with tmp_path.open("wb") as mo_file:
-            write_mo(mo_file, catalog)
-        tmp_path.replace(mo_path)  # atomic: a worker never reads half a catalog
+def check_catalogs(directory=CATALOG_DIR):
+    """The compiled catalogs are there and no older than their sources. `make` compiles
+    them (a build step: the service needs no write access to its own code)."""
+    stale = [str(po.relative_to(directory.parent)) for po in directory.glob("*/LC_MESSAGES/*.po")
+             if not po.with_suffix(".mo").exists()
+             or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime]
+    if stale:
+        raise RuntimeError("translations not compiled, run `make catalogs`: " + ", ".join(stale))

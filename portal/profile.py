@@ -6,41 +6,30 @@ import hashlib
 from datetime import datetime
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, request, session, url_for
+from flask import Blueprint, abort, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from peewee import fn
-from wtforms import PasswordField, StringField
+from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 import models
 from models import AuditEvent, AuthSession, Device, LedgerEntry, Profile, Subscription
 from rules import profile as rules
-from rules.numbers import format_number, parse_mobile
-from . import security
-from .auth import (IDLE_TIMEOUT, REMEMBER_FOR, _code_refusal_message as code_refusal_message,
-                   _lockout_message, current_subscription, own_subscription,
-                   subscriber_required)
-from .demo import DEMO_LOADERS
-from .requests import REQUEST_SOURCES
+from rules.numbers import parse_mobile
+from rules.sessions import ENDED, check_session
+from . import clock, security, sms
+from .auth import (IDLE, REMEMBERED, current_profile, current_subscription,
+                   current_subscription_or_404, own_subscription)
+from .formatting import phone as phone_text
 from .forms import BaseForm, LoginField, MobileField, sms_code_field
-from .sms import SmsError, send_sms
-from .web import INVALID_FORM, render, see_other
+from .signin import code_refusal_message, lockout_message, password_key
+from .web import CONFLICT, GATEWAY_DOWN, INVALID_FORM, TOO_MANY, render, see_other
 
 bp = Blueprint("profile", __name__)
 
-TOO_MANY = 429
-GATEWAY_DOWN = 503
 ADD_PURPOSE = "add-number"
 DEVICES_FILE = Path(__file__).resolve().parent.parent / "demo" / "devices.csv"
-
-
-def _now():
-    return current_app.config["CLOCK"].now()
-
-
-def _profile():
-    return current_user._get_current_object()
 
 
 # Forms -----------------------------------------------------------------------------------
@@ -60,7 +49,17 @@ class AddCodeForm(BaseForm):
 
 
 class NicknameForm(BaseForm):
+    number = HiddenField()  # the number whose settings page it was sent from
     nickname = StringField(_l("Nickname"))
+
+
+class RemoveNumberForm(BaseForm):
+    number = HiddenField()
+    confirm = HiddenField()  # 'yes' once the question was answered
+
+
+class EndSessionForm(BaseForm):
+    session = HiddenField()  # the session's public id
 
 
 class PukForm(BaseForm):
@@ -89,11 +88,10 @@ def public_id(token):
 
 def live_sessions(profile):
     """The profile's sessions that still sign a browser in, newest first."""
-    now = _now()
+    now = clock.now()
     rows = AuthSession.open_for(profile).order_by(AuthSession.last_seen_at.desc())
-    return [row for row in rows
-            if (now - row.created_at <= REMEMBER_FOR if row.remember
-                else now - row.last_seen_at <= IDLE_TIMEOUT)]
+    return [row for row in rows if check_session(
+        REMEMBERED if row.remember else IDLE, row.created_at, row.last_seen_at, now) != ENDED]
 
 
 def session_label(row):
@@ -107,9 +105,9 @@ def session_label(row):
 
 def profile_context(contact_form=None, add_form=None, alert=None, notice=None,
                     removing=None):
-    profile = _profile()
+    profile = current_profile()
     if contact_form is None:
-        contact_form = ContactForm(formdata=None, contact_phone=format_number(
+        contact_form = ContactForm(formdata=None, contact_phone=phone_text(
             profile.contact_phone) if profile.contact_phone else "")
     return {"profile": profile, "numbers": list(profile.numbers()),
             "current": current_user.auth_session.selected_id,
@@ -129,32 +127,34 @@ NOTICES = {
 
 
 @bp.get("/profile")
-@subscriber_required
+@login_required
 def page():
     notice = NOTICES.get(request.args.get("done", ""))
     return render("profile.html", **profile_context(notice=notice))
 
 
 @bp.post("/profile/contact")
-@subscriber_required
+@login_required
 def contact():
-    profile = _profile()
+    profile = current_profile()
     form = ContactForm()
-    key = f"profile:{profile.id}"
-    until = security.locked_until(key)
-    if until:
-        return render("profile.html", "contact_form", TOO_MANY, **profile_context(
-            contact_form=form, alert=_lockout_message(until)))
+
+    def refused(status, alert=None):
+        return render("profile.html", "contact_form", status,
+                      **profile_context(contact_form=form, alert=alert))
+
     valid = form.validate()
-    if form.password.data and not security.verify_password(profile.password_hash,
-                                                           form.password.data):
-        form.password.errors.append(_("This is not your password."))
-        security.record_failure(key)
-        valid = False
+    if form.password.data:
+        result = security.attempt(password_key(profile.id), lambda: security.verify_password(
+            profile.password_hash, form.password.data))
+        if result.refused_unchecked:
+            return refused(TOO_MANY, lockout_message(result.until))
+        if not result.ok:
+            form.password.errors.append(_("This is not your password."))
+            valid = False
     if not valid:
-        return render("profile.html", "contact_form", INVALID_FORM,
-                      **profile_context(contact_form=form))
-    with models.db.atomic():
+        return refused(INVALID_FORM)
+    with models.locking_transaction():
         Profile.update(contact_phone=form.contact_phone.parsed).where(
             Profile.id == profile.id).execute()
         security.audit("contact_changed", profile=profile, subject=form.contact_phone.parsed or "")
@@ -179,9 +179,9 @@ def _add_code_page(status=200, form=None, alert=None, sent_to=None):
 
 
 @bp.post("/profile/numbers/add")
-@subscriber_required
+@login_required
 def add_number():
-    profile = _profile()
+    profile = current_profile()
     form = AddNumberForm()
 
     def refused(status, alert=None):
@@ -204,25 +204,26 @@ def add_number():
         form.number.errors.append(refusal_message(refusal))
         return refused(INVALID_FORM)
     try:
-        with models.db.atomic():
+        with models.locking_transaction():
             code, nonce = security.issue_code(ADD_PURPOSE, target.number, str(profile.id))
-            send_sms(phone, _("Code %(code)s adds %(number)s to another cabinet of My cabinet. "
-                              "If you did not ask for it, do not tell it to anyone.",
-                              code=code, number=format_number(target.number)))
-    except security.CodeRefused as refusal:
-        return refused(TOO_MANY, code_refusal_message(refusal))
-    except SmsError:
-        return refused(GATEWAY_DOWN, _("We could not send the SMS right now. Please try again "
-                                       "in a few minutes."))
+            with sms.language_of(target.number):
+                message = sms.send(phone, _(
+                    "Code %(code)s adds %(number)s to another cabinet of My cabinet. If you did "
+                    "not ask for it, do not tell it to anyone.", code=code,
+                    number=phone_text(target.number)), kind="add-number", secret=(code,))
+    except sms.BudgetRefused as refusal:
+        return refused(TOO_MANY, sms.refusal_message(refusal))
+    if not sms.deliver(message):
+        return refused(GATEWAY_DOWN, sms.not_sent_message())
     session["add_number"] = {"number": target.number, "nonce": nonce}
     security.audit("number_add_asked", profile=profile, subject=target.number)
     return _add_code_page(sent_to=phone)
 
 
 @bp.post("/profile/numbers/confirm")
-@subscriber_required
+@login_required
 def confirm_number():
-    profile = _profile()
+    profile = current_profile()
     form = AddCodeForm()
     pending = session.get("add_number") or {}
     target = Subscription.get_or_none(Subscription.number == pending.get("number", ""))
@@ -230,58 +231,57 @@ def confirm_number():
         return _add_code_page(409, form, alert=_("Ask for a code first."))
     if not form.validate():
         return _add_code_page(INVALID_FORM, form)
-    key = f"add-number:{profile.id}"
-    until = security.locked_until(key)
-    if until:
-        return _add_code_page(TOO_MANY, form, alert=_lockout_message(until))
-    try:
-        security.check_code(ADD_PURPOSE, target.number, pending.get("nonce"), form.code.data,
-                            reference=str(profile.id))
-    except security.CodeRefused as refusal:
-        until = security.record_failure(key) if refusal.code == "wrong" else None
-        if until:
-            return _add_code_page(TOO_MANY, form, alert=_lockout_message(until))
-        form.code.errors.append(code_refusal_message(refusal))
+    result = security.attempt(f"add-number:{profile.id}", lambda: bool(security.check_code(
+        ADD_PURPOSE, target.number, pending.get("nonce"), form.code.data,
+        reference=str(profile.id))))
+    if result.refused_unchecked:
+        return _add_code_page(TOO_MANY, form, alert=lockout_message(result.until))
+    if not result.ok:
+        if result.until:
+            return _add_code_page(TOO_MANY, form, alert=lockout_message(result.until))
+        form.code.errors.append(code_refusal_message(result.refusal))
         return _add_code_page(INVALID_FORM, form)
-    with models.db.atomic():
-        target = Subscription.get_by_id(target.id)  # as it is now, not as it was asked for
+    with models.locking_transaction():
+        target = Subscription.locked(target.id)  # as it is now, not as it was asked for
         count = Subscription.select().where(Subscription.profile == profile.id).count()
         try:
             rules.check_addition(rules.Candidate(target.kind, target.status, target.profile_id,
                                                  "code sent"), profile.id, count)
         except rules.ProfileRefused as refusal:
             session.pop("add_number", None)
-            return _add_code_page(409, form, alert=refusal_message(refusal))
+            return _add_code_page(CONFLICT, form, alert=refusal_message(refusal))
         previous = target.profile_id
-        Subscription.update(profile=profile.id, updated_at=_now()).where(
+        Subscription.update(profile=profile.id, updated_at=clock.now()).where(
             Subscription.id == target.id).execute()
         security.audit("number_added", profile=profile, subject=target.number,
                        details=f"from profile {previous}")
     session.pop("add_number", None)
-    security.forget_failures(key)
     return see_other(url_for("profile.page", done="added"))
 
 
 @bp.post("/profile/numbers/remove")
-@subscriber_required
+@login_required
 def remove_number():
     """First the question (the numbers block asks to confirm), then, with confirm=yes, the
     removal itself: one stray tap must not take a number out of the cabinet."""
-    profile = _profile()
-    subscription = own_subscription(request.form.get("number", ""))
+    profile = current_profile()
+    form = RemoveNumberForm()
+    if not form.validate():
+        abort(400)
+    subscription = own_subscription(form.number.data or "")
     with models.locking_transaction():
         count = Subscription.select().where(Subscription.profile == profile.id).count()
         try:
             rules.check_removal(count)
         except rules.ProfileRefused as refusal:
-            return render("profile.html", "numbers", 409,
+            return render("profile.html", "numbers", CONFLICT,
                           **profile_context(alert=refusal_message(refusal)))
-        if request.form.get("confirm") != "yes":
+        if form.confirm.data != "yes":
             return render("profile.html", "numbers", **profile_context(removing=subscription))
         # The number goes to a cabinet of its own, with no password: its holder can sign in
         # by SMS or register it again.
-        own = Profile.create(name=subscription.holder_name, created_at=_now())
-        Subscription.update(profile=own, updated_at=_now()).where(
+        own = Profile.create(name=subscription.holder_name, created_at=clock.now())
+        Subscription.update(profile=own, updated_at=clock.now()).where(
             Subscription.id == subscription.id).execute()
         security.audit("number_removed", profile=profile, subject=subscription.number)
     return see_other(url_for("profile.page", done="removed"))
@@ -290,15 +290,17 @@ def remove_number():
 # Sessions --------------------------------------------------------------------------------
 
 @bp.post("/profile/sessions/end")
-@subscriber_required
+@login_required
 def end_session():
-    profile = _profile()
-    wanted = request.form.get("session", "")
-    row = next((row for row in AuthSession.open_for(profile) if public_id(row.token) == wanted),
-               None)
+    profile = current_profile()
+    form = EndSessionForm()
+    if not form.validate():
+        abort(400)
+    row = next((row for row in AuthSession.open_for(profile)
+                if public_id(row.token) == form.session.data), None)
     if row is None:
         abort(404)
-    AuthSession.update(ended_at=_now()).where(AuthSession.token == row.token).execute()
+    AuthSession.end(row.token, clock.now())
     security.audit("session_ended", profile=profile)
     if row.token == current_user.auth_session.token:
         logout_user()
@@ -308,10 +310,10 @@ def end_session():
 
 
 @bp.post("/profile/sessions/end-all")
-@subscriber_required
+@login_required
 def end_all_sessions():
-    profile = _profile()
-    ended = AuthSession.end_all(profile, _now())
+    profile = current_profile()
+    ended = AuthSession.end_all(profile, clock.now())
     security.audit("signed_out_everywhere", profile=profile, details=f"ended {ended} sessions")
     logout_user()
     session.clear()
@@ -320,13 +322,14 @@ def end_all_sessions():
 
 # Settings of a number --------------------------------------------------------------------
 
-def settings_context(form=None, notice=None):
-    subscription = current_subscription()
+def settings_context(form=None, notice=None, subscription=None):
+    subscription = subscription or current_subscription()
     context = {"subscription": subscription, "notice": notice, "form": form, "valid_until": None}
     if subscription is None:
         return context
     if form is None:
-        context["form"] = NicknameForm(formdata=None, nickname=subscription.nickname or "")
+        context["form"] = NicknameForm(formdata=None, number=subscription.number,
+                                       nickname=subscription.nickname or "")
     last_topup = (LedgerEntry.select(fn.MAX(LedgerEntry.at))
                   .where((LedgerEntry.subscription == subscription)
                          & (LedgerEntry.kind == "topup")).scalar())
@@ -339,29 +342,29 @@ def settings_context(form=None, notice=None):
 
 
 @bp.get("/settings")
-@subscriber_required
+@login_required
 def settings():
     notice = _("The nickname is saved.") if request.args.get("saved") else None
     return render("settings.html", **settings_context(notice=notice))
 
 
 @bp.post("/settings/nickname")
-@subscriber_required
+@login_required
 def nickname():
-    subscription = current_subscription()
-    if subscription is None:
-        abort(404)
     form = NicknameForm()
+    subscription = current_subscription_or_404(form.number.data)
     try:
         cleaned = rules.clean_nickname(form.nickname.data)
     except rules.ProfileRefused as refusal:
         form.validate()
         form.nickname.errors.append(refusal_message(refusal))
-        return render("settings.html", "nickname_form", INVALID_FORM, **settings_context(form))
+        return render("settings.html", "nickname_form", INVALID_FORM,
+                      **settings_context(form, subscription=subscription))
     if not form.validate():
-        return render("settings.html", "nickname_form", INVALID_FORM, **settings_context(form))
-    with models.db.atomic():
-        Subscription.update(nickname=cleaned, updated_at=_now()).where(
+        return render("settings.html", "nickname_form", INVALID_FORM,
+                      **settings_context(form, subscription=subscription))
+    with models.locking_transaction():
+        Subscription.update(nickname=cleaned, updated_at=clock.now()).where(
             (Subscription.id == subscription.id)
             & (Subscription.profile == current_user.id)).execute()
         security.audit("nickname_changed", profile=current_user.id, subject=subscription.number,
@@ -380,35 +383,33 @@ def device_context(form=None, alert=None, puk=None):
 
 
 @bp.get("/device")
-@subscriber_required
+@login_required
 def device():
     return render("device.html", **device_context())
 
 
 @bp.post("/device/puk")
-@subscriber_required
+@login_required
 def show_puk():
     """PUK1 unlocks a blocked SIM: shown in this answer only, after the password again."""
-    profile = _profile()
+    profile = current_profile()
     form = PukForm()
     context = device_context(form)
     if context["device"] is None:
         abort(404)
-    key = f"profile:{profile.id}"
-    until = security.locked_until(key)
-    if until:
-        context["alert"] = _lockout_message(until)
-        return render("device.html", "puk", TOO_MANY, **context)
     if not form.validate():
         return render("device.html", "puk", INVALID_FORM, **context)
-    if not security.verify_password(profile.password_hash, form.password.data):
+    result = security.attempt(password_key(profile.id), lambda: security.verify_password(
+        profile.password_hash, form.password.data))
+    if result.refused_unchecked:
+        context["alert"] = lockout_message(result.until)
+        return render("device.html", "puk", TOO_MANY, **context)
+    if not result.ok:
         form.password.errors.append(_("This is not your password."))
-        until = security.record_failure(key)
-        if until:
-            context["alert"] = _lockout_message(until)
+        if result.until:
+            context["alert"] = lockout_message(result.until)
             return render("device.html", "puk", TOO_MANY, **context)
         return render("device.html", "puk", INVALID_FORM, **context)
-    security.forget_failures(key)
     security.audit("puk_shown", profile=profile, subject=context["subscription"].number)
     context["puk"] = context["device"].puk1
     return render("device.html", "puk", **context)
@@ -428,9 +429,9 @@ def archive_title(event):
             "signed_out_everywhere": _("Sign out everywhere")}[event.event]
 
 
-def archived_changes(profile, narrow):
+def archived_changes(profile_id, narrow):
     """The profile's own changes, done at once, for the request archive."""
-    rows = narrow(AuditEvent.select().where((AuditEvent.profile == profile)
+    rows = narrow(AuditEvent.select().where((AuditEvent.profile == profile_id)
                                             & AuditEvent.event.in_(ARCHIVED_EVENTS)),
                   AuditEvent.at, AuditEvent.id)
     return [{"id": row.id, "number": row.subject if row.event != "contact_changed" else "",
@@ -438,12 +439,10 @@ def archived_changes(profile, narrow):
              "created_at": row.at, "finished_at": row.at} for row in rows]
 
 
-REQUEST_SOURCES.append(archived_changes)
-
 
 # Demo data ---------------------------------------------------------------------------------
 
-def load_demo_devices(clock, path=DEVICES_FILE):
+def load_demo(demo_clock, path=DEVICES_FILE):
     """The SIM card and phone of each demo number: what the network knows and the
     subscriber feed does not carry. Safe to run again."""
     with open(path, newline="", encoding="utf-8") as handle:
@@ -459,4 +458,6 @@ def load_demo_devices(clock, path=DEVICES_FILE):
                 Device.create(subscription=subscription, **fields)
 
 
-DEMO_LOADERS.append(load_demo_devices)
+
+def init_app(app):
+    app.register_blueprint(bp)

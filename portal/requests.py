@@ -1,67 +1,36 @@
 """The archive of requests, and the requests done some time later by the network: a
-temporary SIM block and its end, pausing and resuming Home Internet.
+temporary SIM block and its end, pausing and resuming a number or a Home Internet account.
 
 Every change a subscriber makes (services, tariffs, blocks, pauses) is a ServiceRequest.
 Deferred ones wait in `pending` until `flask process-requests` does them, 30 minutes after
-they were made (at once in demo mode)."""
+they were made (at once in demo mode). The archive also lists the profile's own changes
+and its Home Internet faults."""
 from datetime import timedelta
 
 import click
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import format_datetime, get_locale, gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from peewee import JOIN
+from wtforms import HiddenField
 
 import models
 from models import (LedgerEntry, Service, ServiceConnection, ServiceRequest, Subscription, Tariff,
                     UsageRecord)
 from rules import services as rules
-from rules.amounts import format_grouped
 from rules.expenses import format_cursor, parse_cursor
-from .auth import current_subscription, own_subscription, subscriber_required
-from .dashboard import dashboard_panel
-from .demo import DEMO_LOADERS
-from .staff import QUEUE_SOURCES, audit, staff_required
-from .web import render, see_other
+from . import clock, profile, sms, support
+from .auth import current_subscription, current_subscription_or_404
+from .forms import BaseForm
+from .formatting import uah
+from .web import CONFLICT, render, see_other
 
 bp = Blueprint("requests", __name__)
-CONFLICT = 409
-
-# Other areas add their own requests to the archive here: functions (profile, narrow) ->
-# list of dicts {"id", "number", "title", "state", "state_label", "created_at",
-# "finished_at", "url"}, `state` one of pending/done/rejected, `finished_at` and `url` may
-# be None. `narrow(query, moment field, id field)` gives the query back cut to one page.
-REQUEST_SOURCES = []
 ARCHIVE_PAGE = 50
 
 
-def _now():
-    return current_app.config["CLOCK"].now()
-
-
-# Which number a request acts on ------------------------------------------------------------
-
-def acting_subscription():
-    """The number a POST acts on: the form's `number` (the page it was sent from names it,
-    so another tab switching numbers cannot redirect it) when it is one of the signed-in
-    profile's, else 404; without it, the number the pages show."""
-    current = current_subscription()
-    given = request.form.get("number", "").strip()
-    if not given or (current is not None and given == current.number):
-        if current is None:
-            abort(404)
-        return current
-    return own_subscription(given)
-
-
-def for_update(query):
-    """Lock the selected rows on PostgreSQL; SQLite's BEGIN IMMEDIATE locks the database."""
-    return query if models.is_sqlite() else query.for_update()
-
-
-def lock(subscription_id):
-    """The subscription re-read inside a locking transaction, its row locked."""
-    return for_update(Subscription.select().where(Subscription.id == subscription_id)).get()
+class RequestForm(BaseForm):
+    number = HiddenField()  # the number the request is for: the page it was sent from
 
 
 def rules_subscriber(subscription, sim_blocked=False):
@@ -83,48 +52,48 @@ def charge(subscription, kind, fee, service_request, now, counterpart):
 
 # Messages ------------------------------------------------------------------------------------
 
-def _uah(kopiyky):
-    decimal_sep = "." if str(get_locale()) == "en" else ","
-    return format_grouped(kopiyky, decimal_sep, "\u00a0") + "\u00a0₴"
+STATUS_REFUSALS = {
+    "suspended": lambda: _("This number is paused at your request. Resume it first."),
+    "debt_blocked": lambda: _("This number is blocked for debt. Top it up first."),
+    "closed": lambda: _("This number is closed."),
+}
+ALREADY = {
+    "connect": lambda: _("This service is connected already."),
+    "switch": lambda: _("You are on this tariff already."),
+    "sim_block": lambda: _("The SIM card is blocked already."),
+    "pause": lambda: _("The service is paused already."),
+}
+REFUSALS = {
+    "balance": lambda r, action: _(
+        "Not enough money: it costs %(fee)s and the balance is %(balance)s. Top up by "
+        "%(missing)s and try again.", fee=uah(r.fee), balance=uah(r.balance),
+        missing=uah(r.missing)),
+    "too_soon": lambda r, action: _(
+        "The tariff can be switched once a day. The next switch is possible from %(time)s.",
+        time=format_datetime(r.allowed_at, "dd.MM.yyyy HH:mm")),
+    "status": lambda r, action: STATUS_REFUSALS.get(r.status, STATUS_REFUSALS["closed"])(),
+    "already": lambda r, action: ALREADY[action](),
+    "wrong_kind": lambda r, action: (
+        _("This tariff is for another kind of subscription.") if action == "switch"
+        else _("This is not available for this number.")),
+    "wrong_payment": lambda r, action: _(
+        "This tariff is for another payment type (prepaid or contract)."),
+    "not_connected": lambda r, action: _("This service is not connected."),
+    "not_blocked": lambda r, action: _("The SIM card is not blocked."),
+    "not_paused": lambda r, action: _("The service is not paused."),
+    "pending": lambda r, action: _("A request like this one is already waiting to be done."),
+}
 
 
 def refusal_message(refusal, action):
     """A refusal in the user's language. `action` says what was refused: 'connect',
     'disconnect', 'switch', 'sim_block', 'sim_unblock', 'pause', 'resume'."""
-    code = refusal.code
-    if code == "balance":
-        return _("Not enough money: it costs %(fee)s and the balance is %(balance)s. Top up "
-                 "by %(missing)s and try again.", fee=_uah(refusal.fee),
-                 balance=_uah(refusal.balance), missing=_uah(refusal.missing))
-    if code == "too_soon":
-        return _("The tariff can be switched once a day. The next switch is possible from "
-                 "%(time)s.", time=format_datetime(refusal.allowed_at, "dd.MM.yyyy HH:mm"))
-    if code == "status":
-        return {
-            "suspended": _("This number is paused at your request. Resume it first."),
-            "debt_blocked": _("This number is blocked for debt. Top it up first."),
-        }.get(refusal.status, _("This number is closed."))
-    if code == "already":
-        return {
-            "connect": _("This service is connected already."),
-            "switch": _("You are on this tariff already."),
-            "sim_block": _("The SIM card is blocked already."),
-            "pause": _("The service is paused already."),
-        }[action]
-    return {
-        "wrong_kind": (_("This tariff is for another kind of subscription.") if action == "switch"
-                       else _("This is not available for this number.")),
-        "wrong_payment": _("This tariff is for another payment type (prepaid or contract)."),
-        "not_connected": _("This service is not connected."),
-        "not_blocked": _("The SIM card is not blocked."),
-        "not_paused": _("The service is not paused."),
-        "pending": _("A request like this one is already waiting to be done."),
-    }[code]
+    return REFUSALS[refusal.code](refusal, action)
 
 
 def describe(row):
     """What a request asked for, in the user's language."""
-    locale = _locale()
+    locale = str(get_locale())
     kind = row.kind
     if kind in (rules.SERVICE_CONNECT, rules.SERVICE_DISCONNECT):
         name = row.service.name(locale) if row.service.code else row.subject
@@ -150,10 +119,6 @@ def state_label(state):
             rules.REJECTED: _("Rejected")}.get(state, state)
 
 
-def _locale():
-    return str(get_locale())
-
-
 def _reason(refusal):
     """A refusal as kept on a rejected request: its code, and the status that refused it."""
     if refusal is None:
@@ -161,9 +126,12 @@ def _reason(refusal):
     return f"status:{refusal.status}" if refusal.code == "status" else refusal.code
 
 
-def _refusal(reason):
-    code, _sep, status = reason.partition(":")
-    return rules.Refusal(code, status=status)
+def rejection_reason(row):
+    """Why a rejected request was refused, in the user's language ('' when it was not)."""
+    if not row.reason:
+        return ""
+    code, _sep, status = row.reason.partition(":")
+    return refusal_message(rules.Refusal(code, status=status), row.kind)
 
 
 # Processing ------------------------------------------------------------------------------
@@ -172,11 +140,11 @@ def process(request_id, now):
     """Do one pending deferred request, or reject it if it no longer can be done.
     Returns the new state, or None if it was not pending any more."""
     with models.locking_transaction():
-        row = for_update(ServiceRequest.select().where(
+        row = models.for_update(ServiceRequest.select().where(
             (ServiceRequest.id == request_id) & (ServiceRequest.state == rules.PENDING))).first()
         if row is None:
             return None
-        subscription = lock(row.subscription_id)
+        subscription = Subscription.locked(row.subscription_id)
         sim_blocked, pending = ServiceRequest.deferred_state(subscription)
         pending.remove(row.kind)  # this request itself
         refusal = rules.check_deferred(row.kind, rules_subscriber(subscription, sim_blocked),
@@ -205,12 +173,15 @@ def process_due(now, demo=False):
 
 
 def request_deferred(kind):
-    """Make a deferred request (SIM block or its end, Home Internet pause or resume) for
-    the acting number; done at once in demo mode."""
-    subscription = acting_subscription()
-    now = _now()
+    """Make a deferred request (SIM block or its end, a pause or a resume) for the number
+    the form names; done at once in demo mode."""
+    form = RequestForm()
+    if not form.validate():
+        abort(400)
+    subscription = current_subscription_or_404(form.number.data)
+    now = clock.now()
     with models.locking_transaction():
-        locked = lock(subscription.id)
+        locked = Subscription.locked(subscription.id)
         sim_blocked, pending = ServiceRequest.deferred_state(locked)
         refusal = rules.check_deferred(kind, rules_subscriber(locked, sim_blocked), pending)
         if refusal is None:
@@ -228,7 +199,7 @@ def request_deferred(kind):
     return see_other(url_for("requests.archive"))
 
 
-# Pages ---------------------------------------------------------------------------------------
+# The archive -------------------------------------------------------------------------------
 
 def older_than(cursor, index):
     """How source number `index` narrows its query to one page of the archive after
@@ -247,7 +218,7 @@ def older_than(cursor, index):
     return narrow
 
 
-def service_requests(profile, narrow):
+def service_requests(profile_id, narrow):
     OldTariff = Tariff.alias()
     rows = narrow(
         ServiceRequest.select(ServiceRequest, Subscription.number, Service, Tariff, OldTariff)
@@ -258,13 +229,19 @@ def service_requests(profile, narrow):
               attr="tariff").switch(ServiceRequest)
         .join(OldTariff, JOIN.LEFT_OUTER, on=(ServiceRequest.previous == OldTariff.code),
               attr="old_tariff")
-        .where(Subscription.profile == profile.id), ServiceRequest.created_at, ServiceRequest.id)
+        .where(Subscription.profile == profile_id), ServiceRequest.created_at, ServiceRequest.id)
     return [{"id": row.id, "number": row.subscription.number, "title": describe(row),
              "state": row.state, "state_label": state_label(row.state),
              "created_at": row.created_at, "finished_at": row.finished_at,
-             "due_at": row.due_at, "fee": row.fee,
-             "reason": refusal_message(_refusal(row.reason), row.kind) if row.reason else ""}
+             "due_at": row.due_at, "fee": row.fee, "reason": rejection_reason(row)}
             for row in rows]
+
+
+# What the archive lists, in this order when two happened at the same moment: functions
+# (profile id, narrow) -> list of dicts {"id", "number", "title", "state", "state_label",
+# "created_at", "finished_at", "url"}, `state` one of pending/done/rejected, `finished_at`
+# and `url` may be None; `narrow(query, moment field, id field)` cuts a query to one page.
+ARCHIVE_SOURCES = (service_requests, profile.archived_changes, support.fault_requests)
 
 
 def archive_context(alert=None):
@@ -274,11 +251,10 @@ def archive_context(alert=None):
         cursor = parse_cursor(request.args["older"], numbers=2)
         if cursor is None:
             abort(400)
-    profile = current_user._get_current_object()
     items = []
-    for index, source in enumerate([service_requests, *REQUEST_SOURCES]):
+    for index, source in enumerate(ARCHIVE_SOURCES):
         items.extend({**item, "source": index}
-                     for item in source(profile, older_than(cursor, index)))
+                     for item in source(current_user.id, older_than(cursor, index)))
     items.sort(key=lambda item: (item["created_at"], item["source"], item["id"]), reverse=True)
     more = len(items) > ARCHIVE_PAGE
     items = items[:ARCHIVE_PAGE]
@@ -291,62 +267,41 @@ def archive_context(alert=None):
             if last else None}
 
 
-def fault_requests(profile, narrow):
-    """Home Internet faults (the support area's requests) in the archive."""
-    from models import Fault
-    from rules.support import ARCHIVE_STATE
-    from .support import FAULT_STATE_LABELS, fault_label
-    items = []
-    for fault in narrow(Fault.of_profile(profile).order_by(), Fault.created_at, Fault.id):
-        state = ARCHIVE_STATE[fault.state]
-        items.append({"id": fault.id, "number": fault.subscription.number,
-                      "title": _("Home Internet fault: %(problem)s", problem=fault_label(fault)),
-                      "state": state, "state_label": FAULT_STATE_LABELS[fault.state],
-                      "created_at": fault.created_at,
-                      "finished_at": fault.updated_at if state != rules.PENDING else None,
-                      "url": url_for("support.fault", fault_id=fault.id)})
-    return items
-
-
-REQUEST_SOURCES.append(fault_requests)
-
-
 def archive_page(alert=None, status=200):
     return render("requests.html", "actions", status=status, **archive_context(alert))
 
 
 @bp.get("/requests")
-@subscriber_required
+@login_required
 def archive():
     return archive_page()
 
 
 @bp.post("/requests/sim-block")
-@subscriber_required
+@login_required
 def sim_block():
     return request_deferred(rules.SIM_BLOCK)
 
 
 @bp.post("/requests/sim-unblock")
-@subscriber_required
+@login_required
 def sim_unblock():
     return request_deferred(rules.SIM_UNBLOCK)
 
 
 @bp.post("/requests/pause")
-@subscriber_required
+@login_required
 def pause():
     return request_deferred(rules.PAUSE)
 
 
 @bp.post("/requests/resume")
-@subscriber_required
+@login_required
 def resume():
     return request_deferred(rules.RESUME)
 
 
-@dashboard_panel("panels/requests.html")
-def dashboard_requests(subscription):
+def requests_panel(subscription):
     """A blocked SIM and the requests still waiting, on the dashboard."""
     sim_blocked, pending = ServiceRequest.deferred_state(subscription)
     if not sim_blocked and not pending:
@@ -354,65 +309,12 @@ def dashboard_requests(subscription):
     return {"sim_blocked": sim_blocked, "pending": [describe_kind(kind) for kind in pending]}
 
 
-# Staff: pending requests in the console's queue, and doing one before it is due ------------
+# Demo data and the command ---------------------------------------------------------------
 
-def pending_for_staff():
-    rows = (ServiceRequest.select(ServiceRequest, Subscription.number).join(Subscription)
-            .where(ServiceRequest.state == rules.PENDING)
-            .order_by(ServiceRequest.due_at, ServiceRequest.id).limit(100))
-    return [{"title": describe_kind(row.kind), "subject": row.subscription.number,
-             "state": state_label(row.state), "at": row.created_at,
-             "url": url_for("requests.staff_request", request_id=row.id)} for row in rows]
-
-
-QUEUE_SOURCES.append(pending_for_staff)
-
-
-def _staff_request_or_404(request_id):
-    row = (ServiceRequest.select(ServiceRequest, Subscription).join(Subscription)
-           .where(ServiceRequest.id == request_id).first())
-    if row is None or row.kind not in rules.DEFERRED_KINDS:
-        abort(404)
-    return row
-
-
-@bp.get("/staff/requests/<int:request_id>")
-@staff_required("process_request")
-def staff_request(staff, request_id):
-    row = _staff_request_or_404(request_id)
-    return render("staff/request.html", staff=staff, item=row, title=describe_kind(row.kind),
-                  state=state_label(row.state),
-                  reason=refusal_message(_refusal(row.reason), row.kind) if row.reason else "")
-
-
-@bp.post("/staff/requests/<int:request_id>/process")
-@staff_required("process_request")
-def staff_process(staff, request_id):
-    """Do a pending request now, without waiting for its 30 minutes."""
-    row = _staff_request_or_404(request_id)
-    state = process(row.id, _now())
-    audit(staff, "staff_request_processed", subject=f"request:{row.id}",
-          profile=row.subscription.profile_id, details=state or "not pending")
-    return see_other(url_for("requests.staff_request", request_id=row.id))
-
-
-def init_app(app):
-    app.register_blueprint(bp)
-
-    @app.cli.command("process-requests")
-    def process_requests_command():
-        """Do the pending requests that are due (30 minutes after they were made; all of
-        them at once in demo mode)."""
-        with models.db.connection_context():
-            counts = process_due(app.config["CLOCK"].now(), demo=app.config["DEMO"])
-        click.echo(f"Requests processed: {counts[rules.DONE]} done, "
-                   f"{counts[rules.REJECTED]} rejected.")
-
-
-def load_demo_requests(clock):
+def load_demo(demo_clock):
     """Demo history: Olena's 'Who called' and an earlier tariff switch, Taras's paused
     Home Internet. Only for numbers that have no requests yet, so it is safe to run again."""
-    now = clock.now()
+    now = demo_clock.now()
     history = {
         "+380671234567": [
             dict(kind=rules.TARIFF_SWITCH, subject="smart", previous="free", days=40),
@@ -437,4 +339,15 @@ def load_demo_requests(clock):
                                                 defaults={"connected_at": at})
 
 
-DEMO_LOADERS.append(load_demo_requests)
+def init_app(app):
+    app.register_blueprint(bp)
+
+    @app.cli.command("process-requests")
+    def process_requests_command():
+        """Do the pending requests that are due (30 minutes after they were made; all of
+        them at once in demo mode)."""
+        with models.db.connection_context():
+            counts = process_due(clock.now(), demo=app.config["DEMO"])
+            sms.deliver_queued()
+        click.echo(f"Requests processed: {counts[rules.DONE]} done, "
+                   f"{counts[rules.REJECTED]} rejected.")

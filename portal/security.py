@@ -1,23 +1,25 @@
-"""Passwords, throttling, one-time codes and the audit log, for every area to use."""
+"""Passwords, throttling, one-time codes and the audit log, for every area to use.
+
+Throttling counts an attempt before it is checked (in one step that no other request of
+the same account can interleave with), so a burst of simultaneous attempts, on any number
+of servers, gets no more checks than the limit."""
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 
+import models
 from models import AuditEvent, FailedAttempt, OneTimeCode
 from rules import throttle
+from . import clock
 
 CODE_LIFETIME = timedelta(minutes=10)
-CODE_RESEND_AFTER = timedelta(minutes=1)
 CODE_MAX_TRIES = 5
-
-
-def _now():
-    return current_app.config["CLOCK"].now()
 
 
 def _hasher():
@@ -32,31 +34,89 @@ def hash_password(password):
     return _hasher().hash(password)
 
 
+def dummy_hash():
+    """A hash no password opens: checked against when there is no account, so the answer
+    takes as long as for one that exists."""
+    cached = current_app.extensions.get("dummy_hash")
+    if cached is None:
+        cached = current_app.extensions["dummy_hash"] = hash_password(secrets.token_urlsafe(16))
+    return cached
+
+
 def verify_password(stored_hash, password):
-    if not stored_hash:
-        return False
     try:
-        return _hasher().verify(stored_hash, password)
+        return _hasher().verify(stored_hash or dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 # Throttling ------------------------------------------------------------------------------
 
-def locked_until(key):
+def locked_until(key, max_failures=throttle.MAX_FAILURES):
     """When `key` (an account) may try again, or None if it may try now."""
-    now = _now()
-    return throttle.locked_until(FailedAttempt.times_since(key, throttle.relevant_since(now)), now)
+    now = clock.now()
+    return throttle.locked_until(FailedAttempt.times_since(key, throttle.relevant_since(now)),
+                                 now, max_failures)
 
 
-def record_failure(key):
-    """Count a failure; returns the lockout end if this failure started one."""
-    now = _now()
-    FailedAttempt.create(key=key, at=now)
-    until = locked_until(key)
+def _reserve(key, max_failures):
+    """Count one attempt of `key` as a failure before it is checked: (None, the row) when
+    it may go ahead, (when it may try again, None) when the account waits."""
+    now = clock.now()
+    with models.locking_transaction():
+        models.lock_name(f"throttle:{key}")
+        until = throttle.locked_until(
+            FailedAttempt.times_since(key, throttle.relevant_since(now)), now, max_failures)
+        if until:
+            return until, None
+        return None, FailedAttempt.create(key=key, at=now)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """How a throttled attempt went: `ok`; `until`, when the account must wait (refused
+    before the check, or locked by this failure); `refusal`, the CodeRefused of a code."""
+
+    ok: bool
+    until: datetime | None = None
+    refusal: Exception | None = None
+
+    @property
+    def refused_unchecked(self):
+        return not self.ok and self.until is not None and self.refusal is None
+
+
+def attempt(key, check, max_failures=throttle.MAX_FAILURES):
+    """Run `check()` (True when right; or raising CodeRefused) as one attempt on account
+    `key`. While the account waits, nothing is checked. A wrong password or code counts
+    towards the lockout; a code refused for another reason (expired, used) does not."""
+    until, reserved = _reserve(key, max_failures)
+    if until:
+        return Attempt(False, until=until)
+    try:
+        ok = check()
+    except CodeRefused as refusal:
+        if not refusal.counted:
+            FailedAttempt.delete_by_id(reserved.id)
+        return Attempt(False, until=_lockout(key, max_failures), refusal=refusal)
+    if ok:
+        forget_failures(key)
+        return Attempt(True)
+    return Attempt(False, until=_lockout(key, max_failures))
+
+
+def _lockout(key, max_failures):
+    until = locked_until(key, max_failures)
     if until:
         audit("lockout", subject=key, details=f"until {until.isoformat(timespec='minutes')}")
     return until
+
+
+def record_failure(key, max_failures=throttle.MAX_FAILURES):
+    """Count a failure that was not an attempt (a number nobody has); returns the lockout
+    end if this failure started one."""
+    FailedAttempt.create(key=key, at=clock.now())
+    return _lockout(key, max_failures)
 
 
 def forget_failures(key):
@@ -71,22 +131,20 @@ def _code_digest(code):
 
 
 class CodeRefused(Exception):
-    """`code` says why: 'too_soon', 'expired', 'wrong', 'used', 'tries', 'missing'.
-    `until` is when a new code may be asked for ('too_soon'); `left` the tries left ('wrong')."""
+    """`code` says why: 'expired', 'wrong', 'used', 'tries', 'missing'. `left` is the tries
+    left ('wrong'); `counted` is True when this try was a wrong code (the last of them
+    ends in 'tries'), which counts towards the account's lockout."""
 
-    def __init__(self, code, until=None, left=None):
+    def __init__(self, code, left=None, counted=False):
         super().__init__(code)
-        self.code, self.until, self.left = code, until, left
+        self.code, self.left, self.counted = code, left, counted
 
 
 def issue_code(purpose, number, reference=""):
     """A new 6-digit code for `number`; returns (code, nonce). The nonce goes to the browser
-    that asked (its session), so the code works only there. Refuses a new code within a
-    minute of the last one."""
-    now = _now()
-    last = OneTimeCode.latest(purpose, number)
-    if last and now < last.created_at + CODE_RESEND_AFTER:
-        raise CodeRefused("too_soon", until=last.created_at + CODE_RESEND_AFTER)
+    that asked (its session), so the code works only there. How often codes may be sent is
+    the SMS budget's to say (portal.sms)."""
+    now = clock.now()
     code = f"{secrets.randbelow(1_000_000):06d}"
     nonce = secrets.token_urlsafe(24)
     OneTimeCode.create(purpose=purpose, number=number, code_hash=_code_digest(code), nonce=nonce,
@@ -95,8 +153,9 @@ def issue_code(purpose, number, reference=""):
 
 
 def check_code(purpose, number, nonce, code, reference=None):
-    """Use up the code if it is right; else count the try and raise CodeRefused."""
-    now = _now()
+    """Use up the code if it is right; else raise CodeRefused. Each try is counted before
+    the code is compared, in one atomic step, so simultaneous tries get five at most."""
+    now = clock.now()
     query = OneTimeCode.select().where((OneTimeCode.purpose == purpose)
                                        & (OneTimeCode.number == number)
                                        & (OneTimeCode.nonce == (nonce or "")))
@@ -109,17 +168,13 @@ def check_code(purpose, number, nonce, code, reference=None):
         raise CodeRefused("used")
     if now >= record.expires_at:
         raise CodeRefused("expired")
-    if record.attempts >= CODE_MAX_TRIES:
-        raise CodeRefused("tries")
+    tries = OneTimeCode.take_try(record.id, CODE_MAX_TRIES)
+    if tries is None:
+        raise CodeRefused("used" if OneTimeCode.get_by_id(record.id).used_at else "tries")
     if not hmac.compare_digest(record.code_hash, _code_digest((code or "").strip())):
-        record.attempts += 1
-        OneTimeCode.update(attempts=OneTimeCode.attempts + 1).where(
-            OneTimeCode.id == record.id).execute()
-        left = CODE_MAX_TRIES - record.attempts
-        raise CodeRefused("tries" if left <= 0 else "wrong", left=left)
-    updated = OneTimeCode.update(used_at=now).where(
-        (OneTimeCode.id == record.id) & OneTimeCode.used_at.is_null()).execute()
-    if not updated:  # another request used it a moment ago
+        left = CODE_MAX_TRIES - tries
+        raise CodeRefused("tries" if left <= 0 else "wrong", left=left, counted=True)
+    if not OneTimeCode.use(record.id, now):  # another request used it a moment ago
         raise CodeRefused("used")
     return record
 
@@ -127,9 +182,9 @@ def check_code(purpose, number, nonce, code, reference=None):
 # Audit -----------------------------------------------------------------------------------
 
 def client_ip():
-    return (request.remote_addr or "")[:45] if request else ""
+    return (request.remote_addr or "")[:45] if has_request_context() else ""
 
 
 def audit(event, profile=None, actor="", subject="", details=""):
-    return AuditEvent.create(at=_now(), event=event, profile=profile, actor=actor[:80],
+    return AuditEvent.create(at=clock.now(), event=event, profile=profile, actor=actor[:80],
                              subject=subject[:80], ip=client_ip(), details=details)

@@ -1,25 +1,19 @@
 """Services and tariffs of the current number: the lists, connecting and disconnecting a
 service, switching the tariff after a confirmation. Each change is a done request in the
 archive, and its fee goes through the ledger in the same transaction."""
-from flask import Blueprint, abort, current_app, flash, url_for
+from flask import Blueprint, abort, flash, url_for
 from flask_babel import gettext as _, get_locale
+from flask_login import login_required
 
 import models
-from models import Service, ServiceConnection, ServiceRequest, Tariff
+from models import Service, ServiceConnection, ServiceRequest, Subscription, Tariff
 from rules import services as rules
-from . import catalogue
-from .auth import current_subscription, subscriber_required
-from .requests import (CONFLICT, acting_subscription, charge, lock, refusal_message,
-                       rules_subscriber)
-from .web import render, see_other
+from . import clock
+from .auth import current_subscription_or_404
+from .requests import RequestForm, charge, refusal_message, rules_subscriber
+from .web import CONFLICT, render, see_other
 
 bp = Blueprint("services", __name__)
-
-catalogue.SECTIONS["services"] = (Service, "code")
-
-
-def _now():
-    return current_app.config["CLOCK"].now()
 
 
 def _offer(item, fee):
@@ -30,9 +24,7 @@ def _offer(item, fee):
 # Services ------------------------------------------------------------------------------------
 
 def services_context(alert=None):
-    subscription = current_subscription()
-    if subscription is None:
-        abort(404)
+    subscription = current_subscription_or_404()
     connected = ServiceConnection.codes(subscription)
     offered = list(Service.for_kind(subscription.kind))
     return {"subscription": subscription, "alert": alert, "locale": str(get_locale()),
@@ -41,17 +33,17 @@ def services_context(alert=None):
 
 
 @bp.get("/services")
-@subscriber_required
+@login_required
 def services_page():
     return render("services.html", "services", **services_context())
 
 
 @bp.get("/services/<code>")
-@subscriber_required
+@login_required
 def service_page(code):
     service = Service.get_or_none(Service.code == code)
-    subscription = current_subscription()
-    if service is None or subscription is None:
+    subscription = current_subscription_or_404()
+    if service is None:
         abort(404)
     connected = service.code in ServiceConnection.codes(subscription)
     return render("service.html", subscription=subscription, service=service,
@@ -62,10 +54,13 @@ def _change_service(code, connect):
     service = Service.get_or_none(Service.code == code)
     if service is None:
         abort(404)
-    subscription = acting_subscription()
-    now = _now()
+    form = RequestForm()
+    if not form.validate():
+        abort(400)
+    subscription = current_subscription_or_404(form.number.data)
+    now = clock.now()
     with models.locking_transaction():
-        locked = lock(subscription.id)
+        locked = Subscription.locked(subscription.id)
         connected = ServiceConnection.codes(locked)
         subscriber = rules_subscriber(locked)
         if connect:
@@ -97,13 +92,13 @@ def _change_service(code, connect):
 
 
 @bp.post("/services/<code>/connect")
-@subscriber_required
+@login_required
 def connect(code):
     return _change_service(code, connect=True)
 
 
 @bp.post("/services/<code>/disconnect")
-@subscriber_required
+@login_required
 def disconnect(code):
     return _change_service(code, connect=False)
 
@@ -123,11 +118,9 @@ def _switch_refusal(subscription, tariff, now):
 
 
 @bp.get("/tariffs")
-@subscriber_required
+@login_required
 def tariffs_page():
-    subscription = current_subscription()
-    if subscription is None:
-        abort(404)
+    subscription = current_subscription_or_404()
     tariffs = (Tariff.select().where(Tariff.kind == subscription.kind)
                .order_by(Tariff.position, Tariff.code))
     return render("tariffs.html", subscription=subscription, tariffs=list(tariffs),
@@ -135,7 +128,7 @@ def tariffs_page():
 
 
 def _review(tariff, subscription, alert=None, status=200):
-    refusal = _switch_refusal(subscription, tariff, _now())
+    refusal = _switch_refusal(subscription, tariff, clock.now())
     return render("tariff_switch.html", "review", status=status, subscription=subscription,
                   tariff=tariff, locale=str(get_locale()),
                   alert=alert or (refusal_message(refusal, "switch") if refusal else None),
@@ -143,23 +136,23 @@ def _review(tariff, subscription, alert=None, status=200):
 
 
 @bp.get("/tariffs/<code>/switch")
-@subscriber_required
+@login_required
 def switch_review(code):
     """The confirmation step: what the switch costs, and the button that does it."""
-    subscription = current_subscription()
-    if subscription is None:
-        abort(404)
-    return _review(_tariff_or_404(code), subscription)
+    return _review(_tariff_or_404(code), current_subscription_or_404())
 
 
 @bp.post("/tariffs/<code>/switch")
-@subscriber_required
+@login_required
 def switch(code):
     tariff = _tariff_or_404(code)
-    subscription = acting_subscription()
-    now = _now()
+    form = RequestForm()
+    if not form.validate():
+        abort(400)
+    subscription = current_subscription_or_404(form.number.data)
+    now = clock.now()
     with models.locking_transaction():
-        locked = lock(subscription.id)
+        locked = Subscription.locked(subscription.id)
         refusal = _switch_refusal(locked, tariff, now)
         if refusal is None:
             done = ServiceRequest.create(
@@ -168,8 +161,8 @@ def switch(code):
                 created_at=now, finished_at=now)
             charge(locked, "tariff_fee", tariff.switch_fee, done, now,
                    f"Перехід на тариф «{tariff.name_uk}»")
-            models.Subscription.update(tariff=tariff, updated_at=now).where(
-                models.Subscription.id == locked.id).execute()
+            Subscription.update(tariff=tariff, updated_at=now).where(
+                Subscription.id == locked.id).execute()
     if refusal:
         return _review(tariff, subscription, alert=refusal_message(refusal, "switch"),
                        status=CONFLICT)

@@ -6,12 +6,9 @@ from flask_babel import get_locale
 
 from models import Shop
 from rules.profile import matches
-from . import catalogue
 from .web import render
 
 bp = Blueprint("shops", __name__)
-
-catalogue.SECTIONS["shops"] = (Shop, "code")
 
 
 def shops_context(query):
@@ -27,3 +24,7 @@ def shops_context(query):
 def page():
     query = request.args.get("q", "")[:100]
     return render("shops.html", "results", **shops_context(query))
+
+
+def init_app(app):
+    app.register_blueprint(bp)

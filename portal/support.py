@@ -4,28 +4,22 @@ from datetime import datetime
 
 from flask import Blueprint, abort, current_app, request, url_for
 from flask_babel import format_datetime, format_time, gettext as _, lazy_gettext as _l
-from flask_login import current_user
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from flask_login import current_user, login_required
+from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 import models
 from models import Chat, ChatMessage, Fault, Subscription, Visit
 from rules import support as rules
-from . import security
-from .auth import current_subscription, own_subscriptions, subscriber_required
+from . import clock, security
+from .auth import current_subscription, own_subscriptions
 from .forms import BaseForm
-from .web import INVALID_FORM, render, see_other
+from .web import CONFLICT, INVALID_FORM, TOO_MANY, render, see_other
 
 bp = Blueprint("support", __name__)
 
 POLL_SECONDS = 5  # how often an open chat asks for new messages when JavaScript is on
-CONFLICT = 409
-TOO_MANY = 429
-
-
-def _now():
-    return current_app.config["CLOCK"].now()
 
 
 # Messages for the rules' refusals ---------------------------------------------------------
@@ -204,7 +198,7 @@ def _unchanged_since(chat, after, state):
 
 
 @bp.get("/support")
-@subscriber_required
+@login_required
 def page():
     after = request.args.get("after", type=int)
     if after is not None and request.htmx:
@@ -222,41 +216,48 @@ def _chat_refused(status, **parts):
 
 
 @bp.post("/support/messages")
-@subscriber_required
+@login_required
 def send_message():
     form = MessageForm()
     if not form.validate():
         return _chat_refused(INVALID_FORM, message_form=form)
-    now = _now()
+    now = clock.now()
     try:
-        rules.check_message_pace(ChatMessage.sent_by_profile_since(
-            current_user.id, now - rules.MESSAGE_WINDOW), now)
+        with models.locking_transaction():
+            # The count and the new message in one step no other post of this cabinet can
+            # interleave with, on any server.
+            models.lock_name(f"chat:{current_user.id}")
+            rules.check_message_pace(ChatMessage.sent_by_profile_since(
+                current_user.id, now - rules.MESSAGE_WINDOW), now)
+            _post_message(form.text.value, now)
     except rules.SupportError as refusal:
         return _chat_refused(TOO_MANY, message_form=form, alert=refusal_message(refusal))
-    with models.db.atomic():
-        chat = Chat.latest_for(current_user.id)
-        if chat is None or rules.starts_new_chat(chat.state):
-            subscription = current_subscription()
-            chat = Chat.create(profile=current_user.id, subscription=subscription,
-                               opened_at=now, last_message_at=now)
-            security.audit("chat_opened", profile=current_user.id,
-                           actor=subscription.number if subscription else "",
-                           subject=f"chat:{chat.id}")
-        ChatMessage.create(chat=chat, text=form.text.value, sent_at=now)
-        Chat.update(last_message_at=now, waiting=True).where(Chat.id == chat.id).execute()
-        security.audit("chat_message", profile=current_user.id, subject=f"chat:{chat.id}")
     if request.htmx:
         return render("support.html", "chat", **support_context())
     return see_other(url_for("support.page", done="sent", _anchor="conversation"))
 
 
+def _post_message(text, now):
+    chat = Chat.latest_for(current_user.id)
+    if chat is None or rules.starts_new_chat(chat.state):
+        subscription = current_subscription()
+        chat = Chat.create(profile=current_user.id, subscription=subscription,
+                           opened_at=now, last_message_at=now)
+        security.audit("chat_opened", profile=current_user.id,
+                       actor=subscription.number if subscription else "",
+                       subject=f"chat:{chat.id}")
+    ChatMessage.create(chat=chat, text=text, sent_at=now)
+    Chat.update(last_message_at=now, waiting=True).where(Chat.id == chat.id).execute()
+    security.audit("chat_message", profile=current_user.id, subject=f"chat:{chat.id}")
+
+
 @bp.post("/support/rate")
-@subscriber_required
+@login_required
 def rate():
     form = RateForm()
     if not form.validate():
         return _chat_refused(INVALID_FORM, rate_form=form)
-    now = _now()
+    now = clock.now()
     with models.locking_transaction():
         chat = Chat.latest_for(current_user.id)
         try:
@@ -284,17 +285,17 @@ def _fault_form_context(form, alert=None):
     if not form.account.data and selected is not None and selected.kind == "home_internet":
         form.account.data = selected.number
     return {"form": form, "accounts": accounts, "alert": alert,
-            "today": current_app.config["CLOCK"].today()}
+            "today": clock.today()}
 
 
 @bp.get("/support/fault")
-@subscriber_required
+@login_required
 def fault_page():
     return render("support_fault.html", **_fault_form_context(FaultForm(formdata=None)))
 
 
 @bp.post("/support/fault")
-@subscriber_required
+@login_required
 def report_fault():
     form = FaultForm()
     context = _fault_form_context(form)
@@ -303,7 +304,7 @@ def report_fault():
     if account is None:
         form.account.errors.append(_("Choose one of your Home Internet accounts."))
         valid = False
-    today = current_app.config["CLOCK"].today()
+    today = clock.today()
     report = None
     try:
         report = rules.check_fault_report(
@@ -317,11 +318,10 @@ def report_fault():
         valid = False
     if not valid:
         return render("support_fault.html", "fault_form", INVALID_FORM, **context)
-    now = _now()
+    now = clock.now()
     with models.locking_transaction():
         # Read-check-write under the write lock, so a double click files one fault.
-        account = Subscription.select().where(Subscription.id == account.id)
-        account = (account if models.is_sqlite() else account.for_update()).get()
+        account = Subscription.locked(account.id)
         refusal = rules.fault_refusal(account.kind, account.status, Fault.has_open(account))
         if refusal:
             context["alert"] = refusal_message(rules.SupportError(refusal))
@@ -354,7 +354,7 @@ def fault_context(fault, alert=None, notice=None):
 
 
 @bp.get("/support/faults/<int:fault_id>")
-@subscriber_required
+@login_required
 def fault(fault_id):
     fault = _own_fault(fault_id)
     notice = {"confirmed": _("Visit confirmed. The technician will call before coming."),
@@ -367,10 +367,9 @@ def _answer_visit(fault_id, action):
     form = VisitAnswerForm()
     if not form.validate():
         abort(400)
-    now = _now()
+    now = clock.now()
     with models.locking_transaction():
-        query = Fault.select().where(Fault.id == fault.id)
-        fault = (query if models.is_sqlite() else query.for_update()).get()
+        fault = Fault.locked(fault.id)
         visit = fault.current_visit()
         try:
             new_state = rules.next_fault_state(fault.state, action, rules.SUBSCRIBER)
@@ -397,12 +396,30 @@ def _answer_visit(fault_id, action):
 
 
 @bp.post("/support/faults/<int:fault_id>/confirm")
-@subscriber_required
+@login_required
 def confirm_visit(fault_id):
     return _answer_visit(fault_id, "confirm")
 
 
 @bp.post("/support/faults/<int:fault_id>/another")
-@subscriber_required
+@login_required
 def ask_another(fault_id):
     return _answer_visit(fault_id, "ask_another")
+
+
+def fault_requests(profile_id, narrow):
+    """Home Internet faults in the request archive (portal.requests)."""
+    items = []
+    for fault in narrow(Fault.of_profile(profile_id).order_by(), Fault.created_at, Fault.id):
+        state = rules.ARCHIVE_STATE[fault.state]
+        items.append({"id": fault.id, "number": fault.subscription.number,
+                      "title": _("Home Internet fault: %(problem)s", problem=fault_label(fault)),
+                      "state": state, "state_label": FAULT_STATE_LABELS[fault.state],
+                      "created_at": fault.created_at,
+                      "finished_at": fault.updated_at if state != "pending" else None,
+                      "url": url_for("support.fault", fault_id=fault.id)})
+    return items
+
+
+def init_app(app):
+    app.register_blueprint(bp)

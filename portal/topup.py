@@ -1,29 +1,32 @@
 """Card top-up of any of the operator's numbers or Home Internet accounts, signed in or
-not: the card is authorised, a code goes by SMS to the paying phone, and the right code
-captures the money and credits the target at once."""
+not: the card is authorised, a code goes by SMS to the paying phone (any Ukrainian mobile
+number), and the right code captures the money and credits the target at once.
+
+Only paid top-ups count towards a number's daily cap, and the cap is checked again at
+confirmation under the target's row lock. A payment not confirmed within its code's ten
+minutes lapses: cancelled and its hold released, when it is next looked at and by
+`flask expire-payments` (a timer)."""
 import logging
 import secrets
 
-from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+import click
+from flask import Blueprint, abort, redirect, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from wtforms import PasswordField, StringField
 
 import models
-from models import LedgerEntry, Payment, Subscription
-from models.usage import UsageRecord
+from models import LedgerEntry, Payment, Subscription, UsageRecord
 from rules import money
-from . import security
+from . import clock, security, sms
 from .acquiring import Declined, provider
 from .auth import current_subscription
-from .forms import AmountField, BaseForm, LoginField, MobileField, sms_code_field
-from .requests import lock
-from .sms import SmsError, send_sms
-from .web import INVALID_FORM, render, uah as _uah
+from .formatting import phone, uah
+from .forms import AmountField, BaseForm, LoginField, UkrainianMobileField, sms_code_field
+from .web import CONFLICT, GATEWAY_DOWN, INVALID_FORM, TOO_MANY, render
 
 bp = Blueprint("topup", __name__)
 log = logging.getLogger(__name__)
-CONFLICT, GATEWAY_DOWN = 409, 503
 
 CARD_MESSAGES = {
     ("card_number", "empty"): _l("Type the card number."),
@@ -42,6 +45,12 @@ CARD_MESSAGES = {
     ("card_holder", "length"): _l("The name on a card is at most 26 characters."),
     ("card_holder", "chars"): _l("Type the name in Latin letters, as on the card."),
 }
+AMOUNT_MESSAGES = {
+    "min": lambda e: _("The least is %(limit)s.", limit=uah(e.limit)),
+    "max": lambda e: _("The most in one payment is %(limit)s.", limit=uah(e.limit)),
+    "daily": lambda e: _("At most %(limit)s a day can be paid to one number; %(left)s more "
+                         "today.", limit=uah(e.limit), left=uah(e.left)),
+}
 
 
 class TopupForm(BaseForm):
@@ -51,7 +60,7 @@ class TopupForm(BaseForm):
     card_expiry = StringField(_l("Valid until (MM/YY)"))
     card_holder = StringField(_l("Name on the card"))
     card_cvv = PasswordField(_l("CVV"))
-    payer_phone = MobileField(_l("Your phone number, for the confirmation code"))
+    payer_phone = UkrainianMobileField(_l("Your phone number, for the confirmation code"))
 
 
 class ConfirmForm(BaseForm):
@@ -71,8 +80,8 @@ def _payer_phone_of_signed_in():
 
 def _form_context(form, alert=None):
     return {"form": form, "alert": alert, "signed_in": _signed_in(),
-            "limits": {"min": _uah(money.TOPUP_MIN), "max": _uah(money.TOPUP_MAX),
-                       "daily": _uah(money.TOPUP_DAILY_CAP)}}
+            "limits": {"min": uah(money.TOPUP_MIN), "max": uah(money.TOPUP_MAX),
+                       "daily": uah(money.TOPUP_DAILY_CAP)}}
 
 
 def _check_card(form, today):
@@ -86,15 +95,6 @@ def _check_card(form, today):
         except money.MoneyError as error:
             getattr(form, field).errors.append(CARD_MESSAGES[(field, error.code)])
     return results.get("card_number"), results.get("card_cvv")
-
-
-def _amount_message(error):
-    if error.code == "min":
-        return _("The least is %(limit)s.", limit=_uah(error.limit))
-    if error.code == "max":
-        return _("The most in one payment is %(limit)s.", limit=_uah(error.limit))
-    return _("At most %(limit)s a day can be paid to one number; %(left)s more today.",
-             limit=_uah(error.limit), left=_uah(error.left))
 
 
 @bp.get("/topup")
@@ -116,7 +116,6 @@ def start():
     if acquirer is None:
         context["alert"] = _("Card payments are not available right now.")
         return render("topup.html", "topup_form", GATEWAY_DOWN, **context)
-    clock = current_app.config["CLOCK"]
     valid = form.validate()
     card, cvv = _check_card(form, clock.today())
     target = None
@@ -130,7 +129,7 @@ def start():
             money.check_topup_amount(form.amount.kopiyky,
                                      Payment.paid_today(target, clock.today()))
         except money.MoneyError as error:
-            form.amount.errors.append(_amount_message(error))
+            form.amount.errors.append(AMOUNT_MESSAGES[error.code](error))
     payer = _payer_phone_of_signed_in() if _signed_in() else form.payer_phone.parsed
     if _signed_in() and not payer:
         context["alert"] = _("Your cabinet has no phone for the confirmation code.")
@@ -147,21 +146,26 @@ def start():
                             else _("The bank declined the card. Try another card."))
         return render("topup.html", "topup_form", INVALID_FORM, **context)
     try:
-        with models.db.atomic():
+        with models.locking_transaction():
             payment = Payment.create(
                 key=key, target=target, profile=current_user.id if _signed_in() else None,
                 payer_phone=payer, amount=amount, card_brand=card.brand,
                 card_last4=card.last4, provider=acquirer.name, provider_reference=reference,
                 created_at=clock.now())
             code, nonce = security.issue_code(_purpose(payment), payer, reference=key)
-            send_sms(payer, _("Code %(code)s confirms a top-up of %(amount)s to %(target)s "
-                              "from the card *%(last4)s. Never tell it to anyone.",
-                              code=code, amount=_uah(amount), target=target.number,
-                              last4=card.last4))
-    except SmsError:
+            with sms.language_of(payer):
+                message = sms.send(payer, _(
+                    "Code %(code)s confirms a top-up of %(amount)s to %(target)s from the card "
+                    "*%(last4)s. Never tell it to anyone.", code=code, amount=uah(amount),
+                    target=phone(target.number), last4=card.last4),
+                    kind="top-up", secret=(code,))
+    except sms.BudgetRefused as refusal:
         acquirer.void(reference)
-        context["alert"] = _("We could not send the SMS right now. Please try again in a few "
-                             "minutes.")
+        context["alert"] = sms.refusal_message(refusal)
+        return render("topup.html", "topup_form", TOO_MANY, **context)
+    if not sms.deliver(message):
+        _cancel(payment, "sms")
+        context["alert"] = sms.not_sent_message()
         return render("topup.html", "topup_form", GATEWAY_DOWN, **context)
     session[_session_key(payment)] = nonce
     return render("topup_confirm.html", "confirm",
@@ -177,7 +181,8 @@ def _session_key(payment):
 
 
 def _payment_or_404(key):
-    """Only the browser that started the payment, or the cabinet it was made from, sees it."""
+    """Only the browser that started the payment, or the cabinet it was made from, sees it.
+    A pending one whose code has expired lapses here."""
     payment = (Payment.select(Payment, Subscription).join(Subscription)
                .where(Payment.key == key).first())
     if payment is None:
@@ -185,11 +190,14 @@ def _payment_or_404(key):
     own = _signed_in() and payment.profile_id == current_user.id
     if not own and _session_key(payment) not in session:
         abort(404)
+    if payment.state == Payment.PENDING and payment.created_at + security.CODE_LIFETIME <= (
+            clock.now()):
+        _cancel(payment, "expired")
     return payment
 
 
 def _confirm_context(payment, form, alert=None):
-    return {"payment": payment, "form": form, "alert": alert, "amount": _uah(payment.amount)}
+    return {"payment": payment, "form": form, "alert": alert, "amount": uah(payment.amount)}
 
 
 @bp.get("/topup/<key>")
@@ -198,58 +206,67 @@ def status(key):
     return render("topup_confirm.html", **_confirm_context(payment, ConfirmForm(formdata=None)))
 
 
-def _cancel(payment, failure):
-    now = current_app.config["CLOCK"].now()
-    cancelled = Payment.update(state=Payment.CANCELLED, failure=failure, completed_at=now).where(
-        (Payment.id == payment.id) & (Payment.state == Payment.PENDING)).execute()
-    if cancelled:
+def _cancel(payment, failure, state=Payment.CANCELLED, from_state=Payment.PENDING):
+    """End a payment without money and release the card's hold (once)."""
+    ended = Payment.update(state=state, failure=failure, completed_at=clock.now()).where(
+        (Payment.id == payment.id) & (Payment.state == from_state)).execute()
+    if ended:
         provider().void(payment.provider_reference)
-    payment.state, payment.failure = Payment.CANCELLED, failure
+    payment.state, payment.failure = state, failure
+
+
+def _reserve(payment):
+    """Hold the payment's place under the day's cap, under the target's row lock, before
+    the money is captured (never inside that lock: the provider may be slow). False when
+    the cap is reached meanwhile, or the payment is no longer pending."""
+    with models.locking_transaction():
+        Subscription.locked(payment.target_id)
+        fresh = Payment.locked(payment.id)
+        if fresh.state != Payment.PENDING:
+            return False
+        try:
+            money.check_topup_amount(fresh.amount, Payment.paid_today(fresh.target_id,
+                                                                      clock.today()))
+        except money.MoneyError:
+            return False
+        Payment.update(state=Payment.CAPTURING).where(Payment.id == fresh.id).execute()
+    return True
 
 
 def _credit(payment):
-    """Capture and credit in one transaction; a second caller finds it done."""
-    now = current_app.config["CLOCK"].now()
+    """Credit a captured payment, in one transaction under the target's lock."""
+    now = clock.now()
     with models.locking_transaction():
-        fresh = lock_payment(payment.id)
-        if fresh.state != Payment.PENDING:
-            return fresh
-        target = lock(fresh.target_id)
-        LedgerEntry.post(target, "topup", now, balance_change=fresh.amount,
-                         reference=fresh.reference)
+        target = Subscription.locked(payment.target_id)
+        LedgerEntry.post(target, "topup", now, balance_change=payment.amount,
+                         reference=payment.reference)
         UsageRecord.create(subscription=target, started_at=now, type="topup",
-                           counterpart=f"{fresh.card_brand.upper()} *{fresh.card_last4}",
-                           quantity=1, amount=-fresh.amount)
+                           counterpart=f"{payment.card_brand.upper()} *{payment.card_last4}",
+                           quantity=1, amount=-payment.amount)
         Payment.update(state=Payment.SUCCEEDED, completed_at=now).where(
-            Payment.id == fresh.id).execute()
-        fresh.state = Payment.SUCCEEDED
-        fresh.target = target
-    return fresh
+            Payment.id == payment.id).execute()
+        payment.target = target
+        _queue_receipt(payment)
 
 
-def lock_payment(payment_id):
-    query = Payment.select().where(Payment.id == payment_id)
-    return (query if models.is_sqlite() else query.for_update()).get()
-
-
-def _send_receipt(payment):
+def _queue_receipt(payment):
     target = payment.target
-    phone = target.number if target.is_mobile else target.profile.sms_phone()
-    if not phone:
+    to = target.number if target.is_mobile else target.profile.sms_phone()
+    if not to:
         return
-    try:
-        send_sms(phone, _("%(target)s is topped up by %(amount)s. Balance: %(balance)s.",
-                          target=target.number, amount=_uah(payment.amount),
-                          balance=_uah(target.balance)))
-    except SmsError:
-        # The money is credited; a lost receipt must not undo it.
-        log.warning("top-up receipt for payment %s not sent", payment.id)
+    with sms.language_of(to):
+        sms.send(to, _("%(target)s is topped up by %(amount)s. Balance: %(balance)s.",
+                       target=phone(target.number), amount=uah(payment.amount),
+                       balance=uah(target.balance)))
 
 
 @bp.post("/topup/<key>/confirm")
 def confirm(key):
     payment = _payment_or_404(key)
     form = ConfirmForm()
+    if payment.state in (Payment.CANCELLED, Payment.FAILED):
+        return render("topup_confirm.html", "confirm", CONFLICT,
+                      **_confirm_context(payment, form))
     if payment.state != Payment.PENDING:
         # A replayed confirmation: the first result, never a second credit.
         return redirect(url_for("topup.status", key=key), code=303)
@@ -272,14 +289,36 @@ def confirm(key):
             else _("Ask for a new payment: this one cannot be confirmed here."))
         return render("topup_confirm.html", "confirm", INVALID_FORM,
                       **_confirm_context(payment, form))
+    if not _reserve(payment):
+        _cancel(payment, "cap")
+        return redirect(url_for("topup.status", key=key), code=303)
     try:
         provider().capture(payment.provider_reference, payment.amount)
     except Declined:
-        failed = Payment.update(state=Payment.FAILED, failure="declined").where(
-            (Payment.id == payment.id) & (Payment.state == Payment.PENDING)).execute()
-        if failed:
-            provider().void(payment.provider_reference)  # release the hold
+        _cancel(payment, "declined", state=Payment.FAILED, from_state=Payment.CAPTURING)
         return redirect(url_for("topup.status", key=key), code=303)
-    payment = _credit(payment)
-    _send_receipt(payment)
+    _credit(payment)
     return redirect(url_for("topup.status", key=key), code=303)
+
+
+def expire_payments(now):
+    """Cancel every payment whose code expired unconfirmed and release its hold; returns
+    how many."""
+    stale = Payment.select().where((Payment.state == Payment.PENDING)
+                                   & (Payment.created_at <= now - security.CODE_LIFETIME))
+    count = 0
+    for payment in list(stale):
+        _cancel(payment, "expired")
+        count += 1
+    return count
+
+
+def init_app(app):
+    app.register_blueprint(bp)
+
+    @app.cli.command("expire-payments")
+    def expire_payments_command():
+        """Cancel the card payments not confirmed within ten minutes (run every minute)."""
+        with models.db.connection_context():
+            count = expire_payments(clock.now())
+        click.echo(f"Payments expired: {count}.")

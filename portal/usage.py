@@ -16,8 +16,8 @@ import models
 from models import Subscription, UsageRecord
 from rules.expenses import missing_usage_columns, parse_usage_row
 from rules.feeds import RowError
+from . import clock
 from .cli import import_feed
-from .demo import DEMO_LOADERS
 from .subscribers import FeedError
 
 BATCH = 2000  # rows per executemany
@@ -103,7 +103,7 @@ def init_app(app):
     def import_usage_command(file):
         """Append usage and charge records from the operator's CSV feed: all rows or none."""
         started = timer.perf_counter()
-        count = import_feed(file, lambda: import_usage_file(file, app.config["CLOCK"]))
+        count = import_feed(file, lambda: import_usage_file(file, clock))
         seconds = timer.perf_counter() - started
         click.echo(f"Imported {count} usage records in {seconds:.1f} s.")
 
@@ -181,10 +181,10 @@ def demo_records(subscription, start, now):
     return records
 
 
-def load_demo_usage(clock):
+def load_demo(demo_clock):
     """Three months of usage (two whole months and this one so far) for every subscriber
     that has none yet, so running it again adds nothing."""
-    now = clock.now()
+    now = demo_clock.now()
     first = now.date().replace(day=1)
     for _ in range(DEMO_MONTHS - 1):
         first = (first - timedelta(days=1)).replace(day=1)
@@ -196,5 +196,3 @@ def load_demo_usage(clock):
         for index in range(0, len(records), BATCH):
             UsageRecord.insert_rows(records[index:index + BATCH])
 
-
-DEMO_LOADERS.append(load_demo_usage)

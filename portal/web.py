@@ -1,21 +1,29 @@
 """What every page shares: database connection per request, fragment-or-page rendering,
-security headers, money and number printing, error pages."""
+post/redirect/get, security headers, fields with their errors, error pages."""
 import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import current_app, redirect, request, url_for
+from flask import current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from htmx_flask import make_response as htmx_response
 from jinja2_fragments.flask import render_block
-from flask import make_response, render_template
 from markupsafe import Markup, escape
+from peewee import OperationalError
+from wtforms import HiddenField, StringField
 
 import models
-from rules.amounts import format_grouped, format_plain
-from rules.numbers import format_number
+from .forms import BaseForm
+from .i18n import LANGUAGE_COOKIE, LOCALES
 
-INVALID_FORM = 422  # one status for every rejected form; htmx is configured to swap it
+# The statuses of refusals, one each: htmx is configured (base.html) to swap 4xx answers.
+INVALID_FORM = 422  # a field was rejected
+CONFLICT = 409  # the state of things refuses it (a balance, a limit, a state)
+TOO_MANY = 429  # throttled: the message says when to try again
+GATEWAY_DOWN = 503  # the SMS gateway or the database is busy: try again in a minute
+BUSY_SIGNS = ("database is locked", "deadlock detected", "could not serialize")
 
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
@@ -57,25 +65,16 @@ def static_url(filename):
     return url_for("static", filename=filename, v=_static_hash(str(path)))
 
 
-_SEPARATORS = {"en": (".", ","), "uk": (",", "\u00a0"), "ru": (",", "\u00a0")}
-
-
-def _separators():
-    return _SEPARATORS.get(get_locale().language, _SEPARATORS["uk"])
-
-
-def money(kopiyky, element_id=None, currency=True):
-    """An amount as the contract prints it: <data value="123.45">123,45 ₴</data>. Built
-    as one string (reports print a hundred a page): only the id needs escaping, the
-    figures are digits and separators."""
-    shown = format_grouped(kopiyky, *_separators()) + ("\u00a0₴" if currency else "")
-    id_attr = f' id="{escape(element_id)}"' if element_id else ""
-    return Markup(f'<data value="{format_plain(kopiyky)}"{id_attr}>{shown}</data>')
-
-
-def uah(kopiyky):
-    """An amount as plain text in the user's language ('1 234,50 ₴'), for messages and SMS."""
-    return format_grouped(kopiyky, *_separators()) + "\u00a0₴"
+def _static_cache(response):
+    """A static file is cached for a year only under the hash of the content served: during
+    a rolling upgrade an old node asked for a new file's URL answers with its old content,
+    which must not be kept under the new name."""
+    filename = request.view_args.get("filename", "") if request.view_args else ""
+    path = Path(current_app.static_folder) / filename
+    wanted = request.args.get("v")
+    if not wanted or not path.is_file() or wanted != _static_hash(str(path)):
+        response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 def _connect():
@@ -100,7 +99,9 @@ def _security_headers(response):
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     response.vary.add("HX-Request")
-    if request.endpoint != "static":
+    if request.endpoint == "static":
+        _static_cache(response)
+    else:
         # Pages show balances and personal data: never keep them in shared caches.
         response.headers.setdefault("Cache-Control", "no-store")
     if current_app.config["SESSION_COOKIE_SECURE"]:
@@ -117,9 +118,8 @@ def init_app(app):
     app.teardown_request(_close)
     app.after_request(_security_headers)
     app.add_url_rule("/language", "set_language", set_language, methods=["POST"])
-    app.jinja_env.globals.update(static_url=static_url, money=money, form_field=form_field,
-                                 format_number=format_number, demo_mode=app.config["DEMO"])
-    app.jinja_env.filters["phone"] = format_number
+    app.jinja_env.globals.update(static_url=static_url, form_field=form_field,
+                                 demo_mode=app.config["DEMO"])
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
@@ -133,6 +133,17 @@ def init_app(app):
     @app.errorhandler(405)
     def method_not_allowed(error):
         return _error_page(405, _("Not allowed"), _("This address does not take that request."))
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error):
+        """SQLite's writer waited its busy timeout, or PostgreSQL broke a deadlock: nothing
+        was written (the transaction rolled back), and trying again works."""
+        if not any(sign in str(error) for sign in BUSY_SIGNS):
+            raise error
+        response = _error_page(GATEWAY_DOWN, _("Busy right now"),
+                               _("Nothing was changed. Please try again in a minute."))
+        response.headers["Retry-After"] = "10"
+        return response
 
     @app.errorhandler(500)
     def server_error(error):
@@ -182,9 +193,7 @@ def see_other(location):
     """Post/redirect/get: a 303 for browsers; for htmx, which would follow a redirect inside
     its request and swap the next page into a fragment, the same move as HX-Redirect."""
     if is_fragment_request():
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = location
-        return response
+        return htmx_response("", 200, redirect=location)
     return redirect(location, code=303)
 
 
@@ -194,13 +203,25 @@ def local_target(target, default="/"):
     return default
 
 
+class LanguageForm(BaseForm):
+    lang = StringField()
+    next = HiddenField()
+
+
 def set_language():
-    """The footer's language switch: remembered in a cookie for a year."""
-    from .i18n import LANGUAGE_COOKIE, LOCALES
-    response = redirect(local_target(request.form.get("next")), code=303)
-    language = request.form.get("lang")
-    if language in LOCALES:
-        response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600,
-                            samesite="Lax", httponly=True,
-                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+    """The footer's language switch: remembered in a cookie for a year, and on the cabinet
+    of whoever is signed in (its SMS are written in it)."""
+    form = LanguageForm()
+    form.validate()
+    response = redirect(local_target(form.next.data), code=303)
+    if form.lang.data in LOCALES:
+        remember_language(response, form.lang.data)
+        if current_user.is_authenticated:
+            models.Profile.update(language=form.lang.data).where(
+                models.Profile.id == current_user.id).execute()
     return response
+
+
+def remember_language(response, language):
+    response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax",
+                        httponly=True, secure=current_app.config["SESSION_COOKIE_SECURE"])

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 import re
 
+from .dates import add_months, month_start
+from .numbers import luhn_ok
+
 # Limits ---------------------------------------------------------------------------------
 
 TOPUP_MIN = 1_00  # kopiyky
@@ -50,24 +53,11 @@ class MoneyError(ValueError):
 # Cards ----------------------------------------------------------------------------------
 
 CARD_MIN_DIGITS, CARD_MAX_DIGITS = 13, 19
-BRANDS = ("visa", "mastercard", "maestro", "prostir")
 _CARD_SEPARATORS = re.compile(r"[ \u00a0-]")
 _HOLDER = re.compile(r"^[A-Za-z][A-Za-z .'\-]*[A-Za-z.]$")
 HOLDER_MAX = 26  # what fits on a card
 _EXPIRY = re.compile(r"^(\d{1,2})\s*/\s*(\d{2}|\d{4})$")
 EXPIRY_MAX_YEARS = 20
-
-
-def luhn_ok(digits):
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        digit = int(char)
-        if position % 2:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
 
 
 def card_brand(digits):
@@ -213,15 +203,6 @@ def check_transfer(sender, target, amount, sent_today, today):
 
 
 # Home Internet bonuses: the monthly accrual ---------------------------------------------
-
-def month_start(day):
-    return day.replace(day=1)
-
-
-def add_months(first_of_month, months):
-    index = first_of_month.year * 12 + first_of_month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
 
 def due_accrual_month(today):
     """The first day of the latest month whose bonuses are due by `today` (they are paid

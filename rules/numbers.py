@@ -26,6 +26,15 @@ class Login:
 
 def parse_mobile(text):
     """Any common form of a Ukrainian mobile number -> '+380XXXXXXXXX' of the operator."""
+    number = parse_ukrainian_mobile(text)
+    if number[4:6] not in OPERATOR_PREFIXES:
+        raise NumberError("foreign")
+    return number
+
+
+def parse_ukrainian_mobile(text):
+    """Any common form of a Ukrainian mobile number, of any network -> '+380XXXXXXXXX'.
+    NumberError 'foreign' for a number of another country or a landline."""
     raw = (text or "").strip()
     if not raw:
         raise NumberError("empty")
@@ -40,12 +49,9 @@ def parse_mobile(text):
         if phonenumbers.is_valid_number(parsed):
             raise NumberError("foreign")
         raise NumberError("invalid")
-    national = str(parsed.national_number)
     if phonenumbers.number_type(parsed) != phonenumbers.PhoneNumberType.MOBILE:
         raise NumberError("foreign")
-    if national[:2] not in OPERATOR_PREFIXES:
-        raise NumberError("foreign")
-    return "+380" + national
+    return "+380" + str(parsed.national_number)
 
 
 def is_home_internet_account(text):
@@ -59,6 +65,17 @@ def parse_login(text):
     if is_home_internet_account(cleaned):
         return Login(HOME_INTERNET, cleaned)
     return Login(MOBILE, parse_mobile(cleaned))
+
+
+def luhn_ok(digits):
+    """The Luhn check digit of a card number or a SIM card's ICCID is right."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = int(char)
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
 
 
 def format_number(number):

@@ -1,10 +1,11 @@
 """The profile: which numbers and accounts a cabinet may take in or let go, a number's
 nickname and validity, the SIM card's number, the shops' search and the sessions' names."""
-import calendar
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+
+from .dates import add_months
+from .numbers import luhn_ok
 
 MAX_NUMBERS = 20  # numbers and accounts in one cabinet
 NICKNAME_MAX = 30
@@ -70,13 +71,6 @@ def clean_nickname(text):
     return cleaned
 
 
-def add_months(day, months):
-    """The same day `months` later, or the month's last day when it has no such day."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def valid_until(payment, status, activated_on, last_topup_on=None):
     """The last day a number stays valid: a prepaid one 12 months after its last top-up (or
     its activation); a contract one while the contract lasts (None); a closed one has none
@@ -88,16 +82,6 @@ def valid_until(payment, status, activated_on, last_topup_on=None):
 
 
 # The SIM card ----------------------------------------------------------------------------
-
-def luhn_ok(digits):
-    total = 0
-    for position, digit in enumerate(reversed(digits)):
-        value = int(digit)
-        if position % 2 == 1:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
-
 
 def is_iccid(text):
     """A SIM card's number (ICCID): 19 or 20 digits starting with 89 (telecom), the last a

@@ -195,8 +195,3 @@ def can_transition(state, new_state):
 def due_at(created_at):
     """When a deferred request is to be done."""
     return created_at + PROCESSING_DELAY
-
-
-def is_due(created_at, now, demo=False):
-    """Demo copies do requests at once, so a class need not wait half an hour."""
-    return demo or now >= due_at(created_at)

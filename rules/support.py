@@ -212,7 +212,6 @@ def fault_actions(state, actor):
 # Monday to Saturday. One visit per slot, so a day never holds more than eight.
 SLOT_STARTS = tuple(time(hour) for hour in (9, 10, 11, 12, 14, 15, 16, 17))
 VISITS_PER_DAY = len(SLOT_STARTS)
-SLOT_LENGTH = timedelta(hours=1)
 WORKING_WEEKDAYS = frozenset(range(6))  # Monday (0) to Saturday (5)
 MIN_LEAD = timedelta(hours=2)  # a technician cannot be sent sooner than this
 OFFER_HORIZON_DAYS = 14  # offers go at most this many days ahead

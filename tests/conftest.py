@@ -2,20 +2,17 @@
 named by PORTAL_TEST_DATABASE_URL), a test client that sends the CSRF token like a
 browser, a clock that moves only when told, and helpers to make subscribers and sign in."""
 import os
-import re
-import uuid
-from datetime import date, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from flask.testing import FlaskClient
 from hypothesis import settings
-from itsdangerous import URLSafeTimedSerializer
 
 import models
 from portal import create_app
 from portal.cli import init_db
 from portal.clock import ManualClock
+from tests.helpers import (PG_URL, SECRET, START, Auth, BrowserClient, Factory,
+                           RecordingGateway)
 
 # hypothesis: new examples on every run in development, to keep searching; in CI
 # (HYPOTHESIS_PROFILE=ci, set by .ci/run) the same examples every run, so a submission never
@@ -24,33 +21,6 @@ from portal.clock import ManualClock
 settings.register_profile("dev", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
-
-SECRET = "test-secret-key"
-START = datetime(2026, 11, 25, 10, 0, 0)
-PASSWORD = "Test-pass7"
-PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
-
-
-class BrowserClient(FlaskClient):
-    """Posts carry the session's CSRF token, as a browser's form would; pass
-    `csrf=False` to leave it out. Pages come in English unless a test asks otherwise."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-    def csrf_token(self):
-        with self.session_transaction() as session:
-            raw = session.setdefault("csrf_token", uuid.uuid4().hex)
-        return URLSafeTimedSerializer(SECRET, salt="wtf-csrf-token").dumps(raw)
-
-    def post(self, *args, csrf=True, **kwargs):
-        if csrf:
-            data = dict(kwargs.pop("data", None) or {})
-            data.setdefault("csrf_token", self.csrf_token())
-            kwargs["data"] = data
-        return super().post(*args, **kwargs)
-
 
 @pytest.fixture(scope="session")
 def pg_database():
@@ -89,6 +59,7 @@ def app(tmp_path, clock, pg_database):
         "DEMO": False,
         "PAYMENT_PROVIDER": "demo",
         "CLOCK": clock,
+        "SMS_GATEWAY": RecordingGateway(),
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
     })
     app.test_client_class = BrowserClient
@@ -141,56 +112,9 @@ def db(app):
             models.db.close()
 
 
-class Factory:
-    """Makes profiles and subscriptions the way the subscriber feed would."""
-
-    def __init__(self, app):
-        self.app = app
-        self._accounts = iter(range(20000000, 29999999))
-
-    def subscriber(self, number="+380671234567", kind="mobile", tariff="smart",
-                   payment="prepaid", customer="individual", status="active", balance=10000,
-                   bonus_balance=0, profile=None, name="Тест Тестенко", password=PASSWORD,
-                   activated_on=date(2022, 1, 1)):
-        """A subscription (in `profile`, or a new one with `password`); returns it."""
-        from portal.security import hash_password
-        with self.app.app_context():
-            models.db.connect(reuse_if_open=True)
-            if profile is None:
-                profile = models.Profile.create(
-                    name=name, created_at=START, confirmed_at=START if password else None,
-                    password_hash=hash_password(password) if password else None)
-            subscription = models.Subscription.create(
-                number=number, kind=kind, profile=profile, tariff=tariff, holder_name=name,
-                payment=payment, customer=customer, status=status, balance=balance,
-                bonus_balance=bonus_balance, activated_on=activated_on)
-            return subscription
-
-    def account(self, profile, **kwargs):
-        """A Home Internet account in `profile`."""
-        kwargs.setdefault("tariff", "fast")
-        kwargs.setdefault("payment", "contract")
-        return self.subscriber(number=str(next(self._accounts)), kind="home_internet",
-                               profile=profile, **kwargs)
-
-
 @pytest.fixture
 def factory(app):
     return Factory(app)
-
-
-class Auth:
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, login="0671234567", password=PASSWORD, remember=False, **kwargs):
-        data = {"login": login, "password": password}
-        if remember:
-            data["remember"] = "y"
-        return self.client.post("/login", data=data, **kwargs)
-
-    def logout(self):
-        return self.client.post("/logout")
 
 
 @pytest.fixture
@@ -209,15 +133,3 @@ def signed_in(auth, subscriber):
     response = auth.login()
     assert response.status_code == 303, response.get_data(as_text=True)
     return subscriber
-
-
-def sms_to(app, number):
-    """Texts sent to `number`, newest first."""
-    with app.app_context():
-        models.db.connect(reuse_if_open=True)
-        return [m.text for m in models.SmsMessage.newest_first(number)]
-
-
-def last_code(app, number):
-    """The 6-digit code in the newest SMS to `number`."""
-    return re.search(r"\b(\d{6})\b", sms_to(app, number)[0]).group(1)

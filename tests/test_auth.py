@@ -1,9 +1,11 @@
 """Sign-in by password and by SMS code, registration, the first sign-in, passwords,
 sessions and throttling, over HTTP."""
+import re
+
 import pytest
 
 import models
-from tests.conftest import PASSWORD, last_code, sms_to
+from tests.helpers import PASSWORD, last_code, sms_to
 
 
 def page(response):
@@ -207,7 +209,7 @@ def test_htmx_gets_the_code_form_alone(client, subscriber):
     assert "HX-Request" in response.headers["Vary"]
 
 
-def test_gateway_failure_leaves_nothing(app, client, subscriber):
+def test_a_code_the_gateway_refuses_is_reported_and_never_sent_later(app, client, subscriber):
     from portal.sms import SmsError
 
     class Broken:
@@ -220,8 +222,10 @@ def test_gateway_failure_leaves_nothing(app, client, subscriber):
     response = client.post("/login/sms", data={"login": "0671234567"})
     assert response.status_code == 503 and "could not send the SMS" in page(response)
     with app.app_context():
-        assert models.OneTimeCode.select().count() == 0
-        assert models.SmsMessage.select().count() == 0
+        (message,) = models.SmsMessage.select()
+        # The code was only in memory: the outbox keeps it masked and never retries it.
+        assert (message.state, message.retriable) == ("failed", False)
+        assert re.search(r"\d{6}", message.text) is None
 
 
 # Registration and the first sign-in ------------------------------------------------------

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import models
-from portal.cli import load_demo_data
+from portal.demo import load_demo_data
 
 PAGE_BUDGET = 14_600
 JS_BUDGET = 20 * 1024
@@ -37,11 +37,11 @@ PAGES_WITH_ARGUMENTS = {
     "staff.fault": lambda: [f"/staff/faults/{f.id}" for f in models.Fault.select()],
     "services.service_page": lambda: ["/services/who-called", "/services/static-ip"],
     "services.switch_review": lambda: ["/tariffs/free-50/switch", "/tariffs/ultra/switch"],
-    "money.transfer_done": lambda: [f"/transfer/done/{sample_transfer().key}"],
-    "money.bonus_transfer_done": lambda: [f"/bonuses/transfer/done/{t.key}" for t in
+    "transfers.done": lambda: [f"/transfer/done/{sample_transfer().key}"],
+    "bonuses.done": lambda: [f"/bonuses/transfer/done/{t.key}" for t in
                                           models.Transfer.select()
                                           .where(models.Transfer.kind == "bonus")],
-    "requests.staff_request": lambda: [f"/staff/requests/{r.id}" for r in models.ServiceRequest
+    "staff.service_request": lambda: [f"/staff/requests/{r.id}" for r in models.ServiceRequest
                                        .select().where(models.ServiceRequest.kind == "pause")],
     "topup.status": lambda: [f"/topup/{key}" for key in _olenas_payment()],
 }

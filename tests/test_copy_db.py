@@ -6,7 +6,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 import models
-from tests.conftest import PG_URL
+from tests.helpers import PG_URL
 
 
 @pytest.fixture

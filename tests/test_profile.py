@@ -7,8 +7,8 @@ from datetime import date, datetime
 import pytest
 
 import models
-from tests.conftest import PASSWORD, last_code, sms_to
-from portal.profile import load_demo_devices, public_id
+from tests.helpers import PASSWORD, last_code, sms_to
+from portal.profile import load_demo as load_demo_devices, public_id
 
 OTHER = "+380971112233"
 ICCID = "8938003992020000017"
@@ -95,7 +95,7 @@ def test_adding_a_number_with_the_code_sent_to_it(client, signed_in, other, app)
     assert response.status_code == 200 and "We sent a 6-digit code" in response.get_data(
         as_text=True)
     code = last_code(app, OTHER)
-    assert "adds +380 97 111 22 33" in sms_to(app, OTHER)[0]
+    assert "додає +380 97 111 22 33" in sms_to(app, OTHER)[0]  # in its cabinet's language
     response = client.post("/profile/numbers/confirm", data={"code": code})
     assert response.status_code == 303 and response.headers["Location"] == "/profile?done=added"
     assert owner_of(app, OTHER) == signed_in.profile_id
@@ -357,7 +357,7 @@ def test_no_device_of_another_profile(client, signed_in, other, app):
 
 
 def test_demo_devices_load_twice(app, demo_app):
-    from portal.cli import load_demo_data
+    from portal.demo import load_demo_data
     with app.app_context():
         connect(app)
         load_demo_data()

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 import models
-from portal.cli import load_demo_data
+from portal.demo import load_demo_data
 
 
 def page(response):
@@ -197,7 +197,7 @@ def test_home_internet_faults_show_in_the_archive(client, account, clock):
 @pytest.fixture
 def agent(app):
     from portal.security import hash_password
-    from tests.conftest import START
+    from tests.helpers import START
     with app.app_context():
         models.db.connect(reuse_if_open=True)
         models.StaffUser.create(login="agent1", role="agent", password_hash=hash_password("Staff-pass9"),

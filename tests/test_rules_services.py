@@ -190,15 +190,5 @@ def test_transitions(state, new_state, allowed):
 
 def test_a_request_is_due_after_thirty_minutes():
     assert r.due_at(NOW) == NOW + timedelta(minutes=30)
-    assert not r.is_due(NOW, NOW + timedelta(minutes=29, seconds=59))
-    assert r.is_due(NOW, NOW + timedelta(minutes=30))
 
 
-def test_in_demo_mode_a_request_is_due_at_once():
-    assert r.is_due(NOW, NOW, demo=True)
-
-
-@given(minutes=st.integers(0, 24 * 60))
-def test_due_is_monotonic(minutes):
-    now = NOW + timedelta(minutes=minutes)
-    assert r.is_due(NOW, now) == (minutes >= 30)

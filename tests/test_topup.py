@@ -6,7 +6,7 @@ import pytest
 from peewee import CharField, TextField
 
 import models
-from tests.conftest import last_code, sms_to
+from tests.helpers import last_code, sms_to
 
 CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
         "card_holder": "OLENA KOVALENKO", "card_cvv": "123"}
@@ -44,7 +44,7 @@ def test_signed_out_top_up_credits_at_once(app, client, target):
     assert response.status_code == 303
     assert balance(app, "+380971234567") == 1000 + 15050
     assert "topped up" in page(client.get(response.headers["Location"]))
-    assert "150.50" in sms_to(app, "+380971234567")[0]
+    assert "150,50" in sms_to(app, "+380971234567")[0]  # in the cabinet's language: Ukrainian
     with app.app_context():
         entry = models.LedgerEntry.get()
         assert (entry.kind, entry.balance_change, entry.balance_after) == ("topup", 15050, 16050)
@@ -131,7 +131,7 @@ def test_a_home_internet_account_can_be_topped_up(app, client, factory, subscrib
     ("card_cvv", "12a", "3 digits"),
     ("card_holder", "Олена", "Latin letters"),
     ("card_holder", "", "as printed"),
-    ("payer_phone", "0501234567", "another operator"),
+    ("payer_phone", "+44 20 7946 0958", "Ukrainian mobile number"),
     ("payer_phone", "", "Enter a phone number"),
 ])
 def test_bad_input_is_refused_and_nothing_written(app, client, target, field, value, message):
@@ -156,10 +156,14 @@ def test_declining_test_cards(app, client, target, number, reason):
         assert models.Payment.select().count() == 0
 
 
-def test_daily_cap_per_target(app, client, target):
+def test_daily_cap_per_target(app, client, target, clock):
     for _ in range(3):
         response = start(client, target="0971234567", payer_phone="0681112233", amount="5000")
         assert response.status_code == 200
+        client.post(f"/topup/{key_of(response)}/confirm",
+                    data={"code": last_code(app, "+380681112233")})
+        clock.advance(minutes=1)  # one top-up code a minute to a payer's phone
+    assert balance(app, "+380971234567") == 1000 + 15_000_00
     response = start(client, target="0971234567", payer_phone="0681112233", amount="1")
     assert response.status_code == 422 and "0.00" in page(response)
 
@@ -214,7 +218,7 @@ def test_card_number_and_cvv_are_never_kept(app, client, target, caplog):
     assert not written_alone("987", html)  # a rejected form does not echo the CVV
 
 
-def test_gateway_failure_leaves_nothing(app, client, target):
+def test_a_code_that_cannot_be_sent_cancels_the_payment(app, client, target):
     from portal.sms import SmsError
 
     class Broken:
@@ -225,9 +229,11 @@ def test_gateway_failure_leaves_nothing(app, client, target):
 
     app.extensions["sms_gateway"] = Broken()
     response = start(client, target="0971234567", payer_phone="0681112233")
-    assert response.status_code == 503
+    assert response.status_code == 503 and "could not send the SMS" in page(response)
     with app.app_context():
-        assert models.Payment.select().count() == 0
+        payment = models.Payment.get()
+        assert (payment.state, payment.failure) == ("cancelled", "sms")
+    assert balance(app, "+380971234567") == 1000
 
 
 def test_card_payments_off_without_a_provider(app, client, target):

@@ -94,9 +94,25 @@ def _database_url(tmp):
 class LiveServer:
     now = PORTAL_NOW
 
-    def __init__(self, url, log):
+    def __init__(self, url, log, database_url):
         self.url = url
         self.log = log
+        self.database_url = database_url
+
+    def stored(self, number, column="balance"):
+        """A subscription's balance (or bonus balance) as the pages print it in <data value>,
+        read from the demo copy's database: journeys run in any order and move money, so
+        a page is checked against what is there now."""
+        from playhouse.db_url import connect
+        database = connect(self.database_url)
+        try:
+            (kopiyky,) = database.execute_sql(
+                f"SELECT {column} FROM subscription WHERE number = %s".replace(
+                    "%s", "?" if self.database_url.startswith("sqlite") else "%s"),
+                (number,)).fetchone()
+        finally:
+            database.close()
+        return f"{kopiyky / 100:.2f}"
 
     def get(self, path):
         with urllib.request.urlopen(self.url + path, timeout=10) as response:
@@ -145,7 +161,7 @@ def live_server(tmp_path_factory):
         process = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env,
                                    stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
-    server = LiveServer(f"http://127.0.0.1:{port}", log)
+    server = LiveServer(f"http://127.0.0.1:{port}", log, url)
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.test_expenses import NOVEMBER, NOVEMBER_SPENT, OCTOBER, add_records
 
 

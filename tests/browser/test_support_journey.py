@@ -5,7 +5,7 @@ import pytest
 
 import models
 from portal.security import hash_password
-from tests.conftest import PASSWORD, START
+from tests.helpers import PASSWORD, START
 
 STAFF_PASSWORD = "Staff-pass9"
 

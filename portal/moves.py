@@ -1,0 +1,126 @@
+"""What balance transfers and bonus moves share: the form, the review step's one-time key
+and the confirmation.
+
+Every move goes through a review page whose form carries a one-time key: the key becomes
+the Transfer's unique key, so a replayed or doubled confirmation finds the transfer it made
+and never moves money twice. The rules are checked again at confirmation on both rows
+locked (`locking_transaction()`, `for_update()` on PostgreSQL, in id order, so A→B and B→A
+never deadlock), and the bookings are made in that one transaction."""
+import re
+import secrets
+
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from peewee import IntegrityError
+from wtforms import HiddenField
+from wtforms.validators import DataRequired
+
+import models
+from models import Subscription, Tariff, Transfer
+from rules import money as rules
+from . import clock
+from .forms import AmountField, BaseForm, MobileField
+from .web import CONFLICT, INVALID_FORM
+
+KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
+
+
+class MoveForm(BaseForm):
+    number = HiddenField()  # the number or account the move leaves: the page it was sent from
+    target = MobileField(_l("To the number"), validators=[
+        DataRequired(_l("Enter the number to send to."))])
+    amount = AmountField(_l("Amount"), validators=[DataRequired(_l("Enter an amount."))])
+    key = HiddenField()  # the review's one-time key; empty on the first step
+
+    def new_key(self):
+        self.key.data = secrets.token_hex(16)
+
+    def checked_key(self):
+        """A review form's key is 32 hex digits; anything else is a forged form."""
+        key = (self.key.data or "").strip()
+        if not KEY_PATTERN.fullmatch(key):
+            abort(400)
+        return key
+
+
+def party(subscription):
+    """What the rules need of a subscription on either side of a move."""
+    tariff = Tariff.get_by_id(subscription.tariff_id)
+    return rules.Party(number=subscription.number, kind=subscription.kind,
+                       status=subscription.status, payment=subscription.payment,
+                       customer=subscription.customer, tariff_family=tariff.family,
+                       balance=subscription.balance, bonus_balance=subscription.bonus_balance)
+
+
+def target_of(form):
+    """The subscriber the form's target names; MoneyError('unknown') for nobody of ours."""
+    found = Subscription.by_number(form.target.parsed)
+    if found is None:
+        raise rules.MoneyError("unknown", "target")
+    return found
+
+
+def put_on_form(form, error, message):
+    """A refusal goes on its field when it has one (the target, the amount); else it is
+    the page's alert (returned)."""
+    field = getattr(form, error.field, None) if error.field in ("target", "amount") else None
+    if field is not None:
+        field.errors = list(field.errors) + [message]
+        return None
+    return message
+
+
+def refusal_status(error, alert, confirming):
+    """422 for what the subscriber typed; 409 for what the state of things refuses: a
+    page-level refusal, or anything refused at confirmation (the review had passed)."""
+    if error.code != "unknown" and (alert or confirming):
+        return CONFLICT
+    return INVALID_FORM
+
+
+def lock_pair(first_id, second_id):
+    """Both subscriptions re-read and locked, in id order."""
+    rows = {row.id: row for row in models.for_update(
+        Subscription.select().where(Subscription.id.in_([first_id, second_id]))
+        .order_by(Subscription.id))}
+    return rows[first_id], rows[second_id]
+
+
+def own_transfer(key, kind):
+    """A transfer made from the signed-in cabinet; 404 for anyone else's."""
+    done = Transfer.get_or_none((Transfer.key == key) & (Transfer.kind == kind))
+    if done is None or done.profile_id != current_user.id:
+        abort(404)
+    return done
+
+
+def confirm(move, form, source_id):
+    """Confirm a reviewed `move` (an object with `kind`, `check(source, dest, amount,
+    today)` raising rules.MoneyError, and `book(done, source, dest, amount, now)` posting
+    the ledger and the SMS) of the validated `form`, once. Returns the Transfer (the first
+    one made with this key, however often it is sent); raises rules.MoneyError."""
+    key = form.checked_key()
+    done = Transfer.get_or_none(Transfer.key == key)
+    if done is None:
+        target = target_of(form)
+        amount, now = form.amount.kopiyky, clock.now()
+        try:
+            with models.locking_transaction():
+                source, dest = lock_pair(source_id, target.id)
+                # Again under the locks: a copy of this confirmation sent at the same moment
+                # has committed by now, and its result is the answer.
+                done = Transfer.get_or_none(Transfer.key == key)
+                if done is None:
+                    move.check(source, dest, amount, now.date())
+                    done = Transfer.create(key=key, kind=move.kind, source=source, target=dest,
+                                           profile=current_user.id, amount=amount,
+                                           created_at=now)
+                    move.book(done, source, dest, amount, now)
+        except IntegrityError:  # the same key confirmed at the same moment elsewhere
+            done = Transfer.get_or_none(Transfer.key == key)
+            if done is None:
+                raise
+    if done.profile_id != current_user.id or done.kind != move.kind:
+        abort(404)
+    return done

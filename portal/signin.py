@@ -1,0 +1,457 @@
+"""Signing in by password or SMS code, registration with a temporary password, the first
+sign-in's confirmation, the password change and signing out.
+
+A password and an SMS code are throttled apart: ten wrong passwords from anyone make the
+password wait, but leave the phone's owner the way in by a code (with its own limits).
+A number nobody has costs the same password hash as one that exists, and is throttled per
+number and per address."""
+from datetime import timedelta
+
+from flask import Blueprint, redirect, request, session, url_for
+from flask_babel import format_datetime, format_time, gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_required, logout_user
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+import models
+from models import AuthSession, Profile, Subscription
+from rules.passwords import check_password, generate_temporary_password, has_cyrillic
+from . import clock, security, sms
+from .auth import current_profile, start_session
+from .forms import (BaseForm, LoginField, MobileField, check_new_password, new_password_field,
+                    sms_code_field)
+from .web import INVALID_FORM, TOO_MANY, GATEWAY_DOWN, local_target, render, see_other
+
+bp = Blueprint("auth", __name__)
+
+TEMPORARY_PASSWORD_LIFETIME = timedelta(hours=72)
+UNKNOWN_PER_ADDRESS = 100  # failed sign-ins for numbers nobody has, from one address
+
+SECRET_QUESTIONS = [
+    SelectChoice("mother", _l("Your mother's maiden name")),
+    SelectChoice("pet", _l("The name of your first pet")),
+    SelectChoice("school", _l("The number of your school")),
+    SelectChoice("city", _l("The city you were born in")),
+    SelectChoice("book", _l("Your favourite book")),
+]
+
+
+# Forms -----------------------------------------------------------------------------------
+
+class LoginForm(BaseForm):
+    login = LoginField(_l("Phone number or account"))
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Type your password.")),
+                                                          Length(max=200)])
+    remember = BooleanField(_l("Remember me for 30 days"))
+
+
+class SmsLoginForm(BaseForm):
+    login = LoginField(_l("Phone number or account"))
+
+
+class SmsVerifyForm(BaseForm):
+    login = LoginField(_l("Phone number or account"))
+    code = sms_code_field()
+
+
+class RegisterForm(BaseForm):
+    login = LoginField(_l("Phone number or account"))
+
+
+class FirstLoginForm(BaseForm):
+    contact_phone = MobileField(_l("Contact number (optional)"), validators=[Optional()])
+    secret_question = SelectField(_l("Secret question"), choices=SECRET_QUESTIONS,
+                                  invalid_choice_message=_l("Choose one of the questions."))
+    secret_answer = StringField(_l("Answer to the secret question"), validators=[
+        DataRequired(_l("Type the answer.")),
+        Length(min=2, max=100, message=_l("From 2 to 100 characters."))])
+    temporary_password = PasswordField(_l("Temporary password from the SMS"), validators=[
+        DataRequired(_l("Type the temporary password.")), Length(max=200)])
+    new_password = new_password_field(_l("New password"))
+    new_password_confirm = PasswordField(_l("New password again"),
+                                         validators=[DataRequired(_l("Type the password again."))])
+
+
+class PasswordForm(BaseForm):
+    current_password = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("Type your current password.")), Length(max=200)])
+    new_password = new_password_field(_l("New password"))
+    new_password_confirm = PasswordField(_l("New password again"),
+                                         validators=[DataRequired(_l("Type the password again."))])
+
+
+class PasswordCheckForm(BaseForm):
+    new_password = StringField()
+
+
+# Shared pieces ---------------------------------------------------------------------------
+
+def password_key(profile_id):
+    """The throttle of a cabinet's password (sign-in, and every step that asks for it)."""
+    return f"profile:{profile_id}"
+
+
+def code_key(profile_id):
+    """The throttle of a cabinet's SMS sign-in codes: apart from the password's."""
+    return f"code:{profile_id}"
+
+
+def lockout_message(until):
+    return _("Too many attempts. You can try again at %(time)s.",
+             time=format_time(until, "HH:mm"))
+
+
+def code_refusal_message(refusal):
+    return {
+        "wrong": lambda: _("Wrong code. Tries left: %(left)s.", left=refusal.left),
+        "expired": lambda: _("The code has expired. Ask for a new one."),
+        "tries": lambda: _("Too many wrong codes. Ask for a new one."),
+        "used": lambda: _("This code has been used already. Ask for a new one."),
+        "missing": lambda: _("Ask for a code first: it works only in the browser that asked "
+                             "for it."),
+    }[refusal.code]()
+
+
+def _live_subscription(login_field):
+    return Subscription.get_or_none((Subscription.number == login_field.parsed.number)
+                                    & (Subscription.status != "closed"))
+
+
+def _no_such_subscriber(field, password=None):
+    """A number nobody has: the field's error, after the same cost as a real check, counted
+    per number and per address. Returns when to try again if that is throttled, else None."""
+    key, address_key = f"unknown:{field.parsed.number}", f"unknown-ip:{security.client_ip()}"
+    until = security.locked_until(address_key, UNKNOWN_PER_ADDRESS)
+    if until:
+        return until
+    result = security.attempt(key, lambda: security.verify_password(None, password or "-"))
+    if result.refused_unchecked:
+        return result.until
+    security.record_failure(address_key, UNKNOWN_PER_ADDRESS)
+    field.errors.append(_("We have no subscriber with this number. Check it, or become our "
+                          "subscriber in any of our shops."))
+    return None
+
+
+def _sms_phone(subscription):
+    return subscription.number if subscription.is_mobile else subscription.profile.sms_phone()
+
+
+def _login_context(active=None, **forms):
+    """The sign-in page's three forms; `active` is the one whose alert or notice shows."""
+    context = {"form": LoginForm(), "sms_form": SmsLoginForm(), "register_form": RegisterForm(),
+               "alert": None, "notice": None, "active": active}
+    context.update(forms)
+    return context
+
+
+# Sign-in with a password -----------------------------------------------------------------
+
+@bp.get("/login")
+def login_page():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    return render("login.html", **_login_context())
+
+
+@bp.post("/login")
+def login():
+    form = LoginForm()
+    context = _login_context("password", form=form)
+
+    def refused(status, alert=None):
+        context["alert"] = alert
+        return render("login.html", "password_form", status, **context)
+
+    if not form.validate():
+        return refused(INVALID_FORM)
+    subscription = _live_subscription(form.login)
+    if subscription is None:
+        until = _no_such_subscriber(form.login, form.password.data)
+        return refused(TOO_MANY, lockout_message(until)) if until else refused(INVALID_FORM)
+    profile, password, now = subscription.profile, form.password.data, clock.now()
+    temporary = bool(profile.temporary_password_expires_at
+                     and now < profile.temporary_password_expires_at)
+    opened = {}
+
+    def check():
+        if security.verify_password(profile.password_hash, password):
+            opened["must_confirm"] = False
+        elif temporary and security.verify_password(profile.temporary_password_hash, password):
+            opened["must_confirm"] = True
+        return bool(opened)
+
+    result = security.attempt(password_key(profile.id), check)
+    if result.refused_unchecked:
+        return refused(TOO_MANY, lockout_message(result.until))
+    if not result.ok:
+        security.audit("login_failed", profile=profile, actor=subscription.number)
+        if result.until:
+            return refused(TOO_MANY, lockout_message(result.until))
+        if not profile.password_hash and not profile.temporary_password_hash:
+            message = _("This number has no password yet. Get one by SMS below.")
+        else:
+            message = _("Wrong number or password.")
+        if has_cyrillic(password):
+            message += " " + _("Your password has Cyrillic letters: check your keyboard layout.")
+        form.password.errors.append(message)
+        return refused(INVALID_FORM)
+    start_session(profile, subscription, remember=form.remember.data,
+                  must_confirm=opened["must_confirm"])
+    if opened["must_confirm"]:
+        return redirect(url_for("auth.first_login"), code=303)
+    return redirect(local_target(request.args.get("next")), code=303)
+
+
+# Sign-in with an SMS code ----------------------------------------------------------------
+
+@bp.post("/login/sms")
+def login_sms():
+    form = SmsLoginForm()
+    context = _login_context("sms", sms_form=form)
+
+    def refused(status, alert=None):
+        context["alert"] = alert
+        return render("login.html", "sms_form", status, **context)
+
+    if not form.validate():
+        return refused(INVALID_FORM)
+    subscription = _live_subscription(form.login)
+    if subscription is None:
+        until = _no_such_subscriber(form.login)
+        return refused(TOO_MANY, lockout_message(until)) if until else refused(INVALID_FORM)
+    until = security.locked_until(code_key(subscription.profile_id))
+    if until:
+        return refused(TOO_MANY, lockout_message(until))
+    phone = _sms_phone(subscription)
+    if not phone:
+        form.login.errors.append(_("This account has no phone number for codes. Sign in with "
+                                   "a password or call support."))
+        return refused(INVALID_FORM)
+    verify_form = SmsVerifyForm(formdata=None, login=form.login.data)
+    try:
+        with models.locking_transaction():
+            code, nonce = security.issue_code("login", subscription.number)
+            with sms.language_of(phone):
+                message = sms.send(phone, _(
+                    "Your sign-in code: %(code)s. It is valid for 10 minutes. Never tell it to "
+                    "anyone, not even to us.", code=code), kind="sign-in", secret=(code,))
+    except sms.BudgetRefused as refusal:
+        if refusal.code == "pace":
+            # The code sent a moment ago still works: show where to type it.
+            return render("sms_code.html", "code_form", TOO_MANY, form=verify_form,
+                          alert=sms.refusal_message(refusal))
+        return refused(TOO_MANY, sms.refusal_message(refusal))
+    if not sms.deliver(message):
+        return refused(GATEWAY_DOWN, sms.not_sent_message())
+    session["sms_login"] = {"number": subscription.number, "nonce": nonce}
+    return render("sms_code.html", "code_form", form=verify_form, alert=None, sent_to=phone)
+
+
+@bp.post("/login/sms/verify")
+def login_sms_verify():
+    form = SmsVerifyForm()
+
+    def refused(status, alert=None):
+        return render("sms_code.html", "code_form", status, form=form, alert=alert)
+
+    if not form.validate():
+        return refused(INVALID_FORM)
+    subscription = _live_subscription(form.login)
+    if subscription is None:
+        until = _no_such_subscriber(form.login)
+        return refused(TOO_MANY, lockout_message(until)) if until else refused(INVALID_FORM)
+    pending = session.get("sms_login") or {}
+    nonce = pending.get("nonce") if pending.get("number") == subscription.number else None
+    result = security.attempt(code_key(subscription.profile_id), lambda: bool(
+        security.check_code("login", subscription.number, nonce, form.code.data)))
+    if result.refused_unchecked:
+        return refused(TOO_MANY, lockout_message(result.until))
+    if not result.ok:
+        security.audit("login_failed", profile=subscription.profile_id,
+                       actor=subscription.number, details=f"sms code: {result.refusal.code}")
+        if result.until:
+            return refused(TOO_MANY, lockout_message(result.until))
+        form.code.errors.append(code_refusal_message(result.refusal))
+        return refused(INVALID_FORM)
+    start_session(subscription.profile, subscription)
+    return redirect(url_for("dashboard.index"), code=303)
+
+
+# Registration: a temporary password by SMS ------------------------------------------------
+
+def _mask(phone):
+    return phone[:-7] + "***" + phone[-4:] if len(phone) > 8 else phone
+
+
+@bp.post("/register")
+def register():
+    form = RegisterForm()
+    context = _login_context("register", register_form=form)
+
+    def refused(status, alert=None):
+        context["alert"] = alert
+        return render("login.html", "register_form", status, **context)
+
+    if not form.validate():
+        return refused(INVALID_FORM)
+    subscription = _live_subscription(form.login)
+    if subscription is None:
+        until = _no_such_subscriber(form.login)
+        return refused(TOO_MANY, lockout_message(until)) if until else refused(INVALID_FORM)
+    profile = subscription.profile
+    phone = _sms_phone(subscription)
+    if not phone:
+        form.login.errors.append(_("This account has no phone number for the password. "
+                                   "Please call support."))
+        return refused(INVALID_FORM)
+    password = generate_temporary_password()
+    expires = clock.now() + TEMPORARY_PASSWORD_LIFETIME
+    try:
+        with models.locking_transaction():
+            Profile.update(temporary_password_hash=security.hash_password(password),
+                           temporary_password_expires_at=expires).where(
+                Profile.id == profile.id).execute()
+            with sms.language_of(phone):
+                message = sms.send(phone, _(
+                    "Your temporary password for the cabinet: %(password)s. It is valid until "
+                    "%(until)s. Never tell it to anyone.", password=password,
+                    until=format_datetime(expires, "dd.MM HH:mm")),
+                    kind="password", secret=(password,))
+            security.audit("register", profile=profile, actor=subscription.number)
+    except sms.BudgetRefused as refusal:
+        return refused(TOO_MANY, _("A password was sent less than a minute ago. Please wait "
+                                   "for the SMS.") if refusal.code == "pace"
+                       else sms.refusal_message(refusal))
+    if not sms.deliver(message):
+        return refused(GATEWAY_DOWN, sms.not_sent_message())
+    context["form"] = LoginForm(formdata=None, login=form.login.data)
+    context["notice"] = _("We sent a temporary password by SMS to %(phone)s. Sign in with it "
+                          "in the password form; it is valid for 72 hours.", phone=_mask(phone))
+    return render("login.html", "register_form", **context)
+
+
+# The first sign-in -----------------------------------------------------------------------
+
+def password_feedback(password):
+    """The rules, each met or not, and the layout warning, for the password being typed."""
+    return {"checks": check_password(password), "layout_warning": has_cyrillic(password)}
+
+
+def _first_login_context(form):
+    profile = current_profile()
+    return {"form": form, "profile": profile, "numbers": list(profile.numbers()), "alert": None,
+            **password_feedback(form.new_password.data)}
+
+
+@bp.route("/first-login", methods=["GET", "POST"])
+@login_required
+def first_login():
+    if not current_user.auth_session.must_confirm:
+        return redirect(url_for("dashboard.index"))
+    profile = current_profile()
+    form = FirstLoginForm()
+    if request.method == "GET":
+        form.contact_phone.data = form.contact_phone.data or profile.contact_phone
+        return render("first_login.html", **_first_login_context(form))
+    context = _first_login_context(form)
+    valid = form.validate()
+    valid = check_new_password(form) and valid
+    now = clock.now()
+    if form.temporary_password.data:
+        if not profile.temporary_password_expires_at or (
+                now >= profile.temporary_password_expires_at):
+            form.temporary_password.errors.append(
+                _("The temporary password has expired. Sign out and get a new one."))
+            valid = False
+        else:
+            result = security.attempt(password_key(profile.id), lambda: security.verify_password(
+                profile.temporary_password_hash, form.temporary_password.data))
+            if result.refused_unchecked:
+                context["alert"] = lockout_message(result.until)
+                return render("first_login.html", "confirm_form", TOO_MANY, **context)
+            if not result.ok:
+                form.temporary_password.errors.append(_("This is not the password from the SMS."))
+                if result.until:
+                    context["alert"] = lockout_message(result.until)
+                valid = False
+            elif form.new_password.data == form.temporary_password.data:
+                form.new_password.errors.append(
+                    _("Choose a password other than the temporary one."))
+                valid = False
+    if not valid:
+        return render("first_login.html", "confirm_form", INVALID_FORM, **context)
+    with models.locking_transaction():
+        Profile.update(
+            password_hash=security.hash_password(form.new_password.data),
+            temporary_password_hash=None, temporary_password_expires_at=None, confirmed_at=now,
+            secret_question=form.secret_question.data,
+            secret_answer_hash=security.hash_password(form.secret_answer.data.strip().lower()),
+            contact_phone=form.contact_phone.parsed or profile.contact_phone,
+        ).where(Profile.id == profile.id).execute()
+        session_row = current_user.auth_session
+        AuthSession.update(must_confirm=False).where(
+            AuthSession.token == session_row.token).execute()
+        AuthSession.end_all(profile, now, keep=session_row.token)
+        security.audit("password_set", profile=profile)
+    return see_other(url_for("dashboard.index"))
+
+
+# Password change and the live rules -------------------------------------------------------
+
+def _password_context(form, alert=None, notice=None):
+    return {"form": form, "alert": alert, "notice": notice,
+            **password_feedback(form.new_password.data)}
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if request.method == "GET":
+        notice = _("Password changed. Other sessions are signed out.") if request.args.get(
+            "changed") else None
+        return render("password.html", **_password_context(form, notice=notice))
+    profile = current_profile()
+    valid = form.validate()
+    valid = check_new_password(form) and valid
+    if form.current_password.data:
+        result = security.attempt(password_key(profile.id), lambda: security.verify_password(
+            profile.password_hash, form.current_password.data))
+        if result.refused_unchecked:
+            return render("password.html", "password_form", TOO_MANY,
+                          **_password_context(form, alert=lockout_message(result.until)))
+        if not result.ok:
+            form.current_password.errors.append(_("This is not your current password."))
+            valid = False
+    if not valid:
+        return render("password.html", "password_form", INVALID_FORM, **_password_context(form))
+    with models.locking_transaction():
+        Profile.update(password_hash=security.hash_password(form.new_password.data)).where(
+            Profile.id == profile.id).execute()
+        ended = AuthSession.end_all(profile, clock.now(), keep=current_user.auth_session.token)
+        security.audit("password_changed", profile=profile, details=f"ended {ended} sessions")
+    return see_other(url_for("auth.password", changed=1))
+
+
+@bp.post("/password/check")
+def password_check():
+    form = PasswordCheckForm()
+    form.validate()  # the CSRF token; a bounded length bounds the work
+    return render("password_check.html", "rules",
+                  **password_feedback((form.new_password.data or "")[:1000]))
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        AuthSession.end(current_user.auth_session.token, clock.now())
+        security.audit("logout", profile=current_user.id)
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login_page"), code=303)
+
+
+def init_app(app):
+    app.register_blueprint(bp)

@@ -1,0 +1,146 @@
+"""Looking up a subscriber, and the audit log (admins)."""
+from flask import request
+from flask_babel import gettext as _, lazy_gettext as _l
+from wtforms import IntegerField, StringField
+from wtforms.validators import NumberRange, Optional
+
+from models import AuditEvent, Chat, Fault, Profile, ServiceRequest, Subscription, Tariff
+from rules import services as services_rules
+from rules.numbers import NumberError, parse_login
+from .. import requests as requests_area
+from ..forms import BaseForm
+from ..support import FAULT_STATE_LABELS, fault_label
+from ..web import INVALID_FORM, render
+from .access import audit, bp, staff_required
+
+AUDIT_PAGE = 50
+# What each audit event code means, for the people reading the log (the code stays beside
+# it: filters and scripts use it). tests/test_support.py checks every code has one.
+EVENT_LABELS = {
+    "login": _l("Signed in"),
+    "login_failed": _l("Sign-in refused"),
+    "lockout": _l("Sign-in paused after failed tries"),
+    "logout": _l("Signed out"),
+    "register": _l("Temporary password sent"),
+    "password_set": _l("First sign-in confirmed, password set"),
+    "password_changed": _l("Password changed"),
+    "session_ended": _l("A session ended from the profile"),
+    "signed_out_everywhere": _l("Signed out everywhere"),
+    "number_add_asked": _l("Code sent to add a number"),
+    "number_added": _l("Number added to the cabinet"),
+    "number_removed": _l("Number removed from the cabinet"),
+    "contact_changed": _l("Contact number changed"),
+    "nickname_changed": _l("Nickname of a number changed"),
+    "puk_shown": _l("PUK code shown"),
+    "chat_opened": _l("Chat opened"),
+    "chat_message": _l("Chat message from the subscriber"),
+    "chat_rated": _l("Chat rated"),
+    "fault_reported": _l("Home Internet fault reported"),
+    "visit_confirmed": _l("Technician's visit confirmed"),
+    "staff_login": _l("Staff signed in"),
+    "staff_login_failed": _l("Staff sign-in refused"),
+    "staff_logout": _l("Staff signed out"),
+    "staff_lookup": _l("Subscriber looked up"),
+    "staff_chat_viewed": _l("Chat read by staff"),
+    "staff_chat_reply": _l("Chat answered by staff"),
+    "staff_chat_closed": _l("Chat closed by staff"),
+    "staff_fault_viewed": _l("Fault read by staff"),
+    "staff_visit_offered": _l("Technician's visit offered"),
+    "staff_request_processed": _l("Request processed by staff"),
+    "staff_audit_read": _l("Audit log read"),
+}
+
+
+class LookupForm(BaseForm):
+    class Meta:
+        csrf = False  # a GET search that changes nothing
+
+    number = StringField(_l("Phone number or account"))
+
+
+class AuditFilterForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10**6)])
+    actor = StringField()
+    subject = StringField()
+
+
+def describe_request(row):
+    """A request of the archive in a line, for the look-up (service and tariff by code)."""
+    if row.kind in services_rules.DEFERRED_KINDS:
+        return requests_area.describe_kind(row.kind)
+    return {
+        services_rules.SERVICE_CONNECT: _("Connect the service %(code)s", code=row.subject),
+        services_rules.SERVICE_DISCONNECT: _("Disconnect the service %(code)s", code=row.subject),
+        services_rules.TARIFF_SWITCH: _("Switch the tariff to %(code)s", code=row.subject),
+    }.get(row.kind, row.kind)
+
+
+@bp.get("/staff/lookup")
+@staff_required("lookup_subscriber")
+def lookup(staff):
+    form = LookupForm(request.args)
+    form.validate()  # nothing to check but the number below; makes errors a list
+    text = (form.number.data or "").strip()
+    numbers, number = [], None
+    if not text:
+        form.number.errors.append(_("Type a phone number or an account number."))
+    else:
+        try:
+            number = parse_login(text).number
+        except NumberError:
+            form.number.errors.append(_("This is not one of our numbers or accounts."))
+        else:
+            # Every number of the cabinet that holds this one, in one query.
+            holder = Subscription.select(Subscription.profile).where(Subscription.number == number)
+            numbers = list(Subscription.select(Subscription, Tariff, Profile)
+                           .join(Tariff).switch(Subscription).join(Profile)
+                           .where(Subscription.profile.in_(holder))
+                           .order_by(Subscription.kind.desc(), Subscription.number))
+            if not numbers:
+                form.number.errors.append(_("No subscriber has this number."))
+    subscription = next((sub for sub in numbers if sub.number == number), None)
+    audit(staff, "staff_lookup", subject=text[:80],
+          profile=subscription.profile_id if subscription else None,
+          details="found" if subscription else "not found")
+    if subscription is None:
+        return render("staff/lookup.html", status=INVALID_FORM if form.number.errors else 200,
+                      staff=staff, lookup_form=form, subscription=None)
+    profile = subscription.profile
+    service_requests = (ServiceRequest.select(ServiceRequest, Subscription).join(Subscription)
+                        .where(Subscription.profile == profile)
+                        .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
+                        .limit(10))
+    return render("staff/lookup.html", staff=staff, lookup_form=form, subscription=subscription,
+                  profile=profile, numbers=numbers,
+                  chats=list(Chat.select().where(Chat.profile == profile)
+                             .order_by(Chat.opened_at.desc()).limit(10)),
+                  faults=list(Fault.of_profile(profile).limit(10)),
+                  service_requests=list(service_requests), describe_request=describe_request,
+                  state_label=requests_area.state_label,
+                  fault_state_labels=FAULT_STATE_LABELS, fault_label=fault_label)
+
+
+@bp.get("/staff/audit")
+@staff_required("read_audit")
+def audit_log(staff):
+    """Newest first, a page at a time; filtered by who acted and by what it was about
+    (`fault:12`, `chat:3`, a number), so one case can be followed step by step."""
+    filters = AuditFilterForm(request.args)
+    filters.validate()
+    page = filters.page.data if not filters.page.errors and filters.page.data else 1
+    actor = (filters.actor.data or "").strip()[:80]
+    subject = (filters.subject.data or "").strip()[:80]
+    query = AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    if subject:
+        query = query.where(AuditEvent.subject == subject)
+    events = list(query.offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE + 1))
+    audit(staff, "staff_audit_read", details=f"page {page}" + (f", actor {actor}" if actor else "")
+          + (f", subject {subject}" if subject else ""))
+    return render("staff/audit.html", staff=staff, events=events[:AUDIT_PAGE],
+                  event_labels=EVENT_LABELS,
+                  has_next=len(events) > AUDIT_PAGE, page=page, actor=actor, subject=subject)

@@ -1,0 +1,119 @@
+"""Money sent from the number on show to another subscriber's number: a review step, then
+the confirmation (portal.moves); both numbers get an SMS."""
+from flask import Blueprint, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from models import LedgerEntry, Transfer, UsageRecord
+from rules import money as rules
+from . import clock, moves, sms
+from .auth import current_subscription_or_404
+from .formatting import day, phone, uah
+from .web import INVALID_FORM, render, see_other
+
+bp = Blueprint("transfers", __name__)
+
+MESSAGES = {
+    "same": lambda e: _("This is the number you send from. Choose another number."),
+    "unknown": lambda e: _("There is no subscriber of ours with this number."),
+    "target_kind": lambda e: _("Money can be sent to a mobile number only."),
+    "target_closed": lambda e: _("This number is closed."),
+    "sender_kind": lambda e: _("Money can be sent from a mobile number only. Choose one with "
+                               "the switcher."),
+    "sender_status": lambda e: _("This number is not active, so it cannot send money."),
+    "min": lambda e: _("At least %(limit)s.", limit=uah(e.limit)),
+    "max": lambda e: _("At most %(limit)s in one transfer.", limit=uah(e.limit)),
+    "balance": lambda e: _("Not enough money: the balance is %(left)s.", left=uah(e.left)),
+    "daily": lambda e: (
+        _("At most %(limit)s a day: %(left)s more can be sent today.", limit=uah(e.limit),
+          left=uah(e.left)) if e.left else
+        _("At most %(limit)s a day: the next transfer is possible on %(day)s.",
+          limit=uah(e.limit), day=day(e.next_on))),
+}
+
+
+def message(error):
+    return MESSAGES[error.code](error)
+
+
+class BalanceMove:
+    """A transfer of money between two mobile numbers."""
+
+    kind = Transfer.BALANCE
+
+    def check(self, source, dest, amount, today):
+        rules.check_transfer(moves.party(source), moves.party(dest), amount,
+                             Transfer.sent_on(source, Transfer.BALANCE, today), today)
+
+    def book(self, done, source, dest, amount, now):
+        reference = f"transfer:{done.id}"
+        LedgerEntry.post(source, "transfer_out", now, balance_change=-amount,
+                         reference=reference)
+        LedgerEntry.post(dest, "transfer_in", now, balance_change=amount, reference=reference)
+        UsageRecord.create(subscription=source, started_at=now, type="transfer_out",
+                           counterpart=dest.number, quantity=1, amount=amount)
+        UsageRecord.create(subscription=dest, started_at=now, type="transfer_in",
+                           counterpart=source.number, quantity=1, amount=-amount)
+        with sms.language_of(source.number):
+            sms.send(source.number, _("Transfer of %(amount)s to %(number)s is done. Balance: "
+                                      "%(balance)s.", amount=uah(amount),
+                                      number=phone(dest.number), balance=uah(source.balance)))
+        with sms.language_of(dest.number):
+            sms.send(dest.number, _("You received %(amount)s from %(number)s. Balance: "
+                                    "%(balance)s.", amount=uah(amount),
+                                    number=phone(source.number), balance=uah(dest.balance)))
+
+
+def _page(form, sender, stage="form", target=None, alert=None, status=200):
+    today = clock.today()
+    sent_today = (Transfer.sent_on(sender, Transfer.BALANCE, today) if sender.is_mobile else 0)
+    return render("transfer.html", "transfer", status=status, form=form, sender=sender,
+                  stage=stage, target=target, alert=alert,
+                  left_today=max(0, rules.TRANSFER_DAILY_CAP - sent_today),
+                  limits={"min": rules.TRANSFER_MIN, "max": rules.TRANSFER_MAX,
+                          "daily": rules.TRANSFER_DAILY_CAP})
+
+
+@bp.get("/transfer")
+@login_required
+def page():
+    sender = current_subscription_or_404()
+    form = moves.MoveForm(formdata=None, target=request.args.get("target", ""))
+    return _page(form, sender)
+
+
+@bp.post("/transfer")
+@login_required
+def transfer():
+    form = moves.MoveForm()
+    sender = current_subscription_or_404(form.number.data)
+    confirming = bool(form.key.data)
+    if confirming:
+        form.checked_key()
+    if not form.validate():
+        return _page(form, sender, status=INVALID_FORM)
+    try:
+        if confirming:
+            done = moves.confirm(BalanceMove(), form, sender.id)
+            return see_other(url_for("transfers.done", key=done.key))
+        target = moves.target_of(form)
+        today = clock.today()
+        BalanceMove().check(sender, target, form.amount.kopiyky, today)
+    except rules.MoneyError as error:
+        alert = moves.put_on_form(form, error, message(error))
+        form.key.data = ""
+        return _page(form, sender, alert=alert, status=moves.refusal_status(error, alert,
+                                                                             confirming))
+    form.new_key()
+    return _page(form, sender, stage="review", target=target)
+
+
+@bp.get("/transfer/done/<key>")
+@login_required
+def done(key):
+    return render("transfer_done.html", done=moves.own_transfer(key, Transfer.BALANCE),
+                  bonus=False)
+
+
+def init_app(app):
+    app.register_blueprint(bp)

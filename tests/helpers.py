@@ -1,0 +1,114 @@
+"""What the tests share besides fixtures: the test client that posts like a browser, the
+factory of subscribers, signing in, the SMS the portal sent, and the constants."""
+import os
+import re
+import threading
+import uuid
+from datetime import date, datetime
+
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+import models
+
+SECRET = "test-secret-key"
+START = datetime(2026, 11, 25, 10, 0, 0)
+PASSWORD = "Test-pass7"
+PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+
+
+def page(response):
+    return response.get_data(as_text=True)
+
+
+class BrowserClient(FlaskClient):
+    """Posts carry the session's CSRF token, as a browser's form would; pass
+    `csrf=False` to leave it out. Pages come in English unless a test asks otherwise."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    def csrf_token(self):
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", uuid.uuid4().hex)
+        return URLSafeTimedSerializer(SECRET, salt="wtf-csrf-token").dumps(raw)
+
+    def post(self, *args, csrf=True, **kwargs):
+        if csrf:
+            data = dict(kwargs.pop("data", None) or {})
+            data.setdefault("csrf_token", self.csrf_token())
+            kwargs["data"] = data
+        return super().post(*args, **kwargs)
+
+
+class RecordingGateway:
+    """The SMS gateway of the tests: keeps every text it is handed, whole (what the outbox
+    keeps has its codes masked outside demo mode)."""
+
+    name = "recording"
+
+    def __init__(self):
+        self.sent = []
+        self.lock = threading.Lock()
+
+    def deliver(self, to, text):
+        with self.lock:
+            self.sent.append((to, text))
+
+
+class Factory:
+    """Makes profiles and subscriptions the way the subscriber feed would."""
+
+    def __init__(self, app):
+        self.app = app
+        self._accounts = iter(range(20000000, 29999999))
+
+    def subscriber(self, number="+380671234567", kind="mobile", tariff="smart",
+                   payment="prepaid", customer="individual", status="active", balance=10000,
+                   bonus_balance=0, profile=None, name="Тест Тестенко", password=PASSWORD,
+                   activated_on=date(2022, 1, 1)):
+        """A subscription (in `profile`, or a new one with `password`); returns it."""
+        from portal.security import hash_password
+        with self.app.app_context():
+            models.db.connect(reuse_if_open=True)
+            if profile is None:
+                profile = models.Profile.create(
+                    name=name, created_at=START, confirmed_at=START if password else None,
+                    password_hash=hash_password(password) if password else None)
+            subscription = models.Subscription.create(
+                number=number, kind=kind, profile=profile, tariff=tariff, holder_name=name,
+                payment=payment, customer=customer, status=status, balance=balance,
+                bonus_balance=bonus_balance, activated_on=activated_on)
+            return subscription
+
+    def account(self, profile, **kwargs):
+        """A Home Internet account in `profile`."""
+        kwargs.setdefault("tariff", "fast")
+        kwargs.setdefault("payment", "contract")
+        return self.subscriber(number=str(next(self._accounts)), kind="home_internet",
+                               profile=profile, **kwargs)
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, login="0671234567", password=PASSWORD, remember=False, **kwargs):
+        data = {"login": login, "password": password}
+        if remember:
+            data["remember"] = "y"
+        return self.client.post("/login", data=data, **kwargs)
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+def sms_to(app, number):
+    """Texts the gateway was handed for `number`, newest first."""
+    return [text for to, text in reversed(app.config["SMS_GATEWAY"].sent) if to == number]
+
+
+def last_code(app, number):
+    """The 6-digit code in the newest SMS to `number`."""
+    return re.search(r"\b(\d{6})\b", sms_to(app, number)[0]).group(1)
