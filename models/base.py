@@ -38,9 +38,10 @@ def open_database(url, root):
     if url.startswith(("postgresql://", "postgres://")):
         # Pooled: a new PostgreSQL connection costs about 5 ms, more than a whole page, and
         # each request would otherwise open one. A sync worker keeps one connection; idle
-        # ones are renewed after five minutes.
+        # ones are renewed after five minutes; a request finding all 32 in use waits for one.
         scheme, rest = url.split("://", 1)
-        return connect(f"{scheme}+pool://{rest}", max_connections=32, stale_timeout=300)
+        return connect(f"{scheme}+pool://{rest}", max_connections=32, stale_timeout=300,
+                       timeout=10)
     return connect(url)
 
 

@@ -21,8 +21,8 @@ class FreeSms(BaseModel):
 
     @classmethod
     def parts_since(cls, sender, since):
-        return (cls.select(fn.COALESCE(fn.SUM(cls.parts), 0))
-                .where((cls.sender == sender) & (cls.sent_at >= since)).scalar())
+        return int(cls.select(fn.COALESCE(fn.SUM(cls.parts), 0))
+                   .where((cls.sender == sender) & (cls.sent_at >= since)).scalar())
 
 
 class Device(BaseModel):

@@ -74,16 +74,18 @@ def _reserve(key, max_failures):
 
 @dataclass(frozen=True)
 class Attempt:
-    """How a throttled attempt went: `ok`; `until`, when the account must wait (refused
-    before the check, or locked by this failure); `refusal`, the CodeRefused of a code."""
+    """How a throttled attempt went: `ok`; `checked` (False: refused at once, the account
+    waits); `until`, when the account may try again (refused at once, or locked by this
+    failure); `refusal`, the CodeRefused of a code."""
 
     ok: bool
+    checked: bool = True
     until: datetime | None = None
     refusal: Exception | None = None
 
     @property
     def refused_unchecked(self):
-        return not self.ok and self.until is not None and self.refusal is None
+        return not self.checked
 
 
 def attempt(key, check, max_failures=throttle.MAX_FAILURES):
@@ -92,7 +94,7 @@ def attempt(key, check, max_failures=throttle.MAX_FAILURES):
     towards the lockout; a code refused for another reason (expired, used) does not."""
     until, reserved = _reserve(key, max_failures)
     if until:
-        return Attempt(False, until=until)
+        return Attempt(False, checked=False, until=until)
     try:
         ok = check()
     except CodeRefused as refusal:

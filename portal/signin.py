@@ -129,6 +129,8 @@ def _no_such_subscriber(field, password=None):
     if result.refused_unchecked:
         return result.until
     security.record_failure(address_key, UNKNOWN_PER_ADDRESS)
+    if result.until:  # this failure started the wait
+        return result.until
     field.errors.append(_("We have no subscriber with this number. Check it, or become our "
                           "subscriber in any of our shops."))
     return None

@@ -5,6 +5,7 @@ import re
 import threading
 import uuid
 from datetime import date, datetime
+from html.parser import HTMLParser
 
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
@@ -112,3 +113,64 @@ def sms_to(app, number):
 def last_code(app, number):
     """The 6-digit code in the newest SMS to `number`."""
     return re.search(r"\b(\d{6})\b", sms_to(app, number)[0]).group(1)
+
+
+class _Elements(HTMLParser):
+    """Every element's attributes by id, and the text inside each element with an id."""
+
+    def __init__(self):
+        super().__init__()
+        self.by_id, self.texts, self._open = {}, {}, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.by_id[attrs["id"]] = attrs
+            self.texts.setdefault(attrs["id"], "")
+        if tag not in ("input", "br", "img", "meta", "link"):
+            self._open.append(attrs.get("id"))
+
+    def handle_endtag(self, tag):
+        if tag not in ("input", "br", "img", "meta", "link") and self._open:
+            self._open.pop()
+
+    def handle_data(self, data):
+        for element_id in self._open:
+            if element_id:
+                self.texts[element_id] += data
+
+
+def field_error(html, field_id):
+    """The error message tied to the field `field_id` (aria-invalid, aria-describedby
+    naming the element that holds it), or None when the field carries no error."""
+    parsed = _Elements()
+    parsed.feed(html)
+    attrs = parsed.by_id.get(field_id)
+    if attrs is None or attrs.get("aria-invalid") != "true":
+        return None
+    error_id = f"{field_id}-error"
+    if error_id not in (attrs.get("aria-describedby") or "").split():
+        return None
+    return " ".join(parsed.texts.get(error_id, "").split())
+
+
+def burst(count, action):
+    """Run `action(index)` in `count` threads released at the same moment (a barrier);
+    returns the results in index order. The threads' own database connections are closed
+    when they end."""
+    results, start = [None] * count, threading.Barrier(count)
+
+    def run(index):
+        start.wait()
+        try:
+            results[index] = action(index)
+        finally:
+            if not models.db.is_closed():
+                models.db.close()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -173,8 +173,6 @@ def test_the_units_run_commands_the_portal_has(app, name):
     flask_commands = [line.split("--app portal", 1)[1].split()[0]
                       for line in commands if "--app portal" in line]
     for command in flask_commands:
-        if command == "accrue-bonuses" and command not in app.cli.commands:
-            pytest.skip("accrue-bonuses comes with the money area (issue 3), not landed yet")
         assert command in app.cli.commands, command
     files = [word.removeprefix("/srv/portal/") for line in commands for word in line.split()
              if "deploy/" in word]

@@ -7,7 +7,7 @@ import pytest
 
 import models
 from portal.security import hash_password
-from tests.helpers import PASSWORD, START, sms_to
+from tests.helpers import PASSWORD, START, field_error, sms_to
 
 STAFF_PASSWORD = "Staff-pass9"
 HX = {"HX-Request": "true"}
@@ -274,9 +274,7 @@ def test_report_offer_another_confirm_with_javascript_off(app, client, auth, hom
 def test_bad_fault_report(app, client, home, fields, field, message):
     response = report(client, home, **fields)
     assert response.status_code == 422
-    html = page(response)
-    assert message in html
-    assert f'aria-describedby="{field}-error"' in html or f'aria-describedby="{field}-hint {field}-error"' in html
+    assert message in field_error(page(response), field)
     with app.app_context():
         models.db.connect(reuse_if_open=True)
         assert models.Fault.select().count() == 0

@@ -1,0 +1,79 @@
+"""The schema: init-db notices a database that differs from the models (a column or an
+index without its migration), migrates under one lock, and the demo's "now" is shared by
+every process."""
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+
+import models
+from models.schema import differences
+from portal import clock as clock_module
+
+
+def run_init_db(app):
+    return app.test_cli_runner().invoke(args=["init-db"])
+
+
+def test_a_fresh_database_matches_the_models(app, db):
+    assert differences(models.all_models()) == []
+
+
+# (the change, how to undo it: the PostgreSQL run shares one database, the message)
+CHANGES = [
+    ("ALTER TABLE profile ADD COLUMN stray INTEGER", "ALTER TABLE profile DROP COLUMN stray",
+     "profile.stray: in the database, not in the models"),
+    ("ALTER TABLE subscription DROP COLUMN nickname",
+     "ALTER TABLE subscription ADD COLUMN nickname VARCHAR(40)",
+     "subscription.nickname: in the models, not in the database"),
+    ('DROP INDEX "ledger_entry_reference"',
+     'CREATE INDEX "ledger_entry_reference" ON "ledger_entry" ("reference")',
+     "index ledger_entry_reference: in the models, not in the database"),
+    ('CREATE INDEX "stray_index" ON "profile" ("name")', 'DROP INDEX "stray_index"',
+     "index stray_index: in the database, not in the models"),
+]
+
+
+@pytest.mark.parametrize("change, undo, found", CHANGES)
+def test_a_change_without_its_migration_stops_init_db(app, db, change, undo, found):
+    models.db.execute_sql(change)
+    try:
+        assert found in differences(models.all_models())
+        result = run_init_db(app)
+        assert result.exit_code == 1
+        assert f"schema: {found}" in result.output and "a migration is missing" in result.output
+    finally:
+        models.db.connect(reuse_if_open=True)
+        models.db.execute_sql(undo)
+    assert differences(models.all_models()) == []
+
+
+def test_nodes_started_together_migrate_once(app):
+    """Four nodes run init-db at the same moment: each waits for the lock, none fails."""
+    results, start = [], threading.Barrier(4)
+
+    def node():
+        start.wait()
+        results.append(run_init_db(app).exit_code)
+
+    threads = [threading.Thread(target=node) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [0, 0, 0, 0]
+
+
+def test_demo_processes_share_one_now(app, db, monkeypatch):
+    """Two workers (or a worker and a command run later) with the same PORTAL_NOW live on
+    one timeline: the second reads the offset the first fixed."""
+    portal_now = datetime(2026, 12, 4, 9, 0)
+    wall = [datetime(2030, 1, 1, 12, 0)]
+    monkeypatch.setattr(clock_module, "kyiv_now", lambda: wall[0])
+    first = clock_module.DemoClock(portal_now)
+    assert first.now() == portal_now
+    wall[0] += timedelta(hours=3)  # a command run three hours later, in a new process
+    second = clock_module.DemoClock(portal_now)
+    assert second.now() == first.now() == portal_now + timedelta(hours=3)
+    other = clock_module.DemoClock(datetime(2026, 12, 25, 9, 0))  # a new PORTAL_NOW
+    assert other.now() == datetime(2026, 12, 25, 9, 0)
