@@ -33,10 +33,11 @@ run: $(VENV)/.run-deps $(CATALOGS)
 	$(FLASK) demo-data --if-empty
 	PORT=$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py 'portal:create_app()'
 
-# Tests never use the demo switch of `make run`.
+# Tests never use the demo switch of `make run`. They run in a random order (pytest-randomly);
+# the summary's last line says how to replay one: make test PYTEST_ARGS=--randomly-seed=N
 test: export PORTAL_DEMO = 0
 test: $(VENV)/.test-deps $(CATALOGS)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(VENV)/.test-deps $(CATALOGS)
 	$(BIN)/python -m bench

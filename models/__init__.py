@@ -12,7 +12,7 @@ from .profile import Device, FreeSms, Shop
 from .security import AuditEvent, FailedAttempt, OneTimeCode
 from .services import Service, ServiceConnection, ServiceRequest
 from .sms import SmsCount, SmsMessage, SmsPace
-from .subscribers import AuthSession, Profile, Subscription, Tariff
+from .subscribers import AuthSession, ManagedNumber, Profile, Subscription, Tariff
 from .support import (Chat, ChatMessage, Fault, StaffSession, StaffUser, Technician,
                       Visit)
 from .usage import UsageDay, UsageRecord

@@ -59,6 +59,7 @@ class ServiceRequest(BaseModel):
     due_at = DateTimeField(null=True)  # when a pending request is to be done
     finished_at = DateTimeField(null=True)
     reason = CharField(max_length=30, default="")  # why it was rejected (a Refusal code)
+    key = CharField(max_length=32, null=True, unique=True)  # its review's one-time key
 
     class Meta:
         indexes = ((("subscription", "created_at"), False), (("state", "due_at"), False),
@@ -88,18 +89,8 @@ class ServiceRequest(BaseModel):
         return row.finished_at if row else None
 
     @classmethod
-    def deferred_state(cls, subscription):
-        """(sim_blocked, pending kinds) of a number, from its deferred requests, in one query:
-        the SIM is blocked when its latest done block/unblock request is a block."""
-        rows = (cls.select(cls.kind, cls.state)
-                .where((cls.subscription == subscription)
-                       & cls.kind.in_(rules.DEFERRED_KINDS)
-                       & cls.state.in_((rules.PENDING, rules.DONE)))
-                .order_by(cls.finished_at.desc(), cls.id.desc()).tuples())
-        pending, sim_blocked = [], None
-        for kind, state in rows:
-            if state == rules.PENDING:
-                pending.append(kind)
-            elif sim_blocked is None and kind in (rules.SIM_BLOCK, rules.SIM_UNBLOCK):
-                sim_blocked = kind == rules.SIM_BLOCK
-        return bool(sim_blocked), pending
+    def pending_kinds(cls, subscription):
+        """The kinds of a number's deferred requests still waiting to be done."""
+        return [kind for (kind,) in cls.select(cls.kind).where(
+            (cls.subscription == subscription) & (cls.state == rules.PENDING)
+            & cls.kind.in_(rules.DEFERRED_KINDS)).order_by(cls.id).tuples()]

@@ -4,6 +4,7 @@ from peewee import (BigIntegerField, BooleanField, CharField, DateField, DateTim
 
 from flask_login import UserMixin
 
+from rules import states
 from rules.sessions import ENDED, TOUCH, check_session
 from .base import BaseModel
 
@@ -62,7 +63,8 @@ class Profile(UserMixin, BaseModel):
         return self.auth_session.token
 
     def numbers(self):
-        return (Subscription.select().where(Subscription.profile == self)
+        """Its own numbers and accounts and those it manages, in the switcher's order."""
+        return (Subscription.select().where(Subscription.in_cabinet(self.id))
                 .order_by(Subscription.kind.desc(), Subscription.number))
 
     def sms_phone(self):
@@ -84,7 +86,8 @@ class Subscription(BaseModel):
     holder_name = CharField(max_length=200)
     payment = CharField(max_length=20)
     customer = CharField(max_length=20)
-    status = CharField(max_length=20)
+    status = CharField(max_length=20)  # the feed's: active, suspended, debt_blocked, closed
+    sim_blocked = BooleanField(default=False)  # a temporary SIM block asked for in the portal
     balance = BigIntegerField(default=0)  # kopiyky
     bonus_balance = BigIntegerField(default=0)  # kopiyky
     activated_on = DateField()
@@ -95,9 +98,34 @@ class Subscription(BaseModel):
     def is_mobile(self):
         return self.kind == "mobile"
 
+    @property
+    def state(self):
+        """The one state it is in (rules.states): what it may do depends on it."""
+        return states.state_of(self.status, self.sim_blocked)
+
     @classmethod
     def by_number(cls, number):
         return cls.get_or_none(cls.number == number)
+
+    @classmethod
+    def in_cabinet(cls, profile_id):
+        """Whether a subscription is in the cabinet `profile_id`: its own (the cabinet it
+        signs in to) or one it manages."""
+        return (cls.profile == profile_id) | cls.id.in_(
+            ManagedNumber.select(ManagedNumber.subscription).where(
+                ManagedNumber.profile == profile_id))
+
+
+class ManagedNumber(BaseModel):
+    """A number or account that another cabinet manages too (a family member's): it stays
+    in the cabinet it signs in to, whose owner sees who manages it and can end that."""
+
+    profile = ForeignKeyField(Profile, backref="managed_numbers", on_delete="CASCADE")
+    subscription = ForeignKeyField(Subscription, backref="managers", on_delete="CASCADE")
+    added_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("profile", "subscription"), True), (("subscription",), False))
 
 
 class ServerSession:

@@ -144,7 +144,7 @@ class Fault(BaseModel):
     @classmethod
     def of_profile(cls, profile):
         return (cls.select(cls, Subscription).join(Subscription)
-                .where(Subscription.profile == profile)
+                .where(Subscription.in_cabinet(profile))
                 .order_by(cls.created_at.desc(), cls.id.desc()))
 
     @classmethod

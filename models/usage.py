@@ -64,6 +64,21 @@ class UsageDay(BaseModel):
         primary_key = CompositeKey("subscription", "day", "type")
 
     @classmethod
+    def amount_of(cls, subscription, usage_type, start, end):
+        """What `subscription`'s records of `usage_type` sum to from day `start` to the day
+        before `end` (kopiyky)."""
+        return int(cls.select(fn.COALESCE(fn.SUM(cls.amount), 0)).where(
+            (cls.subscription == subscription) & (cls.type == usage_type)
+            & (cls.day >= start) & (cls.day < end)).scalar())
+
+    @classmethod
+    def last_day_of(cls, subscription, types):
+        """The last day `subscription` has records of `types`, or None."""
+        day = cls.select(fn.MAX(cls.day)).where(
+            (cls.subscription == subscription) & cls.type.in_(types)).scalar()
+        return _as_date(day) if day is not None else None
+
+    @classmethod
     def add(cls, rows):
         """Add usage rows (UsageRecord.COLUMNS values) to their days' totals: summed here
         first, so each (subscription, day, type) is one upsert."""

@@ -102,7 +102,7 @@ def own_subscriptions():
     if "own_subscriptions" not in g:
         g.own_subscriptions = list(
             Subscription.select(Subscription, models.Tariff).join(models.Tariff)
-            .where(Subscription.profile == current_user.id)
+            .where(Subscription.in_cabinet(current_user.id))
             .order_by(Subscription.kind.desc(), Subscription.number)
         ) if current_user.is_authenticated else []
     return g.own_subscriptions

@@ -7,8 +7,8 @@ from peewee import IntegrityError
 
 import models
 from models import (BonusAccrual, BonusLot, LedgerEntry, ServiceInterruption, Subscription,
-                    Tariff, Transfer)
-from rules import money as rules
+                    Transfer, UsageDay)
+from rules import money as rules, states
 from rules.dates import add_months, month_start
 from . import clock
 from .formatting import amount
@@ -24,20 +24,23 @@ def interruptions_of(subscription, month):
 
 def accrue(today, now):
     """Accrue the bonuses due by `today` to every Home Internet account that has not had
-    them for that month. Returns (month, accounts credited, bonuses in total)."""
+    them for that month: as many as the subscription fee it paid that month (the usage
+    feed's `subscription` charges; no charge, no bonuses), less the days without service.
+    Returns (month, accounts credited, bonuses in total)."""
     month = rules.due_accrual_month(today)
     done = BonusAccrual.select(BonusAccrual.subscription).where(BonusAccrual.month == month)
     accounts = (Subscription.select(Subscription.id)
                 .where((Subscription.kind == "home_internet")
-                       & (Subscription.status != rules.CLOSED)
+                       & (Subscription.status != states.CLOSED)
                        & Subscription.id.not_in(done)).order_by(Subscription.id))
     count = total = 0
     for (account_id,) in accounts.tuples():
         try:
             with models.locking_transaction():
                 account = Subscription.locked(account_id)
-                tariff = Tariff.get_by_id(account.tariff_id)
-                bonus = rules.accrual_amount(tariff.monthly_fee, month,
+                fee_paid = UsageDay.amount_of(account, "subscription", month,
+                                              add_months(month, 1))
+                bonus = rules.accrual_amount(max(0, fee_paid), month,
                                              interruptions_of(account, month),
                                              account.activated_on)
                 row = BonusAccrual.create(subscription=account, month=month, amount=bonus,
@@ -95,7 +98,7 @@ def load_demo(demo_clock):
     the move is recorded with its ledger entries as history, balances untouched."""
     today, now = demo_clock.today(), demo_clock.now()
     paused = Subscription.by_number("10000002")
-    if paused is not None and paused.status == rules.SUSPENDED:
+    if paused is not None and paused.status == states.SUSPENDED:
         since = add_months(month_start(today), -1).replace(day=11)
         ServiceInterruption.update(start=since).where(
             (ServiceInterruption.subscription == paused) & ServiceInterruption.end.is_null()

@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models import BonusLot, LedgerEntry, Subscription, Transfer
-from rules import money as rules
-from . import clock, moves, sms
+from rules import money as rules, states as rules_states
+from . import clock, moves, sms, states
 from .auth import current_subscription, own_subscription
 from .formatting import amount as bonuses, day
 from .web import INVALID_FORM, render, see_other
@@ -19,11 +19,8 @@ bp = Blueprint("bonuses", __name__)
 MESSAGES = {
     "unknown": lambda e: _("There is no subscriber of ours with this number."),
     "account_kind": lambda e: _("Bonuses are moved from a Home Internet account."),
-    "paused": lambda e: _("The Home Internet service is paused: bonuses cannot be moved "
-                          "until it is resumed."),
-    "account_closed": lambda e: _("This Home Internet account is closed."),
     "target_kind": lambda e: _("Bonuses can be moved to a mobile number only."),
-    "target_closed": lambda e: _("This number is closed."),
+    "target_state": lambda e: states.OTHER[e.value](e.number),
     "target_family": lambda e: _("Bonuses cannot be used on tariffs of the “Free” family. "
                                  "Choose another number."),
     "target_business": lambda e: _("Bonuses can be moved only to prepaid numbers and to "
@@ -40,7 +37,9 @@ MESSAGES = {
 }
 
 
-def message(error):
+def message(error, account):
+    if error.code == "account_state":
+        return states.OWN[error.value](account)
     return MESSAGES[error.code](error)
 
 
@@ -112,7 +111,7 @@ def _account(number=None):
     current = current_subscription()
     if current is not None and current.kind == "home_internet":
         return current
-    return (Subscription.select().where((Subscription.profile == current_user.id)
+    return (Subscription.select().where(Subscription.in_cabinet(current_user.id)
                                         & (Subscription.kind == "home_internet"))
             .order_by(Subscription.id).first())
 
@@ -124,8 +123,9 @@ def _page(form, account, stage="form", target=None, alert=None, status=200):
         last, moved = Transfer.bonus_history(account, today)
         context["left"], context["next_on"] = rules.bonus_transfer_allowance(
             account.bonus_balance, rules.BonusHistory(last, moved), today)
-        if account.status == rules.SUSPENDED and not alert and stage == "form":
-            alert = message(rules.MoneyError("paused"))
+        refused = states.own_refusal(rules_states.BONUS_OUT, account)
+        if refused and not alert and stage == "form":
+            alert = refused
     return render("bonus_transfer.html", "bonus", status=status, form=form, account=account,
                   stage=stage, target=target, alert=alert, today=today,
                   lapse_on=last_usable_day(today), cap=rules.BONUS_MONTHLY_CAP,
@@ -158,7 +158,7 @@ def transfer():
         target = moves.target_of(form)
         BonusMove().check(account, target, form.amount.kopiyky, clock.today())
     except rules.MoneyError as error:
-        alert = moves.put_on_form(form, error, message(error))
+        alert = moves.put_on_form(form, error, message(error, account))
         form.key.data = ""
         return _page(form, account, alert=alert,
                      status=moves.refusal_status(error, alert, confirming))

@@ -17,6 +17,12 @@ def load(path=CATALOGUE_FILE):
         return tomllib.load(handle)
 
 
+def support_phones(data):
+    """{kind: {'short', 'landline'}}: the support lines for mobile numbers and for Home
+    Internet accounts."""
+    return {kind: dict(phones) for kind, phones in data["support"].items()}
+
+
 def apply(data):
     """Upsert every entry of every known section; returns {section: count}."""
     counts = {}

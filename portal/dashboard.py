@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 from wtforms import HiddenField
 
 from models import AuthSession
-from . import bonuses, clock, expenses, requests
+from . import bonuses, clock, expenses, requests, states
 from .auth import current_profile, current_subscription, own_subscription, own_subscriptions
 from .forms import BaseForm
 from .web import local_target, render
@@ -36,7 +36,9 @@ def dashboard_context():
     bonus_balance = (bonuses.shown_bonuses(subscription, clock.today())[0]
                      if subscription else 0)
     return {"subscription": subscription, "numbers": own_subscriptions(),
-            "profile": current_profile(), "panels": panels, "bonus_balance": bonus_balance}
+            "profile": current_profile(), "panels": panels, "bonus_balance": bonus_balance,
+            "state_label": states.LABELS[subscription.state] if subscription else "",
+            "next_step": states.next_step(subscription) if subscription else None}
 
 
 @bp.get("/")

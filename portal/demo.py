@@ -14,7 +14,7 @@ from .web import render
 bp = Blueprint("demo", __name__)
 
 # Demo profiles that have been through the first sign-in; the rest show registration.
-DEMO_CONFIRMED = ("olena", "romashka", "andrii", "iryna", "mariia", "taras")
+DEMO_CONFIRMED = ("olena", "romashka", "andrii", "iryna", "mariia", "taras", "olha")
 # Each area's demo data, loaded in this order after the subscribers: functions (clock),
 # each safe to run again.
 LOADERS = (profile.load_demo, usage.load_demo, requests.load_demo, staff.commands.load_demo,

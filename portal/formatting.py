@@ -46,5 +46,5 @@ def day(value):
 
 
 def init_app(app):
-    app.jinja_env.globals.update(money=money, uah=uah, format_number=phone)
+    app.jinja_env.globals.update(money=money, uah=uah, plain=plain, format_number=phone)
     app.jinja_env.filters.update(phone=phone, format_day=day, amount=amount)

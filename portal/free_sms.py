@@ -9,8 +9,9 @@ from wtforms import HiddenField, TextAreaField
 
 import models
 from models import FreeSms, Subscription
-from rules import sms as rules
-from . import clock, sms
+from rules import sms as rules, states as rules_states
+from rules.states import StateRefusal
+from . import clock, sms, states
 from .auth import current_subscription, current_subscription_or_404
 from .formatting import phone
 from .forms import BaseForm, MobileField
@@ -39,7 +40,6 @@ def refusal_message(refusal):
                  "%(parts)s. Try again tomorrow.", left=refusal.left, limit=refusal.limit,
                  parts=refusal.parts),
         "not_mobile": _("Free SMS are sent from a mobile number. Choose one of your numbers."),
-        "not_active": _("This number cannot send SMS now: it is paused, blocked or closed."),
     }[refusal.code]
 
 
@@ -49,13 +49,17 @@ def _start_of_day():
 
 def sms_context(form, subscription, alert=None, notice=None, parts_today=None):
     prefix = sender_prefix(subscription) if subscription else ""
+    # A number whose state forbids sending is told so at once, not after the form.
+    refused = (states.own_refusal(rules_states.SMS_OUT, subscription)
+               if subscription is not None and subscription.is_mobile else None)
     if parts_today is None and subscription is not None:
         parts_today = FreeSms.parts_since(subscription, _start_of_day())
     return {"form": form, "subscription": subscription, "prefix": prefix,
             "counted": rules.count(prefix + rules.normalize(form.text.data)),
             "typed": len(rules.normalize(form.text.data)),
             "left_today": rules.parts_left_today(parts_today or 0), "cap": rules.DAILY_CAP,
-            "max_parts": rules.MAX_PARTS, "alert": alert, "notice": notice}
+            "max_parts": rules.MAX_PARTS, "alert": alert or refused, "notice": notice,
+            "refused": refused}
 
 
 @bp.get("/sms")
@@ -81,9 +85,11 @@ def send():
                       **sms_context(form, subscription, alert=alert, **extra))
 
     try:
-        rules.check_sender(subscription.kind, subscription.status)
+        rules.check_sender(subscription.kind, subscription.state)
     except rules.SmsRefused as refusal:
         return refused(CONFLICT, refusal_message(refusal))
+    except StateRefusal as refusal:
+        return refused(CONFLICT, states.refusal_message(refusal, subscription))
     valid = form.validate()
     text = rules.normalize(form.text.data)
     counted = None
@@ -95,10 +101,12 @@ def send():
         valid = False
     if valid:
         recipient = Subscription.get_or_none((Subscription.number == form.to.parsed)
-                                             & (Subscription.kind == "mobile")
-                                             & (Subscription.status != "closed"))
+                                             & (Subscription.kind == "mobile"))
         if recipient is None:
             form.to.errors.append(_("No subscriber of ours has this number. Check it."))
+            valid = False
+        elif rules_states.refusal(rules_states.SMS_IN, recipient.state):
+            form.to.errors.append(states.OTHER[recipient.state](recipient.number))
             valid = False
     if not valid:
         return refused(INVALID_FORM)

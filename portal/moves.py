@@ -37,18 +37,22 @@ class MoveForm(BaseForm):
         self.key.data = secrets.token_hex(16)
 
     def checked_key(self):
-        """A review form's key is 32 hex digits; anything else is a forged form."""
-        key = (self.key.data or "").strip()
-        if not KEY_PATTERN.fullmatch(key):
-            abort(400)
-        return key
+        return checked_key(self.key.data)
+
+
+def checked_key(text):
+    """A review form's one-time key is 32 hex digits; anything else is a forged form."""
+    key = (text or "").strip()
+    if not KEY_PATTERN.fullmatch(key):
+        abort(400)
+    return key
 
 
 def party(subscription):
     """What the rules need of a subscription on either side of a move."""
     tariff = Tariff.get_by_id(subscription.tariff_id)
     return rules.Party(number=subscription.number, kind=subscription.kind,
-                       status=subscription.status, payment=subscription.payment,
+                       state=subscription.state, payment=subscription.payment,
                        customer=subscription.customer, tariff_family=tariff.family,
                        balance=subscription.balance, bonus_balance=subscription.bonus_balance)
 
@@ -59,6 +63,7 @@ def target_of(form):
     if found is None:
         raise rules.MoneyError("unknown", "target")
     return found
+
 
 
 def put_on_form(form, error, message):

@@ -3,19 +3,19 @@ with an SMS code sent to them, or removed), the signed-in sessions, a number's s
 its device information (PUK1 only after the password is typed again)."""
 import csv
 import hashlib
-from datetime import datetime
 from pathlib import Path
 
 from flask import Blueprint, abort, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
-from peewee import fn
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 import models
-from models import AuditEvent, AuthSession, Device, LedgerEntry, Profile, Subscription
+from models import (AuditEvent, AuthSession, Device, ManagedNumber, Profile, Subscription,
+                    UsageDay)
 from rules import profile as rules
+from rules.expenses import CREDIT_TYPES
 from rules.numbers import parse_mobile
 from rules.sessions import ENDED, check_session
 from . import clock, security, sms
@@ -56,6 +56,10 @@ class NicknameForm(BaseForm):
 class RemoveNumberForm(BaseForm):
     number = HiddenField()
     confirm = HiddenField()  # 'yes' once the question was answered
+
+
+class RemoveManagerForm(BaseForm):
+    manager = HiddenField()  # a ManagedNumber id of one of this cabinet's own numbers
 
 
 class EndSessionForm(BaseForm):
@@ -109,7 +113,14 @@ def profile_context(contact_form=None, add_form=None, alert=None, notice=None,
     if contact_form is None:
         contact_form = ContactForm(formdata=None, contact_phone=phone_text(
             profile.contact_phone) if profile.contact_phone else "")
-    return {"profile": profile, "numbers": list(profile.numbers()),
+    numbers = list(profile.numbers())
+    managers = {}
+    for row in (ManagedNumber.select(ManagedNumber, Profile).join(Profile)
+                .where(ManagedNumber.subscription.in_(
+                    [sub.id for sub in numbers if sub.profile_id == profile.id]))
+                .order_by(ManagedNumber.added_at)):
+        managers.setdefault(row.subscription_id, []).append(row)
+    return {"profile": profile, "numbers": numbers, "managers": managers,
             "current": current_user.auth_session.selected_id,
             "sessions": [(public_id(row.token), row, session_label(row))
                          for row in live_sessions(profile)],
@@ -122,6 +133,7 @@ NOTICES = {
     "contact": _l("The contact number is saved."),
     "added": _l("The number is added to your cabinet."),
     "removed": _l("The number is removed from your cabinet."),
+    "manager_removed": _l("That cabinet no longer manages your number."),
     "ended": _l("That session is signed out."),
 }
 
@@ -171,6 +183,16 @@ def _code_phone(subscription):
     return owner.contact_phone or owner.sms_phone()
 
 
+def _in_cabinet(profile, subscription):
+    return subscription.profile_id == profile.id or ManagedNumber.select().where(
+        (ManagedNumber.profile == profile.id)
+        & (ManagedNumber.subscription == subscription.id)).exists()
+
+
+def _numbers_in_cabinet(profile):
+    return Subscription.select().where(Subscription.in_cabinet(profile.id)).count()
+
+
 def _add_code_page(status=200, form=None, alert=None, sent_to=None):
     pending = session.get("add_number") or {}
     return render("profile_add_code.html", "code_form", status,
@@ -194,12 +216,11 @@ def add_number():
     if target is None:
         form.number.errors.append(_("We have no subscriber with this number. Check it."))
         return refused(INVALID_FORM)
-    count = Subscription.select().where(Subscription.profile == profile.id).count()
-    candidate = rules.Candidate(kind=target.kind, status=target.status,
-                                owner_profile_id=target.profile_id,
+    candidate = rules.Candidate(kind=target.kind, state=target.state,
+                                in_cabinet=_in_cabinet(profile, target),
                                 code_phone=_code_phone(target))
     try:
-        phone = rules.check_addition(candidate, profile.id, count)
+        phone = rules.check_addition(candidate, _numbers_in_cabinet(profile))
     except rules.ProfileRefused as refusal:
         form.number.errors.append(refusal_message(refusal))
         return refused(INVALID_FORM)
@@ -208,9 +229,11 @@ def add_number():
             code, nonce = security.issue_code(ADD_PURPOSE, target.number, str(profile.id))
             with sms.language_of(target.number):
                 message = sms.send(phone, _(
-                    "Code %(code)s adds %(number)s to another cabinet of My cabinet. If you did "
-                    "not ask for it, do not tell it to anyone.", code=code,
-                    number=phone_text(target.number)), kind="add-number", secret=(code,))
+                    "Code %(code)s lets another cabinet of My cabinet manage %(number)s: see its "
+                    "balance and spending, top it up, change its services, send money from it. "
+                    "You keep signing in as before. If you did not ask for it, tell nobody the "
+                    "code.", code=code, number=phone_text(target.number)),
+                    kind="add-number", secret=(code,))
     except sms.BudgetRefused as refusal:
         return refused(TOO_MANY, sms.refusal_message(refusal))
     if not sms.deliver(message):
@@ -243,18 +266,16 @@ def confirm_number():
         return _add_code_page(INVALID_FORM, form)
     with models.locking_transaction():
         target = Subscription.locked(target.id)  # as it is now, not as it was asked for
-        count = Subscription.select().where(Subscription.profile == profile.id).count()
         try:
-            rules.check_addition(rules.Candidate(target.kind, target.status, target.profile_id,
-                                                 "code sent"), profile.id, count)
+            rules.check_addition(rules.Candidate(target.kind, target.state,
+                                                 _in_cabinet(profile, target), "code sent"),
+                                 _numbers_in_cabinet(profile))
         except rules.ProfileRefused as refusal:
             session.pop("add_number", None)
             return _add_code_page(CONFLICT, form, alert=refusal_message(refusal))
-        previous = target.profile_id
-        Subscription.update(profile=profile.id, updated_at=clock.now()).where(
-            Subscription.id == target.id).execute()
+        ManagedNumber.create(profile=profile.id, subscription=target, added_at=clock.now())
         security.audit("number_added", profile=profile, subject=target.number,
-                       details=f"from profile {previous}")
+                       details=f"managed; its cabinet is profile {target.profile_id}")
     session.pop("add_number", None)
     return see_other(url_for("profile.page", done="added"))
 
@@ -269,22 +290,47 @@ def remove_number():
     if not form.validate():
         abort(400)
     subscription = own_subscription(form.number.data or "")
+    managed = subscription.profile_id != profile.id
     with models.locking_transaction():
-        count = Subscription.select().where(Subscription.profile == profile.id).count()
+        own_count = Subscription.select().where(Subscription.profile == profile.id).count()
         try:
-            rules.check_removal(count)
+            rules.check_removal(own_count, managed)
         except rules.ProfileRefused as refusal:
             return render("profile.html", "numbers", CONFLICT,
                           **profile_context(alert=refusal_message(refusal)))
         if form.confirm.data != "yes":
             return render("profile.html", "numbers", **profile_context(removing=subscription))
-        # The number goes to a cabinet of its own, with no password: its holder can sign in
-        # by SMS or register it again.
-        own = Profile.create(name=subscription.holder_name, created_at=clock.now())
-        Subscription.update(profile=own, updated_at=clock.now()).where(
-            Subscription.id == subscription.id).execute()
+        if managed:  # it stays in its own cabinet; this one stops managing it
+            ManagedNumber.delete().where((ManagedNumber.profile == profile.id) & (
+                ManagedNumber.subscription == subscription.id)).execute()
+        else:
+            # The number goes to a cabinet of its own, with no password: its holder can sign
+            # in by SMS or register it again.
+            own = Profile.create(name=subscription.holder_name, created_at=clock.now())
+            Subscription.update(profile=own, updated_at=clock.now()).where(
+                Subscription.id == subscription.id).execute()
         security.audit("number_removed", profile=profile, subject=subscription.number)
     return see_other(url_for("profile.page", done="removed"))
+
+
+@bp.post("/profile/managers/remove")
+@login_required
+def remove_manager():
+    """The owner of a number ends another cabinet's managing of it."""
+    profile = current_profile()
+    form = RemoveManagerForm()
+    if not form.validate() or not (form.manager.data or "").isdigit():
+        abort(400)
+    row = (ManagedNumber.select(ManagedNumber, Subscription).join(Subscription)
+           .where((ManagedNumber.id == int(form.manager.data[:18]))
+                  & (Subscription.profile == profile.id)).first())
+    if row is None:
+        abort(404)
+    with models.locking_transaction():
+        ManagedNumber.delete_by_id(row.id)
+        security.audit("manager_removed", profile=profile, subject=row.subscription.number,
+                       details=f"profile {row.profile_id}")
+    return see_other(url_for("profile.page", done="manager_removed"))
 
 
 # Sessions --------------------------------------------------------------------------------
@@ -330,14 +376,10 @@ def settings_context(form=None, notice=None, subscription=None):
     if form is None:
         context["form"] = NicknameForm(formdata=None, number=subscription.number,
                                        nickname=subscription.nickname or "")
-    last_topup = (LedgerEntry.select(fn.MAX(LedgerEntry.at))
-                  .where((LedgerEntry.subscription == subscription)
-                         & (LedgerEntry.kind == "topup")).scalar())
-    if isinstance(last_topup, str):  # SQLite's MAX() loses the column's type
-        last_topup = datetime.fromisoformat(last_topup)
+    # Every top-up counts: the operator's feed, a card, money received from another number.
+    last_topup = UsageDay.last_day_of(subscription, CREDIT_TYPES)
     context["valid_until"] = rules.valid_until(subscription.payment, subscription.status,
-                                               subscription.activated_on,
-                                               last_topup.date() if last_topup else None)
+                                               subscription.activated_on, last_topup)
     return context
 
 
@@ -366,7 +408,7 @@ def nickname():
     with models.locking_transaction():
         Subscription.update(nickname=cleaned, updated_at=clock.now()).where(
             (Subscription.id == subscription.id)
-            & (Subscription.profile == current_user.id)).execute()
+            & Subscription.in_cabinet(current_user.id)).execute()
         security.audit("nickname_changed", profile=current_user.id, subject=subscription.number,
                        details=cleaned or "")
     return see_other(url_for("profile.settings", saved=1))

@@ -17,9 +17,9 @@ from wtforms import HiddenField
 import models
 from models import (LedgerEntry, Service, ServiceConnection, ServiceRequest, Subscription, Tariff,
                     UsageRecord)
-from rules import services as rules
+from rules import services as rules, states as rules_states
 from rules.expenses import format_cursor, parse_cursor
-from . import clock, profile, sms, support
+from . import clock, profile, sms, states, support
 from .auth import current_subscription, current_subscription_or_404
 from .forms import BaseForm
 from .formatting import uah
@@ -33,10 +33,10 @@ class RequestForm(BaseForm):
     number = HiddenField()  # the number the request is for: the page it was sent from
 
 
-def rules_subscriber(subscription, sim_blocked=False):
+def rules_subscriber(subscription):
     return rules.Subscriber(kind=subscription.kind, status=subscription.status,
                             payment=subscription.payment, balance=subscription.balance,
-                            tariff=subscription.tariff_id, sim_blocked=sim_blocked)
+                            tariff=subscription.tariff_id, sim_blocked=subscription.sim_blocked)
 
 
 def charge(subscription, kind, fee, service_request, now, counterpart):
@@ -52,11 +52,6 @@ def charge(subscription, kind, fee, service_request, now, counterpart):
 
 # Messages ------------------------------------------------------------------------------------
 
-STATUS_REFUSALS = {
-    "suspended": lambda: _("This number is paused at your request. Resume it first."),
-    "debt_blocked": lambda: _("This number is blocked for debt. Top it up first."),
-    "closed": lambda: _("This number is closed."),
-}
 ALREADY = {
     "connect": lambda: _("This service is connected already."),
     "switch": lambda: _("You are on this tariff already."),
@@ -64,31 +59,36 @@ ALREADY = {
     "pause": lambda: _("The service is paused already."),
 }
 REFUSALS = {
-    "balance": lambda r, action: _(
+    "balance": lambda r, action, sub: _(
         "Not enough money: it costs %(fee)s and the balance is %(balance)s. Top up by "
         "%(missing)s and try again.", fee=uah(r.fee), balance=uah(r.balance),
         missing=uah(r.missing)),
-    "too_soon": lambda r, action: _(
+    "too_soon": lambda r, action, sub: _(
         "The tariff can be switched once a day. The next switch is possible from %(time)s.",
         time=format_datetime(r.allowed_at, "dd.MM.yyyy HH:mm")),
-    "status": lambda r, action: STATUS_REFUSALS.get(r.status, STATUS_REFUSALS["closed"])(),
-    "already": lambda r, action: ALREADY[action](),
-    "wrong_kind": lambda r, action: (
+    "state": lambda r, action, sub: (
+        states.OWN[r.state](sub) if sub is not None
+        else _("It was not possible while the number was in the state “%(state)s”.",
+               state=states.LABELS[r.state])),
+    "already": lambda r, action, sub: ALREADY[action](),
+    "wrong_kind": lambda r, action, sub: (
         _("This tariff is for another kind of subscription.") if action == "switch"
         else _("This is not available for this number.")),
-    "wrong_payment": lambda r, action: _(
+    "wrong_payment": lambda r, action, sub: _(
         "This tariff is for another payment type (prepaid or contract)."),
-    "not_connected": lambda r, action: _("This service is not connected."),
-    "not_blocked": lambda r, action: _("The SIM card is not blocked."),
-    "not_paused": lambda r, action: _("The service is not paused."),
-    "pending": lambda r, action: _("A request like this one is already waiting to be done."),
+    "not_connected": lambda r, action, sub: _("This service is not connected."),
+    "not_blocked": lambda r, action, sub: _("The SIM card is not blocked."),
+    "not_paused": lambda r, action, sub: _("The service is not paused."),
+    "pending": lambda r, action, sub: _("A request like this one is already waiting to be "
+                                        "done."),
 }
 
 
-def refusal_message(refusal, action):
+def refusal_message(refusal, action, subscription=None):
     """A refusal in the user's language. `action` says what was refused: 'connect',
-    'disconnect', 'switch', 'sim_block', 'sim_unblock', 'pause', 'resume'."""
-    return REFUSALS[refusal.code](refusal, action)
+    'disconnect', 'switch', 'sim_block', 'sim_unblock', 'pause', 'resume'; a refusal by
+    state says what to do about it when `subscription` (as it is now) is given."""
+    return REFUSALS[refusal.code](refusal, action, subscription)
 
 
 def describe(row):
@@ -110,8 +110,8 @@ def describe(row):
 def describe_kind(kind):
     return {rules.SIM_BLOCK: _("Temporary SIM card block"),
             rules.SIM_UNBLOCK: _("End of the SIM card block"),
-            rules.PAUSE: _("Pause Home Internet"),
-            rules.RESUME: _("Resume Home Internet")}[kind]
+            rules.PAUSE: _("Pause the service"),
+            rules.RESUME: _("Resume the service")}[kind]
 
 
 def state_label(state):
@@ -120,18 +120,20 @@ def state_label(state):
 
 
 def _reason(refusal):
-    """A refusal as kept on a rejected request: its code, and the status that refused it."""
+    """A refusal as kept on a rejected request: its code, and the state that refused it."""
     if refusal is None:
         return ""
-    return f"status:{refusal.status}" if refusal.code == "status" else refusal.code
+    return f"state:{refusal.state}" if refusal.code == "state" else refusal.code
 
 
 def rejection_reason(row):
     """Why a rejected request was refused, in the user's language ('' when it was not)."""
     if not row.reason:
         return ""
-    code, _sep, status = row.reason.partition(":")
-    return refusal_message(rules.Refusal(code, status=status), row.kind)
+    code, _sep, state = row.reason.partition(":")
+    if code == "status":  # kept so before the states were one model
+        code = "state"
+    return refusal_message(rules.Refusal(code, state=state), row.kind)
 
 
 # Processing ------------------------------------------------------------------------------
@@ -145,17 +147,18 @@ def process(request_id, now):
         if row is None:
             return None
         subscription = Subscription.locked(row.subscription_id)
-        sim_blocked, pending = ServiceRequest.deferred_state(subscription)
+        pending = ServiceRequest.pending_kinds(subscription)
         pending.remove(row.kind)  # this request itself
-        refusal = rules.check_deferred(row.kind, rules_subscriber(subscription, sim_blocked),
-                                       pending)
+        refusal = rules.check_deferred(row.kind, rules_subscriber(subscription), pending)
         state = rules.REJECTED if refusal else rules.DONE
         assert rules.can_transition(row.state, state)
         if refusal is None:
             new_status = rules.status_after(row.kind, subscription.status)
+            Subscription.update(
+                status=new_status, updated_at=now,
+                sim_blocked=rules.sim_blocked_after(row.kind, subscription.sim_blocked)).where(
+                Subscription.id == subscription.id).execute()
             if new_status != subscription.status:
-                Subscription.update(status=new_status, updated_at=now).where(
-                    Subscription.id == subscription.id).execute()
                 models.ServiceInterruption.track(subscription.id, new_status, now.date())
         ServiceRequest.update(state=state, finished_at=now, reason=_reason(refusal)).where(
             ServiceRequest.id == row.id).execute()
@@ -182,13 +185,13 @@ def request_deferred(kind):
     now = clock.now()
     with models.locking_transaction():
         locked = Subscription.locked(subscription.id)
-        sim_blocked, pending = ServiceRequest.deferred_state(locked)
-        refusal = rules.check_deferred(kind, rules_subscriber(locked, sim_blocked), pending)
+        refusal = rules.check_deferred(kind, rules_subscriber(locked),
+                                       ServiceRequest.pending_kinds(locked))
         if refusal is None:
             created = ServiceRequest.create(subscription=locked, kind=kind, state=rules.PENDING,
                                             created_at=now, due_at=rules.due_at(now))
     if refusal:
-        return archive_page(alert=refusal_message(refusal, kind), status=CONFLICT)
+        return archive_page(alert=refusal_message(refusal, kind, locked), status=CONFLICT)
     if current_app.config["DEMO"]:
         state = process(created.id, now)
         flash(_("Your request is done.") if state == rules.DONE
@@ -229,7 +232,7 @@ def service_requests(profile_id, narrow):
               attr="tariff").switch(ServiceRequest)
         .join(OldTariff, JOIN.LEFT_OUTER, on=(ServiceRequest.previous == OldTariff.code),
               attr="old_tariff")
-        .where(Subscription.profile == profile_id), ServiceRequest.created_at, ServiceRequest.id)
+        .where(Subscription.in_cabinet(profile_id)), ServiceRequest.created_at, ServiceRequest.id)
     return [{"id": row.id, "number": row.subscription.number, "title": describe(row),
              "state": row.state, "state_label": state_label(row.state),
              "created_at": row.created_at, "finished_at": row.finished_at,
@@ -259,12 +262,32 @@ def archive_context(alert=None):
     more = len(items) > ARCHIVE_PAGE
     items = items[:ARCHIVE_PAGE]
     last = items[-1] if more else None
-    sim_blocked, pending = (ServiceRequest.deferred_state(subscription) if subscription
-                            else (False, []))
-    return {"subscription": subscription, "items": items, "sim_blocked": sim_blocked,
-            "pending": pending, "alert": alert, "paged": cursor is not None,
+    pending = ServiceRequest.pending_kinds(subscription) if subscription else []
+    return {"subscription": subscription, "items": items, "pending": pending,
+            "actions": request_actions(subscription) if subscription else [],
+            "state_label": states.LABELS[subscription.state] if subscription else "",
+            "alert": alert, "paged": cursor is not None,
             "older": format_cursor(last["created_at"], last["source"], last["id"])
             if last else None}
+
+
+def request_actions(subscription):
+    """The requests the number's state allows now: (endpoint, label, hint)."""
+    offered = [
+        (rules_states.SIM_UNBLOCK, "requests.sim_unblock", _("End the SIM card block"),
+         _("The number works again within 30 minutes.")),
+        (rules_states.SIM_BLOCK, "requests.sim_block", _("Block the SIM card for a while"),
+         _("If your phone is lost or stolen: calls, SMS and internet stop within 30 minutes. "
+           "The number stays yours.")),
+        (rules_states.RESUME, "requests.resume", _("Resume the service"),
+         _("The service is back within 30 minutes.")),
+        (rules_states.PAUSE, "requests.pause", _("Pause the service"),
+         _("No monthly fee while paused, and no bonuses either. Done within 30 minutes.")),
+    ]
+    return [(endpoint, label, hint) for action, endpoint, label, hint in offered
+            if rules_states.refusal(action, subscription.state) is None
+            and (subscription.is_mobile or action not in (rules_states.SIM_BLOCK,
+                                                          rules_states.SIM_UNBLOCK))]
 
 
 def archive_page(alert=None, status=200):
@@ -302,18 +325,19 @@ def resume():
 
 
 def requests_panel(subscription):
-    """A blocked SIM and the requests still waiting, on the dashboard."""
-    sim_blocked, pending = ServiceRequest.deferred_state(subscription)
-    if not sim_blocked and not pending:
+    """The requests still waiting, on the dashboard."""
+    pending = ServiceRequest.pending_kinds(subscription)
+    if not pending:
         return None
-    return {"sim_blocked": sim_blocked, "pending": [describe_kind(kind) for kind in pending]}
+    return {"pending": [describe_kind(kind) for kind in pending]}
 
 
 # Demo data and the command ---------------------------------------------------------------
 
 def load_demo(demo_clock):
     """Demo history: Olena's 'Who called' and an earlier tariff switch, Taras's paused
-    Home Internet. Only for numbers that have no requests yet, so it is safe to run again."""
+    Home Internet, Olha's SIM card blocked (a lost phone). Only for numbers that have no
+    requests yet, so it is safe to run again."""
     now = demo_clock.now()
     history = {
         "+380671234567": [
@@ -321,6 +345,7 @@ def load_demo(demo_clock):
             dict(kind=rules.SERVICE_CONNECT, subject="who-called", days=12),
         ],
         "10000002": [dict(kind=rules.PAUSE, days=20)],
+        "+380972223344": [dict(kind=rules.SIM_BLOCK, days=2)],
     }
     for number, requests in history.items():
         subscription = Subscription.by_number(number)
@@ -337,6 +362,9 @@ def load_demo(demo_clock):
                 ServiceConnection.get_or_create(subscription=subscription,
                                                 service=item["subject"],
                                                 defaults={"connected_at": at})
+            if item["kind"] == rules.SIM_BLOCK:
+                Subscription.update(sim_blocked=True).where(
+                    Subscription.id == subscription.id).execute()
 
 
 def init_app(app):

@@ -337,7 +337,7 @@ def report_fault():
 def _own_fault(fault_id):
     """The fault if it is of an account of the signed-in profile; else 404, never a hint."""
     fault = (Fault.select(Fault, Subscription).join(Subscription)
-             .where((Fault.id == fault_id) & (Subscription.profile == current_user.id)).first())
+             .where((Fault.id == fault_id) & Subscription.in_cabinet(current_user.id)).first())
     if fault is None:
         abort(404)
     return fault

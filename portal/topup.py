@@ -17,8 +17,8 @@ from wtforms import PasswordField, StringField
 
 import models
 from models import LedgerEntry, Payment, Subscription, UsageRecord
-from rules import money
-from . import clock, security, sms
+from rules import money, states as rules_states
+from . import clock, security, sms, states
 from .acquiring import Declined, provider
 from .auth import current_subscription
 from .formatting import phone, uah
@@ -103,6 +103,7 @@ def page():
     subscription = current_subscription() if _signed_in() else None
     wanted = request.args.get("target", "")
     form.target.data = wanted or (subscription.number if subscription else "")
+    form.amount.data = request.args.get("amount", "")[:20]
     return render("topup.html", **_form_context(form))
 
 
@@ -120,10 +121,12 @@ def start():
     card, cvv = _check_card(form, clock.today())
     target = None
     if form.target.parsed is not None:
-        target = Subscription.get_or_none((Subscription.number == form.target.parsed.number)
-                                          & (Subscription.status != "closed"))
+        target = Subscription.by_number(form.target.parsed.number)
         if target is None:
             form.target.errors.append(_("We have no subscriber with this number or account."))
+        elif rules_states.refusal(rules_states.TOP_UP, target.state):
+            form.target.errors.append(states.OTHER[target.state](target.number))
+            target = None
     if target is not None and form.amount.kopiyky is not None:
         try:
             money.check_topup_amount(form.amount.kopiyky,
@@ -197,7 +200,9 @@ def _payment_or_404(key):
 
 
 def _confirm_context(payment, form, alert=None):
-    return {"payment": payment, "form": form, "alert": alert, "amount": uah(payment.amount)}
+    return {"payment": payment, "form": form, "alert": alert, "amount": uah(payment.amount),
+            "unblocked": payment.state == Payment.SUCCEEDED
+            and states.lifted_by(payment.reference)}
 
 
 @bp.get("/topup/<key>")
@@ -247,6 +252,7 @@ def _credit(payment):
             Payment.id == payment.id).execute()
         payment.target = target
         _queue_receipt(payment)
+        states.lift_paid_debt_block(target, now, payment.reference)
 
 
 def _queue_receipt(payment):

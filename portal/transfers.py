@@ -5,8 +5,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from models import LedgerEntry, Transfer, UsageRecord
-from rules import money as rules
-from . import clock, moves, sms
+from rules import money as rules, states as rules_states
+from . import clock, moves, sms, states
 from .auth import current_subscription_or_404
 from .formatting import day, phone, uah
 from .web import INVALID_FORM, render, see_other
@@ -15,12 +15,12 @@ bp = Blueprint("transfers", __name__)
 
 MESSAGES = {
     "same": lambda e: _("This is the number you send from. Choose another number."),
+    "target_state": lambda e: states.OTHER[e.value](e.number),
     "unknown": lambda e: _("There is no subscriber of ours with this number."),
     "target_kind": lambda e: _("Money can be sent to a mobile number only."),
     "target_closed": lambda e: _("This number is closed."),
     "sender_kind": lambda e: _("Money can be sent from a mobile number only. Choose one with "
                                "the switcher."),
-    "sender_status": lambda e: _("This number is not active, so it cannot send money."),
     "min": lambda e: _("At least %(limit)s.", limit=uah(e.limit)),
     "max": lambda e: _("At most %(limit)s in one transfer.", limit=uah(e.limit)),
     "balance": lambda e: _("Not enough money: the balance is %(left)s.", left=uah(e.left)),
@@ -32,7 +32,9 @@ MESSAGES = {
 }
 
 
-def message(error):
+def message(error, sender):
+    if error.code == "sender_state":
+        return states.OWN[error.value](sender)
     return MESSAGES[error.code](error)
 
 
@@ -62,13 +64,16 @@ class BalanceMove:
             sms.send(dest.number, _("You received %(amount)s from %(number)s. Balance: "
                                     "%(balance)s.", amount=uah(amount),
                                     number=phone(source.number), balance=uah(dest.balance)))
+        states.lift_paid_debt_block(dest, now, reference)
 
 
 def _page(form, sender, stage="form", target=None, alert=None, status=200):
     today = clock.today()
     sent_today = (Transfer.sent_on(sender, Transfer.BALANCE, today) if sender.is_mobile else 0)
+    # A number whose state forbids sending is told so at once, not after the form.
+    refused = states.own_refusal(rules_states.TRANSFER_OUT, sender) if sender.is_mobile else None
     return render("transfer.html", "transfer", status=status, form=form, sender=sender,
-                  stage=stage, target=target, alert=alert,
+                  stage=stage, target=target, alert=alert or refused, refused=refused,
                   left_today=max(0, rules.TRANSFER_DAILY_CAP - sent_today),
                   limits={"min": rules.TRANSFER_MIN, "max": rules.TRANSFER_MAX,
                           "daily": rules.TRANSFER_DAILY_CAP})
@@ -100,7 +105,7 @@ def transfer():
         today = clock.today()
         BalanceMove().check(sender, target, form.amount.kopiyky, today)
     except rules.MoneyError as error:
-        alert = moves.put_on_form(form, error, message(error))
+        alert = moves.put_on_form(form, error, message(error, sender))
         form.key.data = ""
         return _page(form, sender, alert=alert, status=moves.refusal_status(error, alert,
                                                                              confirming))

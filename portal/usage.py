@@ -131,7 +131,8 @@ def _on_net(number):
 def demo_records(subscription, start, now):
     """A subscriber's plausible usage from `start` to `now`, the same on every run."""
     rng = random.Random(subscription.number)
-    fee = subscription.tariff.monthly_fee
+    # A number paused at the subscriber's request pays no monthly fee.
+    fee = subscription.tariff.monthly_fee if subscription.status != "suspended" else 0
     records = []
 
     def add(moment, usage_type, counterpart, quantity, amount):

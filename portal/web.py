@@ -15,6 +15,7 @@ from peewee import OperationalError
 from wtforms import HiddenField, StringField
 
 import models
+from . import catalogue
 from .forms import BaseForm
 from .i18n import LANGUAGE_COOKIE, LOCALES
 
@@ -149,6 +150,15 @@ def init_app(app):
     def server_error(error):
         return _error_page(500, _("Something went wrong"),
                            _("Nothing was changed. Please try again in a minute."))
+
+    phones = catalogue.support_phones(catalogue.load())
+
+    def support_phones(subscription=None):
+        """The support lines for the number on show (mobile ones when there is none)."""
+        return phones["home_internet" if subscription is not None
+                      and subscription.kind == "home_internet" else "mobile"]
+
+    app.jinja_env.globals.update(support_phones=support_phones)
 
     @app.context_processor
     def page_globals():

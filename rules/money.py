@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 import re
 
+from . import states
 from .dates import add_months, month_start
 from .numbers import luhn_ok
 
@@ -29,7 +30,6 @@ BONUS_LAPSE_DAYS = 20  # moved bonuses stay on the number this long
 
 FREE_FAMILY = "free"  # tariffs of the "Svobodnyi" family never take Home Internet bonuses
 
-ACTIVE, SUSPENDED, DEBT_BLOCKED, CLOSED = "active", "suspended", "debt_blocked", "closed"
 
 
 @dataclass
@@ -45,6 +45,7 @@ class MoneyError(ValueError):
     left: int = 0
     next_on: date | None = None
     value: object = None
+    number: str = ""  # the number a refusal by state is about
 
     def __post_init__(self):
         super().__init__(self.code)
@@ -174,7 +175,7 @@ class Party:
 
     number: str
     kind: str  # 'mobile' | 'home_internet'
-    status: str
+    state: str  # rules.states
     payment: str = "prepaid"
     customer: str = "individual"
     tariff_family: str = ""
@@ -182,20 +183,25 @@ class Party:
     bonus_balance: int = 0
 
 
+def _check_state(action, party, code, field=""):
+    """The party's state allows `action`, or MoneyError(code) with the state as `value`."""
+    if states.refusal(action, party.state) is not None:
+        raise MoneyError(code, field, value=party.state, number=party.number)
+
+
 def check_transfer(sender, target, amount, sent_today, today):
-    """A balance transfer between two mobile numbers. Codes: same (target), target_kind,
-    target_closed, sender_kind, sender_status, min, max, balance (`left` = the balance),
-    daily (`left` = what may still be sent today, `next_on` = tomorrow when nothing is)."""
+    """A balance transfer between two mobile numbers. Codes: sender_kind, sender_state
+    (`value` = its state), same (target), target_kind, target_state (target; `value`),
+    min, max, balance (`left` = the balance), daily (`left` = what may still be sent
+    today, `next_on` = tomorrow when nothing is)."""
     if sender.kind != "mobile":
         raise MoneyError("sender_kind")
-    if sender.status != ACTIVE:
-        raise MoneyError("sender_status", value=sender.status)
+    _check_state(states.TRANSFER_OUT, sender, "sender_state")
     if target.number == sender.number:
         raise MoneyError("same", "target")
     if target.kind != "mobile":
         raise MoneyError("target_kind", "target")
-    if target.status == CLOSED:
-        raise MoneyError("target_closed", "target")
+    _check_state(states.TRANSFER_IN, target, "target_state", "target")
     _check_limits(amount, TRANSFER_MIN, TRANSFER_MAX, TRANSFER_DAILY_CAP, sent_today,
                   next_on=today + timedelta(days=1))
     if amount > sender.balance:
@@ -243,11 +249,11 @@ def paid_days(month, interruptions, activated_on=None):
     return days - len(lost)
 
 
-def accrual_amount(monthly_fee, month, interruptions, activated_on=None):
-    """Bonuses for `month`: the fee paid for it, less the days without service
-    (rounded down to a kopiyka)."""
+def accrual_amount(fee_paid, month, interruptions, activated_on=None):
+    """Bonuses for `month`: the subscription fee paid in it, less the days without service
+    (rounded down to a kopiyka); nothing paid, no bonuses."""
     days = calendar.monthrange(month.year, month.month)[1]
-    return monthly_fee * paid_days(month, interruptions, activated_on) // days
+    return fee_paid * paid_days(month, interruptions, activated_on) // days
 
 
 # Home Internet bonuses: moving them to a mobile number ----------------------------------
@@ -268,20 +274,16 @@ class BonusHistory:
 
 def check_bonus_transfer(account, target, amount, history, today):
     """Moving `amount` bonuses from a Home Internet `account` to the mobile `target`.
-    Codes: account_kind, paused (not while the service is paused; blocked for debt is
-    fine), account_closed, target_kind, target_closed, target_family, target_business,
-    min, daily (`next_on`), monthly (`left`, `next_on` = the 1st of next month), bonus
-    (`left` = the bonuses on the account)."""
+    Codes: account_kind, account_state (`value` = its state: not while paused or closed;
+    blocked for debt is fine), target_kind, target_state (target; `value`),
+    target_family, target_business, min, daily (`next_on`), monthly (`left`, `next_on` =
+    the 1st of next month), bonus (`left` = the bonuses on the account)."""
     if account.kind != "home_internet":
         raise MoneyError("account_kind")
-    if account.status == SUSPENDED:
-        raise MoneyError("paused")
-    if account.status == CLOSED:
-        raise MoneyError("account_closed")
+    _check_state(states.BONUS_OUT, account, "account_state")
     if target.kind != "mobile":
         raise MoneyError("target_kind", "target")
-    if target.status == CLOSED:
-        raise MoneyError("target_closed", "target")
+    _check_state(states.BONUS_IN, target, "target_state", "target")
     if target.tariff_family == FREE_FAMILY:
         raise MoneyError("target_family", "target")
     if not (target.payment == "prepaid" or (target.payment == "contract"

@@ -4,6 +4,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from . import states
 from .dates import add_months
 from .numbers import luhn_ok
 
@@ -24,31 +25,34 @@ class ProfileRefused(ValueError):
 
 @dataclass(frozen=True)
 class Candidate:
-    """A number or account someone asks to add to their cabinet."""
+    """A number or account someone asks to add to their cabinet (to manage it: it stays in
+    the cabinet it signs in to)."""
     kind: str  # 'mobile' | 'home_internet'
-    status: str
-    owner_profile_id: int
+    state: str  # rules.states
+    in_cabinet: bool  # in the asking cabinet already, its own or managed
     code_phone: str | None  # where the confirmation code goes: the number, or the account's
     # contact phone
 
 
-def check_addition(candidate, profile_id, numbers_in_profile):
+def check_addition(candidate, numbers_in_cabinet):
     """Where the code goes ('+380…'), or ProfileRefused: 'yours' (in this cabinet already),
-    'closed', 'no_phone' (an account with no contact phone), 'full' (limit = MAX_NUMBERS)."""
-    if candidate.owner_profile_id == profile_id:
+    'closed' (its state allows no addition), 'no_phone' (an account with no contact phone),
+    'full' (limit = MAX_NUMBERS)."""
+    if candidate.in_cabinet:
         raise ProfileRefused("yours")
-    if candidate.status == "closed":
+    if states.refusal(states.CABINET_ADD, candidate.state) is not None:
         raise ProfileRefused("closed")
-    if numbers_in_profile >= MAX_NUMBERS:
+    if numbers_in_cabinet >= MAX_NUMBERS:
         raise ProfileRefused("full", limit=MAX_NUMBERS)
     if not candidate.code_phone:
         raise ProfileRefused("no_phone")
     return candidate.code_phone
 
 
-def check_removal(numbers_in_profile):
-    """A cabinet keeps at least one number: it is how its owner signs in."""
-    if numbers_in_profile <= 1:
+def check_removal(own_numbers, managed):
+    """A managed number may always leave a cabinet; a cabinet keeps at least one number of
+    its own: it is how its owner signs in."""
+    if not managed and own_numbers <= 1:
         raise ProfileRefused("last")
 
 

@@ -6,13 +6,11 @@ reason and whose fields carry the numbers a translated message needs.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from . import states
+
 MOBILE = "mobile"
 HOME_INTERNET = "home_internet"
 
-ACTIVE = "active"
-SUSPENDED = "suspended"
-DEBT_BLOCKED = "debt_blocked"
-CLOSED = "closed"
 
 # Request kinds: what a subscriber asked for.
 SERVICE_CONNECT = "service_connect"
@@ -44,7 +42,8 @@ class Refusal:
 
     wrong_kind        the service or tariff is for another kind of subscription
     wrong_payment     the tariff is for another payment type (prepaid / contract)
-    status            the subscription's status does not allow it (`status` says which)
+    state             the subscription's state does not allow it (`state` says which:
+                      rules.states)
     already           it is already so (connected, on this tariff, blocked, paused)
     not_connected     the service is not connected
     not_blocked       the SIM is not blocked
@@ -58,7 +57,7 @@ class Refusal:
     fee: int = 0
     balance: int = 0
     missing: int = 0
-    status: str = ""
+    state: str = ""
     allowed_at: datetime | None = None
 
 
@@ -72,6 +71,10 @@ class Subscriber:
     balance: int  # kopiyky
     tariff: str = ""
     sim_blocked: bool = False
+
+    @property
+    def state(self):
+        return states.state_of(self.status, self.sim_blocked)
 
 
 @dataclass(frozen=True)
@@ -91,12 +94,22 @@ def _balance_short(subscriber, fee):
     return None
 
 
+def _state_refusal(action, subscriber):
+    refused = states.refusal(action, subscriber.state)
+    if refused is None:
+        return None
+    if refused.code == "state":
+        return Refusal("state", state=subscriber.state)
+    return Refusal(refused.code)
+
+
 def can_connect(subscriber, service, connected):
     """Connect `service`; `connected` is the set of codes connected already."""
     if service.kind != subscriber.kind:
         return Refusal("wrong_kind")
-    if subscriber.status != ACTIVE:
-        return Refusal("status", status=subscriber.status)
+    refused = _state_refusal(states.SERVICE_CONNECT, subscriber)
+    if refused:
+        return refused
     if service.code in connected:
         return Refusal("already")
     return _balance_short(subscriber, service.fee)
@@ -107,9 +120,7 @@ def can_disconnect(subscriber, service, connected):
     can still stop paying for a service; only a closed subscription cannot change."""
     if service.code not in connected:
         return Refusal("not_connected")
-    if subscriber.status == CLOSED:
-        return Refusal("status", status=subscriber.status)
-    return None
+    return _state_refusal(states.SERVICE_DISCONNECT, subscriber)
 
 
 def can_switch_tariff(subscriber, tariff, last_switch_at, now):
@@ -120,8 +131,9 @@ def can_switch_tariff(subscriber, tariff, last_switch_at, now):
         return Refusal("wrong_kind")
     if tariff.payment and tariff.payment != subscriber.payment:
         return Refusal("wrong_payment")
-    if subscriber.status != ACTIVE:
-        return Refusal("status", status=subscriber.status)
+    refused = _state_refusal(states.TARIFF_SWITCH, subscriber)
+    if refused:
+        return refused
     if last_switch_at is not None and now < last_switch_at + SWITCH_INTERVAL:
         return Refusal("too_soon", allowed_at=last_switch_at + SWITCH_INTERVAL)
     return _balance_short(subscriber, tariff.fee)
@@ -135,43 +147,30 @@ def _no_pending(pending_kinds, kinds):
 
 def can_block_sim(subscriber, pending_kinds=()):
     """A temporary block of a mobile number's SIM (a lost or stolen phone): allowed in any
-    status but closed, even in debt, since it protects the subscriber."""
+    state but closed, even in debt, since it protects the subscriber."""
     if subscriber.kind != MOBILE:
         return Refusal("wrong_kind")
-    if subscriber.status == CLOSED:
-        return Refusal("status", status=subscriber.status)
-    if subscriber.sim_blocked:
-        return Refusal("already")
-    return _no_pending(pending_kinds, (SIM_BLOCK, SIM_UNBLOCK))
+    return (_state_refusal(states.SIM_BLOCK, subscriber)
+            or _no_pending(pending_kinds, (SIM_BLOCK, SIM_UNBLOCK)))
 
 
 def can_unblock_sim(subscriber, pending_kinds=()):
     if subscriber.kind != MOBILE:
         return Refusal("wrong_kind")
-    if subscriber.status == CLOSED:
-        return Refusal("status", status=subscriber.status)
-    if not subscriber.sim_blocked:
-        return Refusal("not_blocked")
-    return _no_pending(pending_kinds, (SIM_BLOCK, SIM_UNBLOCK))
+    return (_state_refusal(states.SIM_UNBLOCK, subscriber)
+            or _no_pending(pending_kinds, (SIM_BLOCK, SIM_UNBLOCK)))
 
 
 def can_pause(subscriber, pending_kinds=()):
-    """Pause a Home Internet service at the subscriber's request (no fee, no bonuses)."""
-    if subscriber.kind != HOME_INTERNET:
-        return Refusal("wrong_kind")
-    if subscriber.status == SUSPENDED:
-        return Refusal("already")
-    if subscriber.status != ACTIVE:
-        return Refusal("status", status=subscriber.status)
-    return _no_pending(pending_kinds, (PAUSE, RESUME))
+    """Pause a number or a Home Internet account at the subscriber's request (no fee, no
+    bonuses for the days paused)."""
+    return (_state_refusal(states.PAUSE, subscriber)
+            or _no_pending(pending_kinds, (PAUSE, RESUME)))
 
 
 def can_resume(subscriber, pending_kinds=()):
-    if subscriber.kind != HOME_INTERNET:
-        return Refusal("wrong_kind")
-    if subscriber.status != SUSPENDED:
-        return Refusal("not_paused")
-    return _no_pending(pending_kinds, (PAUSE, RESUME))
+    return (_state_refusal(states.RESUME, subscriber)
+            or _no_pending(pending_kinds, (PAUSE, RESUME)))
 
 
 DEFERRED_CHECKS = {SIM_BLOCK: can_block_sim, SIM_UNBLOCK: can_unblock_sim,
@@ -185,7 +184,12 @@ def check_deferred(kind, subscriber, pending_kinds=()):
 
 def status_after(kind, status):
     """The subscription's status once a deferred request is done."""
-    return {PAUSE: SUSPENDED, RESUME: ACTIVE}.get(kind, status)
+    return {PAUSE: states.SUSPENDED, RESUME: states.ACTIVE}.get(kind, status)
+
+
+def sim_blocked_after(kind, sim_blocked):
+    """Whether the SIM is blocked once a deferred request is done."""
+    return {SIM_BLOCK: True, SIM_UNBLOCK: False}.get(kind, sim_blocked)
 
 
 def can_transition(state, new_state):

@@ -13,6 +13,8 @@ the same texts.
 """
 from dataclasses import dataclass
 
+from . import states
+
 GSM7 = "gsm7"
 UCS2 = "ucs2"
 
@@ -114,9 +116,9 @@ def check_daily_cap(parts_sent_today, parts, cap=DAILY_CAP):
     return left - parts
 
 
-def check_sender(kind, status):
-    """Only an active mobile number sends: SmsRefused('not_mobile' | 'not_active')."""
+def check_sender(kind, state):
+    """A mobile number whose state allows it sends: SmsRefused('not_mobile') or the
+    rules.states refusal of SMS_OUT."""
     if kind != "mobile":
         raise SmsRefused("not_mobile")
-    if status != "active":
-        raise SmsRefused("not_active")
+    states.check(states.SMS_OUT, state)

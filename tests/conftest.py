@@ -133,3 +133,11 @@ def signed_in(auth, subscriber):
     response = auth.login()
     assert response.status_code == 303, response.get_data(as_text=True)
     return subscriber
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """The order the tests ran in, so a failing order can be replayed (README, "Tests")."""
+    seed = config.getoption("randomly_seed", default=None)
+    if isinstance(seed, int) and not config.getoption("randomly_dont_reorganize", default=False):
+        terminalreporter.write_line(f"Test order: random, seed {seed}. Replay it with "
+                                    f"make test PYTEST_ARGS=--randomly-seed={seed}")

@@ -174,3 +174,16 @@ def burst(count, action):
     for thread in threads:
         thread.join()
     return results
+
+
+def review_key(html):
+    """The one-time key of a review step's confirmation form."""
+    return re.search(r'name="key" value="([0-9a-f]{32})"', html).group(1)
+
+
+def connect_service(client, code, **data):
+    """Connect a service as a subscriber does: the review, then its confirmation."""
+    review = client.post(f"/services/{code}/connect", data=data)
+    if review.status_code != 200:
+        return review
+    return client.post(f"/services/{code}/connect", data={**data, "key": review_key(page(review))})

@@ -101,7 +101,8 @@ def test_a_paused_number_cannot_send(client, auth, factory, friend, app):
     factory.subscriber(number="+380961234567", status="suspended")
     auth.login("0961234567")
     response = send(client)
-    assert response.status_code == 409 and "cannot send SMS now" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "paused at your request. Resume it first" in (
+        response.get_data(as_text=True))
     assert sms_to(app, FRIEND) == []
 
 

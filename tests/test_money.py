@@ -239,10 +239,19 @@ def test_bonus_from_someone_elses_account_is_404(client, signed_in, factory, fri
 
 # Accrual and lapse --------------------------------------------------------------------------
 
+def paid_fee(account, month_start, amount=10000):
+    """The usage feed's monthly fee charged to `account` on the month's first day."""
+    models.UsageRecord.create(subscription=account, started_at=datetime.combine(
+        month_start, datetime.min.time()), type="subscription", counterpart="fast",
+        quantity=1, amount=amount)
+
+
 def test_accrual_once_a_month_minus_interrupted_days(app, factory, db):
     profile = factory.subscriber().profile
     full = factory.account(profile)
     paused = factory.account(profile)
+    for account in (full, paused):
+        paid_fee(account, date(2026, 10, 1))
     models.ServiceInterruption.create(subscription=paused, reason="suspended",
                                       start=date(2026, 10, 11), end=date(2026, 10, 20))
     month, count, total = money.accrue(date(2026, 11, 4), datetime(2026, 11, 4, 3, 30))
@@ -254,9 +263,21 @@ def test_accrual_once_a_month_minus_interrupted_days(app, factory, db):
     assert models.LedgerEntry.select().where(models.LedgerEntry.kind == "bonus_accrual").count() == 2
 
 
+def test_bonuses_are_the_fee_paid_last_month(app, factory, db):
+    """Nothing paid, no bonuses (an account imported paused, or with no charge in the
+    feed); a discounted fee gives as many bonuses as were paid."""
+    profile = factory.subscriber().profile
+    unpaid, discounted = factory.account(profile), factory.account(profile)
+    paid_fee(discounted, date(2026, 10, 1), amount=7500)
+    paid_fee(unpaid, date(2026, 9, 1))  # September's fee says nothing of October
+    money.accrue(date(2026, 11, 4), datetime(2026, 11, 4, 3, 30))
+    assert (fresh(unpaid).bonus_balance, fresh(discounted).bonus_balance) == (0, 7500)
+
+
 def test_accrue_bonuses_command(app, factory, db):
     profile = factory.subscriber().profile
     acc = factory.account(profile)
+    paid_fee(acc, date(2026, 11, 1))
     runner = app.test_cli_runner()
     result = runner.invoke(args=["accrue-bonuses", "--date", "2026-12-04"])
     assert result.exit_code == 0, result.output
@@ -268,6 +289,7 @@ def test_accrue_bonuses_command(app, factory, db):
 
 def test_interruptions_follow_the_status(db, factory):
     acc = factory.account(factory.subscriber().profile)
+    paid_fee(acc, date(2026, 10, 1))
     track = models.ServiceInterruption.track
     track(acc.id, "active", date(2026, 10, 1))
     assert models.ServiceInterruption.select().count() == 0

@@ -30,6 +30,13 @@ def owner_of(app, number):
         return models.Subscription.get(models.Subscription.number == number).profile_id
 
 
+def managers_of(app, number):
+    with app.app_context():
+        connect(app)
+        return [row.profile_id for row in models.ManagedNumber.select().join(
+            models.Subscription).where(models.Subscription.number == number)]
+
+
 @pytest.fixture
 def other(factory):
     """Someone else's number, in a cabinet of its own."""
@@ -95,10 +102,14 @@ def test_adding_a_number_with_the_code_sent_to_it(client, signed_in, other, app)
     assert response.status_code == 200 and "We sent a 6-digit code" in response.get_data(
         as_text=True)
     code = last_code(app, OTHER)
-    assert "додає +380 97 111 22 33" in sms_to(app, OTHER)[0]  # in its cabinet's language
+    # In its own cabinet's language, saying what adding means.
+    assert "керувати номером +380 97 111 22 33" in sms_to(app, OTHER)[0]
+    assert "входите як раніше" in sms_to(app, OTHER)[0]
     response = client.post("/profile/numbers/confirm", data={"code": code})
     assert response.status_code == 303 and response.headers["Location"] == "/profile?done=added"
-    assert owner_of(app, OTHER) == signed_in.profile_id
+    # Managed from here, it stays in the cabinet it signs in to.
+    assert owner_of(app, OTHER) == other.profile_id
+    assert managers_of(app, OTHER) == [signed_in.profile_id]
     assert "97 111 22 33" in client.get("/profile").get_data(as_text=True)
     # now the pages may show it
     assert client.post("/numbers/select", data={"number": OTHER}).status_code == 303
@@ -115,7 +126,8 @@ def test_an_account_code_goes_to_its_contact_phone(client, signed_in, factory, a
     assert client.post("/profile/numbers/add", data={"number": account.number}).status_code == 200
     code = last_code(app, "+380961112233")
     assert client.post("/profile/numbers/confirm", data={"code": code}).status_code == 303
-    assert owner_of(app, account.number) == signed_in.profile_id
+    assert owner_of(app, account.number) == owner
+    assert managers_of(app, account.number) == [signed_in.profile_id]
 
 
 def test_a_wrong_code_adds_nothing(client, signed_in, other, app):
@@ -259,13 +271,16 @@ def test_settings_show_validity_and_activation(client, signed_in):
     assert "01.01.2023" in html  # prepaid: 12 months on, with no top-up since
 
 
-def test_a_topup_moves_the_validity(client, signed_in, app):
+@pytest.mark.parametrize("usage_type", ["topup", "transfer_in"])
+def test_every_top_up_moves_the_validity(client, signed_in, app, usage_type):
+    """A top-up from the operator's feed (as a card top-up or money received from another
+    number writes it) keeps a prepaid number valid 12 months on."""
     with app.app_context():
         connect(app)
-        models.LedgerEntry.create(subscription=signed_in.id, at=datetime(2026, 11, 2, 12, 0),
-                                  kind="topup", balance_change=5000, balance_after=15000,
-                                  bonus_after=0)
-    assert "02.11.2027" in client.get("/settings").get_data(as_text=True)
+        models.UsageRecord.create(subscription=signed_in.id, started_at=datetime(
+            2026, 11, 2, 12, 0), type=usage_type, counterpart="", quantity=1, amount=-5000)
+    html = client.get("/settings").get_data(as_text=True)
+    assert '<data id="valid-until" value="2027-11-02">02.11.2027</data>' in html
 
 
 def test_a_contract_number_is_valid_while_the_contract_lasts(client, auth, factory):
@@ -364,7 +379,7 @@ def test_demo_devices_load_twice(app, demo_app):
         load_demo_data()
         olena = models.Subscription.get(models.Subscription.number == "+380671234567")
         assert models.Device.get(models.Device.subscription == olena).phone_model
-        assert models.Device.select().count() == 8
+        assert models.Device.select().count() == 9
         assert load_demo_devices is not None
 
 

@@ -9,42 +9,43 @@ from rules.profile import Candidate, ProfileRefused
 
 
 def candidate(**changes):
-    fields = dict(kind="mobile", status="active", owner_profile_id=2, code_phone="+380971112233")
+    fields = dict(kind="mobile", state="active", in_cabinet=False, code_phone="+380971112233")
     fields.update(changes)
     return Candidate(**fields)
 
 
 def test_a_number_of_another_cabinet_can_be_added_with_a_code_to_it():
-    assert profile.check_addition(candidate(), profile_id=1, numbers_in_profile=3) == "+380971112233"
+    assert profile.check_addition(candidate(), numbers_in_cabinet=3) == "+380971112233"
 
 
 def test_an_account_code_goes_to_its_contact_phone():
     account = candidate(kind="home_internet", code_phone="+380671234567")
-    assert profile.check_addition(account, 1, 1) == "+380671234567"
+    assert profile.check_addition(account, 1) == "+380671234567"
 
 
 @pytest.mark.parametrize("changes,numbers,code", [
-    ({"owner_profile_id": 1}, 2, "yours"),
-    ({"status": "closed"}, 2, "closed"),
+    ({"in_cabinet": True}, 2, "yours"),
+    ({"state": "closed"}, 2, "closed"),
     ({"kind": "home_internet", "code_phone": None}, 2, "no_phone"),
     ({}, profile.MAX_NUMBERS, "full"),
 ])
 def test_additions_refused(changes, numbers, code):
     with pytest.raises(ProfileRefused) as refused:
-        profile.check_addition(candidate(**changes), 1, numbers)
+        profile.check_addition(candidate(**changes), numbers)
     assert refused.value.code == code
 
 
-@pytest.mark.parametrize("status", ["active", "suspended", "debt_blocked"])
-def test_paused_and_blocked_numbers_can_be_added(status):
-    assert profile.check_addition(candidate(status=status), 1, 1)
+@pytest.mark.parametrize("state", ["active", "suspended", "debt_blocked", "sim_blocked"])
+def test_paused_and_blocked_numbers_can_be_added(state):
+    assert profile.check_addition(candidate(state=state), 1)
 
 
-def test_the_last_number_stays():
+def test_the_last_own_number_stays_but_a_managed_one_may_go():
     with pytest.raises(ProfileRefused) as refused:
-        profile.check_removal(1)
+        profile.check_removal(1, managed=False)
     assert refused.value.code == "last"
-    profile.check_removal(2)
+    profile.check_removal(2, managed=False)
+    profile.check_removal(1, managed=True)
 
 
 @pytest.mark.parametrize("text,expected", [("", None), ("   ", None), (None, None),

@@ -32,9 +32,10 @@ def test_connect_a_free_service():
 @pytest.mark.parametrize("subscriber, service, connected, expected", [
     (MOBILE, r.Offer("tv", "home_internet"), set(), "wrong_kind"),
     (HOME, WHO_CALLED, set(), "wrong_kind"),
-    (replace(MOBILE, status="suspended"), WHO_CALLED, set(), "status"),
-    (replace(MOBILE, status="debt_blocked"), WHO_CALLED, set(), "status"),
-    (replace(MOBILE, status="closed"), WHO_CALLED, set(), "status"),
+    (replace(MOBILE, status="suspended"), WHO_CALLED, set(), "state"),
+    (replace(MOBILE, status="debt_blocked"), WHO_CALLED, set(), "state"),
+    (replace(MOBILE, status="closed"), WHO_CALLED, set(), "state"),
+    (replace(MOBILE, sim_blocked=True), WHO_CALLED, set(), "state"),
     (MOBILE, WHO_CALLED, {"who-called"}, "already"),
     (replace(MOBILE, balance=2499), PAID, set(), "balance"),
     (replace(MOBILE, balance=-100), PAID, set(), "balance"),
@@ -69,7 +70,7 @@ def test_disconnect_is_allowed_in_debt_and_pause(status):
 @pytest.mark.parametrize("subscriber, connected, expected", [
     (MOBILE, set(), "not_connected"),
     (MOBILE, {"who-called"}, "not_connected"),
-    (replace(MOBILE, status="closed"), {"music"}, "status"),
+    (replace(MOBILE, status="closed"), {"music"}, "state"),
 ])
 def test_disconnect_refusals(subscriber, connected, expected):
     assert code(r.can_disconnect(subscriber, PAID, connected)) == expected
@@ -87,8 +88,8 @@ def test_switch_to_a_tariff_of_the_same_kind_and_payment():
     (MOBILE, ULTRA, None, "wrong_kind"),
     (HOME, FREE_50, None, "wrong_kind"),
     (MOBILE, UNLIM, None, "wrong_payment"),
-    (replace(MOBILE, status="debt_blocked"), FREE_50, None, "status"),
-    (replace(MOBILE, status="suspended"), FREE_50, None, "status"),
+    (replace(MOBILE, status="debt_blocked"), FREE_50, None, "state"),
+    (replace(MOBILE, status="suspended"), FREE_50, None, "state"),
     (MOBILE, FREE_50, NOW - timedelta(hours=23, minutes=59), "too_soon"),
     (MOBILE, replace(FREE_50, fee=5000), None, None),
     (replace(MOBILE, balance=4999), replace(FREE_50, fee=5000), None, "balance"),
@@ -117,7 +118,7 @@ def test_at_most_one_switch_a_day(hours):
     (MOBILE, (), None),
     (replace(MOBILE, status="debt_blocked"), (), None),
     (replace(MOBILE, status="suspended"), (), None),
-    (replace(MOBILE, status="closed"), (), "status"),
+    (replace(MOBILE, status="closed"), (), "state"),
     (HOME, (), "wrong_kind"),
     (replace(MOBILE, sim_blocked=True), (), "already"),
     (MOBILE, ("sim_block",), "pending"),
@@ -131,7 +132,7 @@ def test_sim_block(subscriber, pending, expected):
 @pytest.mark.parametrize("subscriber, pending, expected", [
     (replace(MOBILE, sim_blocked=True), (), None),
     (MOBILE, (), "not_blocked"),
-    (replace(MOBILE, sim_blocked=True, status="closed"), (), "status"),
+    (replace(MOBILE, sim_blocked=True, status="closed"), (), "state"),
     (HOME, (), "wrong_kind"),
     (replace(MOBILE, sim_blocked=True), ("sim_unblock",), "pending"),
 ])
@@ -141,10 +142,11 @@ def test_sim_unblock(subscriber, pending, expected):
 
 @pytest.mark.parametrize("subscriber, pending, expected", [
     (HOME, (), None),
-    (MOBILE, (), "wrong_kind"),
+    (MOBILE, (), None),  # a mobile number may be paused too
+    (replace(MOBILE, sim_blocked=True), (), "state"),
     (replace(HOME, status="suspended"), (), "already"),
-    (replace(HOME, status="debt_blocked"), (), "status"),
-    (replace(HOME, status="closed"), (), "status"),
+    (replace(HOME, status="debt_blocked"), (), "state"),
+    (replace(HOME, status="closed"), (), "state"),
     (HOME, ("pause",), "pending"),
 ])
 def test_pause(subscriber, pending, expected):
@@ -155,7 +157,7 @@ def test_pause(subscriber, pending, expected):
     (replace(HOME, status="suspended"), (), None),
     (HOME, (), "not_paused"),
     (replace(HOME, status="debt_blocked"), (), "not_paused"),
-    (replace(MOBILE, status="suspended"), (), "wrong_kind"),
+    (replace(MOBILE, status="suspended"), (), None),
     (replace(HOME, status="suspended"), ("resume",), "pending"),
 ])
 def test_resume(subscriber, pending, expected):
@@ -166,11 +168,15 @@ def test_status_after_a_deferred_request():
     assert r.status_after("pause", "active") == "suspended"
     assert r.status_after("resume", "suspended") == "active"
     assert r.status_after("sim_block", "debt_blocked") == "debt_blocked"
+    assert r.sim_blocked_after("sim_block", False) is True
+    assert r.sim_blocked_after("sim_unblock", True) is False
+    assert r.sim_blocked_after("pause", True) is True
 
 
 def test_check_deferred_covers_every_deferred_kind():
     assert set(r.DEFERRED_CHECKS) == set(r.DEFERRED_KINDS)
-    assert code(r.check_deferred("pause", MOBILE)) == "wrong_kind"
+    assert code(r.check_deferred("pause", MOBILE)) is None
+    assert code(r.check_deferred("sim_block", HOME)) == "wrong_kind"
 
 
 # Request states ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from rules import sms
+from rules.states import StateRefusal
 from rules.sms import GSM7, UCS2, SmsRefused, count
 
 gsm_basic = st.text(alphabet=sms.GSM7_BASIC, max_size=1000)
@@ -139,14 +140,17 @@ def test_cap_is_never_passed(sent, parts):
         assert sent + parts <= sms.DAILY_CAP
 
 
-@pytest.mark.parametrize("kind,status,code", [("home_internet", "active", "not_mobile"),
-                                              ("mobile", "suspended", "not_active"),
-                                              ("mobile", "debt_blocked", "not_active"),
-                                              ("mobile", "closed", "not_active")])
-def test_senders_refused(kind, status, code):
+def test_only_a_mobile_number_sends():
     with pytest.raises(SmsRefused) as refused:
-        sms.check_sender(kind, status)
-    assert refused.value.code == code
+        sms.check_sender("home_internet", "active")
+    assert refused.value.code == "not_mobile"
+
+
+@pytest.mark.parametrize("state", ["suspended", "debt_blocked", "sim_blocked", "closed"])
+def test_a_number_whose_state_forbids_it_does_not_send(state):
+    with pytest.raises(StateRefusal) as refused:
+        sms.check_sender("mobile", state)
+    assert (refused.value.action, refused.value.state) == ("sms_out", state)
 
 
 def test_an_active_mobile_sends():

@@ -2,6 +2,7 @@
 import pytest
 
 import models
+from tests.helpers import connect_service, review_key
 
 STRANGER = "+380681234567"
 
@@ -47,7 +48,7 @@ def test_service_page_in_full_and_404_for_an_unknown_code(client, signed_in):
 
 
 def test_connect_a_free_service(client, signed_in, db):
-    response = client.post("/services/who-called/connect")
+    response = connect_service(client, "who-called")
     assert response.status_code == 303 and response.headers["Location"] == "/services"
     assert models.ServiceConnection.codes(signed_in) == {"who-called"}
     (done,) = requests_of(signed_in)
@@ -61,7 +62,7 @@ def test_connect_a_free_service(client, signed_in, db):
 
 
 def test_connecting_a_paid_service_charges_its_fee_through_the_ledger(client, signed_in, db):
-    assert client.post("/services/extra-5gb/connect").status_code == 303
+    assert connect_service(client, "extra-5gb").status_code == 303
     assert fresh(db, signed_in).balance == 10000 - 7500
     (entry,) = models.LedgerEntry.select()
     (done,) = requests_of(signed_in)
@@ -72,6 +73,25 @@ def test_connecting_a_paid_service_charges_its_fee_through_the_ledger(client, si
     (record,) = models.UsageRecord.select()
     assert (record.type, record.counterpart, record.amount) == ("service", "Додаткові 5 ГБ", 7500)
     assert '<data value="75.00"' in page(client.get("/expenses?type=services"))
+
+
+def test_a_paid_service_is_reviewed_before_anything_is_charged(client, signed_in, db):
+    review = client.post("/services/extra-5gb/connect")
+    html = page(review)
+    assert review.status_code == 200 and "Confirm and connect" in html
+    assert "Charged now" in html and '<data value="75.00">' in html
+    assert '<data value="25.00" id="balance-after">' in html
+    assert fresh(db, signed_in).balance == 10000 and requests_of(signed_in) == []
+    key = review_key(html)
+    for _ in range(3):  # the confirmation sent again: one charge
+        assert client.post("/services/extra-5gb/connect",
+                           data={"key": key}).headers["Location"] == "/services"
+    assert fresh(db, signed_in).balance == 2500 and len(requests_of(signed_in)) == 1
+
+
+def test_a_forged_review_key_is_refused(client, signed_in, db):
+    assert client.post("/services/extra-5gb/connect", data={"key": "x" * 40}).status_code == 400
+    assert fresh(db, signed_in).balance == 10000
 
 
 def test_a_short_balance_is_refused_clearly_and_changes_nothing(client, factory, auth, db):
@@ -91,25 +111,30 @@ def test_a_short_balance_is_refused_clearly_and_changes_nothing(client, factory,
     ("who-called", "This service is connected already."),
 ])
 def test_connect_refusals(client, signed_in, db, code, message):
-    client.post("/services/who-called/connect")
+    connect_service(client, "who-called")
     response = client.post(f"/services/{code}/connect")
     assert response.status_code == 409 and message in page(response)
     assert len(requests_of(signed_in)) == 1
 
 
-@pytest.mark.parametrize("status, message", [
-    ("suspended", "paused at your request"),
-    ("debt_blocked", "blocked for debt"),
+@pytest.mark.parametrize("fields, message", [
+    ({"status": "suspended"}, "paused at your request. Resume it first"),
+    ({"status": "debt_blocked", "balance": -5000}, "blocked for debt. Top it up by 50.00"),
+    ({"status": "active"}, "SIM card of this number is blocked at your request. Unblock it first"),
 ])
-def test_a_paused_or_blocked_number_cannot_connect(client, factory, auth, status, message):
-    factory.subscriber(status=status)
+def test_a_paused_or_blocked_number_cannot_connect(client, factory, auth, db, fields, message):
+    subscriber = factory.subscriber(**fields)
+    if "SIM" in message:
+        models.Subscription.update(sim_blocked=True).where(
+            models.Subscription.id == subscriber.id).execute()
     auth.login()
     response = client.post("/services/who-called/connect")
     assert response.status_code == 409 and message in page(response)
+    assert requests_of(subscriber) == []
 
 
 def test_disconnect_is_free_and_recorded(client, signed_in, db):
-    client.post("/services/ringback/connect")
+    connect_service(client, "ringback")
     balance = fresh(db, signed_in).balance
     response = client.post("/services/ringback/disconnect")
     assert response.status_code == 303
@@ -131,9 +156,10 @@ def test_unknown_service_codes_are_404(client, signed_in):
 
 def test_htmx_gets_a_redirect_or_the_fragment(client, signed_in):
     headers = {"HX-Request": "true"}
-    response = client.post("/services/who-called/connect", headers=headers)
+    connect_service(client, "ringback")
+    response = client.post("/services/ringback/disconnect", headers=headers)
     assert response.headers["HX-Redirect"] == "/services"
-    response = client.post("/services/who-called/connect", headers=headers)
+    response = client.post("/services/ringback/disconnect", headers=headers)
     html = page(response)
     assert response.status_code == 409 and html.lstrip().startswith('<div id="services">')
     assert "<html" not in html
@@ -147,7 +173,7 @@ def test_a_post_without_the_csrf_token_is_refused(client, signed_in, db):
 def test_the_form_may_name_another_number_of_the_profile(client, signed_in, factory, db):
     second = factory.subscriber(number="+380971112233", profile=signed_in.profile,
                                 payment="contract", tariff="unlim", balance=20000)
-    response = client.post("/services/extra-5gb/connect", data={"number": "097 111 22 33"})
+    response = connect_service(client, "extra-5gb", number="097 111 22 33")
     assert response.status_code == 303
     assert models.ServiceConnection.codes(second) == {"extra-5gb"}
     assert models.ServiceConnection.codes(signed_in) == set()
@@ -174,7 +200,7 @@ def test_no_route_acts_on_a_number_outside_the_profile(client, signed_in, strang
 
 
 def test_pages_show_only_the_current_number_of_the_profile(client, signed_in, stranger):
-    client.post("/services/who-called/connect")
+    connect_service(client, "who-called")
     for url in ("/services", "/services/who-called", "/tariffs", "/tariffs/free-50/switch",
                 "/requests"):
         html = page(client.get(url))
@@ -276,13 +302,18 @@ def test_concurrent_paid_connections_never_overdraw(app, factory, db):
         browsers.append(browser)
     barrier, statuses = threading.Barrier(2), []
 
-    def connect(browser, code):
+    keys = [review_key(page(browser.post(f"/services/{code}/connect")))
+            for browser, code in zip(browsers, ("extra-5gb", "ringback"))]
+    models.db.close()
+
+    def connect(browser, code, key):
         barrier.wait()
-        statuses.append(browser.post(f"/services/{code}/connect").status_code)
+        statuses.append(browser.post(f"/services/{code}/connect",
+                                     data={"key": key}).status_code)
         models.db.close()
 
-    threads = [threading.Thread(target=connect, args=(browser, code))
-               for browser, code in zip(browsers, ("extra-5gb", "ringback"))]
+    threads = [threading.Thread(target=connect, args=(browser, code, key))
+               for browser, code, key in zip(browsers, ("extra-5gb", "ringback"), keys)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -731,7 +731,7 @@ def test_agent_does_a_waiting_sim_block_now_and_the_look_up_shows_it(app, client
         models.db.connect(reuse_if_open=True)
         assert models.ServiceRequest.get_by_id(request_id).state == "done"
     assert "Temporary SIM card block" not in page(agent_client.get("/staff"))
-    assert "The SIM card is blocked." in page(client.get("/requests"))
+    assert '<data id="request-state" value="sim_blocked">' in page(client.get("/requests"))
     assert ("staff_request_processed", "staff:olena", f"request:{request_id}") in audit_events(app)
     html = page(agent_client.get("/staff/lookup?number=0671234567"))
     assert "Temporary SIM card block: Done" in html

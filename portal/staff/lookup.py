@@ -29,6 +29,7 @@ EVENT_LABELS = {
     "number_add_asked": _l("Code sent to add a number"),
     "number_added": _l("Number added to the cabinet"),
     "number_removed": _l("Number removed from the cabinet"),
+    "manager_removed": _l("Another cabinet stopped managing a number"),
     "contact_changed": _l("Contact number changed"),
     "nickname_changed": _l("Nickname of a number changed"),
     "puk_shown": _l("PUK code shown"),
