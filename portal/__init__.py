@@ -89,9 +89,10 @@ def create_app(config=None):
 
     models.db.initialize(models.open_database(app.config["DATABASE_URL"], ROOT))
 
-    from . import i18n, web
+    from . import guards, i18n, web
     i18n.compile_catalogs()
     i18n.init_app(app, babel)
+    guards.init_app(app)
     csrf.init_app(app)
     compress.init_app(app)
     Htmx(app)

@@ -1,6 +1,8 @@
 """Form fields shared by every area: the sign-in number, passwords, money amounts."""
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto  # Flask-WTF's "take the data from the request"
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -80,3 +82,11 @@ def check_new_password(form):
 
 class BaseForm(FlaskForm):
     """The base of every form: Flask-WTF's CSRF field comes with it."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            """A form takes what was posted in its fields only: Flask-WTF would hand them
+            the request's files or JSON too, which are not strings."""
+            if formdata is not _Auto:
+                return super().wrap_formdata(form, formdata)
+            return request.form if form.is_submitted() and request.form else None

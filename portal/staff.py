@@ -28,6 +28,7 @@ from rules.passwords import check_password
 from . import security
 from .demo import DEMO_LOADERS
 from .forms import BaseForm
+from .guards import INT64_MAX, int_arg
 from .sms import SmsError, send_sms
 from .support import (FAULT_STATE_LABELS, MessageForm, POLL_SECONDS, fault_label,
                       refusal_message, visit_time)
@@ -289,7 +290,7 @@ def staff_chat_context(staff, chat, form=None, alert=None):
 @staff_required("answer_chat")
 def chat(staff, chat_id):
     chat = _chat_or_404(chat_id)
-    after = request.args.get("after", type=int)
+    after = int_arg("after")
     if after is not None and request.htmx:
         if request.args.get("state") == chat.state and not chat.has_messages_after(after):
             return current_app.response_class(status=204)
@@ -572,7 +573,7 @@ def lookup(staff):
 def audit_log(staff):
     """Newest first, a page at a time; filtered by who acted and by what it was about
     (`fault:12`, `chat:3`, a number), so one case can be followed step by step."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(int_arg("page", 1, high=INT64_MAX // AUDIT_PAGE), 1)
     actor = (request.args.get("actor") or "").strip()[:80]
     subject = (request.args.get("subject") or "").strip()[:80]
     query = AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())

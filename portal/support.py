@@ -15,6 +15,7 @@ from rules import support as rules
 from . import security
 from .auth import current_subscription, own_subscriptions, subscriber_required
 from .forms import BaseForm
+from .guards import int_arg
 from .web import INVALID_FORM, render, see_other
 
 bp = Blueprint("support", __name__)
@@ -206,7 +207,7 @@ def _unchanged_since(chat, after, state):
 @bp.get("/support")
 @subscriber_required
 def page():
-    after = request.args.get("after", type=int)
+    after = int_arg("after")
     if after is not None and request.htmx:
         chat = Chat.latest_for(current_user.id)
         if _unchanged_since(chat, after, request.args.get("state")):
