@@ -22,6 +22,7 @@ from rules.expenses import (
     bar_chart, dashboard_periods, format_cursor, format_duration, format_volume, parse_cursor,
     parse_group, parse_period, quantity_unit, spending_in_periods, summarize, types_of,
 )
+from rules.spreadsheet import text_cell
 from .auth import current_subscription, subscriber_required
 from .dashboard import dashboard_panel
 from .web import INVALID_FORM, money, render
@@ -234,8 +235,11 @@ def csv_header():
 
 
 def csv_row(record, labels, units):
-    return [record.started_at.isoformat(sep=" ", timespec="microseconds"), labels[record.type],
-            record.counterpart, quantity_text(record.type, record.quantity, units),
+    """Text cells never start like a formula (a sender's name comes from anyone); the
+    moment, the quantity and the amounts stay numbers."""
+    return [record.started_at.isoformat(sep=" ", timespec="microseconds"),
+            text_cell(labels[record.type]), text_cell(record.counterpart),
+            text_cell(quantity_text(record.type, record.quantity, units)),
             record.quantity, format_plain(record.amount), format_plain(-record.amount)]
 
 
