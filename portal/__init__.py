@@ -14,8 +14,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models
 from . import (acquiring, auth, bonus_jobs, bonuses, cli, copydb, dashboard, demo, expenses,
-               formatting, free_sms, i18n, profile, requests, services, settings, shops,
-               signin, sms, staff, support, topup, transfers, usage, web)
+               formatting, free_sms, guards, i18n, profile, requests, services, settings,
+               shops, signin, sms, staff, support, topup, transfers, usage, web)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +40,7 @@ def create_app(config=None):
     models.db.initialize(models.open_database(app.config["DATABASE_URL"], ROOT))
     i18n.check_catalogs()
     i18n.init_app(app, babel)
+    guards.init_app(app)  # before CSRF: it reads the raw request first
     csrf.init_app(app)
     compress.init_app(app)
     Htmx(app)

@@ -20,6 +20,7 @@ from rules.amounts import format_plain
 from rules.expenses import (GROUP_OF_TYPE, PAYMENTS, SPENDING_GROUPS, Period, bar_chart,
                             dashboard_periods, format_cursor, parse_cursor, parse_group,
                             parse_period, spending_in_periods, summarize, types_of)
+from rules.spreadsheet import text_cell
 from . import clock
 from .auth import current_subscription, current_subscription_or_404
 from .expense_labels import (GROUP_LABELS, TYPE_LABELS, UNIT_LABELS, quantity_text,
@@ -198,8 +199,11 @@ def csv_header():
 
 
 def csv_row(record, labels, units):
-    return [record.started_at.isoformat(sep=" ", timespec="microseconds"), labels[record.type],
-            record.counterpart, quantity_text(record.type, record.quantity, units),
+    """Text cells never start like a formula (a sender's name comes from anyone); the
+    moment, the quantity and the amounts stay numbers."""
+    return [record.started_at.isoformat(sep=" ", timespec="microseconds"),
+            text_cell(labels[record.type]), text_cell(record.counterpart),
+            text_cell(quantity_text(record.type, record.quantity, units)),
             record.quantity, format_plain(record.amount), format_plain(-record.amount)]
 
 

@@ -1,8 +1,10 @@
 """Form fields shared by every area: the sign-in number, passwords, money amounts."""
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from flask_wtf.form import _Auto  # Flask-WTF's "take the data from the request"
+from wtforms import Form, IntegerField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from rules.amounts import AmountError, parse_uah
 from rules.numbers import NumberError, parse_login, parse_mobile, parse_ukrainian_mobile
@@ -93,5 +95,22 @@ def check_new_password(form):
     return ok
 
 
+class PollForm(Form):
+    """What a chat page polling for news (htmx, every few seconds) already shows: the last
+    message's id and the chat's state, from the query string."""
+
+    after = IntegerField(validators=[Optional(), NumberRange(min=0, max=2**62)])
+    state = StringField()
+    chat = IntegerField(validators=[Optional(), NumberRange(min=0, max=2**62)])
+
+
 class BaseForm(FlaskForm):
     """The base of every form: Flask-WTF's CSRF field comes with it."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            """A form takes what was posted in its fields only: Flask-WTF would hand them
+            the request's files or JSON too, which are not strings."""
+            if formdata is not _Auto:
+                return super().wrap_formdata(form, formdata)
+            return request.form if form.is_submitted() and request.form else None

@@ -1,11 +1,20 @@
 """The operator's subscriber feed: read all of it, check every row, then write all of it."""
-import csv
-
 import models
 from models import Profile, Subscription, Tariff
-from rules.feeds import missing_columns, parse_subscriber_row
+from rules.feeds import MAX_FIELD, missing_columns, parse_subscriber_row, read_feed
 
+# Both feeds: a record the CSV reader stops in, and what no field may hold.
+_NOT_READ = "; the rest of the file was not read"
+FEED_REASONS = {
+    "field_limit": f"longer than {MAX_FIELD} characters{_NOT_READ}",
+    "open_quote": f"a quote opens here and is never closed{_NOT_READ}",
+    "after_quote": f"a closing quote is followed by more text in the same field{_NOT_READ}",
+    "unreadable": f"not readable as CSV ({{error}}){_NOT_READ}",
+    "columns": "the row has {fields} columns, the header has {header}",
+    "control": "holds a control character",
+}
 REASONS = {
+    **FEED_REASONS,
     "choice": "not one of the allowed values",
     "empty": "empty",
     "invalid": "not a phone number",
@@ -22,6 +31,16 @@ REASONS = {
 }
 
 
+def describe(error, reasons):
+    """A RowError as the operator reads it: "field ('value'): reason", or the reason alone
+    when it is about the row as a whole."""
+    reason = reasons[error.code].format(**error.details)
+    if error.field is None:
+        return reason
+    shown = f" ({error.value!r})" if error.value else ""
+    return f"{error.field}{shown}: {reason}"
+
+
 class FeedError(Exception):
     """Every problem found in a feed: (line, message) pairs."""
 
@@ -32,19 +51,17 @@ class FeedError(Exception):
 
 def read_subscriber_feed(stream, today):
     """Rows of a CSV feed as (line, SubscriberRow); FeedError lists every bad row."""
-    reader = csv.DictReader(stream)
-    missing = missing_columns(reader.fieldnames)
+    header, records = read_feed(stream)
+    missing = missing_columns(header)
     if missing:
         raise FeedError([(1, f"missing columns: {', '.join(missing)}")])
     tariff_kinds = Tariff.kinds_by_code()
     rows, problems, seen = [], [], {}
-    for record in reader:
-        line = reader.line_num
-        row, errors = parse_subscriber_row(record, tariff_kinds, today)
-        for error in errors:
-            shown = f" ({error.value!r})" if error.value else ""
-            problems.append((line, f"{error.field}{shown}: {REASONS[error.code]}"))
-        if row is None:
+    for line, record, errors in records:
+        if not errors:
+            row, errors = parse_subscriber_row(record, tariff_kinds, today)
+        problems += [(line, describe(error, REASONS)) for error in errors]
+        if errors:
             continue
         if row.number in seen:
             problems.append((line, f"number: {REASONS['duplicate']} ({seen[row.number]})"))

@@ -14,7 +14,8 @@ from models import Chat, ChatMessage, Fault, Subscription, Visit
 from rules import support as rules
 from . import clock, security
 from .auth import current_subscription, own_subscriptions
-from .forms import BaseForm
+from .forms import BaseForm, PollForm
+from .guards import checked_query
 from .web import CONFLICT, INVALID_FORM, TOO_MANY, render, see_other
 
 bp = Blueprint("support", __name__)
@@ -191,19 +192,19 @@ def support_context(**chat_parts):
     return context
 
 
-def _unchanged_since(chat, after, state):
+def _unchanged_since(chat, poll):
     """What a poll already shows is current: the same chat, state and last message."""
-    return (chat is not None and request.args.get("chat", type=int) == chat.id
-            and state == chat.state and not chat.has_messages_after(after))
+    return (chat is not None and poll.chat.data == chat.id and poll.state.data == chat.state
+            and not chat.has_messages_after(poll.after.data))
 
 
 @bp.get("/support")
 @login_required
 def page():
-    after = request.args.get("after", type=int)
-    if after is not None and request.htmx:
+    poll = checked_query(PollForm(request.args))
+    if request.htmx and poll.after.data is not None:
         chat = Chat.latest_for(current_user.id)
-        if _unchanged_since(chat, after, request.args.get("state")):
+        if _unchanged_since(chat, poll):
             return current_app.response_class(status=204)
         return render("support.html", "conversation", **chat_context())
     notice = {"sent": _("Message sent. An agent will answer here."),

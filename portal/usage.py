@@ -5,7 +5,6 @@ batches as they come (memory stays flat however long the file), and the first ba
 turns the rest of the pass into checking only; at the end any problem rolls everything
 back, so a file is imported whole or not at all.
 """
-import csv
 import random
 import time as timer
 from datetime import datetime, time, timedelta
@@ -15,14 +14,15 @@ import click
 import models
 from models import Subscription, UsageRecord
 from rules.expenses import missing_usage_columns, parse_usage_row
-from rules.feeds import RowError
+from rules.feeds import RowError, read_feed
 from . import clock
 from .cli import import_feed
-from .subscribers import FeedError
+from .subscribers import FEED_REASONS, FeedError, describe
 
 BATCH = 2000  # rows per executemany
 
 REASONS = {
+    **FEED_REASONS,
     "required": "required",
     "invalid": "not a phone number or an 8-digit account number",
     "foreign": "not a number of ours (039, 067, 068, 077, 096, 097, 098)",
@@ -58,24 +58,23 @@ class _SubscriptionIds:
 def import_usage(stream, now, batch=BATCH):
     """Append the records of a usage CSV; returns how many. Raises FeedError with every
     (line, message) problem, having written nothing."""
-    reader = csv.DictReader(stream)
-    missing = missing_usage_columns(reader.fieldnames)
+    header, records = read_feed(stream)
+    missing = missing_usage_columns(header)
     if missing:
         raise FeedError([(1, f"missing columns: {', '.join(missing)}")])
     subscription_ids = _SubscriptionIds()
     problems, pending, count = [], [], 0
     with models.db.atomic():
-        for record in reader:
-            row, errors = parse_usage_row(record, now)
+        for line, record, errors in records:
+            row = None
+            if not errors:
+                row, errors = parse_usage_row(record, now)
             if row is not None:
                 subscription_id = subscription_ids[row.number]
                 if subscription_id is None:
                     errors = [RowError("number", "unknown", row.number)]
             if errors:
-                line = reader.line_num
-                for error in errors:
-                    shown = f" ({error.value!r})" if error.value else ""
-                    problems.append((line, f"{error.field}{shown}: {REASONS[error.code]}"))
+                problems += [(line, describe(error, REASONS)) for error in errors]
                 continue
             count += 1
             if problems:

@@ -1,8 +1,10 @@
 """What every page shares: database connection per request, fragment-or-page rendering,
 post/redirect/get, security headers, fields with their errors, error pages."""
 import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from flask import current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
@@ -207,10 +209,27 @@ def see_other(location):
     return redirect(location, code=303)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls
+
+
 def local_target(target, default="/"):
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """`target` when it is a path of this site, else `default`. Browsers drop tabs and
+    newlines from a URL and take a backslash for a slash (a tab between two slashes makes
+    '//evil.com', another site), and a target may come encoded more than once: every
+    decoding of it must be a plain path."""
+    if not target or not target.startswith("/"):
+        return default
+    text = target
+    while True:
+        if _CONTROL.search(text) or "\\" in text or text.startswith("//"):
+            return default
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc:
+            return default
+        decoded = unquote(text)
+        if decoded == text:
+            return target
+        text = decoded
 
 
 class LanguageForm(BaseForm):

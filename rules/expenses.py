@@ -12,7 +12,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from .amounts import AmountError, parse_uah
-from .feeds import RowError
+from .feeds import RowError, control_errors
 from .numbers import NumberError, is_home_internet_account, parse_mobile
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -298,7 +298,6 @@ _DATETIME = re.compile(
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
     r"(Z|[+-][0-9]{2}:?[0-9]{2})?$")
 _QUANTITY = re.compile(r"^[0-9]{1,13}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,10 +341,12 @@ def parse_started_at(text):
 def parse_usage_row(row, now):
     """A CSV row (dict of str) -> (UsageRow, []) or (None, [RowError, ...]) with every bad
     field. Records may not start after `now` or before EARLIEST."""
+    errors = control_errors(row, USAGE_COLUMNS)
+    if errors:
+        return None, errors
     get = row.get
     number_text, started_text, usage_type, counterpart, quantity_text, amount_text = (
         (get(column) or "").strip() for column in USAGE_COLUMNS)
-    errors = []
 
     number, number_error = _normalize_number(number_text)
     if number_error:
@@ -364,8 +365,6 @@ def parse_usage_row(row, now):
 
     if len(counterpart) > MAX_COUNTERPART:
         errors.append(RowError("counterpart", "too_long", counterpart[:20]))
-    elif _CONTROL.search(counterpart):
-        errors.append(RowError("counterpart", "invalid", counterpart[:20]))
 
     quantity = None
     if not _QUANTITY.match(quantity_text) or int(quantity_text) > MAX_QUANTITY:

@@ -1,4 +1,7 @@
-"""Rows of the operator's subscriber feed (CSV), checked field by field."""
+"""The operator's CSV feeds read record by record, and the rows of the subscriber feed
+checked field by field."""
+import csv
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,14 +18,108 @@ CUSTOMERS = ("individual", "business")
 STATUSES = ("active", "suspended", "debt_blocked", "closed")
 MAX_NAME = 200
 MAX_PROFILE_KEY = 64
+MAX_FIELD = csv.field_size_limit()  # the csv module's: 131,072 characters
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# What stops the csv module in a record, by the start of its message; a record it cannot
+# read ends the reading, as where the next one starts can no longer be told.
+_UNREADABLE = (("field larger than field limit", "field_limit"),
+               ("unexpected end of data", "open_quote"),
+               ("',' expected after '\"'", "after_quote"))
 
 
 class RowError(ValueError):
-    """One bad field of one row: `field` and a `code` saying why, `value` as it came."""
+    """One bad field of one row: `field` (None: the row as a whole) and a `code` saying
+    why, `value` as it came, `details` for the message."""
 
-    def __init__(self, field, code, value=""):
+    def __init__(self, field, code, value="", **details):
         super().__init__(f"{field}: {code}")
-        self.field, self.code, self.value = field, code, value
+        self.field, self.code, self.value, self.details = field, code, value, details
+
+
+class _Lines:
+    """The lines of a file as the csv module takes them, keeping those of the record it is
+    reading."""
+
+    def __init__(self, stream):
+        self.stream, self.record = stream, []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = next(self.stream)
+        self.record.append(line)
+        return line
+
+
+def read_feed(stream):
+    """A CSV feed (a text stream opened with newline=""): (header, records), `records`
+    yielding (line, {column: text}, [RowError]) with the line each record starts on (a
+    quoted field may hold line breaks). A record with more fields than the header, or one
+    the csv module cannot read (the last then), comes as a RowError of the row."""
+    lines = _Lines(stream)
+    reader = csv.reader(lines, strict=True)
+    try:
+        header = next(reader, [])
+    except csv.Error:
+        header = []  # a header that cannot be read names none of the columns
+    return header, _records(reader, lines, header)
+
+
+def _records(reader, lines, header):
+    start = reader.line_num + 1
+    while True:
+        lines.record.clear()
+        try:
+            fields = next(reader, None)
+        except csv.Error as error:
+            yield start, {}, [_unreadable(str(error), "".join(lines.record), header)]
+            return
+        if fields is None:
+            return
+        if len(fields) > len(header):
+            yield start, {}, [RowError(None, "columns", fields=len(fields), header=len(header))]
+        elif fields:  # a blank line is no record
+            yield start, dict(zip(header, fields)), []
+        start = reader.line_num + 1
+
+
+def _unreadable(message, text, header):
+    """The RowError of a record the csv module stopped in (`text`, as read of it). A field
+    too long or a quote never closed is named: the first field longer than the limit, or
+    the last one (the quote runs to the end)."""
+    code = next((code for start, code in _UNREADABLE if message.startswith(start)),
+                "unreadable")
+    if code not in ("field_limit", "open_quote"):
+        return RowError(None, code, error=message)
+    lengths = _field_lengths(text)
+    index = len(lengths) - 1
+    if code == "field_limit":
+        index = next((i for i, length in enumerate(lengths) if length > MAX_FIELD), index)
+    return RowError(header[index] if index < len(header) else None, code)
+
+
+def _field_lengths(text):
+    """The length of each field of a record as written, quotes and all (a comma between
+    quotes is in a field; a doubled quote opens and closes)."""
+    lengths, quoted = [0], False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            lengths.append(0)
+            continue
+        lengths[-1] += 1
+    return lengths
+
+
+def control_errors(record, columns):
+    """A RowError for each of `columns` holding a control character (NUL, a tab, a line
+    break in a quoted field...): no field of a feed may."""
+    if not _CONTROL.search("".join(record.get(column) or "" for column in columns)):
+        return []
+    return [RowError(column, "control", record[column][:20]) for column in columns
+            if _CONTROL.search(record.get(column) or "")]
 
 
 @dataclass(frozen=True)
@@ -49,7 +146,9 @@ def parse_subscriber_row(row, tariff_kinds, today):
 
     `tariff_kinds` maps each catalogue tariff code to its kind ('mobile', 'home_internet').
     """
-    errors = []
+    errors = control_errors(row, SUBSCRIBER_COLUMNS + ("profile",))
+    if errors:
+        return None, errors
     value = {key: (row.get(key) or "").strip() for key in SUBSCRIBER_COLUMNS + ("profile",)}
 
     def choice(field, allowed):

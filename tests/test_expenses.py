@@ -287,7 +287,18 @@ def test_csv_is_the_same_selection_with_a_bom(client, usage):
     assert header[0] == "Start" and header[-2:] == ["Charged, UAH", "Balance change, UAH"]
     assert [row[0] for row in rows] == ["2026-11-03 09:15:02.125000", "2026-11-03 09:30:00.000000",
                                         "2026-11-24 23:59:59.999999"]
-    assert rows[0][1:] == ["Outgoing call", "+380501112233", "2:05", "125", "4.50", "-4.50"]
+    assert rows[0][1:] == ["Outgoing call", "'+380501112233", "2:05", "125", "4.50", "-4.50"]
+
+
+@pytest.mark.parametrize("sender", ['=HYPERLINK("http://evil.example","Bonus")', "+cmd|' /C calc'!A0",
+                                    "@SUM(1+1)", "-2+3", "\t=1+1", "\r=1+1"])
+def test_csv_text_never_starts_a_formula(app, client, signed_in, sender):
+    """A sender's name is anyone's to choose: it is shown, never run; amounts stay numbers."""
+    add_records(app, signed_in, [(datetime(2026, 11, 20, 9, 0), "sms_in", sender, 1, 250),
+                                 (datetime(2026, 11, 21, 9, 0), "service", "Повернення", 1, -333)])
+    rows = csv_rows(client.get("/expenses.csv?month=2026-11"))[1:]
+    assert rows[0][1:] == ["Incoming SMS", "'" + sender, "1", "1", "2.50", "-2.50"]
+    assert rows[1][1:] == ["Service", "Повернення", "1", "1", "-3.33", "3.33"]
 
 
 def test_page_csv_and_pdf_agree_to_the_kopiyka(client, usage):

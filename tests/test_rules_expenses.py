@@ -270,7 +270,7 @@ def test_good_variants(changes, expected):
     ({"type": "call"}, "type", "choice"),
     ({"type": ""}, "type", "choice"),
     ({"counterpart": "x" * 65}, "counterpart", "too_long"),
-    ({"counterpart": "a\x00b"}, "counterpart", "invalid"),
+    ({"counterpart": "a\x00b"}, "counterpart", "control"),
     ({"quantity": ""}, "quantity", "quantity"),
     ({"quantity": "-1"}, "quantity", "quantity"),
     ({"quantity": "1.5"}, "quantity", "quantity"),

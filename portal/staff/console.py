@@ -2,14 +2,12 @@
 network), answering and closing chats, and doing a pending request before it is due."""
 from flask import abort, current_app, request, url_for
 from peewee import JOIN
-from wtforms import IntegerField, StringField
-from wtforms.validators import NumberRange, Optional
-
 import models
 from models import Chat, ChatMessage, Fault, Profile, ServiceRequest, Subscription
 from rules import support as rules
 from .. import clock, requests as requests_area, sms
-from ..forms import BaseForm
+from ..forms import BaseForm, PollForm
+from ..guards import checked_query
 from ..support import (FAULT_STATE_LABELS, MessageForm, POLL_SECONDS, fault_label,
                        refusal_message)
 from ..web import CONFLICT, INVALID_FORM, render, see_other
@@ -23,16 +21,6 @@ class ReplyForm(MessageForm):
 
 class ActionForm(BaseForm):
     """Close, resolve, reject, do now: only the CSRF token travels."""
-
-
-class PollForm(BaseForm):
-    """What a chat page polling for news already shows."""
-
-    class Meta:
-        csrf = False  # a GET that changes nothing
-
-    after = IntegerField(validators=[Optional(), NumberRange(min=0, max=2**62)])
-    state = StringField()
 
 
 # The queue -------------------------------------------------------------------------------
@@ -97,8 +85,8 @@ def chat_context(staff, chat, form=None, alert=None):
 @staff_required("answer_chat")
 def chat(staff, chat_id):
     chat = _chat_or_404(chat_id)
-    poll = PollForm(request.args)
-    if request.htmx and poll.after.data is not None and poll.validate():
+    poll = checked_query(PollForm(request.args))
+    if request.htmx and poll.after.data is not None:
         if poll.state.data == chat.state and not chat.has_messages_after(poll.after.data):
             return current_app.response_class(status=204)
         return render("staff/chat.html", "conversation", **chat_context(staff, chat))

@@ -9,6 +9,7 @@ from rules import services as services_rules
 from rules.numbers import NumberError, parse_login
 from .. import requests as requests_area
 from ..forms import BaseForm
+from ..guards import checked_query
 from ..support import FAULT_STATE_LABELS, fault_label
 from ..web import INVALID_FORM, render
 from .access import audit, bp, staff_required
@@ -63,7 +64,7 @@ class AuditFilterForm(BaseForm):
     class Meta:
         csrf = False
 
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10**6)])
+    page = IntegerField(validators=[Optional(), NumberRange(min=-10**6, max=10**6)])
     actor = StringField()
     subject = StringField()
 
@@ -129,9 +130,8 @@ def lookup(staff):
 def audit_log(staff):
     """Newest first, a page at a time; filtered by who acted and by what it was about
     (`fault:12`, `chat:3`, a number), so one case can be followed step by step."""
-    filters = AuditFilterForm(request.args)
-    filters.validate()
-    page = filters.page.data if not filters.page.errors and filters.page.data else 1
+    filters = checked_query(AuditFilterForm(request.args))
+    page = max(filters.page.data or 1, 1)
     actor = (filters.actor.data or "").strip()[:80]
     subject = (filters.subject.data or "").strip()[:80]
     query = AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
