@@ -68,8 +68,9 @@ class BonusMove:
                         lapses_on=rules.lapse_date(today))
         with sms.language_of(dest.number):
             sms.send(dest.number, _(
-                "You received %(bonuses)s bonuses from Home Internet account %(account)s. "
-                "They can be used until %(day)s inclusive.", bonuses=bonuses(amount),
+                "You received %(bonuses)s bonuses from Home Internet account %(account)s. They "
+                "pay for calls to Ukrainian numbers, SMS and listed data services until "
+                "%(day)s inclusive.", bonuses=bonuses(amount),
                 account=source.number, day=day(last_usable_day(today))))
 
 
