@@ -43,6 +43,15 @@ class SmsMessage(BaseModel):
                 .order_by(cls.next_attempt_at, cls.id))
 
     @classmethod
+    def claim(cls, message_id, now, lease):
+        """Take a queued message for one delivery attempt, in one atomic step, so a request
+        and the retrying job (on any server) never hand it to the gateway twice: it is due
+        again only after `lease`. True when this caller has it."""
+        return bool(cls.update(next_attempt_at=now + lease).where(
+            (cls.id == message_id) & (cls.state == cls.QUEUED)
+            & (cls.next_attempt_at <= now)).execute())
+
+    @classmethod
     def mark_sent(cls, message_id, backend, now):
         return cls.update(state=cls.SENT, sent_at=now, backend=backend,
                           attempts=cls.attempts + 1).where(

@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 MASK = "••••••"
 RETRY_PAUSES = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
                 timedelta(hours=2), timedelta(hours=6))
+# How long one delivery attempt holds a message before the job may take it again: longer
+# than the gateway's timeout. A new message is the request's to deliver for this long.
+LEASE = timedelta(minutes=1)
 GIVE_UP_AFTER = timedelta(days=1)
 BudgetRefused = budget.BudgetRefused
 
@@ -174,7 +177,10 @@ def _retry_at(attempts, created_at, now):
 
 
 def _attempt(message_id, to, text, attempts, created_at, retriable):
+    """One delivery attempt of a queued message, if this caller can claim it."""
     now = clock.now()
+    if not SmsMessage.claim(message_id, now, LEASE):
+        return False
     gateway = _gateway()
     try:
         gateway.deliver(to, text)

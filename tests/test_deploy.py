@@ -155,8 +155,10 @@ def test_the_bonus_timer_fires_on_the_4th():
         assert len(elapses) == 3 and all("-04 " in line for line in elapses), shown
 
 
-def test_the_requests_timer_fires_every_minute():
-    timer = unit("portal-requests.timer")["Timer"]
+@pytest.mark.parametrize("name", ["portal-requests.timer", "portal-sms.timer",
+                                  "portal-payments.timer"])
+def test_the_minute_timers_fire_every_minute(name):
+    timer = unit(name)["Timer"]
     assert timer["OnCalendar"] == "*-*-* *:*:00"
     analyze = shutil.which("systemd-analyze")
     if analyze:
@@ -165,8 +167,8 @@ def test_the_requests_timer_fires_every_minute():
         assert "Next" in shown, shown
 
 
-@pytest.mark.parametrize("name", ["portal.service", "portal-bonuses.service",
-                                  "portal-requests.service", "portal-backup.service"])
+@pytest.mark.parametrize("name", sorted(path.name for path in (DEPLOY / "systemd").glob(
+    "*.service")))
 def test_the_units_run_commands_the_portal_has(app, name):
     service = unit(name)["Service"]
     commands = [service.get("ExecStartPre", ""), service["ExecStart"]]
@@ -178,6 +180,15 @@ def test_the_units_run_commands_the_portal_has(app, name):
              if "deploy/" in word]
     assert all((ROOT / path).is_file() for path in files), files
     assert service["User"] == "portal" and service["ProtectSystem"] == "strict"
+    # Catalogs are compiled when the code is deployed: the service never writes its code.
+    assert "/srv/portal/translations" not in service.get("ReadWritePaths", "")
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in (DEPLOY / "systemd").glob(
+    "*.timer")))
+def test_every_timer_has_its_service_and_is_installed_by_the_readme(name):
+    assert (DEPLOY / "systemd" / name.replace(".timer", ".service")).is_file()
+    assert name in (DEPLOY / "README.md").read_text()
 
 
 def run_backup(tmp_path, url):

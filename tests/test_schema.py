@@ -77,3 +77,22 @@ def test_demo_processes_share_one_now(app, db, monkeypatch):
     assert second.now() == first.now() == portal_now + timedelta(hours=3)
     other = clock_module.DemoClock(datetime(2026, 12, 25, 9, 0))  # a new PORTAL_NOW
     assert other.now() == datetime(2026, 12, 25, 9, 0)
+
+
+def test_the_database_and_its_folder_are_private(tmp_path):
+    models_db = models.open_database("sqlite:///instance-x/portal.db", tmp_path)
+    models_db.close()
+    assert (tmp_path / "instance-x").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "instance-x" / "portal.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_outside_demo_mode_the_portal_needs_its_secret_key(app, monkeypatch):
+    """Each node making its own key would refuse the others' cookies, forms and codes."""
+    from portal import create_app
+    from portal.settings import SettingsError
+    monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
+    with pytest.raises(SettingsError, match="PORTAL_SECRET_KEY"):
+        create_app({"DATABASE_URL": app.config["DATABASE_URL"], "DEMO": False})
+    monkeypatch.setenv("PORTAL_SECRET_KEY", "12345")  # taken as the text it is
+    assert create_app({"DATABASE_URL": app.config["DATABASE_URL"],
+                       "DEMO": False}).config["SECRET_KEY"] == "12345"

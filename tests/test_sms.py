@@ -12,6 +12,7 @@ import pytest
 import models
 from portal import sms
 from portal.sms import HttpGateway, SmsError
+from tests.helpers import burst
 
 
 @pytest.fixture
@@ -152,3 +153,22 @@ def test_unknown_backend_is_refused(app):
 def test_retry_pauses_grow():
     pauses = sms.RETRY_PAUSES
     assert all(a < b for a, b in zip(pauses, pauses[1:])) and pauses[0] == timedelta(minutes=1)
+
+
+def test_a_message_is_handed_to_the_gateway_once_however_many_try(app, db, clock):
+    """The request that queued it and the retrying job on another server try at the same
+    moment: one of them has it."""
+    with app.test_request_context():
+        with models.locking_transaction():
+            message = sms.send("+380671234567", "receipt")
+    pending = (message.id, "+380671234567", "receipt")
+
+    def try_it(index):
+        with app.app_context():
+            if index % 2:
+                return sms._deliver_pending(*pending)  # the request that queued it
+            return sms.retry_due(clock.now())[0] == 1  # the job, on another server
+
+    results = burst(6, try_it)
+    assert results.count(True) == 1
+    assert app.config["SMS_GATEWAY"].sent == [("+380671234567", "receipt")]
