@@ -44,6 +44,13 @@ EXTRA_SUBSCRIBERS = [
      "150.00", "0", "2025-01-10", "browser-new-js"),
     ("0979990002", "mobile", "Богдан Новий", "smart", "prepaid", "individual", "active",
      "150.00", "0", "2025-01-10", "browser-new-nojs"),
+    # The states journey without JavaScript: the demo's 098 and 096 serve the one with it.
+    ("0989990003", "mobile", "Ганна Боргова", "unlim", "contract", "individual",
+     "debt_blocked", "-50.00", "0", "2021-01-10", "browser-debt-nojs"),
+    ("0969990004", "mobile", "Юрій Пауза", "smart", "prepaid", "individual", "suspended",
+     "42.00", "0", "2022-01-10", "browser-paused-nojs"),
+    ("0979990005", "mobile", "Зоя Картка", "smart", "prepaid", "individual", "active",
+     "42.00", "0", "2022-01-10", "browser-sim-nojs"),
 ]
 
 SKIP_REASON = (f"{CHROMIUM} not found: browser tests skipped "
