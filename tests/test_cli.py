@@ -22,14 +22,14 @@ def test_demo_data_loads_once_and_signs_in(app, client):
     assert run(app, "demo-data").exit_code == 0
     assert run(app, "demo-data").exit_code == 0
     with app.app_context():
-        assert models.Subscription.select().count() == 11
+        assert models.Subscription.select().count() == 12
         assert models.Profile.select().count() == 8
     response = client.post("/login", data={"login": "0671234567", "password": DEMO_PASSWORD})
     assert response.status_code == 303
     reset = run(app, "demo-data", "--reset")
     assert reset.exit_code == 0
     with app.app_context():
-        assert models.Subscription.select().count() == 11
+        assert models.Subscription.select().count() == 12
 
 
 def test_demo_data_if_empty_leaves_real_data(app, tmp_path):

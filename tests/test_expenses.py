@@ -151,7 +151,7 @@ def test_demo_usage_covers_three_months_once(app):
         first = models.UsageRecord.select().order_by(models.UsageRecord.started_at).first()
         last = models.UsageRecord.select().order_by(models.UsageRecord.started_at.desc()).first()
         subscribers = models.UsageRecord.select(models.UsageRecord.subscription).distinct().count()
-    assert count > 5000 and subscribers == 11
+    assert count > 5000 and subscribers == 12
     assert first.started_at.date().isoformat() == "2026-09-01"
     assert last.started_at <= START
     assert run(app, "demo-data").exit_code == 0

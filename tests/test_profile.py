@@ -426,3 +426,54 @@ def test_changes_show_in_the_request_archive(client, signed_in, other, app):
     html = client.get("/requests").get_data(as_text=True)
     assert "Add a number to the cabinet" in html and "Remove a number from the cabinet" in html
     assert "Change the nickname of a number" in html and "+380 97 111 22 33" in html
+
+
+# A number managed from another cabinet ---------------------------------------------------
+
+def add_with_code(client, app, number, code_to):
+    client.post("/profile/numbers/add", data={"number": number})
+    return client.post("/profile/numbers/confirm", data={"code": last_code(app, code_to)})
+
+
+def test_a_managed_number_still_signs_in_to_its_own_cabinet(client, signed_in, other, app,
+                                                            auth):
+    add_with_code(client, app, OTHER, OTHER)
+    auth.logout()
+    assert auth.login("097 111 22 33", "Other-pass9").status_code == 303  # its holder signs in
+    html = client.get("/profile").get_data(as_text=True)
+    assert "Also managed by the cabinet of" in html and 'name="manager"' in html
+
+
+def test_the_owner_ends_another_cabinets_managing(client, signed_in, other, app, auth):
+    add_with_code(client, app, OTHER, OTHER)
+    auth.logout()
+    auth.login("097 111 22 33", "Other-pass9")
+    with app.app_context():
+        connect(app)
+        (managed,) = models.ManagedNumber.select()
+    assert client.post("/profile/managers/remove",
+                       data={"manager": str(managed.id)}).status_code == 303
+    assert managers_of(app, OTHER) == []
+    auth.logout()
+    auth.login()
+    assert client.post("/numbers/select", data={"number": OTHER}).status_code == 404
+
+
+def test_only_the_owner_ends_a_managing(client, signed_in, other, app):
+    add_with_code(client, app, OTHER, OTHER)
+    with app.app_context():
+        connect(app)
+        (managed,) = models.ManagedNumber.select()
+    # The managing cabinet itself (or anyone else) cannot use the owner's form.
+    response = client.post("/profile/managers/remove", data={"manager": str(managed.id)})
+    assert response.status_code == 404 and managers_of(app, OTHER) == [signed_in.profile_id]
+    assert client.post("/profile/managers/remove", data={"manager": "x"}).status_code == 400
+
+
+def test_removing_a_managed_number_leaves_it_in_its_own_cabinet(client, signed_in, other, app):
+    add_with_code(client, app, OTHER, OTHER)
+    asked = client.post("/profile/numbers/remove", data={"number": OTHER})
+    assert "Stop managing +380 97 111 22 33 from this cabinet?" in asked.get_data(as_text=True)
+    response = client.post("/profile/numbers/remove", data={"number": OTHER, "confirm": "yes"})
+    assert response.status_code == 303
+    assert owner_of(app, OTHER) == other.profile_id and managers_of(app, OTHER) == []
