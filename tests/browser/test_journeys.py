@@ -165,6 +165,9 @@ def test_a_service_on_and_off(page, check, mode):
     action = connect.get_attribute("action")
     code = action.split("/")[2]
     connect.locator("button").click()
+    expect(page.locator("#review")).to_contain_text("Підтвердити й підключити")  # its price first
+    check(page, "service-review")
+    page.click("#review button[type=submit]")
     disconnect = page.locator(f"#services form[action='/services/{code}/disconnect']")
     expect(disconnect).to_have_count(1)
     expect(page.locator("#services [role=status]")).to_be_visible()
