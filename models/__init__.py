@@ -15,6 +15,7 @@ from .sms import SmsCount, SmsMessage, SmsPace
 from .subscribers import AuthSession, ManagedNumber, Profile, Subscription, Tariff
 from .support import (Chat, ChatMessage, Fault, StaffSession, StaffUser, Technician,
                       Visit)
+from .tokens import ApiToken
 from .usage import UsageDay, UsageRecord
 
 

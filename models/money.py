@@ -67,8 +67,8 @@ class BonusLot(BaseModel):
                    (("lapsed_at", "lapses_on"), False))
 
     @classmethod
-    def open_for(cls, subscription):
-        return cls.select().where((cls.subscription == subscription) & cls.lapsed_at.is_null())
+    def open_for(cls, *subscriptions):
+        return cls.select().where(cls.subscription.in_(subscriptions) & cls.lapsed_at.is_null())
 
 
 class BonusAccrual(BaseModel):

@@ -94,9 +94,10 @@ class SmsPace(BaseModel):
 
 
 class SmsCount(BaseModel):
-    """SMS counted in one window of time for one key (a number, an address, the portal)."""
+    """SMS counted in one window of time for one key (a number, an address, the portal);
+    also a token's calls of the balance API (portal.api)."""
 
-    key = CharField(max_length=80)  # 'to:+380…', 'ip:10.0.0.1', 'portal'
+    key = CharField(max_length=80)  # 'to:+380…', 'ip:10.0.0.1', 'portal', 'api:<digest>'
     window_start = DateTimeField()
     count = IntegerField(default=0)
 

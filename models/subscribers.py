@@ -64,8 +64,7 @@ class Profile(UserMixin, BaseModel):
 
     def numbers(self):
         """Its own numbers and accounts and those it manages, in the switcher's order."""
-        return (Subscription.select().where(Subscription.in_cabinet(self.id))
-                .order_by(Subscription.kind.desc(), Subscription.number))
+        return Subscription.of_cabinet(self.id)
 
     def sms_phone(self):
         """Where this cabinet's codes go when an account (not a phone) signs in."""
@@ -114,6 +113,14 @@ class Subscription(BaseModel):
         return (cls.profile == profile_id) | cls.id.in_(
             ManagedNumber.select(ManagedNumber.subscription).where(
                 ManagedNumber.profile == profile_id))
+
+
+    @classmethod
+    def of_cabinet(cls, profile_id):
+        """The cabinet's numbers and accounts in the switcher's order: mobile first, then by
+        number."""
+        return (cls.select().where(cls.in_cabinet(profile_id))
+                .order_by(cls.kind.desc(), cls.number))
 
 
 class ManagedNumber(BaseModel):

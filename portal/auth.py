@@ -86,7 +86,10 @@ def _forget_previous_request():
 
 
 def _confirmation_gate():
-    """A temporary-password sign-in reaches only the confirmation page."""
+    """A temporary-password sign-in reaches only the confirmation page. (The API, which
+    reads no session, answers for its token alone.)"""
+    if request.blueprint == "api":
+        return None
     if (current_user.is_authenticated and current_user.auth_session.must_confirm
             and request.endpoint not in CONFIRMATION_ENDPOINTS):
         return redirect(url_for("auth.first_login"), code=303)

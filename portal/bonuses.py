@@ -82,14 +82,26 @@ def shown_bonuses(subscription, today):
     nightly lapse has taken them off yet. Read once a request (the dashboard asks twice)."""
     if subscription.kind != "mobile":
         return subscription.bonus_balance, []
+    read_bonuses([subscription], today)
+    return g.shown_bonuses[subscription.id]
+
+
+def read_bonuses(subscriptions, today):
+    """Read the moved bonuses of the mobile ones of `subscriptions` not read yet, in one
+    query, for shown_bonuses to answer from."""
     known = g.setdefault("shown_bonuses", {})
-    if subscription.id not in known:
-        lots = [rules.Lot(lot.amount, lot.lapses_on) for lot in BonusLot.open_for(subscription)]
-        due, _lapsed = rules.lapsing_now(subscription.bonus_balance, lots, today)
-        balance = subscription.bonus_balance - due
-        known[subscription.id] = (balance, [(lot.amount, lot.lapses_on - timedelta(days=1))
-                                            for lot in rules.running_lots(balance, lots, today)])
-    return known[subscription.id]
+    unread = [sub for sub in subscriptions if sub.kind == "mobile" and sub.id not in known]
+    if not unread:
+        return
+    lots = {}
+    for lot in BonusLot.open_for(*unread):
+        lots.setdefault(lot.subscription_id, []).append(rules.Lot(lot.amount, lot.lapses_on))
+    for sub in unread:
+        own = lots.get(sub.id, [])
+        due, _lapsed = rules.lapsing_now(sub.bonus_balance, own, today)
+        balance = sub.bonus_balance - due
+        known[sub.id] = (balance, [(lot.amount, lot.lapses_on - timedelta(days=1))
+                                   for lot in rules.running_lots(balance, own, today)])
 
 
 def money_panel(subscription):

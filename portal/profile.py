@@ -376,11 +376,17 @@ def settings_context(form=None, notice=None, subscription=None):
     if form is None:
         context["form"] = NicknameForm(formdata=None, number=subscription.number,
                                        nickname=subscription.nickname or "")
-    # Every top-up counts: the operator's feed, a card, money received from another number.
-    last_topup = UsageDay.last_day_of(subscription, CREDIT_TYPES)
-    context["valid_until"] = rules.valid_until(subscription.payment, subscription.status,
-                                               subscription.activated_on, last_topup)
+    context["valid_until"] = valid_until([subscription])[subscription.id]
     return context
+
+
+def valid_until(subscriptions):
+    """{id: the last valid day (None: a contract, or closed)} of each of `subscriptions`
+    (rules.profile.valid_until), in one query: /settings and the balance API show it."""
+    # Every top-up counts: the operator's feed, a card, money received from another number.
+    last_topups = UsageDay.last_days_of([sub.id for sub in subscriptions], CREDIT_TYPES)
+    return {sub.id: rules.valid_until(sub.payment, sub.status, sub.activated_on,
+                                      last_topups.get(sub.id)) for sub in subscriptions}
 
 
 @bp.get("/settings")

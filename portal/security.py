@@ -127,9 +127,11 @@ def forget_failures(key):
 
 # One-time codes --------------------------------------------------------------------------
 
-def _code_digest(code):
+def keyed_digest(secret):
+    """How a secret is kept (a one-time code, an API token): its HMAC-SHA256 with the app's
+    key, hex; a copy of the database alone opens nothing."""
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
 
 
 class CodeRefused(Exception):
@@ -149,8 +151,9 @@ def issue_code(purpose, number, reference=""):
     now = clock.now()
     code = f"{secrets.randbelow(1_000_000):06d}"
     nonce = secrets.token_urlsafe(24)
-    OneTimeCode.create(purpose=purpose, number=number, code_hash=_code_digest(code), nonce=nonce,
-                       reference=reference, created_at=now, expires_at=now + CODE_LIFETIME)
+    OneTimeCode.create(purpose=purpose, number=number, code_hash=keyed_digest(code),
+                       nonce=nonce, reference=reference, created_at=now,
+                       expires_at=now + CODE_LIFETIME)
     return code, nonce
 
 
@@ -173,7 +176,7 @@ def check_code(purpose, number, nonce, code, reference=None):
     tries = OneTimeCode.take_try(record.id, CODE_MAX_TRIES)
     if tries is None:
         raise CodeRefused("used" if OneTimeCode.get_by_id(record.id).used_at else "tries")
-    if not hmac.compare_digest(record.code_hash, _code_digest((code or "").strip())):
+    if not hmac.compare_digest(record.code_hash, keyed_digest((code or "").strip())):
         left = CODE_MAX_TRIES - tries
         raise CodeRefused("tries" if left <= 0 else "wrong", left=left, counted=True)
     if not OneTimeCode.use(record.id, now):  # another request used it a moment ago

@@ -61,18 +61,24 @@ def check_removal(own_numbers, managed):
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def clean_nickname(text):
-    """A nickname as the subscriber typed it, trimmed, inner spaces squeezed; None clears it.
-    ProfileRefused: 'too_long' (limit = NICKNAME_MAX), 'characters' (control characters)."""
+def clean_line(text, limit):
+    """A short name as the subscriber typed it, trimmed, inner spaces squeezed; None when
+    nothing is left. ProfileRefused: 'too_long' (`limit`), 'characters' (control, format or
+    private-use characters)."""
     cleaned = " ".join((text or "").split())
     if not cleaned:
         return None
     if _CONTROL.search(cleaned) or any(unicodedata.category(ch) in ("Cf", "Co", "Cs")
                                        for ch in cleaned):
         raise ProfileRefused("characters")
-    if len(cleaned) > NICKNAME_MAX:
-        raise ProfileRefused("too_long", limit=NICKNAME_MAX)
+    if len(cleaned) > limit:
+        raise ProfileRefused("too_long", limit=limit)
     return cleaned
+
+
+def clean_nickname(text):
+    """A number's nickname (clean_line); None clears it."""
+    return clean_line(text, NICKNAME_MAX)
 
 
 def valid_until(payment, status, activated_on, last_topup_on=None):

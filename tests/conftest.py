@@ -98,6 +98,16 @@ def demo_app(app):
 
 
 @pytest.fixture
+def second_node(app):
+    """A second app instance on the same database, as another server would run."""
+    node = create_app({key: app.config[key] for key in (
+        "TESTING", "SECRET_KEY", "DATABASE_URL", "DEMO", "PAYMENT_PROVIDER", "CLOCK",
+        "SMS_GATEWAY", "PASSWORD_HASH_PARAMS")})
+    node.test_client_class = BrowserClient
+    return node
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -6,9 +6,8 @@ from datetime import datetime
 import pytest
 
 import models
-from portal import create_app
 from rules.budget import Limits
-from tests.helpers import PASSWORD, BrowserClient, burst, last_code, page, sms_to
+from tests.helpers import PASSWORD, burst, last_code, page, sms_to
 
 VICTIM = "+380961112233"
 CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
@@ -18,16 +17,6 @@ CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
 @pytest.fixture
 def victim(factory):
     return factory.subscriber(number=VICTIM, balance=1000, name="Жертва")
-
-
-@pytest.fixture
-def second_node(app):
-    """A second app instance on the same database, as another server would run."""
-    node = create_app({key: app.config[key] for key in (
-        "TESTING", "SECRET_KEY", "DATABASE_URL", "DEMO", "PAYMENT_PROVIDER", "CLOCK",
-        "SMS_GATEWAY", "PASSWORD_HASH_PARAMS")})
-    node.test_client_class = BrowserClient
-    return node
 
 
 def nodes(app, second_node, count):

@@ -396,3 +396,26 @@ def test_no_hostile_input_gets_a_server_error(app, clock, cabinet):
     failures = [failure for walk in walks for failure in walk.failures]
     sent = sum(walk.sent for walk in walks)
     assert not failures, f"{len(failures)} of {sent} requests failed:\n" + "\n".join(failures)
+
+
+def test_the_api_with_a_live_token_gets_no_server_error(app, clock, cabinet):
+    """The walk above meets the API without a token (401 before anything is read): here a
+    widget with a live token walks the API's routes."""
+    app.request_class = type("Recording", (app.request_class,),
+                             {"parameter_storage_class": Recorded})
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    owner = app.test_client()
+    assert owner.post("/login", data={"login": "0671234567", "password": PASSWORD}
+                      ).status_code == 303
+    token = re.search(r'<output id="token"[^>]*>([^<]+)<', page(owner.post(
+        "/profile/tokens", data={"name": "widget"}))).group(1)
+    errors = []
+    widget = Walk(app, clock, "widget", lambda walk: None, errors)
+    widget.client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    assert widget.client.get("/api/v1/balance").status_code == 200
+    with got_request_exception.connected_to(
+            lambda sender, exception: errors.append(exception), app):
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint.startswith("api."):
+                widget.rule(rule, "GET")
+    assert widget.sent > 10 and not widget.failures, widget.failures

@@ -34,6 +34,8 @@ EVENT_LABELS = {
     "contact_changed": _l("Contact number changed"),
     "nickname_changed": _l("Nickname of a number changed"),
     "puk_shown": _l("PUK code shown"),
+    "api_token_created": _l("API token made"),
+    "api_token_revoked": _l("API token revoked"),
     "chat_opened": _l("Chat opened"),
     "chat_message": _l("Chat message from the subscriber"),
     "chat_rated": _l("Chat rated"),
