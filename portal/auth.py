@@ -7,7 +7,7 @@ on, and `own_subscription(text)` for a number the subscriber typed or picked."""
 import secrets
 from datetime import timedelta
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user
 from htmx_flask import make_response as htmx_response
 

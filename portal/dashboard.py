@@ -1,5 +1,5 @@
 """The dashboard and the switcher of the profile's numbers and accounts."""
-from flask import Blueprint, abort, redirect
+from flask import Blueprint, redirect
 from flask_login import current_user, login_required
 from wtforms import HiddenField
 
@@ -7,7 +7,7 @@ from models import AuthSession
 from . import bonuses, clock, expenses, requests, states
 from .auth import current_profile, current_subscription, own_subscription, own_subscriptions
 from .forms import BaseForm
-from .web import local_target, render
+from .web import local_target, render, submitted
 
 bp = Blueprint("dashboard", __name__)
 
@@ -51,9 +51,7 @@ def index():
 @login_required
 def select_number():
     """Which of the profile's numbers and accounts the pages show; never anyone else's."""
-    form = SelectNumberForm()
-    if not form.validate():
-        abort(400)
+    form = submitted(SelectNumberForm())
     subscription = own_subscription(form.number.data or "")
     AuthSession.update(selected=subscription).where(
         AuthSession.token == current_user.auth_session.token).execute()

@@ -24,7 +24,8 @@ from .auth import (IDLE, REMEMBERED, current_profile, current_subscription,
 from .formatting import phone as phone_text
 from .forms import BaseForm, LoginField, MobileField, sms_code_field
 from .signin import code_refusal_message, lockout_message, password_key
-from .web import CONFLICT, GATEWAY_DOWN, INVALID_FORM, TOO_MANY, render, see_other
+from .web import (CONFLICT, GATEWAY_DOWN, INVALID_FORM, TOO_MANY, or_404, render, see_other,
+                  submitted)
 
 bp = Blueprint("profile", __name__)
 
@@ -286,9 +287,7 @@ def remove_number():
     """First the question (the numbers block asks to confirm), then, with confirm=yes, the
     removal itself: one stray tap must not take a number out of the cabinet."""
     profile = current_profile()
-    form = RemoveNumberForm()
-    if not form.validate():
-        abort(400)
+    form = submitted(RemoveNumberForm())
     subscription = own_subscription(form.number.data or "")
     managed = subscription.profile_id != profile.id
     with models.locking_transaction():
@@ -339,13 +338,9 @@ def remove_manager():
 @login_required
 def end_session():
     profile = current_profile()
-    form = EndSessionForm()
-    if not form.validate():
-        abort(400)
-    row = next((row for row in AuthSession.open_for(profile)
-                if public_id(row.token) == form.session.data), None)
-    if row is None:
-        abort(404)
+    form = submitted(EndSessionForm())
+    row = or_404(next((row for row in AuthSession.open_for(profile)
+                       if public_id(row.token) == form.session.data), None))
     AuthSession.end(row.token, clock.now())
     security.audit("session_ended", profile=profile)
     if row.token == current_user.auth_session.token:

@@ -23,7 +23,7 @@ from . import clock, profile, sms, states, support
 from .auth import current_subscription, current_subscription_or_404
 from .forms import BaseForm
 from .formatting import uah
-from .web import CONFLICT, render, see_other
+from .web import CONFLICT, render, see_other, submitted
 
 bp = Blueprint("requests", __name__)
 ARCHIVE_PAGE = 50
@@ -178,10 +178,7 @@ def process_due(now, demo=False):
 def request_deferred(kind):
     """Make a deferred request (SIM block or its end, a pause or a resume) for the number
     the form names; done at once in demo mode."""
-    form = RequestForm()
-    if not form.validate():
-        abort(400)
-    subscription = current_subscription_or_404(form.number.data)
+    subscription = current_subscription_or_404(submitted(RequestForm()).number.data)
     now = clock.now()
     with models.locking_transaction():
         locked = Subscription.locked(subscription.id)

@@ -3,7 +3,7 @@ service, switching the tariff after a confirmation. Each change is a done reques
 archive, and its fee goes through the ledger in the same transaction."""
 import secrets
 
-from flask import Blueprint, abort, flash, url_for
+from flask import Blueprint, flash, url_for
 from flask_babel import gettext as _, get_locale
 from flask_login import login_required
 from peewee import IntegrityError
@@ -16,7 +16,7 @@ from . import clock
 from .auth import current_subscription_or_404
 from .moves import checked_key as moves_key
 from .requests import RequestForm, charge, refusal_message, rules_subscriber
-from .web import CONFLICT, render, see_other
+from .web import CONFLICT, or_404, render, see_other, submitted
 
 bp = Blueprint("services", __name__)
 
@@ -46,10 +46,8 @@ def services_page():
 @bp.get("/services/<code>")
 @login_required
 def service_page(code):
-    service = Service.get_or_none(Service.code == code)
+    service = or_404(Service.get_or_none(Service.code == code))
     subscription = current_subscription_or_404()
-    if service is None:
-        abort(404)
     connected = service.code in ServiceConnection.codes(subscription)
     return render("service.html", subscription=subscription, service=service,
                   connected=connected, locale=str(get_locale()))
@@ -57,13 +55,6 @@ def service_page(code):
 
 class ConnectForm(RequestForm):
     key = HiddenField()  # the review's one-time key: a replayed confirmation charges once
-
-
-def _service_or_404(code):
-    service = Service.get_or_none(Service.code == code)
-    if service is None:
-        abort(404)
-    return service
 
 
 def _refusal(subscription, service, connect):
@@ -123,10 +114,8 @@ def _done(service, connect):
 def connect(code):
     """First the review (the price, what is charged now, the balance after), whose own
     form, carrying a one-time key, connects."""
-    service = _service_or_404(code)
-    form = ConnectForm()
-    if not form.validate():
-        abort(400)
+    service = or_404(Service.get_or_none(Service.code == code))
+    form = submitted(ConnectForm())
     subscription = current_subscription_or_404(form.number.data)
     if form.key.data:
         key = moves_key(form.key.data)
@@ -146,11 +135,8 @@ def connect(code):
 @bp.post("/services/<code>/disconnect")
 @login_required
 def disconnect(code):
-    service = _service_or_404(code)
-    form = RequestForm()
-    if not form.validate():
-        abort(400)
-    subscription = current_subscription_or_404(form.number.data)
+    service = or_404(Service.get_or_none(Service.code == code))
+    subscription = current_subscription_or_404(submitted(RequestForm()).number.data)
     refusal = _change_service(service, subscription, False)
     if refusal:
         return _refused(service, refusal, False, subscription)
@@ -158,13 +144,6 @@ def disconnect(code):
 
 
 # Tariffs -------------------------------------------------------------------------------------
-
-def _tariff_or_404(code):
-    tariff = Tariff.get_or_none(Tariff.code == code)
-    if tariff is None:
-        abort(404)
-    return tariff
-
 
 def _switch_refusal(subscription, tariff, now):
     return rules.can_switch_tariff(rules_subscriber(subscription), _offer(tariff, tariff.switch_fee),
@@ -194,17 +173,14 @@ def _review(tariff, subscription, alert=None, status=200):
 @login_required
 def switch_review(code):
     """The confirmation step: what the switch costs, and the button that does it."""
-    return _review(_tariff_or_404(code), current_subscription_or_404())
+    return _review(or_404(Tariff.get_or_none(Tariff.code == code)), current_subscription_or_404())
 
 
 @bp.post("/tariffs/<code>/switch")
 @login_required
 def switch(code):
-    tariff = _tariff_or_404(code)
-    form = RequestForm()
-    if not form.validate():
-        abort(400)
-    subscription = current_subscription_or_404(form.number.data)
+    tariff = or_404(Tariff.get_or_none(Tariff.code == code))
+    subscription = current_subscription_or_404(submitted(RequestForm()).number.data)
     now = clock.now()
     with models.locking_transaction():
         locked = Subscription.locked(subscription.id)

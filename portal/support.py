@@ -2,12 +2,12 @@
 reports, and the technician visits the team offers for them."""
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, request, url_for
+from flask import Blueprint, current_app, request, url_for
 from flask_babel import format_datetime, format_time, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
-from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms.validators import ValidationError
 
 import models
 from models import Chat, ChatMessage, Fault, Subscription, Visit
@@ -16,7 +16,7 @@ from . import clock, security
 from .auth import current_subscription, own_subscriptions
 from .forms import BaseForm, PollForm
 from .guards import checked_query
-from .web import CONFLICT, INVALID_FORM, TOO_MANY, render, see_other
+from .web import CONFLICT, INVALID_FORM, TOO_MANY, or_404, render, see_other, submitted
 
 bp = Blueprint("support", __name__)
 
@@ -339,9 +339,7 @@ def _own_fault(fault_id):
     """The fault if it is of an account of the signed-in profile; else 404, never a hint."""
     fault = (Fault.select(Fault, Subscription).join(Subscription)
              .where((Fault.id == fault_id) & Subscription.in_cabinet(current_user.id)).first())
-    if fault is None:
-        abort(404)
-    return fault
+    return or_404(fault)
 
 
 def fault_context(fault, alert=None, notice=None):
@@ -365,9 +363,7 @@ def fault(fault_id):
 
 def _answer_visit(fault_id, action):
     fault = _own_fault(fault_id)
-    form = VisitAnswerForm()
-    if not form.validate():
-        abort(400)
+    submitted(VisitAnswerForm())
     now = clock.now()
     with models.locking_transaction():
         fault = Fault.locked(fault.id)

@@ -6,7 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, make_response, redirect, render_template, request, url_for
+from flask import (abort, current_app, make_response, redirect, render_template, request,
+                   url_for)
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -199,6 +200,22 @@ def form_field(field, id=None, hint=None, label=None, **attrs):
             field_id, " ".join(str(error) for error in field.errors)))
     parts.append(Markup("</div>"))
     return Markup("").join(parts)
+
+
+def or_404(row):
+    """`row`, or a 404 when there is none: an id or a code that is not there (or not the
+    cabinet's) is no such page, never a hint of what exists."""
+    if row is None:
+        abort(404)
+    return row
+
+
+def submitted(form):
+    """A form whose fields are all hidden (an action's button) as it came: one that fails
+    to validate was not sent by our page (400)."""
+    if not form.validate():
+        abort(400)
+    return form
 
 
 def see_other(location):

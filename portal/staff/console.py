@@ -10,7 +10,7 @@ from ..forms import BaseForm, PollForm
 from ..guards import checked_query
 from ..support import (FAULT_STATE_LABELS, MessageForm, POLL_SECONDS, fault_label,
                        refusal_message)
-from ..web import CONFLICT, INVALID_FORM, render, see_other
+from ..web import CONFLICT, INVALID_FORM, or_404, render, see_other, submitted
 from .access import StaffLoginForm, audit, bp, current_staff, staff_required
 from .lookup import LookupForm
 
@@ -67,9 +67,7 @@ def _chat_or_404(chat_id):
     chat = (Chat.select(Chat, Profile, Subscription).join(Profile).switch(Chat)
             .join(Subscription, JOIN.LEFT_OUTER, on=(Chat.subscription == Subscription.id))
             .where(Chat.id == chat_id).first())
-    if chat is None:
-        abort(404)
-    return chat
+    return or_404(chat)
 
 
 def chat_context(staff, chat, form=None, alert=None):
@@ -118,8 +116,7 @@ def reply(staff, chat_id):
 @staff_required("close_chat")
 def close_chat(staff, chat_id):
     chat = _chat_or_404(chat_id)
-    if not ActionForm().validate():
-        abort(400)
+    submitted(ActionForm())
     now = clock.now()
     with models.locking_transaction():
         updated = Chat.update(state=rules.CHAT_CLOSED, closed_at=now, closed_by=staff,
@@ -157,8 +154,7 @@ def service_request(staff, request_id):
 def process_request(staff, request_id):
     """Do a pending request now, without waiting for its 30 minutes."""
     row = _request_or_404(request_id)
-    if not ActionForm().validate():
-        abort(400)
+    submitted(ActionForm())
     state = requests_area.process(row.id, clock.now())
     audit(staff, "staff_request_processed", subject=f"request:{row.id}",
           profile=row.subscription.profile_id, details=state or "not pending")

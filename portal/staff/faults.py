@@ -2,7 +2,7 @@
 to the subscriber), resolving or rejecting the fault."""
 from datetime import datetime
 
-from flask import abort, url_for
+from flask import url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from peewee import IntegrityError, fn
 from wtforms import SelectField
@@ -13,7 +13,7 @@ from models import Fault, Profile, Subscription, Technician, Visit
 from rules import support as rules
 from .. import clock, sms
 from ..support import FAULT_STATE_LABELS, fault_label, refusal_message, visit_time
-from ..web import CONFLICT, INVALID_FORM, render, see_other
+from ..web import CONFLICT, INVALID_FORM, or_404, render, see_other, submitted
 from .access import audit, bp, staff_required
 from .console import ActionForm
 
@@ -36,9 +36,7 @@ SLOT_MESSAGES = {
 def _fault_or_404(fault_id):
     fault = (Fault.select(Fault, Subscription).join(Subscription)
              .where(Fault.id == fault_id).first())
-    if fault is None:
-        abort(404)
-    return fault
+    return or_404(fault)
 
 
 def _slot_choices(now):
@@ -84,9 +82,7 @@ def fault(staff, fault_id):
 @staff_required("offer_visit")
 def offer_visit(staff, fault_id):
     fault = _fault_or_404(fault_id)
-    form = OfferForm()
-    if not form.validate():
-        abort(400)
+    form = submitted(OfferForm())
     try:
         start = datetime.fromisoformat(form.slot.data or "")
     except ValueError:
@@ -141,8 +137,7 @@ def _tell_about_offer(account, start):
 
 
 def _close_fault(staff, fault_id, action):
-    if not ActionForm().validate():
-        abort(400)
+    submitted(ActionForm())
     now = clock.now()
     try:
         with models.locking_transaction():
