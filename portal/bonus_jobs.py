@@ -38,7 +38,7 @@ def accrue(today, now):
         try:
             with models.locking_transaction():
                 account = Subscription.locked(account_id)
-                fee_paid = UsageDay.amount_of(account, "subscription", month,
+                fee_paid = UsageDay.amount_of(account, ("subscription",), month,
                                               add_months(month, 1))
                 bonus = rules.accrual_amount(max(0, fee_paid), month,
                                              interruptions_of(account, month),
