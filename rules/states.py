@@ -43,6 +43,9 @@ _ALL = frozenset(ACTIONS)
 # What each state allows. A debt block keeps the ways out of it (a top-up, money received)
 # and what protects the subscriber (a SIM block, stopping a paid service); the guide lets
 # a blocked Home Internet account still move its bonuses, and forbids it when paused.
+# A self-service credit (CREDIT) is for a working number only: a credit is not a payment,
+# so on a number blocked for debt it would not lift the block (the number stays mute),
+# only hide part of the debt for a week and be charged back into it.
 ALLOWED = {
     ACTIVE: _ALL - {RESUME, SIM_UNBLOCK},
     SUSPENDED: frozenset({TOP_UP, TRANSFER_IN, SERVICE_DISCONNECT, CABINET_ADD, CABINET_REMOVE,

@@ -1,6 +1,6 @@
 """The low-balance alert: set in /settings, one SMS when a debit (a transfer out, a
-service fee, a usage import) takes the balance below it, none again until the balance has
-been at or above it."""
+service fee, a settled credit, a usage import) takes the balance below it, none again until
+the balance has been at or above it."""
 import io
 import re
 from datetime import datetime
@@ -138,6 +138,17 @@ def test_a_service_fee_below_the_threshold_alerts(client, signed_in, db, app):
     assert fresh(signed_in).balance == 9000
     (text,) = alerts_to(app)
     assert "90,00" in text
+
+
+def test_a_settled_credit_below_the_threshold_alerts(client, signed_in, db, app):
+    hidden = dict(re.findall(r'<input type="hidden" name="(number|key)" value="([^"]*)"',
+                             page(client.get("/credit"))))
+    client.post("/credit", data={**hidden, "amount": "20"})  # 100 -> 120
+    set_alert(client, "110")
+    result = app.test_cli_runner().invoke(args=["settle-credits", "--date", "2026-12-03"])
+    assert result.exit_code == 0 and fresh(signed_in).balance == 10000
+    (text,) = alerts_to(app)
+    assert "100,00" in text
 
 
 # The usage import ---------------------------------------------------------------------------
