@@ -4,6 +4,7 @@ from peewee import sort_models
 
 from .base import (BaseModel, db, for_update, is_sqlite, lock_name, locking_transaction,
                    open_database)
+from .credit import Credit
 from .demo import DemoTimeline
 from .ledger import LedgerEntry
 from .payments import Payment

@@ -91,6 +91,10 @@ class Subscription(BaseModel):
     bonus_balance = BigIntegerField(default=0)  # kopiyky
     activated_on = DateField()
     nickname = CharField(max_length=40, null=True)
+    # The low-balance alert (rules.alerts): its threshold in kopiyky (None: off), and
+    # whether its SMS went since the balance was last at or above it.
+    alert_threshold = BigIntegerField(null=True)
+    alert_sent = BooleanField(default=False)
     updated_at = DateTimeField(null=True)
 
     @property

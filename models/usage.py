@@ -64,11 +64,11 @@ class UsageDay(BaseModel):
         primary_key = CompositeKey("subscription", "day", "type")
 
     @classmethod
-    def amount_of(cls, subscription, usage_type, start, end):
-        """What `subscription`'s records of `usage_type` sum to from day `start` to the day
+    def amount_of(cls, subscription, usage_types, start, end):
+        """What `subscription`'s records of `usage_types` sum to from day `start` to the day
         before `end` (kopiyky)."""
         return int(cls.select(fn.COALESCE(fn.SUM(cls.amount), 0)).where(
-            (cls.subscription == subscription) & (cls.type == usage_type)
+            (cls.subscription == subscription) & cls.type.in_(usage_types)
             & (cls.day >= start) & (cls.day < end)).scalar())
 
     @classmethod

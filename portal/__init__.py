@@ -13,17 +13,17 @@ from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models
-from . import (acquiring, api, auth, bonus_jobs, bonuses, cli, copydb, dashboard, demo,
-               expenses, formatting, free_sms, guards, i18n, profile, requests, services,
-               settings, shops, signin, sms, staff, support, tokens, topup, transfers, usage,
-               web)
+from . import (acquiring, api, auth, bonus_jobs, bonuses, cli, copydb, credit, dashboard,
+               demo, expenses, formatting, free_sms, guards, i18n, profile, requests,
+               services, settings, shops, signin, sms, staff, support, tokens, topup,
+               transfers, usage, web)
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # Shared pieces first (pages, money printing, SMS, the signed-in session), then the areas.
 AREAS = (web, formatting, sms, auth, signin, dashboard, demo, cli, copydb, usage, expenses,
          requests, services, free_sms, profile, shops, support, staff, acquiring, topup,
-         transfers, bonuses, bonus_jobs, tokens, api)
+         transfers, bonuses, bonus_jobs, credit, tokens, api)
 
 csrf = CSRFProtect()
 compress = Compress()

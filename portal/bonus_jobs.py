@@ -38,7 +38,7 @@ def accrue(today, now):
         try:
             with models.locking_transaction():
                 account = Subscription.locked(account_id)
-                fee_paid = UsageDay.amount_of(account, "subscription", month,
+                fee_paid = UsageDay.amount_of(account, ("subscription",), month,
                                               add_months(month, 1))
                 bonus = rules.accrual_amount(max(0, fee_paid), month,
                                              interruptions_of(account, month),
@@ -120,7 +120,8 @@ def load_demo(demo_clock):
 
 # Commands -----------------------------------------------------------------------------------
 
-def _command_clock(day):
+def command_clock(day):
+    """(today, now) of a daily command run with `--date` (that day, 03:30) or without."""
     if day is None:
         return clock.today(), clock.now()
     return day, datetime.combine(day, time(3, 30))
@@ -136,7 +137,7 @@ def init_app(app):
     def accrue_bonuses_command(day):
         """The monthly Home Internet bonus accrual (once per month however often it runs);
         moved bonuses whose 20 days are over lapse too."""
-        today, now = _command_clock(day.date() if day else None)
+        today, now = command_clock(day.date() if day else None)
         with models.db.connection_context():
             month, count, total = accrue(today, now)
             numbers, lapsed = lapse(today, now)
@@ -147,7 +148,7 @@ def init_app(app):
     @DATE_OPTION
     def lapse_bonuses_command(day):
         """Moved bonuses whose 20 days are over lapse (run daily)."""
-        today, now = _command_clock(day.date() if day else None)
+        today, now = command_clock(day.date() if day else None)
         with models.db.connection_context():
             numbers, lapsed = lapse(today, now)
         click.echo(f"Lapsed: {numbers} number(s), {amount(lapsed)} bonuses.")

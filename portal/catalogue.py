@@ -5,6 +5,7 @@ from pathlib import Path
 
 import models
 from models import Service, Shop, Tariff
+from rules import credit
 
 CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "catalogue" / "catalogue.toml"
 
@@ -21,6 +22,11 @@ def support_phones(data):
     """{kind: {'short', 'landline'}}: the support lines for mobile numbers and for Home
     Internet accounts."""
     return {kind: dict(phones) for kind, phones in data["support"].items()}
+
+
+def credit_tiers(data):
+    """The self-service credit's tiers (rules.credit.Tier), by spending."""
+    return credit.parse_tiers(data["credit"]["tiers"])
 
 
 def apply(data):

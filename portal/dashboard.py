@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 from wtforms import HiddenField
 
 from models import AuthSession
-from . import bonuses, clock, expenses, requests, states
+from . import bonuses, clock, credit, expenses, requests, states
 from .auth import current_profile, current_subscription, own_subscription, own_subscriptions
 from .forms import BaseForm
 from .web import local_target, render, submitted
@@ -17,6 +17,7 @@ PANELS = (
     ("panels/expenses.html", expenses.spending_panel),
     ("panels/requests.html", requests.requests_panel),
     ("panels/money.html", bonuses.money_panel),
+    ("panels/credit.html", credit.credit_panel),
 )
 
 

@@ -6,8 +6,8 @@ from flask import Blueprint, abort, current_app, jsonify, request
 import models
 from models import SmsMessage
 from rules.numbers import NumberError, parse_mobile
-from . import (bonus_jobs, catalogue, clock, profile, requests, security, staff, tokens,
-               usage)
+from . import (alerts, bonus_jobs, catalogue, clock, credit, profile, requests, security, staff,
+               tokens, usage)
 from .cli import DEMO_DIR, DEMO_PASSWORD, init_db
 from .subscribers import import_subscriber_file
 from .web import render
@@ -19,7 +19,7 @@ DEMO_CONFIRMED = ("olena", "romashka", "andrii", "iryna", "mariia", "taras", "ol
 # Each area's demo data, loaded in this order after the subscribers: functions (clock),
 # each safe to run again.
 LOADERS = (profile.load_demo, usage.load_demo, requests.load_demo, staff.commands.load_demo,
-           bonus_jobs.load_demo, tokens.load_demo)
+           bonus_jobs.load_demo, credit.load_demo, alerts.load_demo, tokens.load_demo)
 
 
 @bp.before_request

@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 import models
 from models.usage import Report
 from rules.amounts import format_plain
-from rules.expenses import (GROUP_OF_TYPE, PAYMENTS, SPENDING_GROUPS, Period, bar_chart,
+from rules.expenses import (PAYMENTS, SPENDING_GROUPS, SPENDING_TYPES, Period, bar_chart,
                             dashboard_periods, format_cursor, parse_cursor, parse_group,
                             parse_period, spending_in_periods, summarize, types_of)
 from rules.spreadsheet import text_cell
@@ -32,7 +32,7 @@ from .web import INVALID_FORM, render
 bp = Blueprint("expenses", __name__)
 
 PAGE_SIZE = 50
-SPENDING_TYPES = [t for t, group in GROUP_OF_TYPE.items() if group != PAYMENTS]
+
 
 def period_message(error):
     """A PeriodError in the reader's language."""

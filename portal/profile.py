@@ -14,11 +14,11 @@ from wtforms.validators import DataRequired, Length, Optional
 import models
 from models import (AuditEvent, AuthSession, Device, ManagedNumber, Profile, Subscription,
                     UsageDay)
-from rules import profile as rules
+from rules import alerts as alert_rules, profile as rules
 from rules.expenses import CREDIT_TYPES
 from rules.numbers import parse_mobile
 from rules.sessions import ENDED, check_session
-from . import clock, security, sms
+from . import alerts, clock, security, sms
 from .auth import (IDLE, REMEMBERED, current_profile, current_subscription,
                    current_subscription_or_404, own_subscription)
 from .formatting import phone as phone_text
@@ -363,14 +363,17 @@ def end_all_sessions():
 
 # Settings of a number --------------------------------------------------------------------
 
-def settings_context(form=None, notice=None, subscription=None):
+def settings_context(form=None, notice=None, subscription=None, alert_form=None):
     subscription = subscription or current_subscription()
-    context = {"subscription": subscription, "notice": notice, "form": form, "valid_until": None}
+    context = {"subscription": subscription, "notice": notice, "form": form, "valid_until": None,
+               "alert_form": alert_form}
     if subscription is None:
         return context
     if form is None:
         context["form"] = NicknameForm(formdata=None, number=subscription.number,
                                        nickname=subscription.nickname or "")
+    if alert_form is None and subscription.is_mobile:
+        context["alert_form"] = alerts.AlertForm.of(subscription)
     context["valid_until"] = valid_until([subscription])[subscription.id]
     return context
 
@@ -387,7 +390,9 @@ def valid_until(subscriptions):
 @bp.get("/settings")
 @login_required
 def settings():
-    notice = _("The nickname is saved.") if request.args.get("saved") else None
+    notices = {"saved": _("The nickname is saved."), "alert_on": _("The alert is saved."),
+               "alert_off": _("The alert is off.")}
+    notice = next((text for name, text in notices.items() if request.args.get(name)), None)
     return render("settings.html", **settings_context(notice=notice))
 
 
@@ -413,6 +418,26 @@ def nickname():
         security.audit("nickname_changed", profile=current_user.id, subject=subscription.number,
                        details=cleaned or "")
     return see_other(url_for("profile.settings", saved=1))
+
+
+@bp.post("/settings/alert")
+@login_required
+def low_balance_alert():
+    """The low-balance alert of a mobile number (portal/alerts.py); empty turns it off."""
+    form = alerts.AlertForm()
+    subscription = current_subscription_or_404(form.number.data)
+    if not subscription.is_mobile:
+        abort(404)  # the form is never offered for a Home Internet account
+    form.validate()
+    try:
+        threshold = alert_rules.parse_threshold(form.threshold.data)
+    except alert_rules.ThresholdRefused as refusal:
+        form.threshold.errors.append(alerts.threshold_message(refusal))
+        return render("settings.html", "alert_form", INVALID_FORM,
+                      **settings_context(subscription=subscription, alert_form=form))
+    with models.locking_transaction():
+        alerts.set_threshold(subscription.id, threshold)
+    return see_other(url_for("profile.settings", **{"alert_on" if threshold else "alert_off": 1}))
 
 
 # Device information ----------------------------------------------------------------------

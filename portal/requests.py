@@ -19,7 +19,7 @@ from models import (LedgerEntry, Service, ServiceConnection, ServiceRequest, Sub
                     UsageRecord)
 from rules import services as rules, states as rules_states
 from rules.expenses import format_cursor, parse_cursor
-from . import clock, profile, sms, states, support
+from . import alerts, clock, profile, sms, states, support
 from .auth import current_subscription, current_subscription_or_404
 from .forms import BaseForm
 from .formatting import uah
@@ -48,6 +48,7 @@ def charge(subscription, kind, fee, service_request, now, counterpart):
                          reference=service_request.reference)
         UsageRecord.create(subscription=subscription, started_at=now, type="service",
                            counterpart=counterpart[:64], quantity=1, amount=fee)
+        alerts.after_debit(subscription)
 
 
 # Messages ------------------------------------------------------------------------------------

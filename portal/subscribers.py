@@ -2,6 +2,7 @@
 import models
 from models import Profile, Subscription, Tariff
 from rules.feeds import MAX_FIELD, missing_columns, parse_subscriber_row, read_feed
+from . import alerts
 
 # Both feeds: a record the CSV reader stops in, and what no field may hold.
 _NOT_READ = "; the rest of the file was not read"
@@ -102,6 +103,7 @@ def upsert_subscribers(rows, now):
                 Subscription.update(**fields).where(Subscription.id == subscription.id).execute()
                 updated += 1
             models.ServiceInterruption.track(subscription.id, row.status, now.date())
+        alerts.clear_recovered()
     return created, updated
 
 

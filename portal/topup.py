@@ -18,7 +18,7 @@ from wtforms import PasswordField, StringField
 import models
 from models import LedgerEntry, Payment, Subscription, UsageRecord
 from rules import money, states as rules_states
-from . import clock, security, sms, states
+from . import alerts, clock, credit, security, sms, states
 from .acquiring import Declined, provider
 from .auth import current_subscription
 from .formatting import phone, uah
@@ -248,6 +248,8 @@ def _credit(payment):
         UsageRecord.create(subscription=target, started_at=now, type="topup",
                            counterpart=f"{payment.card_brand.upper()} *{payment.card_last4}",
                            quantity=1, amount=-payment.amount)
+        credit.repay(target, payment.amount, now, payment.reference)
+        alerts.after_credit(target)
         Payment.update(state=Payment.SUCCEEDED, completed_at=now).where(
             Payment.id == payment.id).execute()
         payment.target = target

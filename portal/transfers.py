@@ -6,7 +6,7 @@ from flask_login import login_required
 
 from models import LedgerEntry, Transfer, UsageRecord
 from rules import money as rules, states as rules_states
-from . import clock, moves, sms, states
+from . import alerts, clock, credit, moves, sms, states
 from .auth import current_subscription_or_404
 from .formatting import day, phone, uah
 from .web import INVALID_FORM, render, see_other
@@ -56,6 +56,9 @@ class BalanceMove:
                            counterpart=dest.number, quantity=1, amount=amount)
         UsageRecord.create(subscription=dest, started_at=now, type="transfer_in",
                            counterpart=source.number, quantity=1, amount=-amount)
+        credit.repay(dest, amount, now, reference)  # before the SMS: they tell the balance
+        alerts.after_debit(source)
+        alerts.after_credit(dest)
         with sms.language_of(source.number):
             sms.send(source.number, _("Transfer of %(amount)s to %(number)s is done. Balance: "
                                       "%(balance)s.", amount=uah(amount),

@@ -4,6 +4,15 @@ An import streams the file through one transaction: rows are checked and inserte
 batches as they come (memory stays flat however long the file), and the first bad row
 turns the rest of the pass into checking only; at the end any problem rolls everything
 back, so a file is imported whole or not at all.
+
+Balances stay the billing's: the subscriber feed brings them, and an import does not
+change them (its records are the history of what the billing charged). The low-balance
+alert (portal/alerts.py) therefore judges each number on the balance the file implies:
+the balance on file less what the file charges it, net of what it credits (a file is
+taken to hold what was used since that balance). Only where the file ends counts: a
+number the file takes below its threshold and back gets no SMS, and none tells of a
+balance the file does not end on. The sums are kept per number as the rows stream by, and
+judged once, in the import's transaction, after the last row.
 """
 import random
 import time as timer
@@ -15,7 +24,7 @@ import models
 from models import Subscription, UsageRecord
 from rules.expenses import missing_usage_columns, parse_usage_row
 from rules.feeds import RowError, read_feed
-from . import clock
+from . import alerts, clock, sms
 from .cli import import_feed
 from .subscribers import FEED_REASONS, FeedError, describe
 
@@ -64,6 +73,7 @@ def import_usage(stream, now, batch=BATCH):
         raise FeedError([(1, f"missing columns: {', '.join(missing)}")])
     subscription_ids = _SubscriptionIds()
     problems, pending, count = [], [], 0
+    charged = {}  # subscription id -> what the file charges it, net (kopiyky)
     with models.db.atomic():
         for line, record, errors in records:
             row = None
@@ -81,6 +91,7 @@ def import_usage(stream, now, batch=BATCH):
                 continue  # nothing of this file will be kept: only check the rest
             pending.append((subscription_id, row.started_at, row.type, row.counterpart,
                             row.quantity, row.amount))
+            charged[subscription_id] = charged.get(subscription_id, 0) + row.amount
             if len(pending) >= batch:
                 UsageRecord.insert_rows(pending)
                 pending = []
@@ -88,6 +99,7 @@ def import_usage(stream, now, batch=BATCH):
             raise FeedError(problems)  # leaving the block rolls the transaction back
         if pending:
             UsageRecord.insert_rows(pending)
+        alerts.after_import(charged)
     return count
 
 
@@ -102,7 +114,13 @@ def init_app(app):
     def import_usage_command(file):
         """Append usage and charge records from the operator's CSV feed: all rows or none."""
         started = timer.perf_counter()
-        count = import_feed(file, lambda: import_usage_file(file, clock))
+
+        def run():
+            imported = import_usage_file(file, clock)
+            sms.deliver_queued()  # the low-balance alerts, once the import has committed
+            return imported
+
+        count = import_feed(file, run)
         seconds = timer.perf_counter() - started
         click.echo(f"Imported {count} usage records in {seconds:.1f} s.")
 

@@ -35,6 +35,7 @@ GROUP_OF_TYPE = {
     "topup": PAYMENTS, "transfer_in": PAYMENTS, "transfer_out": PAYMENTS,
 }
 TYPES = tuple(GROUP_OF_TYPE)
+SPENDING_TYPES = tuple(t for t in TYPES if GROUP_OF_TYPE[t] in SPENDING_GROUPS)
 # Payments have a known direction: money comes in by a top-up or a transfer to the number
 # (credited, negative in the feed) and leaves by a transfer from it (charged, positive).
 CREDIT_TYPES = ("topup", "transfer_in")

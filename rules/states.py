@@ -43,12 +43,15 @@ _ALL = frozenset(ACTIONS)
 # What each state allows. A debt block keeps the ways out of it (a top-up, money received)
 # and what protects the subscriber (a SIM block, stopping a paid service); the guide lets
 # a blocked Home Internet account still move its bonuses, and forbids it when paused.
+# A self-service credit (CREDIT) is the way out of a debt too: one that brings the balance
+# to zero or more lifts the block, like a payment; a paused or SIM-blocked number takes none.
 ALLOWED = {
     ACTIVE: _ALL - {RESUME, SIM_UNBLOCK},
     SUSPENDED: frozenset({TOP_UP, TRANSFER_IN, SERVICE_DISCONNECT, CABINET_ADD, CABINET_REMOVE,
                           RESUME, SIM_BLOCK}),
     DEBT_BLOCKED: frozenset({TOP_UP, TRANSFER_IN, BONUS_OUT, BONUS_IN, SMS_IN,
-                             SERVICE_DISCONNECT, CABINET_ADD, CABINET_REMOVE, SIM_BLOCK}),
+                             SERVICE_DISCONNECT, CABINET_ADD, CABINET_REMOVE, SIM_BLOCK,
+                             CREDIT}),
     SIM_BLOCKED: frozenset({TOP_UP, TRANSFER_IN, SERVICE_DISCONNECT, CABINET_ADD,
                             CABINET_REMOVE, SIM_UNBLOCK}),
     CLOSED: frozenset({CABINET_REMOVE}),

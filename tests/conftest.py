@@ -10,8 +10,9 @@ from hypothesis import settings
 import models
 from portal import create_app
 from portal.cli import init_db
+from portal import security
 from portal.clock import ManualClock
-from tests.helpers import (PG_URL, SECRET, START, Auth, BrowserClient, Factory,
+from tests.helpers import (PG_URL, SECRET, STAFF_PASSWORD, START, Auth, BrowserClient, Factory,
                            RecordingGateway)
 
 # hypothesis: new examples on every run in development, to keep searching; in CI
@@ -151,3 +152,24 @@ def pytest_terminal_summary(terminalreporter, config):
     if isinstance(seed, int) and not config.getoption("randomly_dont_reorganize", default=False):
         terminalreporter.write_line(f"Test order: random, seed {seed}. Replay it with "
                                     f"make test PYTEST_ARGS=--randomly-seed={seed}")
+
+
+@pytest.fixture
+def make_staff(app):
+    def make(login="olena", role="agent", password=STAFF_PASSWORD):
+        with app.app_context():
+            models.db.connect(reuse_if_open=True)
+            return models.StaffUser.create(login=login, role=role,
+                                           password_hash=security.hash_password(password),
+                                           created_at=START, password_changed_at=START)
+    return make
+
+
+@pytest.fixture
+def agent_client(app, make_staff):
+    """A second browser, signed in to the staff console as agent 'olena'."""
+    make_staff()
+    browser = app.test_client()
+    response = browser.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return browser

@@ -15,6 +15,7 @@ import models
 SECRET = "test-secret-key"
 START = datetime(2026, 11, 25, 10, 0, 0)
 PASSWORD = "Test-pass7"
+STAFF_PASSWORD = "Staff-pass9"
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 
 

@@ -155,6 +155,16 @@ def test_the_bonus_timer_fires_on_the_4th():
         assert len(elapses) == 3 and all("-04 " in line for line in elapses), shown
 
 
+def test_the_credit_timer_fires_every_night():
+    timer = unit("portal-credit-settle.timer")["Timer"]
+    assert timer["OnCalendar"] == "*-*-* 00:15:00 Europe/Kyiv" and timer["Persistent"] == "true"
+    analyze = shutil.which("systemd-analyze")
+    if analyze:
+        shown = subprocess.run([analyze, "calendar", "--iterations=2", timer["OnCalendar"]],
+                               capture_output=True, text=True, check=True).stdout
+        assert "Next" in shown and "00:15:00" in shown, shown
+
+
 @pytest.mark.parametrize("name", ["portal-requests.timer", "portal-sms.timer",
                                   "portal-payments.timer"])
 def test_the_minute_timers_fire_every_minute(name):

@@ -6,36 +6,13 @@ from datetime import datetime
 import pytest
 
 import models
-from portal.security import hash_password
-from tests.helpers import PASSWORD, START, field_error, sms_to
+from tests.helpers import PASSWORD, STAFF_PASSWORD, START, field_error, sms_to
 
-STAFF_PASSWORD = "Staff-pass9"
 HX = {"HX-Request": "true"}
 
 
 def page(response):
     return response.get_data(as_text=True)
-
-
-@pytest.fixture
-def make_staff(app):
-    def make(login="olena", role="agent", password=STAFF_PASSWORD):
-        with app.app_context():
-            models.db.connect(reuse_if_open=True)
-            return models.StaffUser.create(login=login, role=role,
-                                           password_hash=hash_password(password),
-                                           created_at=START, password_changed_at=START)
-    return make
-
-
-@pytest.fixture
-def agent_client(app, make_staff):
-    """A second browser, signed in to the staff console as agent 'olena'."""
-    make_staff()
-    browser = app.test_client()
-    response = browser.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD})
-    assert response.status_code == 303, page(response)
-    return browser
 
 
 @pytest.fixture

@@ -1,13 +1,18 @@
 """Looking up a subscriber, and the audit log (admins)."""
+from datetime import datetime, time
+
 from flask import request
 from flask_babel import gettext as _, lazy_gettext as _l
 from wtforms import IntegerField, StringField
+from peewee import JOIN
 from wtforms.validators import NumberRange, Optional
 
-from models import AuditEvent, Chat, Fault, Profile, ServiceRequest, Subscription, Tariff
+from models import (AuditEvent, Chat, Credit, Fault, Profile, ServiceRequest, Subscription,
+                    Tariff)
 from rules import services as services_rules
+from rules.dates import add_months
 from rules.numbers import NumberError, parse_login
-from .. import requests as requests_area
+from .. import clock, credit as credit_area, requests as requests_area
 from ..forms import BaseForm
 from ..guards import checked_query
 from ..support import FAULT_STATE_LABELS, fault_label
@@ -15,6 +20,7 @@ from ..web import INVALID_FORM, render
 from .access import audit, bp, staff_required
 
 AUDIT_PAGE = 50
+CREDIT_MONTHS = 12  # the look-up lists the credits taken in this many months
 # What each audit event code means, for the people reading the log (the code stays beside
 # it: filters and scripts use it). tests/test_support.py checks every code has one.
 EVENT_LABELS = {
@@ -52,6 +58,9 @@ EVENT_LABELS = {
     "staff_visit_offered": _l("Technician's visit offered"),
     "staff_request_processed": _l("Request processed by staff"),
     "staff_audit_read": _l("Audit log read"),
+    "credit_granted": _l("Self-service credit taken"),
+    "credit_repaid": _l("Self-service credit repaid from money paid in"),
+    "credit_settled": _l("Self-service credit charged after its last day"),
 }
 
 
@@ -82,13 +91,34 @@ def describe_request(row):
     }.get(row.kind, row.kind)
 
 
+def cabinet_of(number, today):
+    """Every number of the cabinet that holds `number`, and their credits of the last
+    CREDIT_MONTHS (number, Credit; newest first), in one query: at most one credit a month
+    each, and the page keeps within its query budget."""
+    holder = Subscription.select(Subscription.profile).where(Subscription.number == number)
+    since = datetime.combine(add_months(today, -CREDIT_MONTHS), time.min)
+    rows = (Subscription.select(Subscription, Tariff, Profile, Credit)
+            .join(Tariff).switch(Subscription).join(Profile).switch(Subscription)
+            .join(Credit, JOIN.LEFT_OUTER, attr="recent_credit",
+                  on=(Credit.subscription == Subscription.id) & (Credit.granted_at >= since))
+            .where(Subscription.profile.in_(holder))
+            .order_by(Subscription.kind.desc(), Subscription.number, Credit.granted_at.desc()))
+    numbers, credits = {}, []
+    for row in rows:
+        numbers.setdefault(row.id, row)
+        if row.recent_credit is not None and row.recent_credit.id is not None:
+            credits.append((row.number, row.recent_credit))
+    credits.sort(key=lambda pair: pair[1].granted_at, reverse=True)
+    return list(numbers.values()), credits
+
+
 @bp.get("/staff/lookup")
 @staff_required("lookup_subscriber")
 def lookup(staff):
     form = LookupForm(request.args)
     form.validate()  # nothing to check but the number below; makes errors a list
     text = (form.number.data or "").strip()
-    numbers, number = [], None
+    numbers, credits, number = [], [], None
     if not text:
         form.number.errors.append(_("Type a phone number or an account number."))
     else:
@@ -97,12 +127,7 @@ def lookup(staff):
         except NumberError:
             form.number.errors.append(_("This is not one of our numbers or accounts."))
         else:
-            # Every number of the cabinet that holds this one, in one query.
-            holder = Subscription.select(Subscription.profile).where(Subscription.number == number)
-            numbers = list(Subscription.select(Subscription, Tariff, Profile)
-                           .join(Tariff).switch(Subscription).join(Profile)
-                           .where(Subscription.profile.in_(holder))
-                           .order_by(Subscription.kind.desc(), Subscription.number))
+            numbers, credits = cabinet_of(number, clock.today())
             if not numbers:
                 form.number.errors.append(_("No subscriber has this number."))
     subscription = next((sub for sub in numbers if sub.number == number), None)
@@ -123,6 +148,7 @@ def lookup(staff):
                              .order_by(Chat.opened_at.desc()).limit(10)),
                   faults=list(Fault.of_profile(profile).limit(10)),
                   service_requests=list(service_requests), describe_request=describe_request,
+                  credits=credits, credit_state_labels=credit_area.STATE_LABELS,
                   state_label=requests_area.state_label,
                   fault_state_labels=FAULT_STATE_LABELS, fault_label=fault_label)
 

@@ -1,0 +1,46 @@
+"""Self-service credits ("promised payments") of prepaid mobile numbers: the money is on
+the balance from the moment it is taken; `owed` is what is still to repay."""
+from peewee import BigIntegerField, CharField, DateField, DateTimeField, ForeignKeyField
+
+from .base import BaseModel
+from .subscribers import Profile, Subscription
+
+
+class Credit(BaseModel):
+    """One credit. `key` is the form's one-time key: a replayed or doubled press finds the
+    credit it made. Open until repaid (by the money paid in after it) or settled (charged
+    from the balance after its last day)."""
+
+    OPEN, REPAID, SETTLED = "open", "repaid", "settled"
+
+    key = CharField(max_length=32, unique=True)
+    subscription = ForeignKeyField(Subscription, backref="credits", on_delete="CASCADE")
+    profile = ForeignKeyField(Profile, null=True, backref="credits", on_delete="SET NULL")
+    amount = BigIntegerField()  # kopiyky
+    owed = BigIntegerField()  # kopiyky still to repay
+    granted_at = DateTimeField()
+    last_day = DateField()  # the last day to repay it
+    state = CharField(max_length=10, default=OPEN)
+    closed_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("subscription", "granted_at"), False), (("state", "last_day"), False))
+
+    @property
+    def reference(self):
+        return f"credit:{self.id}"
+
+    @classmethod
+    def latest_of(cls, subscription):
+        """The number's latest credit (open or not), or None: what the rules ask about."""
+        return (cls.select().where(cls.subscription == subscription)
+                .order_by(cls.granted_at.desc(), cls.id.desc()).first())
+
+    @classmethod
+    def open_of(cls, subscription):
+        return cls.select().where((cls.subscription == subscription) & (cls.state == cls.OPEN))
+
+    @classmethod
+    def due(cls, today):
+        """Open credits whose last day is before `today`."""
+        return cls.select().where((cls.state == cls.OPEN) & (cls.last_day < today))

@@ -1,0 +1,126 @@
+"""The low-balance alert (rules.alerts): one SMS when a debit leaves a mobile number's
+balance below the threshold its subscriber set in /settings, none again until the balance
+has been at or above it.
+
+Whatever debits or credits a balance calls `after_debit` or `after_credit` on the locked
+row, in its own transaction, after the ledger has posted: the SMS is queued in that
+transaction. A usage import calls `after_import` once, with what it adds up per number
+(see portal/usage.py for the balance it compares); the subscriber feed, which sets
+balances, clears the flag of every number it brings back (`clear_recovered`)."""
+from flask_babel import gettext as _, lazy_gettext as _l
+from wtforms import HiddenField, StringField
+
+from models import Profile, Subscription
+from rules import alerts as rules
+from . import sms
+from .formatting import phone, plain, uah
+from .forms import BaseForm
+
+
+class AlertForm(BaseForm):
+    number = HiddenField()  # the number whose settings page it was sent from
+    threshold = StringField(_l("Send an SMS when the balance falls below, UAH"))
+
+    @classmethod
+    def of(cls, subscription):
+        """The form showing the alert `subscription` has now."""
+        threshold = subscription.alert_threshold
+        return cls(formdata=None, number=subscription.number,
+                   threshold="" if threshold is None else plain(threshold))
+
+
+def threshold_message(refusal):
+    """A rules.alerts.ThresholdRefused in the subscriber's words."""
+    if refusal.code == "format":
+        return _("Type an amount in hryvnias, like 50 or 50.25, or leave it empty.")
+    if refusal.code == "min":
+        return _("At least %(limit)s.", limit=uah(refusal.limit))
+    return _("At most %(limit)s.", limit=uah(refusal.limit))
+
+
+def alert_text(number, balance, threshold):
+    return _("The balance of %(number)s is %(balance)s, below your alert at %(threshold)s. "
+             "Top it up by card in My cabinet (Top up) to keep it working.",
+             number=phone(number), balance=uah(balance), threshold=uah(threshold))
+
+
+def _send(number, balance, threshold, profile=None):
+    with sms.language_of(number=None if profile else number, profile=profile):
+        sms.send(number, alert_text(number, balance, threshold))
+
+
+def _apply(subscription, debit):
+    verdict = rules.after_change(subscription.alert_threshold, subscription.alert_sent,
+                                 subscription.balance, debit)
+    if verdict.alerted != subscription.alert_sent:
+        Subscription.update(alert_sent=verdict.alerted).where(
+            Subscription.id == subscription.id).execute()
+        subscription.alert_sent = verdict.alerted
+    if verdict.send:
+        _send(subscription.number, subscription.balance, subscription.alert_threshold)
+
+
+def after_debit(subscription):
+    """Money was just taken from `subscription` (locked; its balance is the new one)."""
+    _apply(subscription, debit=True)
+
+
+def after_credit(subscription):
+    """Money was just put on `subscription` (locked): back at the threshold clears the flag."""
+    _apply(subscription, debit=False)
+
+
+def after_import(charged_by_id):
+    """A usage import added, per subscription id, records summing to `charged_by_id[id]`
+    (charged positive, credited negative); each number with an alert is judged on the
+    balance that implies (see portal/usage.py). One query finds the numbers with an alert;
+    the flags change in one statement each way; an SMS per number that crossed. Returns
+    how many SMS were queued."""
+    if not charged_by_id:
+        return 0
+    watched = (Subscription.select(Subscription.id, Subscription.number, Subscription.balance,
+                                   Subscription.alert_threshold, Subscription.alert_sent,
+                                   Profile.id, Profile.language)
+               .join(Profile).where(Subscription.alert_threshold.is_null(False)))
+    raised, cleared, sent = [], [], 0
+    for row in watched:
+        charged = charged_by_id.get(row.id, 0)
+        if not charged:
+            continue
+        implied = row.balance - charged
+        verdict = rules.after_change(row.alert_threshold, row.alert_sent, implied, charged > 0)
+        if verdict.alerted != row.alert_sent:
+            (raised if verdict.alerted else cleared).append(row.id)
+        if verdict.send:
+            _send(row.number, implied, row.alert_threshold, profile=row.profile)
+            sent += 1
+    for ids, flag in ((raised, True), (cleared, False)):
+        if ids:
+            Subscription.update(alert_sent=flag).where(Subscription.id.in_(ids)).execute()
+    return sent
+
+
+def clear_recovered():
+    """The subscriber feed has just set balances (the billing's): a number back at or above
+    its threshold is no longer alerted, whatever paid it in."""
+    Subscription.update(alert_sent=False).where(
+        Subscription.alert_sent & (Subscription.balance >= Subscription.alert_threshold)
+    ).execute()
+
+
+def set_threshold(subscription_id, threshold):
+    """Set (or with None, turn off) the alert of a locked row, in the caller's transaction."""
+    subscription = Subscription.locked(subscription_id)
+    Subscription.update(alert_threshold=threshold,
+                        alert_sent=rules.alerted_when_set(threshold, subscription.balance)
+                        ).where(Subscription.id == subscription_id).execute()
+
+
+DEMO_NUMBER, DEMO_THRESHOLD = "+380671234567", 100_00
+
+
+def load_demo(demo_clock):
+    """Олена's 067 123 45 67 has an alert at 100 UAH (set unless one is set already)."""
+    subscription = Subscription.by_number(DEMO_NUMBER)
+    if subscription is not None and subscription.alert_threshold is None:
+        set_threshold(subscription.id, DEMO_THRESHOLD)
