@@ -51,6 +51,9 @@ EXTRA_SUBSCRIBERS = [
      "42.00", "0", "2022-01-10", "browser-paused-nojs"),
     ("0979990005", "mobile", "Зоя Картка", "smart", "prepaid", "individual", "active",
      "42.00", "0", "2022-01-10", "browser-sim-nojs"),
+    # The journey of the cabinet's extras without JavaScript (Марія's serves the one with).
+    ("0679990006", "mobile", "Степан Кредит", "smart", "prepaid", "individual", "active",
+     "3.00", "0", "2022-01-10", "browser-extras-nojs"),
 ]
 
 SKIP_REASON = (f"{CHROMIUM} not found: browser tests skipped "
