@@ -43,7 +43,7 @@ def test_bad_sign_in(client, auth, subscriber, login, password, message):
     html = page(response)
     assert message in html
     assert 'aria-invalid="true"' in html and "aria-describedby=" in html
-    assert page(client.get("/", follow_redirects=False)) == "" or client.get("/").status_code == 302
+    assert client.get("/").status_code == 302  # not signed in
 
 
 def test_cyrillic_password_hint(auth, subscriber):
@@ -96,8 +96,8 @@ def test_idle_session_ends_after_thirty_minutes(client, signed_in, clock):
 
 def test_remember_me_lasts_thirty_days(client, auth, subscriber, clock):
     response = auth.login(remember=True)
-    assert "remember_token" in response.headers.get("Set-Cookie", "") or any(
-        "remember_token" in v for v in response.headers.getlist("Set-Cookie"))
+    assert any(cookie.startswith("remember_token=")
+               for cookie in response.headers.getlist("Set-Cookie"))
     clock.advance(days=10)
     assert client.get("/").status_code == 200
     clock.advance(days=21)
