@@ -173,3 +173,17 @@ def agent_client(app, make_staff):
     response = browser.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD})
     assert response.status_code == 303, response.get_data(as_text=True)
     return browser
+
+
+@pytest.fixture
+def gateway_down(app):
+    """The SMS gateway refuses every message."""
+    from portal.sms import SmsError
+
+    class Broken:
+        name = "broken"
+
+        def deliver(self, to, text):
+            raise SmsError("down")
+
+    app.extensions["sms_gateway"] = Broken()

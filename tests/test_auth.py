@@ -209,16 +209,8 @@ def test_htmx_gets_the_code_form_alone(client, subscriber):
     assert "HX-Request" in response.headers["Vary"]
 
 
-def test_a_code_the_gateway_refuses_is_reported_and_never_sent_later(app, client, subscriber):
-    from portal.sms import SmsError
-
-    class Broken:
-        name = "broken"
-
-        def deliver(self, to, text):
-            raise SmsError("down")
-
-    app.extensions["sms_gateway"] = Broken()
+def test_a_code_the_gateway_refuses_is_reported_and_never_sent_later(app, client,
+                                                                     subscriber, gateway_down):
     response = client.post("/login/sms", data={"login": "0671234567"})
     assert response.status_code == 503 and "could not send the SMS" in page(response)
     with app.app_context():

@@ -134,15 +134,8 @@ def test_nobody_sends_from_a_number_outside_the_profile(client, signed_in, facto
     assert sms_to(app, FRIEND) == [PREFIX + "Привіт!"]
 
 
-def test_a_gateway_failure_keeps_the_sms_for_the_retry(client, signed_in, friend, app):
-    class Broken:
-        name = "broken"
-
-        def deliver(self, to, text):
-            from portal.sms import SmsError
-            raise SmsError("down")
-
-    app.extensions["sms_gateway"] = Broken()
+def test_a_gateway_failure_keeps_the_sms_for_the_retry(client, signed_in, friend,
+                                                       app, gateway_down):
     assert send(client).status_code == 303
     with app.app_context():
         models.db.connect(reuse_if_open=True)

@@ -108,14 +108,7 @@ def test_a_refused_message_is_tried_again_by_the_job(app, db, aggregator, clock)
     assert app.config["SMS_GATEWAY"].sent == [("+380670000000", "receipt")]
 
 
-def test_the_job_gives_up_after_a_day(app, db, clock):
-    class Broken:
-        name = "broken"
-
-        def deliver(self, to, text):
-            raise SmsError("down")
-
-    app.extensions["sms_gateway"] = Broken()
+def test_the_job_gives_up_after_a_day(app, db, clock, gateway_down):
     with app.test_request_context():
         with models.locking_transaction():
             sms.send("+380671234567", "receipt")

@@ -52,23 +52,18 @@ def unchanged(subscription, balance):
 # The number acting is in a state that forbids it ------------------------------------------
 
 @pytest.mark.parametrize("state", ["suspended", "debt_blocked", "sim_blocked", "closed"])
-def test_a_transfer_is_refused_before_the_form_and_at_it(client, signed, friend, state):
+@pytest.mark.parametrize("page_url, post_url, data, field, made", [
+    ("/transfer", "/transfer", {"target": FRIEND, "amount": "10"}, "amount", models.Transfer),
+    ("/sms", "/sms/send", {"to": FRIEND, "text": "Привіт"}, "text", models.FreeSms),
+])
+def test_sending_is_refused_before_the_form_and_at_it(client, signed, friend, state, page_url,
+                                                      post_url, data, field, made):
     put_in_state(signed, state)
-    html = page(client.get("/transfer"))
-    assert REASONS[state] in html and 'name="amount"' not in html
-    response = client.post("/transfer", data={"target": FRIEND, "amount": "10"})
+    html = page(client.get(page_url))
+    assert REASONS[state] in html and f'name="{field}"' not in html
+    response = client.post(post_url, data=data)
     assert response.status_code == 409 and REASONS[state] in page(response)
-    assert models.Transfer.select().count() == 0 and sms_to(client.application, FRIEND) == []
-
-
-@pytest.mark.parametrize("state", ["suspended", "debt_blocked", "sim_blocked", "closed"])
-def test_a_free_sms_is_refused_before_the_form_and_at_it(client, signed, friend, state):
-    put_in_state(signed, state)
-    html = page(client.get("/sms"))
-    assert REASONS[state] in html and 'name="text"' not in html
-    response = client.post("/sms/send", data={"to": FRIEND, "text": "Привіт"})
-    assert response.status_code == 409 and REASONS[state] in page(response)
-    assert models.FreeSms.select().count() == 0 and sms_to(client.application, FRIEND) == []
+    assert made.select().count() == 0 and sms_to(client.application, FRIEND) == []
 
 
 @pytest.mark.parametrize("state", ["suspended", "debt_blocked", "sim_blocked", "closed"])

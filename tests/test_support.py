@@ -362,17 +362,9 @@ def test_offer_only_when_the_fault_waits_for_one(app, home, agent_client, techni
     assert response.status_code == 409 and 'role="alert"' in page(response)
 
 
-def test_an_offer_stands_when_the_sms_gateway_is_down(app, home, agent_client, technicians):
+def test_an_offer_stands_when_the_sms_gateway_is_down(app, home, agent_client,
+                                                      technicians, gateway_down):
     """The offer is made; its SMS waits in the outbox for the gateway (flask send-sms)."""
-    from portal.sms import SmsError
-
-    class Broken:
-        name = "broken"
-
-        def deliver(self, to, text):
-            raise SmsError("down")
-
-    app.extensions["sms_gateway"] = Broken()
     fault = make_fault(app, home)
     response = agent_client.post(f"/staff/faults/{fault.id}/offer", data={"slot": "2026-11-26T10:00"})
     assert response.status_code == 303

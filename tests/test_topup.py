@@ -218,16 +218,7 @@ def test_card_number_and_cvv_are_never_kept(app, client, target, caplog):
     assert not written_alone("987", html)  # a rejected form does not echo the CVV
 
 
-def test_a_code_that_cannot_be_sent_cancels_the_payment(app, client, target):
-    from portal.sms import SmsError
-
-    class Broken:
-        name = "broken"
-
-        def deliver(self, to, text):
-            raise SmsError("down")
-
-    app.extensions["sms_gateway"] = Broken()
+def test_a_code_that_cannot_be_sent_cancels_the_payment(app, client, target, gateway_down):
     response = start(client, target="0971234567", payer_phone="0681112233")
     assert response.status_code == 503 and "could not send the SMS" in page(response)
     with app.app_context():

@@ -2,7 +2,6 @@
 and without: the SMS in the cabinet's language, a self-service credit, a low-balance alert
 and a personal token that opens the balance API (and stops opening it once revoked)."""
 import json
-import re
 import urllib.error
 import urllib.request
 
