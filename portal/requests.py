@@ -269,20 +269,24 @@ def archive_context(alert=None):
             if last else None}
 
 
+def ask_url(kind):
+    return url_for("requests.ask", action=kind.replace("_", "-"))
+
+
 def request_actions(subscription):
-    """The requests the number's state allows now: (endpoint, label, hint)."""
+    """The requests the number's state allows now: (URL, label, hint)."""
     offered = [
-        (rules_states.SIM_UNBLOCK, "requests.sim_unblock", _("End the SIM card block"),
+        (rules_states.SIM_UNBLOCK, _("End the SIM card block"),
          _("The number works again within 30 minutes.")),
-        (rules_states.SIM_BLOCK, "requests.sim_block", _("Block the SIM card for a while"),
+        (rules_states.SIM_BLOCK, _("Block the SIM card for a while"),
          _("If your phone is lost or stolen: calls, SMS and internet stop within 30 minutes. "
            "The number stays yours.")),
-        (rules_states.RESUME, "requests.resume", _("Resume the service"),
+        (rules_states.RESUME, _("Resume the service"),
          _("The service is back within 30 minutes.")),
-        (rules_states.PAUSE, "requests.pause", _("Pause the service"),
+        (rules_states.PAUSE, _("Pause the service"),
          _("No monthly fee while paused, and no bonuses either. Done within 30 minutes.")),
     ]
-    return [(endpoint, label, hint) for action, endpoint, label, hint in offered
+    return [(ask_url(action), label, hint) for action, label, hint in offered
             if rules_states.refusal(action, subscription.state) is None
             and (subscription.is_mobile or action not in (rules_states.SIM_BLOCK,
                                                           rules_states.SIM_UNBLOCK))]
@@ -298,28 +302,11 @@ def archive():
     return archive_page()
 
 
-@bp.post("/requests/sim-block")
+@bp.post("/requests/<any('sim-block', 'sim-unblock', 'pause', 'resume'):action>")
 @login_required
-def sim_block():
-    return request_deferred(rules.SIM_BLOCK)
-
-
-@bp.post("/requests/sim-unblock")
-@login_required
-def sim_unblock():
-    return request_deferred(rules.SIM_UNBLOCK)
-
-
-@bp.post("/requests/pause")
-@login_required
-def pause():
-    return request_deferred(rules.PAUSE)
-
-
-@bp.post("/requests/resume")
-@login_required
-def resume():
-    return request_deferred(rules.RESUME)
+def ask(action):
+    """A SIM block or its end, a pause or a resume: the URL's action names the request."""
+    return request_deferred(action.replace("-", "_"))
 
 
 def requests_panel(subscription):

@@ -145,6 +145,12 @@ def test_resuming_what_is_not_paused_is_refused(client, signed_in):
     assert response.status_code == 409 and "not paused" in page(response)
 
 
+@pytest.mark.parametrize("action", ["sim_block", "Pause", "connect", "pause/x"])
+def test_only_the_four_deferred_requests_have_a_url(client, signed_in, action):
+    assert client.post(f"/requests/{action}").status_code == 404
+    assert models.ServiceRequest.select().count() == 0
+
+
 def test_a_sim_block_is_for_mobile_numbers(client, account):
     response = client.post("/requests/sim-block", data={"number": account.number})
     assert response.status_code == 409 and requests_of(account) == []
