@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app portal
 export PORTAL_DEMO ?= 1
 
-.PHONY: run test bench translations catalogs clean
+.PHONY: run test bench audit translations catalogs clean
 
 # Compiled translations: build output, not kept in git.
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/*.po))
@@ -41,6 +41,15 @@ test: $(VENV)/.test-deps $(CATALOGS)
 
 bench: $(VENV)/.test-deps $(CATALOGS)
 	$(BIN)/python -m bench
+
+# Lighthouse's mobile audit of the main pages (bench/audit.py): npm's lighthouse under
+# .audit/ (ignored by git; `make test` never needs npm), Debian's Chromium.
+LIGHTHOUSE := .audit/node_modules/.bin/lighthouse
+$(LIGHTHOUSE):
+	npm install --prefix .audit --no-audit --no-fund --save-exact lighthouse@12.2.3
+
+audit: $(VENV)/.run-deps $(CATALOGS) $(LIGHTHOUSE)
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(BIN)/python -m bench.audit
 
 # After adding or changing texts: refresh the catalogs, then translate the new entries.
 translations: $(VENV)/.run-deps

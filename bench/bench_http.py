@@ -169,8 +169,9 @@ class Gunicorn:
         self.log.close()
 
 
-def sign_in(base, login):
-    """A real sign-in (CSRF token, POST /login); returns the Cookie header for wrk."""
+def sign_in(base, login, password=PASSWORD):
+    """A real sign-in (CSRF token, POST /login); returns the Cookie header for wrk (or
+    Lighthouse, see bench/audit.py)."""
     jar = http.cookiejar.CookieJar()
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -182,7 +183,7 @@ def sign_in(base, login):
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                       r'name="csrf_token" value="([^"]+)"', html)
     token = token.group(1) or token.group(2)
-    data = urllib.parse.urlencode({"login": login, "password": PASSWORD,
+    data = urllib.parse.urlencode({"login": login, "password": password,
                                    "csrf_token": token}).encode()
     try:
         opener.open(base + "/login", data)

@@ -3,7 +3,8 @@ the PDF print records with these labels, so the three never disagree."""
 from flask_babel import lazy_gettext as _l
 
 from rules.expenses import (CALLS, INTERNET, PAYMENTS, SERVICES, SMS, SUBSCRIPTION,
-                            format_duration, format_volume, quantity_unit)
+                            KILOBYTES, SECONDS, quantity_unit)
+from .formatting import phone_unbroken
 
 GROUP_LABELS = {
     CALLS: _l("Calls"), SMS: _l("SMS"), INTERNET: _l("Internet"),
@@ -16,7 +17,9 @@ TYPE_LABELS = {
     "service": _l("Service"), "topup": _l("Top-up"),
     "transfer_in": _l("Transfer received"), "transfer_out": _l("Transfer sent"),
 }
-UNIT_LABELS = {"KB": _l("KB"), "MB": _l("MB"), "GB": _l("GB")}
+# Codes the operator's feed puts in place of a counterpart: a name for the reader, or
+# nothing where the type already says it ('internet' on an internet session).
+COUNTERPART_CODES = {"card": _l("bank card"), "internet": ""}
 
 
 def translated(labels):
@@ -25,17 +28,36 @@ def translated(labels):
     return {key: str(label) for key, label in labels.items()}
 
 
-def quantity_text(usage_type, quantity, units=UNIT_LABELS):
-    """Duration for calls, volume for internet, a count for the rest."""
+def quantity_text(usage_type, quantity, reader):
+    """Duration for calls, volume for internet, a count for the rest (a plain '1' says
+    nothing, so a count of one is left out on the page; see record_detail)."""
     unit = quantity_unit(usage_type)
-    if unit == "seconds":
-        return format_duration(quantity)
-    if unit == "kilobytes":
-        figure, volume_unit = format_volume(quantity)
-        return f"{figure}\u00a0{units[volume_unit]}"
+    if unit == SECONDS:
+        return reader.duration(quantity)
+    if unit == KILOBYTES:
+        return reader.volume(quantity)
     return str(quantity)
 
 
-def started_text(moment):
-    """A record's start to the millisecond, as people read it: '24.11.2026 09:15:02.125'."""
-    return f"{moment:%d.%m.%Y %H:%M:%S}.{moment.microsecond // 1000:03d}"
+class Names:
+    """Counterparts as the reader reads them: numbers grouped like everywhere else, the
+    feed's codes named in the reader's language, a monthly fee by its tariff's name."""
+
+    def __init__(self, tariff_names):
+        self.codes = translated(COUNTERPART_CODES)
+        self.tariffs = tariff_names  # {code: name in the reader's language}
+
+    def counterpart(self, usage_type, counterpart):
+        if usage_type == "subscription":
+            return self.tariffs.get(counterpart, counterpart)
+        return self.codes.get(counterpart, phone_unbroken(counterpart))
+
+    def detail(self, record, reader):
+        """'+380 50 111 22 33 · 2:05', '195,8 МБ', 'bank card': what the record's line
+        says under its type."""
+        count = quantity_unit(record.type) not in (SECONDS, KILOBYTES)
+        parts = (self.counterpart(record.type, record.counterpart),
+                 "" if count and record.quantity == 1 else
+                 f"×\u00a0{record.quantity}" if count else
+                 quantity_text(record.type, record.quantity, reader))
+        return " · ".join(part for part in parts if part)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from flask import Blueprint, Response, abort, request
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import login_required
 from markupsafe import Markup
 from wtforms import Form, SelectField, StringField
@@ -16,17 +16,15 @@ from wtforms.fields.choices import SelectChoice
 
 import models
 from models.usage import Report
-from rules.amounts import format_plain
 from rules.expenses import (PAYMENTS, SPENDING_GROUPS, SPENDING_TYPES, Period, bar_chart,
                             dashboard_periods, format_cursor, parse_cursor, parse_group,
                             parse_period, spending_in_periods, summarize, types_of)
 from rules.spreadsheet import text_cell
 from . import clock
 from .auth import current_subscription, current_subscription_or_404
-from .expense_labels import (GROUP_LABELS, TYPE_LABELS, UNIT_LABELS, quantity_text,
-                             started_text, translated)
+from .expense_labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
 from .expenses_pdf import report_pdf as build_pdf
-from .formatting import money
+from .formatting import Reader, day, money, sheet_amount
 from .web import INVALID_FORM, render
 
 bp = Blueprint("expenses", __name__)
@@ -40,12 +38,12 @@ def period_message(error):
     if error.code == "month_format":
         return _("Choose a month, like 2026-11.")
     if error.code == "too_early":
-        return _("Reports start from %(earliest)s.", earliest=p["earliest"].isoformat())
+        return _("Reports start from %(earliest)s.", earliest=day(p["earliest"]))
     if error.code == "future" and error.field == "month":
         return _("This month has not begun yet.")
     if error.code == "future":
         return _("The first day cannot be later than today, %(today)s.",
-                 today=p["latest"].isoformat())
+                 today=day(p["latest"]))
     if error.code == "mixed":
         return _("Choose either a month or a span of days, not both.")
     if error.code == "required":
@@ -54,11 +52,11 @@ def period_message(error):
         return _("Type a date like 2026-11-24.")
     if error.code == "before_start":
         return _("The last day cannot be before the first day, %(start)s.",
-                 start=p["start"].isoformat())
+                 start=day(p["start"]))
     if error.code == "too_long":
         return _("A span can be at most %(max_days)s days and this one has %(days)s. "
                  "Choose a last day no later than %(latest_end)s, or a whole month.",
-                 max_days=p["max_days"], days=p["days"], latest_end=p["latest_end"].isoformat())
+                 max_days=p["max_days"], days=p["days"], latest_end=day(p["latest_end"]))
     return _("Choose a type from the list.")
 
 
@@ -137,15 +135,30 @@ class RecordLine(NamedTuple):
     change: Markup  # the balance change, <data>
 
 
+def tariff_names(codes=None):
+    """{code: name in the reader's language} of the tariffs in `codes` (every tariff when
+    None): a monthly fee's record names its tariff by its code. No query for no codes."""
+    if codes is not None and not codes:
+        return {}
+    query = models.Tariff.select()
+    if codes is not None:
+        query = query.where(models.Tariff.code.in_(sorted(codes)))
+    locale = str(get_locale())
+    return {tariff.code: tariff.name(locale) for tariff in query}
+
+
+def record_names(records):
+    return Names(tariff_names({r.counterpart for r in records if r.type == "subscription"}))
+
+
 def record_lines(records):
     """The page's lines, formatted here in one pass (fifty rows of template calls cost
     more than the rest of the table)."""
-    labels, units = translated(TYPE_LABELS), translated(UNIT_LABELS)
+    labels, reader, names = translated(TYPE_LABELS), Reader(), record_names(records)
     return [RecordLine(
-        record.started_at.isoformat(), started_text(record.started_at), labels[record.type],
-        " · ".join(part for part in (record.counterpart, quantity_text(
-            record.type, record.quantity, units)) if part),
-        money(-record.amount, currency=False)) for record in records]
+        record.started_at.isoformat(), reader.moment(record.started_at), labels[record.type],
+        names.detail(record, reader), money(-record.amount, currency=False))
+        for record in records]
 
 
 def report_context(selection, forms):
@@ -193,18 +206,26 @@ def _file_name(selection, extension):
     return f"expenses-{number}-{selection.period.slug}.{extension}"
 
 
+# Excel opens a CSV with the list separator of the computer's regional settings: ';' in
+# Ukraine (and wherever the decimal separator is a comma), so the columns come out right
+# there; a script reads it with csv.reader(file, delimiter=";"). (A first line 'sep=;'
+# would tell Excel too, but every CSV reader would take it for the header.)
+CSV_DELIMITER = ";"
+
+
 def csv_header():
     return [_("Start"), _("Type"), _("Counterpart"), _("Duration or volume"), _("Quantity"),
             _("Charged, UAH"), _("Balance change, UAH")]
 
 
-def csv_row(record, labels, units):
+def csv_row(record, labels, reader):
     """Text cells never start like a formula (a sender's name comes from anyone); the
-    moment, the quantity and the amounts stay numbers."""
+    moment (ISO), the quantity and the amounts (a decimal comma: see sheet_amount) stay
+    numbers."""
     return [record.started_at.isoformat(sep=" ", timespec="microseconds"),
             text_cell(labels[record.type]), text_cell(record.counterpart),
-            text_cell(quantity_text(record.type, record.quantity, units)),
-            record.quantity, format_plain(record.amount), format_plain(-record.amount)]
+            text_cell(quantity_text(record.type, record.quantity, reader)),
+            record.quantity, sheet_amount(record.amount), sheet_amount(-record.amount)]
 
 
 def _gzip(chunks):
@@ -226,13 +247,13 @@ def report_csv():
         return _refused(selection, forms)
 
     header = csv_header()
-    labels, units = translated(TYPE_LABELS), translated(UNIT_LABELS)
+    labels, reader = translated(TYPE_LABELS), Reader()
 
     def generate():
         # Runs after the view has returned, outside its request: it needs nothing from
         # the request, and opens a connection of its own if the request closed its one.
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv.writer(buffer, delimiter=CSV_DELIMITER)
         buffer.write("\ufeff")  # the BOM: spreadsheet programs then read UTF-8 Cyrillic right
         writer.writerow(header)
         opened = models.db.is_closed()  # PostgreSQL: closed at the request's end
@@ -240,7 +261,7 @@ def report_csv():
             models.db.connect()
         try:
             for count, record in enumerate(selection.report().stream(), 1):
-                writer.writerow(csv_row(record, labels, units))
+                writer.writerow(csv_row(record, labels, reader))
                 if count % 500 == 0:
                     yield buffer.getvalue()
                     buffer.seek(0)
@@ -266,7 +287,7 @@ def report_pdf():
     selection, forms = parse_selection()
     if selection is None:
         return _refused(selection, forms)
-    pdf = build_pdf(selection, selection.summary(), clock.now())
+    pdf = build_pdf(selection, selection.summary(), clock.now(), tariff_names())
     response = Response(bytes(pdf), mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{_file_name(selection, "pdf")}"')

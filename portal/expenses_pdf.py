@@ -6,9 +6,8 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 
 from rules.expenses import PAYMENTS, SPENDING_GROUPS
-from .expense_labels import (GROUP_LABELS, TYPE_LABELS, quantity_text, started_text,
-                             translated)
-from .formatting import amount as _money, phone
+from .expense_labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
+from .formatting import Reader, amount as _money, day, phone
 
 FONTS = Path(__file__).resolve().parent.parent / "static" / "fonts"
 # Columns of the records table: width in mm and alignment.
@@ -63,19 +62,20 @@ class ReportPDF(FPDF):
         self.cell(40, 5.5, value, align="R", new_x="LMARGIN", new_y="NEXT")
 
 
-def report_pdf(selection, summary, now):
-    """The PDF bytes of a selection's report; `summary` is the page's own Summary."""
+def report_pdf(selection, summary, now, tariff_names):
+    """The PDF bytes of a selection's report; `summary` is the page's own Summary,
+    `tariff_names` {code: name} name the monthly fees."""
     period = selection.period
     number = phone(selection.subscription.number)
-    pdf = ReportPDF(f"{number} · {period.start:%d.%m.%Y}–{period.end:%d.%m.%Y}")
+    pdf = ReportPDF(f"{number} · {day(period.start)}–{day(period.end)}")
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 15)
     pdf.cell(0, 9, _("Payments and expenses"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
     pdf.cell(0, 5.5, _("Number or account: %(number)s", number=number),
              new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 5.5, _("Period: %(start)s – %(end)s", start=f"{period.start:%d.%m.%Y}",
-                       end=f"{period.end:%d.%m.%Y}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5.5, _("Period: %(start)s – %(end)s", start=day(period.start),
+                       end=day(period.end)), new_x="LMARGIN", new_y="NEXT")
     if selection.group:
         pdf.cell(0, 5.5, _("Type: %(type)s", type=GROUP_LABELS[selection.group]),
                  new_x="LMARGIN", new_y="NEXT")
@@ -99,7 +99,7 @@ def report_pdf(selection, summary, now):
         for left, right in zip(days[:half], days[half:] + [None]):
             for entry in (left, right):
                 if entry:
-                    pdf.cell(30, ROW, f"{entry[0]:%d.%m.%Y}")
+                    pdf.cell(30, ROW, day(entry[0]))
                     pdf.cell(30, ROW, _money(entry[1]), align="R")
                     pdf.cell(20, ROW, "")
             pdf.ln(ROW)
@@ -108,13 +108,13 @@ def report_pdf(selection, summary, now):
     pdf.record_headers = (_("Start"), _("Type"), _("Counterpart"), _("Duration or volume"),
                           _("Charged, UAH"), _("Balance change, UAH"))
     pdf.record_header()
-    labels = translated(TYPE_LABELS)
+    labels, reader, names = translated(TYPE_LABELS), Reader(), Names(tariff_names)
     count = 0
     for record in selection.report().stream():
-        pdf.record_row((started_text(record.started_at), labels[record.type],
-                        record.counterpart[:24],
-                        quantity_text(record.type, record.quantity), _money(record.amount),
-                        _money(-record.amount)))
+        pdf.record_row((reader.moment(record.started_at), labels[record.type],
+                        names.counterpart(record.type, record.counterpart)[:24],
+                        quantity_text(record.type, record.quantity, reader),
+                        _money(record.amount), _money(-record.amount)))
         count += 1
     if not count:
         pdf.cell(0, ROW, _("No records in this period."), new_x="LMARGIN", new_y="NEXT")

@@ -2,18 +2,27 @@
 the CSV and the PDF, in the reader's language (an SMS: its cabinet's, see portal.sms).
 
 Amounts are integer kopiyky (bonuses too: 1 bonus = 100)."""
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, get_locale, lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from rules.amounts import format_grouped, format_plain
+from rules.expenses import format_duration, format_volume
 from rules.numbers import format_number
 
 # (decimal separator, thousands separator) by language.
 _SEPARATORS = {"en": (".", ","), "uk": (",", "\u00a0"), "ru": (",", "\u00a0")}
 CURRENCY = "\u00a0₴"
+VOLUME_UNITS = {"KB": _l("KB"), "MB": _l("MB"), "GB": _l("GB")}
 
-plain = format_plain  # '1234.50': the machine-readable form (<data value>, CSV, JSON)
+plain = format_plain  # '1234.50': the machine-readable form (<data value>, JSON)
 phone = format_number  # '+380 97 123 45 67'
+
+
+def phone_unbroken(number):
+    """A number that never breaks across lines, for narrow table cells; any other text
+    stays as it is."""
+    shown = format_number(number)
+    return shown.replace(" ", "\u00a0") if shown != number else number
 
 
 def _separators():
@@ -40,11 +49,48 @@ def money(kopiyky, element_id=None, currency=True):
     return Markup(f'<data value="{plain(kopiyky)}"{id_attr}>{shown}</data>')
 
 
+def sheet_amount(kopiyky):
+    """'-1234,50': an amount for a spreadsheet cell (the CSV), a decimal comma and no
+    grouping, which Excel set to Ukrainian or Russian reads as a number (a dot would turn
+    '12.05' into the 12th of May)."""
+    return format_grouped(kopiyky, ",", "")
+
+
 def day(value):
     """A date as subscribers write it: 25.11.2026."""
     return format_date(value, "dd.MM.yyyy")
 
 
+def month(value):
+    """The month of a date, named: 'листопад 2026', 'November 2026'."""
+    return format_date(value, "LLLL yyyy")
+
+
+class Reader:
+    """How the reader writes what a report prints on every line (decimals, units), fixed
+    once: a page of records or a file of thousands asks the locale once, and a streamed
+    file, which has no request to ask, carries it along."""
+
+    def __init__(self):
+        self.decimal = _separators()[0]
+        self.units = {key: str(label) for key, label in VOLUME_UNITS.items()}
+
+    def moment(self, value):
+        """A record's start to the millisecond: '24.11.2026 09:15:02,125' (Ukrainian,
+        Russian), '24.11.2026 09:15:02.125' (English)."""
+        return f"{value:%d.%m.%Y %H:%M:%S}{self.decimal}{value.microsecond // 1000:03d}"
+
+    @staticmethod
+    def duration(seconds):
+        """Minutes and seconds of a call, '2:05'; hours first from an hour on, '1:02:03'."""
+        return format_duration(seconds)
+
+    def volume(self, kilobytes):
+        """'512 КБ', '195,8 МБ', '1,5 ГБ' (1 MB = 1024 KB)."""
+        figure, unit = format_volume(kilobytes)
+        return f"{figure.replace('.', self.decimal)}\u00a0{self.units[unit]}"
+
+
 def init_app(app):
     app.jinja_env.globals.update(money=money, uah=uah, plain=plain, format_number=phone)
-    app.jinja_env.filters.update(phone=phone, format_day=day, amount=amount)
+    app.jinja_env.filters.update(phone=phone, format_day=day, format_month=month, amount=amount)

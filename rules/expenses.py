@@ -429,10 +429,12 @@ def nice_ceiling(kopiyky):
         step *= 10
 
 
-def bar_chart(by_day, width=300, height=120, top=8, bottom=16, gridlines=4):
+def bar_chart(by_day, width=280, height=150, top=16, bottom=20, gridlines=4):
     """Geometry of the spending-by-day chart in SVG user units (the picture scales with
     CSS): one bar per day across `width`, the plot between `top` and `height - bottom`
-    (the strip below holds day labels). A day with nothing spent, or with refunds
+    (the strip above holds the scale, the one below day labels; both fit labels of 12
+    units, which a 360 px phone draws at least 12 px high: the picture is wider than 280 px
+    there). A day with nothing spent, or with refunds
     outweighing charges, gets no bar height; its figure is still in the table."""
     count = max(len(by_day), 1)
     pitch = width / count

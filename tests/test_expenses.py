@@ -41,9 +41,17 @@ def add_records(app, subscription, rows):
 
 
 def csv_rows(response):
+    """The CSV as a script reads it: a BOM, then ';' between cells."""
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(text[1:])))
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+
+
+def sheet_decimal(cell):
+    """An amount cell of the CSV ('-4,50': a decimal comma, as Excel set to Ukrainian
+    reads it) as a Decimal."""
+    assert re.fullmatch(r"-?[0-9]+,[0-9]{2}", cell), cell
+    return Decimal(cell.replace(",", "."))
 
 
 def pdf_text(response):
@@ -185,6 +193,40 @@ def test_the_current_month_by_default(client, usage):
     assert "31.10.2026" not in html
 
 
+def test_records_read_in_the_readers_language(client, usage):
+    """Numbers grouped as everywhere else, the feed's codes named, a count of one left out,
+    the reader's decimal comma in volumes and in the fractions of a second."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "uk"
+    html = page(client.get("/expenses"))
+    records = html.split('id="records"')[1]
+    assert "+380\u00a050\u00a0111\u00a022\u00a033 · 2:05" in records  # never broken
+    assert "03.11.2026 09:15:02,125" in records and "24.11.2026 23:59:59,999" in records
+    assert ">20,0\u00a0МБ<" in records  # an internet session: its volume alone
+    assert ">банківська картка<" in records and ">Смарт<" in records  # a top-up, the fee
+    assert ">Хто дзвонив<" in records
+    for raw in ("+380501112233", "card", "internet", "smart", " · 1<", ".0\u00a0"):
+        assert raw not in records, raw
+
+
+def test_totals_and_the_months_come_before_the_folded_period_forms(client, usage):
+    html = page(client.get("/expenses?month=2026-10"))
+    totals = html.index('id="totals"')
+    assert html.index('rel="prev"') < totals < html.index('<details class="card period"')
+    assert "Spending in October 2026" in html and 'href="/expenses?month=2026-09"' in html
+    assert re.search(r'<details class="card period" id="period">\s*<summary>Change the period',
+                     html)  # folded
+    assert html.index('id="spent-total"') < html.index('<details class="card period"')
+
+
+def test_a_refused_period_opens_the_forms_and_dates_read_as_days(client, usage):
+    html = page(client.get("/expenses?from=2026-10-01&to=2026-11-15"))
+    assert '<details class="card period" id="period" open>' in html
+    assert "Choose a last day no later than 30.10.2026, or a whole month." in html
+    html = page(client.get("/expenses?from=2026-11-26&to=2026-11-27"))
+    assert "The first day cannot be later than today, 25.11.2026." in html
+    assert 'id="totals"' not in html
+
+
 def test_a_chart_with_a_bar_per_day_and_a_table(client, usage):
     html = page(client.get("/expenses"))
     svg = html[html.index("<svg"):html.index("</svg>")]
@@ -248,7 +290,7 @@ def test_keyset_paging_walks_every_record_once(app, client, signed_in):
     seen, url, pages = [], "/expenses?month=2026-11", 0
     while url:
         html = page(client.get(url))
-        seen += re.findall(r"<span class=\"hint\">(n[0-9]+) · ", html)
+        seen += re.findall(r"<span class=\"hint\">(n[0-9]+)</span>", html)
         found = re.search(r'<a href="(/expenses\?[^"]*after=[^"]*)"', html)
         url = found.group(1).replace("&amp;", "&") if found else None
         pages += 1
@@ -287,7 +329,22 @@ def test_csv_is_the_same_selection_with_a_bom(client, usage):
     assert header[0] == "Start" and header[-2:] == ["Charged, UAH", "Balance change, UAH"]
     assert [row[0] for row in rows] == ["2026-11-03 09:15:02.125000", "2026-11-03 09:30:00.000000",
                                         "2026-11-24 23:59:59.999999"]
-    assert rows[0][1:] == ["Outgoing call", "'+380501112233", "2:05", "125", "4.50", "-4.50"]
+    assert rows[0][1:] == ["Outgoing call", "'+380501112233", "2:05", "125", "4,50", "-4,50"]
+
+
+def test_csv_opens_in_columns_in_excel_set_to_ukrainian(client, usage):
+    """Excel takes the list separator of the regional settings (';' in Ukraine) and reads
+    '4,50' as a number there ('4.50' as text, '12.05' as the 12th of May); the first line
+    is the header (no 'sep=' line, which scripts would take for the header)."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "uk"
+    raw = client.get("/expenses.csv?month=2026-11").get_data(as_text=True)
+    lines = raw[1:].splitlines()
+    assert lines[0].startswith("Початок;Тип;")
+    assert all(len(row) == 7 for row in csv.reader(lines, delimiter=";"))
+    assert "20,0\u00a0МБ" in raw and not re.search(r";-?[0-9]+\.[0-9]{2}(;|$)", raw, re.M)
+    header, *rows = csv_rows(client.get("/expenses.csv?month=2026-11"))
+    assert sum(sheet_decimal(row[5]) for row in rows) == Decimal(NOVEMBER_SPENT - 20000 + 2501
+                                                                 - 1234) / 100
 
 
 @pytest.mark.parametrize("sender", ['=HYPERLINK("http://evil.example","Bonus")', "+cmd|' /C calc'!A0",
@@ -297,8 +354,8 @@ def test_csv_text_never_starts_a_formula(app, client, signed_in, sender):
     add_records(app, signed_in, [(datetime(2026, 11, 20, 9, 0), "sms_in", sender, 1, 250),
                                  (datetime(2026, 11, 21, 9, 0), "service", "Повернення", 1, -333)])
     rows = csv_rows(client.get("/expenses.csv?month=2026-11"))[1:]
-    assert rows[0][1:] == ["Incoming SMS", "'" + sender, "1", "1", "2.50", "-2.50"]
-    assert rows[1][1:] == ["Service", "Повернення", "1", "1", "-3.33", "3.33"]
+    assert rows[0][1:] == ["Incoming SMS", "'" + sender, "1", "1", "2,50", "-2,50"]
+    assert rows[1][1:] == ["Service", "Повернення", "1", "1", "-3,33", "3,33"]
 
 
 def test_page_csv_and_pdf_agree_to_the_kopiyka(client, usage):
@@ -306,12 +363,12 @@ def test_page_csv_and_pdf_agree_to_the_kopiyka(client, usage):
         html = page(client.get("/expenses" + query))
         spent = data_value(html, "spent-total")
         rows = csv_rows(client.get("/expenses.csv" + query))[1:]
-        charged = [Decimal(row[5]) for row in rows]
+        charged = [sheet_decimal(row[5]) for row in rows]
         groups = {"calls", "sms", "internet", "subscription", "services"}
         spending_rows = [c for c, row in zip(charged, rows)
                          if row[1] not in ("Top-up", "Transfer received", "Transfer sent")]
         assert sum(spending_rows, Decimal(0)) == spent
-        assert sum(Decimal(row[6]) for row in rows) == (
+        assert sum(sheet_decimal(row[6]) for row in rows) == (
             data_value(html, "balance-change") if "balance-change" in html else -spent)
         text = pdf_text(client.get("/expenses.pdf" + query))
         assert f"Spent in all {spent:,.2f}" in text  # the reader's language: English here
@@ -329,7 +386,9 @@ def test_pdf_prints_cyrillic_totals_first(client, usage):
     text = pdf_text(response)
     assert "Хто дзвонив" in text
     assert text.index("+380 67 123 45 67") < text.index("Хто дзвонив")
-    assert "03.11.2026 09:15:02.125" in text
+    assert "03.11.2026 09:15:02,125" in text  # the reader's decimal comma
+    assert "2:05" in text and "20,0\u00a0МБ" in text and "банківська картка" in text
+    assert "+380\u00a050\u00a0111\u00a022\u00a033" in text and "Смарт" in text
 
 
 # ---------------------------------------------------------------- whose numbers
@@ -370,6 +429,11 @@ def test_dashboard_shows_spending_of_two_months_and_two_days(app, client, usage)
     assert data_value(html, "spending-yesterday") == Decimal("53.99")
     assert data_value(html, "spending-today") == Decimal("0.80")
     assert 'href="/expenses"' in html
+    # Each figure leads to its own report.
+    for link in ("/expenses?month=2026-10", "/expenses?month=2026-11",
+                 "/expenses?from=2026-11-24&amp;to=2026-11-24",
+                 "/expenses?from=2026-11-25&amp;to=2026-11-25"):
+        assert f'href="{link}"' in html, link
 
 
 def test_the_period_forms_answer_the_report_fragment_to_htmx(client, usage):

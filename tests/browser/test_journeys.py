@@ -143,8 +143,9 @@ def test_expenses_report_and_its_csv(page, check, mode):
     expect(page.locator("#report h1")).to_be_visible()
     check(page, "expenses")
 
+    page.click("#period summary")  # the period forms are folded
     page.fill("#month", "2026-11")
-    page.click("#report form:first-of-type button[type=submit]")
+    page.click("#period form:first-of-type button[type=submit]")
     expect(page).to_have_url(re.compile(r"month=2026-11"))  # htmx pushes the URL too
     expect(page.locator("#spent-total")).to_be_visible()
     check(page, "expenses-month")
@@ -153,7 +154,7 @@ def test_expenses_report_and_its_csv(page, check, mode):
         page.click("a[href^='/expenses.csv']")
     assert download.value.suggested_filename.endswith("2026-11.csv")
     lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
-    assert len(lines) > 1 and len(next(csv.reader(lines[:1]))) == 7
+    assert len(lines) > 1 and len(next(csv.reader(lines[:1], delimiter=";"))) == 7
 
 
 def test_a_service_on_and_off(page, check, mode):

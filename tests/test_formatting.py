@@ -1,0 +1,43 @@
+"""The one formatter, in each language: what a report prints on every line, and the CSV's
+amounts."""
+from datetime import date, datetime
+
+import pytest
+
+from portal import formatting
+
+KB_195_8_MB = 200_500  # 195.8 MB (1 MB = 1024 KB)
+
+
+@pytest.mark.parametrize("language,volume,moment,month", [
+    ("uk", "195,8\u00a0МБ", "03.11.2026 09:15:02,125", "листопад 2026"),
+    ("ru", "195,8\u00a0МБ", "03.11.2026 09:15:02,125", "ноябрь 2026"),
+    ("en", "195.8\u00a0MB", "03.11.2026 09:15:02.125", "November 2026"),
+])
+def test_a_report_line_in_the_readers_language(app, language, volume, moment, month):
+    with app.test_request_context(headers={"Accept-Language": language}):
+        reader = formatting.Reader()
+        assert reader.volume(KB_195_8_MB) == volume
+        assert reader.volume(512) == "512\u00a0" + ("KB" if language == "en" else "КБ")
+        assert reader.moment(datetime(2026, 11, 3, 9, 15, 2, 125999)) == moment
+        assert reader.duration(125) == "2:05" and reader.duration(3723) == "1:02:03"
+        assert formatting.month(date(2026, 11, 25)) == month
+
+
+def test_a_reader_needs_no_request_once_made(app):
+    """A streamed file formats its lines after the view has returned."""
+    with app.test_request_context(headers={"Accept-Language": "uk"}):
+        reader = formatting.Reader()
+    assert reader.volume(KB_195_8_MB) == "195,8\u00a0МБ"
+
+
+@pytest.mark.parametrize("kopiyky,cell", [(450, "4,50"), (-450, "-4,50"), (123450, "1234,50"),
+                                          (0, "0,00"), (-5, "-0,05")])
+def test_spreadsheet_amounts_have_a_decimal_comma_and_no_grouping(kopiyky, cell):
+    assert formatting.sheet_amount(kopiyky) == cell
+
+
+def test_a_number_never_breaks_and_other_text_stays():
+    assert formatting.phone_unbroken("+380501112233") == "+380\u00a050\u00a0111\u00a022\u00a033"
+    assert formatting.phone_unbroken("Хто дзвонив") == "Хто дзвонив"
+    assert formatting.phone_unbroken("10000001") == "10000001"
