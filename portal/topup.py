@@ -23,7 +23,7 @@ from rules.amounts import AmountError, parse_uah
 from . import alerts, clock, credit, security, sms, states
 from .acquiring import Declined, provider
 from .auth import current_subscription
-from .formatting import phone, uah
+from .formatting import CURRENCY, phone, uah
 from .forms import AmountField, BaseForm, LoginField, UkrainianMobileField, sms_code_field
 from .web import CONFLICT, GATEWAY_DOWN, INVALID_FORM, TOO_MANY, render
 
@@ -55,7 +55,7 @@ AMOUNT_MESSAGES = {
 }
 
 
-QUICK_AMOUNTS = (50_00, 100_00, 200_00)  # offered as buttons of the `amount` field
+QUICK_AMOUNTS = (50_00, 100_00, 200_00)  # whole hryvnias, offered as radio buttons
 
 
 def _amount_of(text):
@@ -110,12 +110,12 @@ def _payer_phone_of_signed_in():
 
 def _form_context(form, alert=None):
     signed_in = _signed_in()
-    chosen = _amount_of(form.amount.data or "")
+    # A quick amount comes back (a refused form, a link's ?amount=) in the amount's field:
+    # the radio buttons are never ticked for the subscriber, so one amount is ever sent.
     return {"form": form, "alert": alert, "signed_in": signed_in,
             "payer": _payer_phone_of_signed_in() if signed_in else None,
-            "quick": [{"value": str(kopiyky // 100), "label": uah(kopiyky),
-                       "checked": chosen == kopiyky} for kopiyky in QUICK_AMOUNTS],
-            "typed_amount": "" if chosen in QUICK_AMOUNTS else form.amount.data or "",
+            "quick": [(str(kopiyky // 100), f"{kopiyky // 100}{CURRENCY}")
+                      for kopiyky in QUICK_AMOUNTS],
             "limits": {"min": uah(money.TOPUP_MIN), "max": uah(money.TOPUP_MAX),
                        "daily": uah(money.TOPUP_DAILY_CAP)}}
 

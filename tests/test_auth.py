@@ -136,8 +136,9 @@ def test_one_number_field_for_every_way_in(client):
                      r'formnovalidate', html)
     assert re.search(r'<button type="submit" class="secondary" formaction="/register" '
                      r'formnovalidate', html)
-    # The way to top up without signing in comes before the footer, right under the form.
-    assert html.index('href="/topup"') < html.index("<footer")
+    # Topping up without signing in and the languages come first, not after the form.
+    assert html.index('href="/topup"') < html.index('id="password-signin"')
+    assert html.index('action="/language"') < html.index('id="password-signin"')
 
 
 def test_the_number_comes_along_to_the_sign_in_page(client):
