@@ -3,7 +3,7 @@ portal.moves), and the bonuses a number shows: what the lapse of moved bonuses h
 off, even before the nightly run has written it (portal.bonus_jobs)."""
 from datetime import timedelta
 
-from flask import Blueprint, abort, g, request, url_for
+from flask import Blueprint, abort, g, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,7 +12,7 @@ from rules import money as rules, states as rules_states
 from . import clock, moves, sms, states
 from .auth import current_subscription, own_subscription
 from .formatting import amount as bonuses, day
-from .web import INVALID_FORM, render, see_other
+from .web import render
 
 bp = Blueprint("bonuses", __name__)
 
@@ -57,6 +57,17 @@ class BonusMove:
         last, moved = Transfer.bonus_history(source, today)
         rules.check_bonus_transfer(moves.party(source), moves.party(dest), amount,
                                    rules.BonusHistory(last, moved), today)
+
+    def check_source(self, source):
+        rules.check_bonus_source(moves.party(source))
+
+    def check_target(self, source, dest):
+        rules.check_bonus_target(moves.party(dest))
+
+    def check_amount(self, source, amount, today):
+        last, moved = Transfer.bonus_history(source, today)
+        rules.check_bonus_amount(moves.party(source), amount, rules.BonusHistory(last, moved),
+                                 today)
 
     def book(self, done, source, dest, amount, now):
         reference, today = f"transfer:{done.id}", now.date()
@@ -159,24 +170,9 @@ def transfer():
     account = _account(form.number.data)
     if account is None:
         abort(404)
-    confirming = bool(form.key.data)
-    if confirming:
-        form.checked_key()
-    if not form.validate():
-        return _page(form, account, status=INVALID_FORM)
-    try:
-        if confirming:
-            done = moves.confirm(BonusMove(), form, account.id)
-            return see_other(url_for("bonuses.done", key=done.key))
-        target = moves.target_of(form)
-        BonusMove().check(account, target, form.amount.kopiyky, clock.today())
-    except rules.MoneyError as error:
-        alert = moves.put_on_form(form, error, message(error, account))
-        form.key.data = ""
-        return _page(form, account, alert=alert,
-                     status=moves.refusal_status(error, alert, confirming))
-    form.new_key()
-    return _page(form, account, stage="review", target=target)
+    return moves.answer(BonusMove(), form, account, lambda error: message(error, account),
+                        lambda form, **shown: _page(form, account, **shown),
+                        "bonuses.done")
 
 
 @bp.get("/bonuses/transfer/done/<key>")

@@ -9,7 +9,7 @@ never deadlock), and the bookings are made in that one transaction."""
 import re
 import secrets
 
-from flask import abort
+from flask import abort, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from peewee import IntegrityError
@@ -21,7 +21,7 @@ from models import Subscription, Tariff, Transfer
 from rules import money as rules
 from . import clock
 from .forms import AmountField, BaseForm, MobileField
-from .web import CONFLICT, INVALID_FORM
+from .web import CONFLICT, INVALID_FORM, see_other
 
 KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
 
@@ -66,6 +66,61 @@ def target_of(form):
 
 
 
+def review(move, form, source, today):
+    """The first step's checks, all at once: the source's (a refusal of the whole page,
+    alone), then the target's and the amount's apart, whichever of the two fields parsed,
+    so a wrong number never hides an amount over a limit. `move` has `check_source(source)`,
+    `check_target(source, dest)` and `check_amount(source, amount, today)`. Returns
+    (the target or None, [rules.MoneyError])."""
+    try:
+        move.check_source(source)
+    except rules.MoneyError as error:
+        return None, [error]
+    target, errors = None, []
+    if form.target.parsed is not None and not form.target.errors:
+        try:
+            target = target_of(form)
+            move.check_target(source, target)
+        except rules.MoneyError as error:
+            target = None
+            errors.append(error)
+    if form.amount.kopiyky is not None and not form.amount.errors:
+        try:
+            move.check_amount(source, form.amount.kopiyky, today)
+        except rules.MoneyError as error:
+            errors.append(error)
+    return target, errors
+
+
+def answer(move, form, source, message, page, done_endpoint):
+    """A move's POST, validated: the review's confirmation when the form carries its key
+    (then the done page), else the first step (then the review). `message(error)` words a
+    refusal; `page(form, alert=, status=, stage=, target=)` answers with the move's page.
+    A refusal goes on its field; one of the whole page is its alert (409). At confirmation
+    anything refused is 409 (the review had passed) but a target that is nobody of ours."""
+    confirming = bool(form.key.data)
+    if confirming:
+        form.checked_key()
+    valid = form.validate()
+    if confirming and valid:
+        try:
+            done = confirm(move, form, source.id)
+        except rules.MoneyError as error:
+            form.key.data = ""
+            alert = put_on_form(form, error, message(error))
+            return page(form, alert=alert,
+                        status=INVALID_FORM if error.code == "unknown" else CONFLICT)
+        return see_other(url_for(done_endpoint, key=done.key))
+    form.key.data = ""
+    target, errors = review(move, form, source, clock.today())
+    if errors or not valid:
+        alerts = [put_on_form(form, error, message(error)) for error in errors]
+        alert = next((text for text in alerts if text), None)
+        return page(form, alert=alert, status=CONFLICT if alert else INVALID_FORM)
+    form.new_key()
+    return page(form, stage="review", target=target)
+
+
 def put_on_form(form, error, message):
     """A refusal goes on its field when it has one (the target, the amount); else it is
     the page's alert (returned)."""
@@ -74,14 +129,6 @@ def put_on_form(form, error, message):
         field.errors = list(field.errors) + [message]
         return None
     return message
-
-
-def refusal_status(error, alert, confirming):
-    """422 for what the subscriber typed; 409 for what the state of things refuses: a
-    page-level refusal, or anything refused at confirmation (the review had passed)."""
-    if error.code != "unknown" and (alert or confirming):
-        return CONFLICT
-    return INVALID_FORM
 
 
 def lock_pair(first_id, second_id):

@@ -19,6 +19,7 @@ from models import AuthSession, Profile, Subscription
 from rules.passwords import check_password, generate_temporary_password, has_cyrillic
 from . import clock, security, sms
 from .auth import current_profile, start_session
+from .formatting import phone as phone_text
 from .forms import (BaseForm, LoginField, MobileField, check_new_password, new_password_field,
                     sms_code_field)
 from .web import INVALID_FORM, TOO_MANY, GATEWAY_DOWN, local_target, render, see_other
@@ -66,8 +67,6 @@ class FirstLoginForm(BaseForm):
     secret_answer = StringField(_l("Answer to the secret question"), validators=[
         DataRequired(_l("Type the answer.")),
         Length(min=2, max=100, message=_l("From 2 to 100 characters."))])
-    temporary_password = PasswordField(_l("Temporary password from the SMS"), validators=[
-        DataRequired(_l("Type the temporary password.")), Length(max=200)])
     new_password = new_password_field(_l("New password"))
     new_password_confirm = PasswordField(_l("New password again"),
                                          validators=[DataRequired(_l("Type the password again."))])
@@ -140,12 +139,25 @@ def _sms_phone(subscription):
     return subscription.number if subscription.is_mobile else subscription.profile.sms_phone()
 
 
-def _login_context(active=None, **forms):
-    """The sign-in page's three forms; `active` is the one whose alert or notice shows."""
-    context = {"form": LoginForm(), "sms_form": SmsLoginForm(), "register_form": RegisterForm(),
-               "alert": None, "notice": None, "active": active}
-    context.update(forms)
-    return context
+def _shown_phone(subscription, phone):
+    """The phone a code or a password went to, as pages print numbers: in full when it is
+    the number that was typed, else (an account's cabinet phone) with its middle hidden."""
+    shown = phone_text(phone)
+    if phone == subscription.number:
+        return shown
+    return f"{shown[:7]} *** ** {shown[-2:]}"
+
+
+def _sign_in_page(typed, status=200, alert=None, notice=None):
+    """The sign-in page's one form (a number, a password, and a button for each way in)
+    after `typed`, the form of the button pressed: its number kept with its errors, the
+    password never sent back. htmx gets the form's section alone."""
+    form = typed
+    if not isinstance(typed, LoginForm):
+        form = LoginForm(formdata=None, login=typed.login.data)
+        form.login.errors = list(typed.login.errors)
+    return render("login.html", "password_form", status, form=form, alert=alert,
+                  notice=notice)
 
 
 # Sign-in with a password -----------------------------------------------------------------
@@ -154,17 +166,17 @@ def _login_context(active=None, **forms):
 def login_page():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
-    return render("login.html", **_login_context())
+    # "Sign in with a password instead" on the code page brings its number along.
+    return render("login.html", form=LoginForm(formdata=None,
+                                               login=request.args.get("login", "")[:40]))
 
 
 @bp.post("/login")
 def login():
     form = LoginForm()
-    context = _login_context("password", form=form)
 
     def refused(status, alert=None):
-        context["alert"] = alert
-        return render("login.html", "password_form", status, **context)
+        return _sign_in_page(form, status, alert)
 
     if not form.validate():
         return refused(INVALID_FORM)
@@ -192,7 +204,8 @@ def login():
         if result.until:
             return refused(TOO_MANY, lockout_message(result.until))
         if not profile.password_hash and not profile.temporary_password_hash:
-            message = _("This number has no password yet. Get one by SMS below.")
+            message = _("This number has no password yet. Get one by SMS with the button "
+                        "below.")
         else:
             message = _("Wrong number or password.")
         if has_cyrillic(password):
@@ -211,11 +224,9 @@ def login():
 @bp.post("/login/sms")
 def login_sms():
     form = SmsLoginForm()
-    context = _login_context("sms", sms_form=form)
 
     def refused(status, alert=None):
-        context["alert"] = alert
-        return render("login.html", "sms_form", status, **context)
+        return _sign_in_page(form, status, alert)
 
     if not form.validate():
         return refused(INVALID_FORM)
@@ -231,7 +242,7 @@ def login_sms():
         form.login.errors.append(_("This account has no phone number for codes. Sign in with "
                                    "a password or call support."))
         return refused(INVALID_FORM)
-    verify_form = SmsVerifyForm(formdata=None, login=form.login.data)
+    verify_form = SmsVerifyForm(formdata=None, login=subscription.number)
     try:
         with models.locking_transaction():
             code, nonce = security.issue_code("login", subscription.number)
@@ -248,7 +259,8 @@ def login_sms():
     if not sms.deliver(message):
         return refused(GATEWAY_DOWN, sms.not_sent_message())
     session["sms_login"] = {"number": subscription.number, "nonce": nonce}
-    return render("sms_code.html", "code_form", form=verify_form, alert=None, sent_to=phone)
+    return render("sms_code.html", "code_form", form=verify_form, alert=None,
+                  sent_to=_shown_phone(subscription, phone))
 
 
 @bp.post("/login/sms/verify")
@@ -283,18 +295,12 @@ def login_sms_verify():
 
 # Registration: a temporary password by SMS ------------------------------------------------
 
-def _mask(phone):
-    return phone[:-7] + "***" + phone[-4:] if len(phone) > 8 else phone
-
-
 @bp.post("/register")
 def register():
     form = RegisterForm()
-    context = _login_context("register", register_form=form)
 
     def refused(status, alert=None):
-        context["alert"] = alert
-        return render("login.html", "register_form", status, **context)
+        return _sign_in_page(form, status, alert)
 
     if not form.validate():
         return refused(INVALID_FORM)
@@ -328,10 +334,10 @@ def register():
                        else sms.refusal_message(refusal))
     if not sms.deliver(message):
         return refused(GATEWAY_DOWN, sms.not_sent_message())
-    context["form"] = LoginForm(formdata=None, login=form.login.data)
-    context["notice"] = _("We sent a temporary password by SMS to %(phone)s. Sign in with it "
-                          "in the password form; it is valid for 72 hours.", phone=_mask(phone))
-    return render("login.html", "register_form", **context)
+    # The number stays in the form: the password from the SMS is all there is to type.
+    return _sign_in_page(form, notice=_(
+        "We sent a temporary password by SMS to %(phone)s. Type it in the password field "
+        "and sign in; it is valid for 72 hours.", phone=_shown_phone(subscription, phone)))
 
 
 # The first sign-in -----------------------------------------------------------------------
@@ -361,27 +367,12 @@ def first_login():
     valid = form.validate()
     valid = check_new_password(form) and valid
     now = clock.now()
-    if form.temporary_password.data:
-        if not profile.temporary_password_expires_at or (
-                now >= profile.temporary_password_expires_at):
-            form.temporary_password.errors.append(
-                _("The temporary password has expired. Sign out and get a new one."))
-            valid = False
-        else:
-            result = security.attempt(password_key(profile.id), lambda: security.verify_password(
-                profile.temporary_password_hash, form.temporary_password.data))
-            if result.refused_unchecked:
-                context["alert"] = lockout_message(result.until)
-                return render("first_login.html", "confirm_form", TOO_MANY, **context)
-            if not result.ok:
-                form.temporary_password.errors.append(_("This is not the password from the SMS."))
-                if result.until:
-                    context["alert"] = lockout_message(result.until)
-                valid = False
-            elif form.new_password.data == form.temporary_password.data:
-                form.new_password.errors.append(
-                    _("Choose a password other than the temporary one."))
-                valid = False
+    # The temporary password signed this session in: it is not asked again, only refused
+    # as the new one.
+    if valid and profile.temporary_password_hash and security.verify_password(
+            profile.temporary_password_hash, form.new_password.data):
+        form.new_password.errors.append(_("Choose a password other than the temporary one."))
+        valid = False
     if not valid:
         return render("first_login.html", "confirm_form", INVALID_FORM, **context)
     with models.locking_transaction():

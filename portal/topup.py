@@ -14,14 +14,16 @@ from flask import Blueprint, abort, redirect, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from wtforms import PasswordField, StringField
+from wtforms.validators import ValidationError
 
 import models
 from models import LedgerEntry, Payment, Subscription, UsageRecord
 from rules import money, states as rules_states
+from rules.amounts import AmountError, parse_uah
 from . import alerts, clock, credit, security, sms, states
 from .acquiring import Declined, provider
 from .auth import current_subscription
-from .formatting import phone, uah
+from .formatting import CURRENCY, phone, uah
 from .forms import AmountField, BaseForm, LoginField, UkrainianMobileField, sms_code_field
 from .web import CONFLICT, GATEWAY_DOWN, INVALID_FORM, TOO_MANY, render
 
@@ -53,9 +55,37 @@ AMOUNT_MESSAGES = {
 }
 
 
+QUICK_AMOUNTS = (50_00, 100_00, 200_00)  # whole hryvnias, offered as radio buttons
+
+
+def _amount_of(text):
+    """The kopiyky of a posted amount, or the text itself when it is not one."""
+    try:
+        return parse_uah(text)
+    except AmountError:
+        return text
+
+
+class TopupAmountField(AmountField):
+    """The amount: one of the quick amounts (radio buttons named `amount` too) or one typed
+    in the field. Two different amounts in one form are refused, never guessed."""
+
+    ambiguous = False
+
+    def process_formdata(self, valuelist):
+        given = [value.strip() for value in valuelist if value and value.strip()]
+        self.data = given[0] if given else ""
+        self.ambiguous = len({_amount_of(value) for value in given}) > 1
+
+    def pre_validate(self, form):
+        if self.ambiguous:
+            raise ValidationError(_l("Choose one of the amounts or type your own, not both."))
+        super().pre_validate(form)
+
+
 class TopupForm(BaseForm):
     target = LoginField(_l("Number or Home Internet account to top up"))
-    amount = AmountField(_l("Amount, UAH"))
+    amount = TopupAmountField(_l("Amount, UAH"))
     card_number = StringField(_l("Card number"))
     card_expiry = StringField(_l("Valid until (MM/YY)"))
     card_holder = StringField(_l("Name on the card"))
@@ -79,7 +109,13 @@ def _payer_phone_of_signed_in():
 
 
 def _form_context(form, alert=None):
-    return {"form": form, "alert": alert, "signed_in": _signed_in(),
+    signed_in = _signed_in()
+    # A quick amount comes back (a refused form, a link's ?amount=) in the amount's field:
+    # the radio buttons are never ticked for the subscriber, so one amount is ever sent.
+    return {"form": form, "alert": alert, "signed_in": signed_in,
+            "payer": _payer_phone_of_signed_in() if signed_in else None,
+            "quick": [(str(kopiyky // 100), f"{kopiyky // 100}{CURRENCY}")
+                      for kopiyky in QUICK_AMOUNTS],
             "limits": {"min": uah(money.TOPUP_MIN), "max": uah(money.TOPUP_MAX),
                        "daily": uah(money.TOPUP_DAILY_CAP)}}
 
@@ -101,8 +137,8 @@ def _check_card(form, today):
 def page():
     form = TopupForm(formdata=None)
     subscription = current_subscription() if _signed_in() else None
-    wanted = request.args.get("target", "")
-    form.target.data = wanted or (subscription.number if subscription else "")
+    wanted = request.args.get("target", "")[:40]
+    form.target.data = phone(wanted or (subscription.number if subscription else ""))
     form.amount.data = request.args.get("amount", "")[:20]
     return render("topup.html", **_form_context(form))
 
@@ -133,7 +169,7 @@ def start():
                                      Payment.paid_today(target, clock.today()))
         except money.MoneyError as error:
             form.amount.errors.append(AMOUNT_MESSAGES[error.code](error))
-    payer = _payer_phone_of_signed_in() if _signed_in() else form.payer_phone.parsed
+    payer = context["payer"] if _signed_in() else form.payer_phone.parsed
     if _signed_in() and not payer:
         context["alert"] = _("Your cabinet has no phone for the confirmation code.")
     if not (valid and card and cvv and target and payer) or form.errors:

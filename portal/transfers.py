@@ -1,6 +1,6 @@
 """Money sent from the number on show to another subscriber's number: a review step, then
 the confirmation (portal.moves); both numbers get an SMS."""
-from flask import Blueprint, request, url_for
+from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -9,7 +9,7 @@ from rules import money as rules, states as rules_states
 from . import alerts, clock, credit, moves, sms, states
 from .auth import current_subscription_or_404
 from .formatting import day, phone, uah
-from .web import INVALID_FORM, render, see_other
+from .web import render
 
 bp = Blueprint("transfers", __name__)
 
@@ -46,6 +46,16 @@ class BalanceMove:
     def check(self, source, dest, amount, today):
         rules.check_transfer(moves.party(source), moves.party(dest), amount,
                              Transfer.sent_on(source, Transfer.BALANCE, today), today)
+
+    def check_source(self, source):
+        rules.check_transfer_sender(moves.party(source))
+
+    def check_target(self, source, dest):
+        rules.check_transfer_target(moves.party(source), moves.party(dest))
+
+    def check_amount(self, source, amount, today):
+        rules.check_transfer_amount(moves.party(source), amount,
+                                    Transfer.sent_on(source, Transfer.BALANCE, today), today)
 
     def book(self, done, source, dest, amount, now):
         reference = f"transfer:{done.id}"
@@ -95,25 +105,9 @@ def page():
 def transfer():
     form = moves.MoveForm()
     sender = current_subscription_or_404(form.number.data)
-    confirming = bool(form.key.data)
-    if confirming:
-        form.checked_key()
-    if not form.validate():
-        return _page(form, sender, status=INVALID_FORM)
-    try:
-        if confirming:
-            done = moves.confirm(BalanceMove(), form, sender.id)
-            return see_other(url_for("transfers.done", key=done.key))
-        target = moves.target_of(form)
-        today = clock.today()
-        BalanceMove().check(sender, target, form.amount.kopiyky, today)
-    except rules.MoneyError as error:
-        alert = moves.put_on_form(form, error, message(error, sender))
-        form.key.data = ""
-        return _page(form, sender, alert=alert, status=moves.refusal_status(error, alert,
-                                                                             confirming))
-    form.new_key()
-    return _page(form, sender, stage="review", target=target)
+    return moves.answer(BalanceMove(), form, sender, lambda error: message(error, sender),
+                        lambda form, **shown: _page(form, sender, **shown),
+                        "transfers.done")
 
 
 @bp.get("/transfer/done/<key>")

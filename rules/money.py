@@ -194,14 +194,29 @@ def check_transfer(sender, target, amount, sent_today, today):
     (`value` = its state), same (target), target_kind, target_state (target; `value`),
     min, max, balance (`left` = the balance), daily (`left` = what may still be sent
     today, `next_on` = tomorrow when nothing is)."""
+    check_transfer_sender(sender)
+    check_transfer_target(sender, target)
+    check_transfer_amount(sender, amount, sent_today, today)
+
+
+def check_transfer_sender(sender):
+    """The number money leaves. Codes: sender_kind, sender_state (`value`)."""
     if sender.kind != "mobile":
         raise MoneyError("sender_kind")
     _check_state(states.TRANSFER_OUT, sender, "sender_state")
+
+
+def check_transfer_target(sender, target):
+    """The number money goes to. Codes: same, target_kind, target_state (`value`)."""
     if target.number == sender.number:
         raise MoneyError("same", "target")
     if target.kind != "mobile":
         raise MoneyError("target_kind", "target")
     _check_state(states.TRANSFER_IN, target, "target_state", "target")
+
+
+def check_transfer_amount(sender, amount, sent_today, today):
+    """The amount, whoever it goes to. Codes: min, max, daily, balance."""
     _check_limits(amount, TRANSFER_MIN, TRANSFER_MAX, TRANSFER_DAILY_CAP, sent_today,
                   next_on=today + timedelta(days=1))
     if amount > sender.balance:
@@ -278,9 +293,21 @@ def check_bonus_transfer(account, target, amount, history, today):
     blocked for debt is fine), target_kind, target_state (target; `value`),
     target_family, target_business, min, daily (`next_on`), monthly (`left`, `next_on` =
     the 1st of next month), bonus (`left` = the bonuses on the account)."""
+    check_bonus_source(account)
+    check_bonus_target(target)
+    check_bonus_amount(account, amount, history, today)
+
+
+def check_bonus_source(account):
+    """The account bonuses leave. Codes: account_kind, account_state (`value`)."""
     if account.kind != "home_internet":
         raise MoneyError("account_kind")
     _check_state(states.BONUS_OUT, account, "account_state")
+
+
+def check_bonus_target(target):
+    """The number bonuses go to. Codes: target_kind, target_state (`value`),
+    target_family, target_business."""
     if target.kind != "mobile":
         raise MoneyError("target_kind", "target")
     _check_state(states.BONUS_IN, target, "target_state", "target")
@@ -289,6 +316,10 @@ def check_bonus_transfer(account, target, amount, history, today):
     if not (target.payment == "prepaid" or (target.payment == "contract"
                                             and target.customer == "individual")):
         raise MoneyError("target_business", "target")
+
+
+def check_bonus_amount(account, amount, history, today):
+    """The bonuses moved, wherever they go. Codes: min, daily, monthly, bonus."""
     if amount < BONUS_TRANSFER_MIN:
         raise MoneyError("min", "amount", limit=BONUS_TRANSFER_MIN)
     if history.last_moved_on == today:

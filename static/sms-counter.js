@@ -1,5 +1,6 @@
 /* Counts an SMS as it is typed: GSM-7 (160 in one SMS, 153 a part) or UCS-2 (70, 67).
-   The same rules as rules/sms.py; the server shows its own count on every answer. */
+   The same rules as rules/sms.py. The counter is hidden until this script shows it, and
+   the words for a page without scripts ([data-sms-nojs]: counted when sent) go. */
 (function () {
   "use strict";
   var BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
@@ -45,7 +46,21 @@
     put("encoding", output.getAttribute("data-" + counted.encoding));
   }
 
+  function prepare(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("[data-sms-output]"), function (field) {
+      var output = document.getElementById(field.getAttribute("data-sms-output"));
+      if (output) output.hidden = false;
+      show(field);
+    });
+    Array.prototype.forEach.call(root.querySelectorAll("[data-sms-nojs]"), function (words) {
+      words.hidden = true;
+    });
+  }
+
   document.addEventListener("input", function (event) {
     if (event.target.hasAttribute && event.target.hasAttribute("data-sms-output")) show(event.target);
   });
+  // A form htmx swapped in (a refused send) comes back as the server wrote it.
+  document.addEventListener("htmx:load", function (event) { prepare(event.target); });
+  prepare(document);
 })();

@@ -125,6 +125,35 @@ def test_sign_in_goes_back_where_it_was_asked(client, auth, subscriber):
     assert response.headers["Location"] == "/"
 
 
+def test_one_number_field_for_every_way_in(client):
+    """The sign-in page asks for the number once: its buttons post the same form to the
+    password's, the SMS code's and the temporary password's addresses."""
+    response = client.get("/login")
+    assert response.status_code == 200
+    html = page(response)
+    assert len(re.findall(r'<input[^>]*name="login"', html)) == 1
+    assert re.search(r'<button type="submit" class="secondary" formaction="/login/sms" '
+                     r'formnovalidate', html)
+    assert re.search(r'<button type="submit" class="secondary" formaction="/register" '
+                     r'formnovalidate', html)
+    # Topping up without signing in and the languages come first, not after the form.
+    assert html.index('href="/topup"') < html.index('id="password-signin"')
+    assert html.index('action="/language"') < html.index('id="password-signin"')
+
+
+def test_the_number_comes_along_to_the_sign_in_page(client):
+    html = page(client.get("/login?login=%2B380671234567"))
+    assert re.search(r'<input[^>]*id="password-login"[^>]*value="\+380671234567"', html)
+
+
+def test_a_refused_code_request_keeps_the_number_on_the_one_form(client, subscriber):
+    response = client.post("/login/sms", data={"login": "0501234567", "password": ""})
+    assert response.status_code == 422
+    html = page(response)
+    assert "another operator" in field_error(html, "password-login")
+    assert re.search(r'<input[^>]*id="password-login"[^>]*value="0501234567"', html)
+
+
 # SMS code sign-in ------------------------------------------------------------------------
 
 def test_sms_code_sign_in(app, client, subscriber):
@@ -135,6 +164,23 @@ def test_sms_code_sign_in(app, client, subscriber):
     response = client.post("/login/sms/verify", data={"login": "0671234567", "code": code})
     assert response.status_code == 303 and response.headers["Location"] == "/"
     assert client.get("/").status_code == 200
+
+
+def test_the_code_page_has_a_heading_and_ways_back(client, subscriber):
+    response = client.post("/login/sms", data={"login": "067 123 45 67"})
+    assert response.status_code == 200
+    html = page(response)
+    assert "<h1>Sign in to your cabinet</h1>" in html
+    assert "Signing in as +380 67 123 45 67." in html
+    assert '<a href="/login">Change the number</a>' in html
+    assert '<a href="/login?login=%2B380671234567">Sign in with a password instead</a>' in html
+    assert "We sent a 6-digit code to +380 67 123 45 67." in html
+
+
+def test_an_accounts_code_goes_to_a_phone_shown_half_hidden(app, client, factory, subscriber):
+    account = factory.account(subscriber.profile)
+    html = page(client.post("/login/sms", data={"login": account.number}))
+    assert "We sent a 6-digit code to +380 67 *** ** 67." in html
 
 
 def test_sms_code_is_single_use_and_bound_to_the_browser(app, client, subscriber):
@@ -234,9 +280,9 @@ def register_and_get_password(app, client, number="0391234567"):
     return text.split(": ")[1].split(".")[0]
 
 
-def confirm_data(temporary, new="Fresh-word9", **extra):
-    return {"temporary_password": temporary, "new_password": new, "new_password_confirm": new,
-            "secret_question": "pet", "secret_answer": "Barsik", **extra}
+def confirm_data(new="Fresh-word9", **extra):
+    return {"new_password": new, "new_password_confirm": new, "secret_question": "pet",
+            "secret_answer": "Barsik", **extra}
 
 
 def test_registration_and_first_login(app, client, auth, newcomer):
@@ -247,8 +293,9 @@ def test_registration_and_first_login(app, client, auth, newcomer):
     assert client.get("/").headers["Location"] == "/first-login"
     html = page(client.get("/first-login"))
     assert "Тест Тестенко" in html and "+380 39 123 45 67" in html
-    response = client.post("/first-login", data=confirm_data(temporary,
-                                                             contact_phone="0971112233"))
+    # The temporary password signed this browser in: it is not asked again.
+    assert 'name="temporary_password"' not in html
+    response = client.post("/first-login", data=confirm_data(contact_phone="0971112233"))
     assert response.status_code == 303 and response.headers["Location"] == "/"
     assert client.get("/").status_code == 200
     client.post("/logout")
@@ -260,7 +307,6 @@ def test_registration_and_first_login(app, client, auth, newcomer):
 
 
 @pytest.mark.parametrize("change,field,message", [
-    ({"temporary_password": "Wrong-temp1"}, "temporary_password", "not the password from the SMS"),
     ({"new_password": "abc", "new_password_confirm": "abc"}, "new_password", "does not meet"),
     ({"new_password_confirm": "Other-pass9"}, "new_password_confirm", "differ"),
     ({"secret_answer": ""}, "secret_answer", "Type the answer"),
@@ -270,10 +316,53 @@ def test_registration_and_first_login(app, client, auth, newcomer):
 def test_first_login_rejects(app, client, auth, newcomer, change, field, message):
     temporary = register_and_get_password(app, client)
     auth.login("0391234567", temporary)
-    response = client.post("/first-login", data={**confirm_data(temporary), **change})
+    response = client.post("/first-login", data={**confirm_data(), **change})
     assert response.status_code == 422
     assert message in field_error(page(response), field)
     assert client.get("/").headers["Location"] == "/first-login"
+
+
+def test_first_login_refuses_the_temporary_password_as_the_new_one(app, client, auth,
+                                                                   newcomer):
+    temporary = register_and_get_password(app, client)
+    auth.login("0391234567", temporary)
+    response = client.post("/first-login", data=confirm_data(temporary))
+    assert response.status_code == 422
+    assert "other than the temporary one" in field_error(page(response), "new_password")
+    assert client.get("/").headers["Location"] == "/first-login"
+
+
+@pytest.mark.parametrize("path", ["/first-login", "/password"])
+def test_the_password_rules_never_promise_checking_as_you_type(app, client, auth, newcomer,
+                                                              path):
+    """Without JavaScript nothing checks as one types: the hint says what always holds."""
+    temporary = register_and_get_password(app, client)
+    auth.login("0391234567", temporary)
+    if path == "/password":
+        client.post("/first-login", data=confirm_data())
+    response = client.get(path)
+    assert response.status_code == 200
+    html = page(response)
+    assert "checked when you send the form" in html
+    assert "as you type" not in html
+
+
+def test_a_temporary_password_leaves_the_number_in_the_form(app, client, newcomer, clock):
+    response = client.post("/register", data={"login": "039 123 45 67"})
+    assert response.status_code == 200
+    html = page(response)
+    assert ("We sent a temporary password by SMS to +380 39 123 45 67. Type it in the "
+            "password field and sign in") in html
+    assert re.search(r'<input[^>]*id="password-login"[^>]*value="039 123 45 67"', html)
+    # With htmx the sign-in form's section alone comes back, the number in it.
+    clock.advance(seconds=61)  # a minute between two passwords
+    response = client.post("/register", data={"login": "0391234567"},
+                           headers={"HX-Request": "true"})
+    html = page(response)
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<section id="password-signin"') and "<html" not in html
+    assert "We sent a temporary password" in html
+    assert re.search(r'<input[^>]*id="password-login"[^>]*value="0391234567"', html)
 
 
 def test_temporary_password_expires_after_72_hours(app, client, auth, newcomer, clock):

@@ -34,6 +34,17 @@ def test_the_page_counts_on_the_server(client, signed_in):
     assert "Left today: 30." in html
 
 
+def test_the_live_counter_waits_for_its_script(client, signed_in):
+    """Without JavaScript nothing counts as one types: the counter stays hidden (the script
+    shows it) and the page says the text is counted when sent (the script hides that)."""
+    response = client.get("/sms")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert re.search(r'<p id="sms-count" class="hint" aria-live="polite" hidden ', html)
+    assert re.search(r'<p class="hint" data-sms-nojs>The characters and SMS parts are counted '
+                     r'when you send the text.</p>', html)
+
+
 def test_an_sms_goes_through_the_gateway(client, signed_in, friend, app):
     response = send(client)
     assert response.status_code == 303

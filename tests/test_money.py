@@ -93,6 +93,29 @@ def test_bad_transfers_are_refused_on_their_field(client, signed_in, friend, db,
     assert fresh(signed_in).balance == 10000
 
 
+@pytest.mark.parametrize("target,target_message", [
+    ("0501234567", "another operator"),  # refused by the field itself
+    ("0971112233", "no subscriber of ours"),  # refused by the rules
+    ("0671234567", "the number you send from"),
+])
+def test_a_refused_target_never_hides_a_refused_amount(client, signed_in, friend, db, target,
+                                                       target_message):
+    response = review(client, target, "1000.01")
+    assert response.status_code == 422
+    html = page(response)
+    assert target_message in field_error(html, "target")
+    assert "At most 1,000.00 ₴ in one transfer." in field_error(html, "amount")
+    assert fresh(signed_in).balance == 10000
+
+
+def test_the_transfer_form_and_its_review_can_be_left(client, signed_in, friend, db):
+    response = client.get("/transfer")
+    assert response.status_code == 200
+    assert '<a href="/">Cancel</a>' in page(response)
+    html = page(review(client))
+    assert "Confirm the transfer" in html and '<a href="/">Cancel</a>' in html
+
+
 def test_daily_cap(client, signed_in, friend, db):
     models.Subscription.update(balance=1_000_000).where(
         models.Subscription.id == signed_in.id).execute()
@@ -406,6 +429,21 @@ def test_not_more_bonuses_than_the_account_has(client, factory, signed_in, frien
     factory.account(signed_in.profile, bonus_balance=4000)
     response = bonus_review(client, amount="50")
     assert response.status_code == 422 and "the account has 40.00" in page(response)
+
+
+def test_a_refused_bonus_target_never_hides_a_refused_amount(client, account, factory, db):
+    factory.subscriber(number=FRIEND, tariff="free-50")
+    response = bonus_review(client, amount="300.01")
+    assert response.status_code == 422
+    html = page(response)
+    assert "“Free” family" in field_error(html, "target")
+    assert "200.00 more this month" in field_error(html, "amount")
+
+
+def test_the_bonus_move_and_its_review_can_be_left(client, account, friend, db):
+    assert '<a href="/">Cancel</a>' in page(client.get("/bonuses/transfer"))
+    html = page(bonus_review(client))
+    assert "Confirm the move" in html and '<a href="/">Cancel</a>' in html
 
 
 def test_bonus_to_an_unknown_number(client, account, db):

@@ -332,6 +332,27 @@ def test_device_information_hides_the_puk(client, signed_in, device):
     assert "12345678" not in html
 
 
+@pytest.mark.parametrize("path", ["/settings", "/device"])
+def test_settings_and_device_lead_back_to_the_cabinet(client, signed_in, factory, path):
+    back = ('<p class="back"><a href="/"><span aria-hidden="true">←</span> '
+            'Back to my cabinet</a></p>')
+    response = client.get(path)
+    assert response.status_code == 200 and back in response.get_data(as_text=True)
+    # A Home Internet account on show too.
+    account = factory.account(signed_in.profile)
+    client.post("/numbers/select", data={"number": account.number})
+    response = client.get(path)
+    assert response.status_code == 200 and back in response.get_data(as_text=True)
+
+
+def test_every_settings_field_has_its_own_id(client, signed_in):
+    html = client.get("/settings").get_data(as_text=True)
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    for field in ("nickname", "threshold"):
+        assert f'<label for="{field}">' in html and ids.count(field) == 1
+
+
 def test_the_puk_after_the_password(client, signed_in, device, app):
     response = client.post("/device/puk", data={"password": PASSWORD})
     assert response.status_code == 200 and 'id="puk1">12345678<' in response.get_data(

@@ -1,4 +1,6 @@
 """Services and tariffs: the pages, connecting and disconnecting, switching the tariff."""
+import re
+
 import pytest
 
 import models
@@ -215,6 +217,24 @@ def test_tariffs_of_the_number_s_kind_with_the_current_one_marked(client, signed
     assert html.count("Your tariff") == 1
     assert 'href="/tariffs/free-50/switch"' in html and 'href="/tariffs/smart/switch"' not in html
     assert 'href="/tariffs/unlim/switch"' not in html and "For contract subscribers only." in html
+
+
+@pytest.mark.parametrize("language", ["uk", "en", "ru"])
+def test_a_tariff_is_described_by_the_period_its_fee_is_shown_for(language):
+    """The tariffs page shows each fee a month (`monthly_fee`): no description may name
+    another period, as Smart's "paid every 4 weeks" once did."""
+    from portal import catalogue
+    other_periods = re.compile(r"week|тиж|недел|\b28\b", re.IGNORECASE)
+    tariffs = catalogue.load()["tariffs"]
+    assert {tariff["code"] for tariff in tariffs} >= {"smart", "fast"}
+    for tariff in tariffs:
+        assert not other_periods.search(tariff[f"description_{language}"]), tariff["code"]
+
+
+def test_the_smart_tariff_says_its_price_a_month(client, signed_in):
+    html = page(client.get("/tariffs"))
+    card = html[html.index('id="tariff-smart"'):html.index('id="tariff-unlim"')]
+    assert "Paid monthly." in card and 'A month: <data value="165.00">' in card
 
 
 def test_a_home_internet_account_sees_its_own_tariffs(client, signed_in, factory):

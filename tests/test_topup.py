@@ -6,7 +6,7 @@ import pytest
 from peewee import CharField, TextField
 
 import models
-from tests.helpers import last_code, sms_to
+from tests.helpers import field_error, last_code, sms_to
 
 CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
         "card_holder": "OLENA KOVALENKO", "card_cvv": "123"}
@@ -273,3 +273,68 @@ def test_a_refused_capture_credits_nothing_and_releases_the_hold(app, client, ta
     with app.app_context():
         payment = models.Payment.get()
         assert payment.state == "failed" and RefusesCapture.voided == [payment.provider_reference]
+
+
+def test_signed_in_the_number_on_show_and_the_payer_are_filled_in(client, signed_in):
+    response = client.get("/topup")
+    assert response.status_code == 200
+    html = page(response)
+    assert re.search(r'<input[^>]*id="target"[^>]*value="\+380 67 123 45 67"', html)
+    assert "We send the confirmation code to +380 67 123 45 67." in html
+    assert 'name="payer_phone"' not in html
+
+
+def test_signed_out_the_payer_is_asked(client):
+    html = page(client.get("/topup"))
+    assert re.search(r'<input[^>]*id="payer_phone"', html)
+    assert "We send the confirmation code to +" not in html
+
+
+def test_quick_amounts_are_radio_buttons_of_the_amount(client):
+    html = page(client.get("/topup?amount=100"))
+    radios = re.findall(r'<input type="radio" name="amount" value="(\d+)">', html)
+    assert radios == ["50", "100", "200"]
+    # An amount given comes in the free field, never ticked for the subscriber.
+    assert re.search(r'<input[^>]*id="amount"[^>]*name="amount"[^>]*value="100"', html)
+    assert "checked" not in html
+
+
+def test_a_quick_amount_is_paid(app, client, target):
+    response = client.post("/topup", data={"target": "0971234567", "amount": ["200", ""],
+                                           "payer_phone": "0681112233", **CARD})
+    assert response.status_code == 200 and 'name="code"' in page(response)
+    with app.app_context():
+        assert models.Payment.get().amount == 20000
+
+
+def test_two_different_amounts_are_refused_not_guessed(app, client, target):
+    response = client.post("/topup", data={"target": "0971234567", "amount": ["100", "75"],
+                                           "payer_phone": "0681112233", **CARD})
+    assert response.status_code == 422
+    html = page(response)
+    assert "not both" in field_error(html, "amount")
+    assert "checked" not in html
+    # The same amount twice is one amount.
+    response = client.post("/topup", data={"target": "0971234567", "amount": ["100", "100.00"],
+                                           "payer_phone": "0681112233", **CARD})
+    assert response.status_code == 200
+    with app.app_context():
+        assert models.Payment.get().amount == 10000
+
+
+def test_another_top_up_is_offered_only_once_this_one_is_paid(app, client, target):
+    response = start(client, payer_phone="0681112233")
+    key = key_of(response)
+    assert "Another top-up" not in page(response)
+    assert "Another top-up" not in page(client.get(f"/topup/{key}"))
+    client.post(f"/topup/{key}/confirm", data={"code": last_code(app, "+380681112233")})
+    html = page(client.get(f"/topup/{key}"))
+    assert "Paid." in html and '<a href="/topup">Another top-up</a>' in html
+
+
+def test_a_cancelled_top_up_may_be_tried_again(app, client, target, clock):
+    key = key_of(start(client, payer_phone="0681112233"))
+    clock.advance(minutes=11)
+    html = page(client.get(f"/topup/{key}"))
+    assert "The code has expired" in html and "Another top-up" not in html
+    assert '<a href="/topup?target=%2B380971234567&amp;amount=150.50">Try again</a>' in html

@@ -27,42 +27,46 @@ def test_register_and_first_sign_in(page, check, live_server, mode):
     number = "0979990001" if mode == "js" else "0979990002"
     page.goto("/login")
     expect(page.locator("html")).to_have_attribute("lang", "uk")
+    # One number for every way in.
+    expect(page.locator("input[name=login]")).to_have_count(1)
     check(page, "login")
 
-    page.fill("#register-login", number)
-    page.click("#register button[type=submit]")
-    expect(page.locator("#register [role=status]")).to_contain_text("72")
+    page.fill("#password-login", number)
+    page.click("button[formaction='/register']")
+    expect(page.locator("#password-signin [role=status]")).to_contain_text("72")
+    expect(page.locator("#password-signin [role=status]")).to_contain_text("+380 97 999 00")
     # With htmx the section is swapped in place; without, the form posts to /register.
     assert page.url.endswith("/login" if mode == "js" else "/register")
+    # The number stays: only the password from the SMS is left to type.
+    expect(page.locator("#password-login")).to_have_value(number)
     check(page, "login-password-sent")
     temporary = live_server.wait_for_sms(international(number),
                                          pattern=r":\s([A-Za-z0-9]{10})\.")
 
-    sign_in(page, number, temporary)
+    page.fill("#password", temporary)
+    page.click("#password-signin button[type=submit]")
     expect(page).to_have_url(re.compile(r"/first-login$"))
+    # The temporary password signed this browser in: it is not asked again.
+    expect(page.locator("#temporary_password")).to_have_count(0)
     check(page, "first-login")
 
-    # A wrong temporary password: the field says so, tied to its message.
+    # A new password that breaks the rules: the field says so, tied to its message.
     page.select_option("#secret_question", "pet")
     page.fill("#secret_answer", "Мурчик")
-    page.fill("#temporary_password", "Wrong-pass9")
-    page.fill("#new_password", NEW_PASSWORD)
-    page.fill("#new_password_confirm", NEW_PASSWORD)
+    page.fill("#new_password", "aaa")
+    page.fill("#new_password_confirm", "aaa")
     page.click("#confirm button[type=submit]")
-    field = page.locator("#temporary_password")
+    field = page.locator("#new_password")
     expect(field).to_have_attribute("aria-invalid", "true")
-    expect(field).to_have_attribute("aria-describedby", re.compile("temporary_password-error"))
-    expect(page.locator("#temporary_password-error")).to_be_visible()
+    expect(field).to_have_attribute("aria-describedby", re.compile("new_password-error"))
+    expect(page.locator("#new_password-error")).to_be_visible()
+    expect(page.locator("#password-rules li.unmet")).not_to_have_count(0)
     check(page, "first-login-rejected")
 
-    page.fill("#temporary_password", temporary)
     rules = page.locator("#password-rules li")
     page.fill("#new_password", "")
-    page.locator("#new_password").press_sequentially("aaa")
     if mode == "js":
-        # Checked as they type: "aaa" breaks the repeat rule, the new password meets all.
-        expect(page.locator("#password-rules li.unmet")).not_to_have_count(0)
-        page.fill("#new_password", "")
+        # Checked as they type too: the new password meets every rule before it is sent.
         page.locator("#new_password").press_sequentially(NEW_PASSWORD)
         expect(page.locator("#password-rules li.unmet")).to_have_count(0)
         expect(rules.first).to_have_class(re.compile("met"))
@@ -83,14 +87,27 @@ def test_register_and_first_sign_in(page, check, live_server, mode):
 def test_sign_in_with_an_sms_code(page, check, live_server, mode):
     number = "0771234567" if mode == "js" else "0681234567"
     page.goto("/login")
-    page.fill("#sms-login", number)
-    page.click("#sms-signin button[type=submit]")
+    page.fill("#password-login", number)
+    page.click("button[formaction='/login/sms']")
     expect(page.locator("#code")).to_be_visible()
     assert page.url.endswith("/login" if mode == "js" else "/login/sms")
+    expect(page.locator("h1")).to_have_count(1)
+    expect(page.locator("#sms-signin h2")).to_be_visible()
+    # Ways out of the code: another number, or the password of this one.
+    expect(page.locator("#sms-signin a[href='/login']")).to_be_visible()
+    expect(page.locator(f"#sms-signin a[href='/login?login=%2B380{number[1:]}']")).to_be_visible()
     check(page, "sms-code")
     code = live_server.wait_for_sms(international(number))
     sent = live_server.sms_json(international(number))[0]["sent_at"]
     assert sent.startswith(live_server.now[:10]), "make run honours PORTAL_NOW"
+
+    # To the password and back: the number comes along; a code asked for again within the
+    # minute is the one already sent, and the page says to type it.
+    page.click("#sms-signin a[href^='/login?login=']")
+    expect(page.locator("#password-login")).to_have_value(international(number))
+    page.click("button[formaction='/login/sms']")
+    expect(page.locator("#sms-signin [role=alert]")).to_be_visible()
+    expect(page.locator("#code")).to_be_visible()
 
     page.fill("#code", f"{(int(code) + 1) % 1_000_000:06d}")
     page.click("#sms-signin form:first-of-type button[type=submit]")
@@ -222,14 +239,20 @@ def test_a_card_top_up_signed_out(page, check, live_server, mode):
     expect(page.locator("#card_cvv")).to_have_value("")  # the CVV is never sent back
     check(page, "topup-rejected")
 
+    # A quick amount instead of the typed one.
+    page.fill("#amount", "")
+    page.check("input[type=radio][name=amount][value='200']")
     page.fill("#card_cvv", "123")
     page.fill("#payer_phone", payer)
     page.click("#topup button[type=submit]")
     expect(page.locator("#code")).to_be_visible()
+    expect(page.locator("#topup-confirm .facts")).to_contain_text("200,00")
+    expect(page.locator("#topup-confirm a[href='/topup']")).to_have_count(0)  # not yet paid
     check(page, "topup-code")
     page.fill("#code", live_server.wait_for_sms(international(payer)))
     page.click("#topup-confirm button[type=submit]")
     expect(page.locator("#topup-confirm [role=status]")).to_contain_text("10000002")
+    expect(page.locator("#topup-confirm a[href='/topup']")).to_be_visible()
     check(page, "topup-paid")
 
 
@@ -242,11 +265,13 @@ def test_moving_bonuses_and_sending_money(page, check, live_server, mode):
     page.goto("/bonuses/transfer")
     check(page, "bonus-transfer")
     page.fill("#target", "077 123 45 67")  # Марія, free-50
-    page.fill("#amount", "10")
+    page.fill("#amount", "0.5")  # under the least too: both refusals at once
     page.click("#bonus button[type=submit]")
     field = page.locator("#target")
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(field).to_have_attribute("aria-describedby", re.compile("target-error"))
+    expect(page.locator("#amount")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#amount-error")).to_be_visible()
     check(page, "bonus-transfer-refused")
     if mode == "js":
         page.fill("#target", OLENA)
@@ -260,11 +285,19 @@ def test_moving_bonuses_and_sending_money(page, check, live_server, mode):
         live_server.wait_for_sms(international(OLENA), pattern=r"(10,00 бонусів)")
         return
     page.goto("/transfer")
+    expect(page.locator("#transfer a[href='/']")).to_be_visible()  # a way back
     check(page, "transfer")
+    page.fill("#target", "050 123 45 67")  # another operator's
+    page.fill("#amount", "1500")  # and over the 1,000 of one transfer: both said at once
+    page.click("#transfer button[type=submit]")
+    expect(page.locator("#target-error")).to_be_visible()
+    expect(page.locator("#amount-error")).to_be_visible()
+    check(page, "transfer-refused")
     page.fill("#target", "068 123 45 67")
     page.fill("#amount", "10")
     page.click("#transfer button[type=submit]")
     expect(page.locator("#transfer h2")).to_be_visible()
+    expect(page.locator("#transfer a[href='/']")).to_be_visible()
     check(page, "transfer-review")
     page.click("#transfer button[type=submit]")
     expect(page).to_have_url(re.compile(r"/transfer/done/"))

@@ -25,6 +25,9 @@ def test_free_sms_counts_and_goes(page, check, live_server, mode):
     page.goto("/sms")
     page.fill("#to", "067 222 33 44")
     text = "Добрий день! " * 5  # 65 Cyrillic characters and the sender's number: 2 SMS
+    # The live count shows only where a script keeps it up to date.
+    expect(page.locator("#sms-count")).to_be_visible(visible=mode == "js")
+    expect(page.locator("[data-sms-nojs]")).to_be_visible(visible=mode == "nojs")
     if mode == "js":
         page.locator("#text").press_sequentially(text)
         expect(page.locator('[data-sms="characters"]')).to_have_text("65")
