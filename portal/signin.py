@@ -117,6 +117,18 @@ def _live_subscription(login_field):
                                     & (Subscription.status != "closed"))
 
 
+def _named_subscription(form, password=None):
+    """The live subscription a valid sign-in form names, or None and why it is refused:
+    (status, alert). A number nobody has costs what a real check costs (`_no_such_subscriber`)."""
+    if not form.validate():
+        return None, (INVALID_FORM, None)
+    subscription = _live_subscription(form.login)
+    if subscription is None:
+        until = _no_such_subscriber(form.login, password)
+        return None, (TOO_MANY, lockout_message(until)) if until else (INVALID_FORM, None)
+    return subscription, None
+
+
 def _no_such_subscriber(field, password=None):
     """A number nobody has: the field's error, after the same cost as a real check, counted
     per number and per address. Returns when to try again if that is throttled, else None."""
@@ -178,12 +190,9 @@ def login():
     def refused(status, alert=None):
         return _sign_in_page(form, status, alert)
 
-    if not form.validate():
-        return refused(INVALID_FORM)
-    subscription = _live_subscription(form.login)
-    if subscription is None:
-        until = _no_such_subscriber(form.login, form.password.data)
-        return refused(TOO_MANY, lockout_message(until)) if until else refused(INVALID_FORM)
+    subscription, refusal = _named_subscription(form, form.password.data)
+    if refusal:
+        return refused(*refusal)
     profile, password, now = subscription.profile, form.password.data, clock.now()
     temporary = bool(profile.temporary_password_expires_at
                      and now < profile.temporary_password_expires_at)
@@ -228,12 +237,9 @@ def login_sms():
     def refused(status, alert=None):
         return _sign_in_page(form, status, alert)
 
-    if not form.validate():
-        return refused(INVALID_FORM)
-    subscription = _live_subscription(form.login)
-    if subscription is None:
-        until = _no_such_subscriber(form.login)
-        return refused(TOO_MANY, lockout_message(until)) if until else refused(INVALID_FORM)
+    subscription, refusal = _named_subscription(form)
+    if refusal:
+        return refused(*refusal)
     until = security.locked_until(code_key(subscription.profile_id))
     if until:
         return refused(TOO_MANY, lockout_message(until))
@@ -270,12 +276,9 @@ def login_sms_verify():
     def refused(status, alert=None):
         return render("sms_code.html", "code_form", status, form=form, alert=alert)
 
-    if not form.validate():
-        return refused(INVALID_FORM)
-    subscription = _live_subscription(form.login)
-    if subscription is None:
-        until = _no_such_subscriber(form.login)
-        return refused(TOO_MANY, lockout_message(until)) if until else refused(INVALID_FORM)
+    subscription, refusal = _named_subscription(form)
+    if refusal:
+        return refused(*refusal)
     pending = session.get("sms_login") or {}
     nonce = pending.get("nonce") if pending.get("number") == subscription.number else None
     result = security.attempt(code_key(subscription.profile_id), lambda: bool(
@@ -302,12 +305,9 @@ def register():
     def refused(status, alert=None):
         return _sign_in_page(form, status, alert)
 
-    if not form.validate():
-        return refused(INVALID_FORM)
-    subscription = _live_subscription(form.login)
-    if subscription is None:
-        until = _no_such_subscriber(form.login)
-        return refused(TOO_MANY, lockout_message(until)) if until else refused(INVALID_FORM)
+    subscription, refusal = _named_subscription(form)
+    if refusal:
+        return refused(*refusal)
     profile = subscription.profile
     phone = _sms_phone(subscription)
     if not phone:
