@@ -30,6 +30,7 @@ def test_read_filter_and_export_with_javascript_off(live, browser):
     page.fill("#password-login", "067 123 45 67")
     page.fill("#password", PASSWORD)
     page.click("#password-signin button[type=submit]")
+    page.click("header summary")  # the menu
     page.click("nav >> text=Payments and expenses")
     assert spent_total(page) == Decimal(NOVEMBER_SPENT) / 100
     assert page.is_visible("text=03.11.2026 09:15:02.125")
