@@ -54,6 +54,10 @@ EXTRA_SUBSCRIBERS = [
     # The journey of the cabinet's extras without JavaScript (Марія's serves the one with).
     ("0679990006", "mobile", "Степан Кредит", "smart", "prepaid", "individual", "active",
      "3.00", "0", "2022-01-10", "browser-extras-nojs"),
+    # The SMS sign-in with JavaScript (Марія's number serves the extras journey, whose
+    # codes would hold back this one's).
+    ("0779990007", "mobile", "Лука Код", "smart", "prepaid", "individual", "active",
+     "20.00", "0", "2022-01-10", "browser-sms-js"),
 ]
 
 SKIP_REASON = (f"{CHROMIUM} not found: browser tests skipped "
