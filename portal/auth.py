@@ -10,6 +10,7 @@ from datetime import timedelta
 from flask import abort, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user
 from htmx_flask import make_response as htmx_response
+from peewee import JOIN
 
 import models
 from models import AuthSession, Profile, Subscription
@@ -99,12 +100,17 @@ def _confirmation_gate():
 # Which number --------------------------------------------------------------------------
 
 def own_subscriptions():
-    """The signed-in profile's numbers and accounts with their tariffs, in the switcher's
-    order (mobile first, then by number): one query a request for the switcher and
-    current_subscription() both."""
+    """The signed-in profile's numbers and accounts with their tariffs and the phone model
+    their SIM card was last seen in (`.device`, None when unknown), in the switcher's order
+    (mobile first, then by number): one query a request for the switcher, the dashboard
+    and current_subscription() alike."""
     if "own_subscriptions" not in g:
+        device = models.Device
         g.own_subscriptions = list(
-            Subscription.select(Subscription, models.Tariff).join(models.Tariff)
+            Subscription.select(Subscription, models.Tariff, device.phone_model)
+            .join(models.Tariff).switch(Subscription)
+            .join(device, JOIN.LEFT_OUTER, on=(device.subscription == Subscription.id),
+                  attr="device")
             .where(Subscription.in_cabinet(current_user.id))
             .order_by(Subscription.kind.desc(), Subscription.number)
         ) if current_user.is_authenticated else []

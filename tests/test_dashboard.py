@@ -104,3 +104,68 @@ def test_each_request_loads_its_own_number_even_inside_an_app_context(client, db
     assert "+380 67 123 45 67" in page(client.get("/"))
     client.post("/numbers/select", data={"number": "0971112233"})
     assert '<data value="-50.50" id="balance">' in page(client.get("/"))
+
+
+# The phone-first layout: what every page's header and the dashboard's first screen hold.
+
+def header(html):
+    return html[html.index('<header class="top">'):html.index("</header>")]
+
+
+@pytest.mark.parametrize("path", ["/login", "/topup", "/shops"])
+def test_every_page_offers_top_up_in_its_header_signed_out(client, path):
+    top = header(page(client.get(path)))
+    assert '<a class="button topup" href="/topup"' in top
+    assert "<details" not in top  # no menu to open before signing in
+
+
+def test_the_menu_opens_without_script_and_holds_sign_out(client, signed_in):
+    top = header(page(client.get("/services")))
+    menu = top[top.index('<details class="menu">'):top.index("</details>")]
+    assert "<summary>Menu</summary>" in menu
+    assert 'href="/expenses"' in menu and 'href="/support"' in menu
+    assert 'action="/logout"' in menu
+    assert '<a class="button topup" href="/topup">Top up</a>' in top
+
+
+def test_the_top_up_page_marks_its_own_header_link(client):
+    assert 'href="/topup" aria-current="page"' in header(page(client.get("/topup")))
+
+
+@pytest.mark.parametrize("language, words", [
+    ("en", "The cabinet of your mobile number"), ("uk", "Кабінет вашого мобільного номера"),
+    ("ru", "Кабинет вашего мобильного номера")])
+def test_every_page_has_a_meta_description_in_its_language(client, language, words):
+    html = page(client.get("/login", headers={"Accept-Language": language}))
+    assert re.search(r'<meta name="description" content="' + words + r'[^"]+">', html)
+
+
+def test_the_balance_comes_first_with_top_up_beside_it(client, signed_in, family):
+    html = page(client.get("/"))
+    main = html[html.index('<main id="main">'):]
+    assert main.index('id="balance"') < main.index('id="spending-title"')
+    assert '<a class="button" href="/topup?target=%2B380671234567">Top up</a>' in main
+    assert main.index('id="balance"') < main.index("/topup?target=") < main.index('id="state"')
+    assert '<label for="number-switch" class="visually-hidden">' in main
+    assert '<a href="/tariffs">Smart</a>' in main
+
+
+def test_the_dashboard_links_services_and_the_device_with_its_model(app, client, signed_in):
+    with app.app_context():
+        models.Device.create(subscription=signed_in.id, phone_model="Nokia 105",
+                             iccid="89380062300000000001", puk1="12345678")
+    html = page(client.get("/"))
+    assert '<a href="/services">Services and promotions for you</a>' in html
+    assert '<a href="/device">Device: Nokia 105</a>' in html
+
+
+def test_the_dashboard_links_the_device_of_a_number_the_network_has_not_seen(client,
+                                                                              signed_in):
+    assert '<a href="/device">Device</a>' in page(client.get("/"))
+
+
+def test_an_account_has_no_device_block(client, signed_in, family):
+    _, account, _ = family
+    client.post("/numbers/select", data={"number": account.number})
+    html = page(client.get("/"))
+    assert 'href="/services"' in html and 'href="/device"' not in html

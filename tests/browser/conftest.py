@@ -24,14 +24,14 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.browser.phone import ARTIFACTS, PHONE, PHONE_CHECKS
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
 AXE = ROOT / "tests" / "vendor" / "axe-core-4.14.1" / "axe.min.js"
-ARTIFACTS = ROOT / "test-artifacts" / "browser"
-PHONE = {"width": 360, "height": 640}
 # The demo copy's "now": the 4th of the month, the day Home Internet bonuses accrue.
 PORTAL_NOW = "2026-12-04T09:00:00"
 SECRET = "browser-tests-secret"
@@ -54,6 +54,10 @@ EXTRA_SUBSCRIBERS = [
     # The journey of the cabinet's extras without JavaScript (Марія's serves the one with).
     ("0679990006", "mobile", "Степан Кредит", "smart", "prepaid", "individual", "active",
      "3.00", "0", "2022-01-10", "browser-extras-nojs"),
+    # The SMS sign-in with JavaScript (Марія's number serves the extras journey, whose
+    # codes would hold back this one's).
+    ("0779990007", "mobile", "Лука Код", "smart", "prepaid", "individual", "active",
+     "20.00", "0", "2022-01-10", "browser-sms-js"),
 ]
 
 SKIP_REASON = (f"{CHROMIUM} not found: browser tests skipped "
@@ -217,7 +221,7 @@ def browser():
 
 
 class Checker:
-    """Screenshots and axe-core for every page a journey reaches."""
+    """Screenshots, axe-core and the phone checks for every page a journey reaches."""
 
     def __init__(self, browser, server, mode):
         self.browser = browser
@@ -238,6 +242,11 @@ class Checker:
         else:
             violations = self._axe_on_copy(page.url, page.content())
         assert not violations, f"axe on {name} ({self.mode}, {page.url}): {violations}"
+        found = page.evaluate(PHONE_CHECKS)
+        where = f"on {name} ({self.mode}, {page.url})"
+        assert found["width"] <= PHONE["width"], f"a sideways scroll {where}: {found['width']} px"
+        assert not found["small"], f"controls under 24x24 px {where}: {found['small']}"
+        assert not found["unnamed"], f"fields without an accessible name {where}: {found['unnamed']}"
         self.seen.append(name)
 
     def _axe_on_copy(self, url, html):

@@ -1,13 +1,14 @@
-"""axe-core and a phone-sized screenshot for every page of the app, found in its URL map,
-so a page added later is checked without editing this file: signed out, signed in on the
-richest demo cabinet, and as the demo staff admin. Pages whose URL takes an argument are
-reached by the journeys instead."""
+"""axe-core, the phone checks and a phone-sized screenshot for every page of the app, found
+in its URL map, so a page added later is checked without editing this file: signed out,
+signed in on the richest demo cabinet, and as the demo staff admin, with JavaScript on and
+off. Pages whose URL takes an argument are reached by the journeys instead."""
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from portal import create_app
+from tests.browser.phone import ARTIFACTS, PHONE
 
 NOT_PAGES = {"static", "set_language", "auth.logout", "demo.sms_json"}
 
@@ -34,7 +35,21 @@ def visit_all(page, check, paths, who):
     return seen
 
 
-@pytest.mark.parametrize("mode", ["js"])
+def first_screen_problems(page):
+    """What keeps the dashboard's first 360x640 screen from its job: the balance in its
+    upper half, a Top up control on it."""
+    problems = []
+    balance = page.locator("#balance").bounding_box()
+    if balance is None or balance["y"] + balance["height"] > PHONE["height"] / 2:
+        problems.append(f"the balance is not in the upper half of the first screen: {balance}")
+    top_ups = [box for box in (link.bounding_box() for link in
+                               page.locator("a[href^='/topup']").all())
+               if box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]]
+    if not top_ups:
+        problems.append("no Top up control on the first screen")
+    return problems
+
+
 def test_every_page_signed_out_and_signed_in(page, check, page_paths, mode):
     visit_all(page, check, page_paths, "guest")
     page.goto("/login")
@@ -42,11 +57,18 @@ def test_every_page_signed_out_and_signed_in(page, check, page_paths, mode):
     page.fill("#password", "Demo-2026")
     page.click("#password-signin button[type=submit]")
     expect(page.locator("#balance")).to_be_visible()
+    assert first_screen_problems(page) == []
+    page.screenshot(path=str(ARTIFACTS / f"{mode}-dashboard-first-screen.png"), caret="initial")
     seen = visit_all(page, check, page_paths, "olena")
     assert len(seen) >= 5, seen
 
 
-@pytest.mark.parametrize("mode", ["js"])
+def test_the_first_screen_check_fails_on_a_balance_below_the_fold(page, mode):
+    page.set_content('<p style="height:400px">x</p><data id="balance" value="1">1</data>'
+                     '<a href="/topup" style="display:block;margin-top:700px">Top up</a>')
+    assert len(first_screen_problems(page)) == 2
+
+
 def test_every_staff_page(page, check, page_paths, mode):
     staff_paths = [path for path in page_paths if path.startswith("/staff")]
     assert staff_paths

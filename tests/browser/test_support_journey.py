@@ -45,6 +45,7 @@ def test_conversation_and_visit_with_javascript_off(live, browser):
     subscriber.fill("#password-login", "067 123 45 67")
     subscriber.fill("#password", PASSWORD)
     subscriber.click("#password-signin button[type=submit]")
+    subscriber.click("header summary")  # the menu
     subscriber.click("text=Online help")
     subscriber.fill("#text", "My Home Internet is down since yesterday.")
     subscriber.click("#chat button[type=submit]")
