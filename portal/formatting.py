@@ -36,6 +36,11 @@ def amount(kopiyky):
     return format_grouped(kopiyky, *_separators())
 
 
+def count(number):
+    """'50 000' (Ukrainian, Russian) or '50,000' (English): a whole number of things."""
+    return f"{number:,}".replace(",", _separators()[1])
+
+
 def uah(kopiyky):
     """'1 234,50 ₴': an amount of money as text, for messages, SMS and files."""
     return amount(kopiyky) + CURRENCY
@@ -93,4 +98,5 @@ class Reader:
 
 def init_app(app):
     app.jinja_env.globals.update(money=money, uah=uah, plain=plain, format_number=phone)
-    app.jinja_env.filters.update(phone=phone, format_day=day, format_month=month, amount=amount)
+    app.jinja_env.filters.update(phone=phone, format_day=day, format_month=month, amount=amount,
+                               count=count)

@@ -41,3 +41,11 @@ def test_a_number_never_breaks_and_other_text_stays():
     assert formatting.phone_unbroken("+380501112233") == "+380\u00a050\u00a0111\u00a022\u00a033"
     assert formatting.phone_unbroken("Хто дзвонив") == "Хто дзвонив"
     assert formatting.phone_unbroken("10000001") == "10000001"
+
+
+@pytest.mark.parametrize("language,shown", [("uk", "50\u00a0000"), ("ru", "50\u00a0000"),
+                                            ("en", "50,000")])
+def test_a_count_is_grouped_as_the_reader_groups(app, language, shown):
+    with app.test_request_context(headers={"Accept-Language": language}):
+        assert formatting.count(50_000) == shown
+        assert formatting.count(7) == "7"
