@@ -485,6 +485,15 @@ def test_lookup_is_audited(app, agent_client, subscriber):
     assert lookups == [("067 123 45 67",), ("0501234567",), ("0971112233",)]
 
 
+def test_the_lookup_page_opens_empty_and_an_empty_search_is_refused(app, agent_client):
+    response = agent_client.get("/staff/lookup")
+    assert response.status_code == 200 and 'aria-invalid' not in page(response)
+    response = agent_client.get("/staff/lookup?number=+")
+    assert response.status_code == 422
+    assert "Type a phone number or an account number" in field_error(page(response), "number")
+    assert [event for event, _, _ in audit_events(app) if event == "staff_lookup"] == ["staff_lookup"]
+
+
 def test_only_an_admin_reads_the_audit_log(app, agent_client, make_staff):
     assert agent_client.get("/staff/audit").status_code == 403
     assert "Audit log" not in page(agent_client.get("/staff"))

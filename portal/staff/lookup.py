@@ -116,6 +116,8 @@ def cabinet_of(number, today):
 @staff_required("lookup_subscriber")
 def lookup(staff):
     form = LookupForm(request.args)
+    if "number" not in request.args:  # the page opened, nothing asked yet
+        return render("staff/lookup.html", staff=staff, lookup_form=form, subscription=None)
     form.validate()  # nothing to check but the number below; makes errors a list
     text = (form.number.data or "").strip()
     numbers, credits, number = [], [], None
