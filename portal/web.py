@@ -117,7 +117,8 @@ def _security_headers(response):
 # rendered alone and sees no import of its page. (`language_switch` reads the request: it is
 # imported `with context` where it is used.)
 SHARED_MACROS = {
-    "_macros.html": ("show_alert", "show_notice", "csrf", "password_rules", "review_form"),
+    "_macros.html": ("show_alert", "show_notice", "csrf", "card", "region_form", "password_rules",
+                     "move_form", "review_form"),
     "_services.html": ("flashed", "number_field", "fees"),
     "_support_macros.html": ("message_list", "radio_group"),
 }
