@@ -47,4 +47,5 @@ def create_app(config=None):
     Htmx(app)
     for area in AREAS:
         area.init_app(app)
+    web.share_macros(app)
     return app

@@ -15,46 +15,37 @@ NUMBER_MESSAGES = {
     "invalid": _l("This is not a phone number. Type it like 097 123 45 67."),
     "foreign": _l("This number belongs to another operator. Our numbers start with "
                   "039, 067, 068, 077, 096, 097 or 098."),
-    "not_ukrainian": _l("Type a Ukrainian mobile number, like 050 123 45 67."),
 }
 
 
 class LoginField(StringField):
-    """A mobile number in any common form or an 8-digit account; `.parsed` holds the Login."""
+    """A mobile number in any common form or an 8-digit account; `.parsed` holds the Login.
+    The other number fields differ in their `parse` and `messages`."""
 
+    parse = staticmethod(parse_login)
+    messages = NUMBER_MESSAGES
     parsed = None
 
     def pre_validate(self, form):
         try:
-            self.parsed = parse_login(self.data)
+            self.parsed = self.parse(self.data)
         except NumberError as exc:
-            raise ValidationError(NUMBER_MESSAGES[exc.code]) from exc
+            raise ValidationError(self.messages[exc.code]) from exc
 
 
-class MobileField(StringField):
+class MobileField(LoginField):
     """One of the operator's mobile numbers; `.parsed` holds '+380…'."""
 
-    parsed = None
-
-    def pre_validate(self, form):
-        try:
-            self.parsed = parse_mobile(self.data)
-        except NumberError as exc:
-            raise ValidationError(NUMBER_MESSAGES[exc.code]) from exc
+    parse = staticmethod(parse_mobile)
 
 
-class UkrainianMobileField(StringField):
+class UkrainianMobileField(LoginField):
     """A Ukrainian mobile number of any network (a payer only receives a code on it);
     `.parsed` holds '+380…'."""
 
-    parsed = None
-
-    def pre_validate(self, form):
-        try:
-            self.parsed = parse_ukrainian_mobile(self.data)
-        except NumberError as exc:
-            code = "not_ukrainian" if exc.code == "foreign" else exc.code
-            raise ValidationError(NUMBER_MESSAGES[code]) from exc
+    parse = staticmethod(parse_ukrainian_mobile)
+    messages = {**NUMBER_MESSAGES,
+                "foreign": _l("Type a Ukrainian mobile number, like 050 123 45 67.")}
 
 
 class AmountField(StringField):

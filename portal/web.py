@@ -113,6 +113,25 @@ def _security_headers(response):
     return response
 
 
+# The macros every page calls by name, globals of the templates: a block that htmx asks for is
+# rendered alone and sees no import of its page. (`language_switch` reads the request: it is
+# imported `with context` where it is used.)
+SHARED_MACROS = {
+    "_macros.html": ("show_alert", "show_notice", "csrf", "card", "region_form", "password_rules",
+                     "move_form", "review_form"),
+    "_services.html": ("flashed", "number_field", "fees"),
+    "_support_macros.html": ("message_list", "radio_group"),
+}
+
+
+def share_macros(app):
+    """Make SHARED_MACROS globals. Called after every area's init_app: a macro sees the
+    globals there are when its file is loaded (`money`, `csrf_token`, `_`...)."""
+    for name, macros in SHARED_MACROS.items():
+        module = app.jinja_env.get_template(name).module
+        app.jinja_env.globals.update({macro: getattr(module, macro) for macro in macros})
+
+
 def _error_page(status, title, message):
     return render("error.html", status=status, title=title, message=message)
 
