@@ -1,5 +1,7 @@
 """How the expenses report names things in the reader's language: the page, the CSV and
-the PDF print records with these labels, so the three never disagree."""
+the PDF print record types with these labels, so the three never disagree. A record's
+counterpart is named for people on the page and in the PDF; the CSV keeps the feed's own
+value (a number in E.164, `card`, a tariff's code) for the scripts that read it."""
 from flask_babel import lazy_gettext as _l
 
 from rules.expenses import (CALLS, INTERNET, PAYMENTS, SERVICES, SMS, SUBSCRIPTION,

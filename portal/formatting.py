@@ -36,7 +36,7 @@ def amount(kopiyky):
     return format_grouped(kopiyky, *_separators())
 
 
-def count(number):
+def whole_number(number):
     """'50 000' (Ukrainian, Russian) or '50,000' (English): a whole number of things."""
     return f"{number:,}".replace(",", _separators()[1])
 
@@ -99,4 +99,4 @@ class Reader:
 def init_app(app):
     app.jinja_env.globals.update(money=money, uah=uah, plain=plain, format_number=phone)
     app.jinja_env.filters.update(phone=phone, format_day=day, format_month=month, amount=amount,
-                               count=count)
+                               whole_number=whole_number)

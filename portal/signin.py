@@ -22,7 +22,8 @@ from .auth import current_profile, start_session
 from .formatting import phone as phone_text
 from .forms import (BaseForm, LoginField, MobileField, check_new_password, new_password_field,
                     sms_code_field)
-from .web import INVALID_FORM, TOO_MANY, GATEWAY_DOWN, local_target, render, see_other
+from .web import (CONFLICT, GATEWAY_DOWN, INVALID_FORM, TOO_MANY, local_target, render,
+                  see_other)
 
 bp = Blueprint("auth", __name__)
 
@@ -360,13 +361,19 @@ def first_login():
         return redirect(url_for("dashboard.index"))
     profile = current_profile()
     form = FirstLoginForm()
+    now = clock.now()
+    context = _first_login_context(form)
+    # The temporary password that signed this session in holds it only while it is valid.
+    if not profile.temporary_password_expires_at or now >= profile.temporary_password_expires_at:
+        context["alert"] = _("The temporary password has expired. Sign out and get a new one.")
+        if request.method == "GET":
+            return render("first_login.html", **context)
+        return render("first_login.html", "confirm_form", CONFLICT, **context)
     if request.method == "GET":
         form.contact_phone.data = form.contact_phone.data or profile.contact_phone
-        return render("first_login.html", **_first_login_context(form))
-    context = _first_login_context(form)
+        return render("first_login.html", **context)
     valid = form.validate()
     valid = check_new_password(form) and valid
-    now = clock.now()
     # The temporary password signed this session in: it is not asked again, only refused
     # as the new one.
     if valid and profile.temporary_password_hash and security.verify_password(

@@ -77,6 +77,15 @@ class TopupAmountField(AmountField):
         self.data = given[0] if given else ""
         self.ambiguous = len({_amount_of(value) for value in given}) > 1
 
+    def quick_choice(self):
+        """The quick amount the field holds (its radio's value), if any: that radio comes
+        back ticked and the typed field empty, so a second choice sends one amount."""
+        kopiyky = None if self.ambiguous else _amount_of(self.data or "")
+        return str(kopiyky // 100) if kopiyky in QUICK_AMOUNTS else None
+
+    def _value(self):
+        return "" if self.quick_choice() else super()._value()
+
     def pre_validate(self, form):
         if self.ambiguous:
             raise ValidationError(_l("Choose one of the amounts or type your own, not both."))
@@ -110,8 +119,6 @@ def _payer_phone_of_signed_in():
 
 def _form_context(form, alert=None):
     signed_in = _signed_in()
-    # A quick amount comes back (a refused form, a link's ?amount=) in the amount's field:
-    # the radio buttons are never ticked for the subscriber, so one amount is ever sent.
     return {"form": form, "alert": alert, "signed_in": signed_in,
             "payer": _payer_phone_of_signed_in() if signed_in else None,
             "quick": [(str(kopiyky // 100), f"{kopiyky // 100}{CURRENCY}")

@@ -332,6 +332,23 @@ def test_first_login_refuses_the_temporary_password_as_the_new_one(app, client, 
     assert client.get("/").headers["Location"] == "/first-login"
 
 
+def test_first_login_ends_with_the_temporary_password(app, client, auth, newcomer, clock):
+    """The session a temporary password opened confirms the cabinet only while that
+    password is valid (72 hours)."""
+    temporary = register_and_get_password(app, client)
+    auth.login("0391234567", temporary, remember=True)
+    clock.advance(hours=73)
+    html = page(client.get("/first-login"))
+    assert "The temporary password has expired" in html
+    response = client.post("/first-login", data=confirm_data())
+    assert response.status_code == 409
+    assert "The temporary password has expired" in page(response)
+    assert client.get("/").headers["Location"] == "/first-login"
+    with app.app_context():
+        profile = models.Subscription.by_number("+380391234567").profile
+        assert profile.confirmed_at is None and profile.password_hash is None
+
+
 @pytest.mark.parametrize("path", ["/first-login", "/password"])
 def test_the_password_rules_never_promise_checking_as_you_type(app, client, auth, newcomer,
                                                               path):

@@ -47,5 +47,5 @@ def test_a_number_never_breaks_and_other_text_stays():
                                             ("en", "50,000")])
 def test_a_count_is_grouped_as_the_reader_groups(app, language, shown):
     with app.test_request_context(headers={"Accept-Language": language}):
-        assert formatting.count(50_000) == shown
-        assert formatting.count(7) == "7"
+        assert formatting.whole_number(50_000) == shown
+        assert formatting.whole_number(7) == "7"

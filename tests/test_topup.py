@@ -292,11 +292,31 @@ def test_signed_out_the_payer_is_asked(client):
 
 def test_quick_amounts_are_radio_buttons_of_the_amount(client):
     html = page(client.get("/topup?amount=100"))
-    radios = re.findall(r'<input type="radio" name="amount" value="(\d+)">', html)
-    assert radios == ["50", "100", "200"]
-    # An amount given comes in the free field, never ticked for the subscriber.
-    assert re.search(r'<input[^>]*id="amount"[^>]*name="amount"[^>]*value="100"', html)
+    radios = re.findall(r'<input type="radio" name="amount" value="(\d+)"( checked)?>', html)
+    # A quick amount given comes back ticked, the free field empty: one amount is sent.
+    assert radios == [("50", ""), ("100", " checked"), ("200", "")]
+    assert re.search(r'<input[^>]*id="amount"[^>]*name="amount"[^>]*value=""', html)
+    # Any other amount comes in the free field, no radio ticked.
+    html = page(client.get("/topup?amount=120.50"))
+    assert re.search(r'<input[^>]*id="amount"[^>]*name="amount"[^>]*value="120.50"', html)
     assert "checked" not in html
+
+
+def test_a_refused_quick_amount_can_be_changed_to_another(app, client, target):
+    """A form refused for its card comes back with the quick amount ticked; choosing another
+    one sends that amount alone (the browser sends the ticked radio and the empty field)."""
+    response = client.post("/topup", data={"target": "0971234567", "amount": ["100", ""],
+                                           "payer_phone": "0681112233", **CARD,
+                                           "card_cvv": "1"})
+    assert response.status_code == 422
+    html = page(response)
+    assert 'value="100" checked' in html
+    assert re.search(r'<input[^>]*id="amount"[^>]*name="amount"[^>]*value=""', html)
+    response = client.post("/topup", data={"target": "0971234567", "amount": ["200", ""],
+                                           "payer_phone": "0681112233", **CARD})
+    assert response.status_code == 200 and 'name="code"' in page(response)
+    with app.app_context():
+        assert models.Payment.get().amount == 20000
 
 
 def test_a_quick_amount_is_paid(app, client, target):
