@@ -302,42 +302,33 @@ def test_quick_amounts_are_radio_buttons_of_the_amount(client):
     assert "checked" not in html
 
 
+def quick(client, *amounts, **fields):
+    """A signed-out start whose `amount` is sent as a browser sends the radios and the field."""
+    return start(client, amount=list(amounts), payer_phone="0681112233", **fields)
+
+
 def test_a_refused_quick_amount_can_be_changed_to_another(app, client, target):
     """A form refused for its card comes back with the quick amount ticked; choosing another
     one sends that amount alone (the browser sends the ticked radio and the empty field)."""
-    response = client.post("/topup", data={"target": "0971234567", "amount": ["100", ""],
-                                           "payer_phone": "0681112233", **CARD,
-                                           "card_cvv": "1"})
+    response = quick(client, "100", "", card_cvv="1")
     assert response.status_code == 422
     html = page(response)
     assert 'value="100" checked' in html
     assert re.search(r'<input[^>]*id="amount"[^>]*name="amount"[^>]*value=""', html)
-    response = client.post("/topup", data={"target": "0971234567", "amount": ["200", ""],
-                                           "payer_phone": "0681112233", **CARD})
-    assert response.status_code == 200 and 'name="code"' in page(response)
-    with app.app_context():
-        assert models.Payment.get().amount == 20000
-
-
-def test_a_quick_amount_is_paid(app, client, target):
-    response = client.post("/topup", data={"target": "0971234567", "amount": ["200", ""],
-                                           "payer_phone": "0681112233", **CARD})
+    response = quick(client, "200", "")
     assert response.status_code == 200 and 'name="code"' in page(response)
     with app.app_context():
         assert models.Payment.get().amount == 20000
 
 
 def test_two_different_amounts_are_refused_not_guessed(app, client, target):
-    response = client.post("/topup", data={"target": "0971234567", "amount": ["100", "75"],
-                                           "payer_phone": "0681112233", **CARD})
+    response = quick(client, "100", "75")
     assert response.status_code == 422
     html = page(response)
     assert "not both" in field_error(html, "amount")
     assert "checked" not in html
     # The same amount twice is one amount.
-    response = client.post("/topup", data={"target": "0971234567", "amount": ["100", "100.00"],
-                                           "payer_phone": "0681112233", **CARD})
-    assert response.status_code == 200
+    assert quick(client, "100", "100.00").status_code == 200
     with app.app_context():
         assert models.Payment.get().amount == 10000
 
