@@ -302,7 +302,10 @@ def archive():
     return archive_page()
 
 
-@bp.post("/requests/<any('sim-block', 'sim-unblock', 'pause', 'resume'):action>")
+@bp.post("/requests/sim-block", defaults={"action": "sim-block"})
+@bp.post("/requests/sim-unblock", defaults={"action": "sim-unblock"})
+@bp.post("/requests/pause", defaults={"action": "pause"})
+@bp.post("/requests/resume", defaults={"action": "resume"})
 @login_required
 def ask(action):
     """A SIM block or its end, a pause or a resume: the URL's action names the request."""
