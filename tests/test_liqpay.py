@@ -1,18 +1,18 @@
 """The LiqPay client (portal/liqpay.py): the signature against LiqPay's worked example,
-the checkout form, the callback and every way it is refused, and the server-to-server
-API's answers."""
+the checkout form, the callback and every way it is refused, and the server-to-server API
+against the stand-in over real HTTP."""
 import base64
+from decimal import Decimal
 import json
+import socket
 
 import pytest
 
 from portal import liqpay
 from rules import liqpay as rules
 from rules.amounts import AmountError
-
-TEST_PUBLIC_KEY = "sandbox_i00000000042"
-TEST_PRIVATE_KEY = "sandbox_stand-in-private-key-0f3b9c2e"
-FORGER_PRIVATE_KEY = "sandbox_someone-elses-private-key-77"
+from tests.liqpay_standin import (APPROVED_CARD, DECLINED_CARD, FORGER_PRIVATE_KEY,
+                                  TEST_PRIVATE_KEY, TEST_PUBLIC_KEY)
 
 # "Forming data and signature, example" (https://www.liqpay.ua/documentation/en/data_signature).
 DOC_PRIVATE_KEY = "a4825234f4bae72a0be04eafe9e8e2bada209255"
@@ -28,8 +28,14 @@ ORDER = "p0123456789abcdef0123456789abcdef"
 
 @pytest.fixture
 def merchant():
-    """The portal's client with test keys (no network: its URL answers nothing)."""
+    """The portal's client with the stand-in's keys (no network unless a test serves)."""
     return liqpay.LiqPay(TEST_PUBLIC_KEY, TEST_PRIVATE_KEY, "http://127.0.0.1:9")
+
+
+@pytest.fixture
+def api(liqpay_standin):
+    """The portal's client pointed at the served stand-in."""
+    return liqpay.LiqPay(TEST_PUBLIC_KEY, TEST_PRIVATE_KEY, liqpay_standin.url)
 
 
 def signed(fields, private_key=TEST_PRIVATE_KEY):
@@ -320,3 +326,159 @@ def test_only_200_is_an_answer():
     merchant, _ = canned({"order_id": ORDER}, status=201)
     with pytest.raises(liqpay.ApiHttpStatus):
         merchant.status(ORDER)
+
+
+# --- The server-to-server API, against the stand-in ------------------------------------------
+
+def paid(standin, api, card=APPROVED_CARD, save_card=False, order_id=ORDER):
+    """A payment made on the stand-in's card page (its callback goes nowhere)."""
+    form = checkout(api, order_id=order_id, save_card=save_card,
+                    server_url=standin.url + "/nowhere")
+    visit = standin.pay(form.fields(), card)
+    assert visit.status == 303, visit.html
+    return standin.payment(order_id)
+
+
+def test_status_of_a_paid_payment(liqpay_standin, api):
+    paid(liqpay_standin, api)
+    notice = api.status(ORDER)
+    assert (notice.status, notice.outcome, notice.kopiyky) == ("success", rules.PAID, 12050)
+    assert notice.payment_id == str(liqpay_standin.payment(ORDER).payment_id)
+    assert liqpay_standin.api_calls == [("status", None)]
+
+
+def test_status_of_a_declined_payment(liqpay_standin, api):
+    paid(liqpay_standin, api, card=DECLINED_CARD)
+    notice = api.status(ORDER)
+    assert (notice.outcome, notice.err_code) == (rules.FAILED, "decline")
+
+
+def test_status_of_an_order_liqpay_does_not_know(liqpay_standin, api):
+    with pytest.raises(liqpay.OrderNotFound) as refused:
+        api.status(ORDER)
+    assert refused.value.err_code == "payment_not_found"
+
+
+def test_status_processing_for_a_while(liqpay_standin, api):
+    paid(liqpay_standin, api)
+    liqpay_standin.answer_status(ORDER, "processing", times=2)
+    assert [api.status(ORDER).outcome for _ in range(3)] == [
+        rules.PENDING, rules.PENDING, rules.PAID]
+
+
+def test_signed_answers_are_verified(liqpay_standin):
+    liqpay_standin.signed_answers = True
+    strict = liqpay.LiqPay(TEST_PUBLIC_KEY, TEST_PRIVATE_KEY, liqpay_standin.url,
+                           require_signed_answers=True)
+    paid(liqpay_standin, strict)
+    assert strict.status(ORDER).outcome == rules.PAID
+    liqpay_standin.spoil_answers("unsigned")
+    with pytest.raises(liqpay.BadAnswer) as refused:
+        strict.status(ORDER)
+    assert refused.value.reason == "unsigned"
+
+
+@pytest.mark.parametrize("signed_answers", [False, True])
+def test_a_badly_signed_answer_is_refused_even_when_unsigned_ones_pass(
+        liqpay_standin, api, signed_answers):
+    liqpay_standin.signed_answers = signed_answers
+    paid(liqpay_standin, api)
+    liqpay_standin.spoil_answers("bad_signature")
+    with pytest.raises(liqpay.BadAnswer) as refused:
+        api.status(ORDER)
+    assert refused.value.reason == "bad_signature"
+    assert api.status(ORDER).outcome == rules.PAID  # the next answer is fine again
+
+
+@pytest.mark.parametrize("fault,error,detail", [
+    ("http_500", liqpay.ApiHttpStatus, 500),
+    ("redirect", liqpay.ApiHttpStatus, 302),
+    ("not_json", liqpay.BadAnswer, "not_json"),
+    ("huge", liqpay.BadAnswer, "too_large"),
+    ("another_order", liqpay.BadAnswer, "another_order"),
+])
+def test_an_answer_to_distrust(liqpay_standin, api, fault, error, detail):
+    paid(liqpay_standin, api)
+    liqpay_standin.spoil_answers(fault)
+    with pytest.raises(error) as failed:
+        api.status(ORDER)
+    assert getattr(failed.value, "status", None) == detail or failed.value.reason == detail
+
+
+def test_a_timeout(liqpay_standin):
+    impatient = liqpay.LiqPay(TEST_PUBLIC_KEY, TEST_PRIVATE_KEY, liqpay_standin.url,
+                              timeout=0.2)
+    liqpay_standin.spoil_answers("timeout")
+    with pytest.raises(liqpay.ApiTimeout):
+        impatient.status(ORDER)
+
+
+def test_nobody_listening():
+    with socket.socket() as sock:  # a port that was free a moment ago and is closed now
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    closed = liqpay.LiqPay(TEST_PUBLIC_KEY, TEST_PRIVATE_KEY, f"http://127.0.0.1:{port}")
+    with pytest.raises(liqpay.ApiUnreachable):
+        closed.status(ORDER)
+
+
+@pytest.mark.parametrize("public_key,private_key,err_code", [
+    (TEST_PUBLIC_KEY, FORGER_PRIVATE_KEY, "invalid_signature"),
+    ("i11111111", TEST_PRIVATE_KEY, "public_key_not_found"),
+])
+def test_liqpay_refuses_our_request(liqpay_standin, public_key, private_key, err_code):
+    """Wrong keys are LiqPay refusing the request, never the payment failing."""
+    paid(liqpay_standin, liqpay.LiqPay(TEST_PUBLIC_KEY, TEST_PRIVATE_KEY, liqpay_standin.url))
+    wrong = liqpay.LiqPay(public_key, private_key, liqpay_standin.url)
+    with pytest.raises(liqpay.ApiRefused) as refused:
+        wrong.status(ORDER)
+    assert refused.value.err_code == err_code
+    assert not isinstance(refused.value, liqpay.OrderNotFound)
+
+
+def test_paytoken_with_a_saved_card(liqpay_standin, api):
+    token = paid(liqpay_standin, api, save_card=True).card_token
+    assert token
+    notice = api.paytoken(order_id="p-auto-1", kopiyky=30000, description="Autopay",
+                          card_token=token)
+    assert (notice.outcome, notice.kopiyky, notice.card_mask) == (rules.PAID, 30000, "424242*42")
+    assert liqpay_standin.payment("p-auto-1").amount == Decimal("300.00")
+
+
+def test_paytoken_declined(liqpay_standin, api):
+    token = paid(liqpay_standin, api, save_card=True).card_token
+    liqpay_standin.next_paytoken("failure", "limit")
+    notice = api.paytoken(order_id="p-auto-1", kopiyky=30000, description="Autopay",
+                          card_token=token)
+    assert (notice.outcome, notice.err_code) == (rules.FAILED, "limit")
+
+
+def test_paytoken_with_a_token_liqpay_does_not_know(liqpay_standin, api):
+    with pytest.raises(liqpay.ApiRefused) as refused:
+        api.paytoken(order_id="p-auto-1", kopiyky=30000, description="Autopay",
+                     card_token="T-NOT-OURS")
+    assert refused.value.err_code == "err_no_card_token"
+
+
+def test_after_a_paytoken_timeout_status_tells(liqpay_standin, api):
+    """A timed-out charge may still happen: the portal asks `status` of the same order."""
+    impatient = liqpay.LiqPay(TEST_PUBLIC_KEY, TEST_PRIVATE_KEY, liqpay_standin.url,
+                              timeout=0.2)
+    token = paid(liqpay_standin, api, save_card=True).card_token
+    liqpay_standin.spoil_answers("timeout")
+    with pytest.raises(liqpay.ApiTimeout):
+        impatient.paytoken(order_id="p-auto-1", kopiyky=30000, description="Autopay",
+                           card_token=token)
+    liqpay_standin.release_held()
+    liqpay_standin.wait_for(lambda standin: "p-auto-1" in standin.payments)
+    assert api.status("p-auto-1").outcome == rules.PAID
+
+
+def test_paytoken_repeated_with_the_same_order_charges_once(liqpay_standin, api):
+    token = paid(liqpay_standin, api, save_card=True).card_token
+    first = api.paytoken(order_id="p-auto-1", kopiyky=30000, description="Autopay",
+                         card_token=token)
+    again = api.paytoken(order_id="p-auto-1", kopiyky=30000, description="Autopay",
+                         card_token=token)
+    assert first.payment_id == again.payment_id
+    assert liqpay_standin.payment("p-auto-1").statuses == ["success"]
