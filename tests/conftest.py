@@ -15,6 +15,9 @@ from portal.clock import ManualClock
 from tests.helpers import (PG_URL, SECRET, STAFF_PASSWORD, START, Auth, BrowserClient, Factory,
                            RecordingGateway)
 
+# The LiqPay stand-in's fixture, `liqpay_standin` (tests/liqpay_standin/, docs/payments.md).
+pytest_plugins = ["tests.liqpay_standin"]
+
 # hypothesis: new examples on every run in development, to keep searching; in CI
 # (HYPOTHESIS_PROFILE=ci, set by .ci/run) the same examples every run, so a submission never
 # fails on a new draw. No deadline in either: a test never fails for being slow on a busy
