@@ -106,6 +106,11 @@ class Subscription(BaseModel):
         """The one state it is in (rules.states): what it may do depends on it."""
         return states.state_of(self.status, self.sim_blocked)
 
+    def sms_phone(self):
+        """Where this subscription's SMS go: a mobile number itself; an account, its
+        cabinet's phone (None when the cabinet has none)."""
+        return self.number if self.is_mobile else self.profile.sms_phone()
+
     @classmethod
     def by_number(cls, number):
         return cls.get_or_none(cls.number == number)
@@ -117,7 +122,6 @@ class Subscription(BaseModel):
         return (cls.profile == profile_id) | cls.id.in_(
             ManagedNumber.select(ManagedNumber.subscription).where(
                 ManagedNumber.profile == profile_id))
-
 
     @classmethod
     def of_cabinet(cls, profile_id):

@@ -2,9 +2,8 @@
 balance below the threshold its subscriber set in /settings, none again until the balance
 has been at or above it.
 
-Whatever debits or credits a balance calls `after_debit` or `after_credit` on the locked
-row, in its own transaction, after the ledger has posted: the SMS is queued in that
-transaction. A usage import calls `after_import` once, with what it adds up per number
+Every money event judges it (portal/money_events.py: `judge` on the locked row, in its
+transaction, after the ledger has posted): the SMS is queued in that transaction. A usage import calls `after_import` once, with what it adds up per number
 (see portal/usage.py for the balance it compares); the subscriber feed, which sets
 balances, clears the flag of every number it brings back (`clear_recovered`)."""
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -49,7 +48,10 @@ def _send(number, balance, threshold, profile=None):
         sms.send(number, alert_text(number, balance, threshold))
 
 
-def _apply(subscription, debit):
+def judge(subscription, debit):
+    """Money was just taken from (`debit`) or put on `subscription` (locked; its balance is
+    the new one): below the threshold after a debit sends the SMS once; back at it clears
+    the flag."""
     verdict = rules.after_change(subscription.alert_threshold, subscription.alert_sent,
                                  subscription.balance, debit)
     if verdict.alerted != subscription.alert_sent:
@@ -58,16 +60,6 @@ def _apply(subscription, debit):
         subscription.alert_sent = verdict.alerted
     if verdict.send:
         _send(subscription.number, subscription.balance, subscription.alert_threshold)
-
-
-def after_debit(subscription):
-    """Money was just taken from `subscription` (locked; its balance is the new one)."""
-    _apply(subscription, debit=True)
-
-
-def after_credit(subscription):
-    """Money was just put on `subscription` (locked): back at the threshold clears the flag."""
-    _apply(subscription, debit=False)
 
 
 def after_import(charged_by_id):

@@ -30,7 +30,7 @@ import models
 from models import Credit, LedgerEntry, Subscription, UsageDay, UsageRecord
 from rules import credit as rules, states as rules_states
 from rules.expenses import SPENDING_TYPES
-from . import alerts, bonus_jobs, catalogue, clock, security, sms, states
+from . import bonus_jobs, catalogue, clock, money_events, security, sms, states
 from .auth import current_subscription_or_404
 from .formatting import day, phone, plain, uah
 from .forms import AmountField, BaseForm
@@ -39,8 +39,6 @@ from .web import CONFLICT, INVALID_FORM, render, see_other
 
 bp = Blueprint("credit", __name__)
 
-USAGE_TYPE = "transfer_out"
-TAKEN, REPAID, SETTLED = "Кредит", "Кредит: погашення", "Кредит: списання"
 STATE_LABELS = {Credit.OPEN: _l("open"), Credit.REPAID: _l("repaid"),
                 Credit.SETTLED: _l("charged after its last day")}
 
@@ -97,15 +95,13 @@ def offered_amounts(subscription, today):
 
 # Money -------------------------------------------------------------------------------------
 
-def _record(subscription, now, counterpart, amount):
-    UsageRecord.create(subscription=subscription, started_at=now, type=USAGE_TYPE,
-                       counterpart=counterpart, quantity=1, amount=amount)
+TAKEN, SETTLED = "Кредит", "Кредит: списання"  # the usage records' counterparts
 
 
 def grant(subscription_id, key, amount, profile_id):
     """Give the credit of `amount` once under `key`: the rules again under the number's
-    lock, the ledger, the record, an SMS, the audit log. Returns the Credit made with this
-    key (the first, however often it is sent); raises rules.CreditRefused."""
+    lock, the money event (portal.money_events), the audit log. Returns the Credit made
+    with this key (the first, however often it is sent); raises credit_rules.CreditRefused."""
     now = clock.now()
     done = Credit.get_or_none(Credit.key == key)
     if done is not None:
@@ -121,17 +117,12 @@ def grant(subscription_id, key, amount, profile_id):
             done = Credit.create(key=key, subscription=subscription, profile=profile_id,
                                  amount=amount, owed=amount, granted_at=now,
                                  last_day=rules.last_day(now.date()))
-            LedgerEntry.post(subscription, "credit", now, balance_change=amount,
-                             reference=done.reference)
-            _record(subscription, now, TAKEN, -amount)
-            states.lift_paid_debt_block(subscription, now, done.reference)
-            alerts.after_credit(subscription)
-            with sms.language_of(subscription.number):
-                sms.send(subscription.number, _(
+            money_events.credited(subscription, amount, money_events.Cause(
+                "credit", money_events.CREDIT_USAGE_TYPE, TAKEN, receipt=lambda sub: _(
                     "A credit of %(amount)s is on %(number)s. Balance: %(balance)s. The next "
                     "top-up repays it; what is not repaid by %(day)s is charged on the next "
-                    "day.", amount=uah(amount), number=phone(subscription.number),
-                    balance=uah(subscription.balance), day=day(done.last_day)))
+                    "day.", amount=uah(amount), number=phone(sub.number),
+                    balance=uah(sub.balance), day=day(done.last_day))), now, done.reference)
             security.audit("credit_granted", profile=profile_id, subject=subscription.number,
                            details=f"{done.reference}: {plain(amount)} UAH, repay by "
                                    f"{done.last_day.isoformat()}")
@@ -142,37 +133,6 @@ def grant(subscription_id, key, amount, profile_id):
     return done
 
 
-def repay(subscription, paid, now, reference):
-    """`paid` was just put on `subscription` (locked, in the caller's transaction) by
-    `reference`: it repays the open credit first. Call it before
-    `states.lift_paid_debt_block`, which then sees the balance after both. Returns what
-    was repaid."""
-    credit = models.for_update(Credit.open_of(subscription)).first()
-    if credit is None:
-        return 0
-    result = rules.repayment(credit.owed, paid)
-    if not result.repaid:
-        return 0
-    LedgerEntry.post(subscription, "credit_repay", now, balance_change=-result.repaid,
-                     reference=credit.reference)
-    _record(subscription, now, REPAID, result.repaid)
-    closed = result.owed == 0
-    Credit.update(owed=result.owed, state=Credit.REPAID if closed else Credit.OPEN,
-                  closed_at=now if closed else None).where(Credit.id == credit.id).execute()
-    with sms.language_of(subscription.number):
-        sms.send(subscription.number, _(
-            "Your credit of %(amount)s is repaid. Balance: %(balance)s.",
-            amount=uah(credit.amount), balance=uah(subscription.balance)) if closed else _(
-            "%(repaid)s of your credit is repaid; %(owed)s is still to repay by %(day)s. "
-            "Balance: %(balance)s.", repaid=uah(result.repaid), owed=uah(result.owed),
-            day=day(credit.last_day), balance=uah(subscription.balance)))
-    security.audit("credit_repaid", profile=subscription.profile_id,
-                   subject=subscription.number,
-                   details=f"{credit.reference}: {plain(result.repaid)} UAH from {reference}, "
-                           f"{plain(result.owed)} UAH still owed")
-    return result.repaid
-
-
 def settle_one(credit_id, subscription_id, now):
     """Charge what a credit past its last day still owes (once). Returns the amount."""
     with models.locking_transaction():
@@ -181,17 +141,13 @@ def settle_one(credit_id, subscription_id, now):
         if credit.state != Credit.OPEN:
             return 0
         owed = credit.owed
-        LedgerEntry.post(subscription, "credit_settle", now, balance_change=-owed,
-                         reference=credit.reference)
-        _record(subscription, now, SETTLED, owed)
         Credit.update(owed=0, state=Credit.SETTLED, closed_at=now).where(
             Credit.id == credit.id).execute()
-        alerts.after_debit(subscription)
-        with sms.language_of(subscription.number):
-            sms.send(subscription.number, _(
+        money_events.debited(subscription, owed, money_events.Cause(
+            "credit_settle", money_events.CREDIT_USAGE_TYPE, SETTLED, receipt=lambda sub: _(
                 "The credit of %(owed)s was not repaid by %(day)s and is charged from the "
                 "balance now. Balance: %(balance)s.", owed=uah(owed),
-                day=day(credit.last_day), balance=uah(subscription.balance)))
+                day=day(credit.last_day), balance=uah(sub.balance))), now, credit.reference)
         security.audit("credit_settled", profile=subscription.profile_id,
                        subject=subscription.number,
                        details=f"{credit.reference}: {plain(owed)} UAH charged")
@@ -199,9 +155,9 @@ def settle_one(credit_id, subscription_id, now):
 
 
 def settle(today, now):
-    """Charge every credit whose last day is before `today`. Returns (credits, kopiyky)."""
+    """Charge every credit past its last day on `today`. Returns (credits, kopiyky)."""
     count = total = 0
-    for credit in list(Credit.due(today)):
+    for credit in list(Credit.due(rules.last_day_charged_on(today))):
         charged = settle_one(credit.id, credit.subscription_id, now)
         count += bool(charged)
         total += charged
@@ -293,7 +249,8 @@ def load_demo(demo_clock):
     LedgerEntry.create(subscription=taras, at=at, kind="credit", balance_change=amount,
                        balance_after=taras.balance, bonus_after=taras.bonus_balance,
                        reference=done.reference)
-    _record(taras, at, TAKEN, -amount)
+    UsageRecord.create(subscription=taras, started_at=at, type=money_events.CREDIT_USAGE_TYPE,
+                       counterpart=TAKEN, quantity=1, amount=-amount)
 
 
 def init_app(app):

@@ -15,11 +15,10 @@ from peewee import JOIN
 from wtforms import HiddenField
 
 import models
-from models import (LedgerEntry, Service, ServiceConnection, ServiceRequest, Subscription, Tariff,
-                    UsageRecord)
+from models import Service, ServiceConnection, ServiceRequest, Subscription, Tariff
 from rules import services as rules, states as rules_states
 from rules.expenses import format_cursor, parse_cursor
-from . import alerts, clock, profile, sms, states, support
+from . import clock, money_events, profile, sms, states, support
 from .auth import current_subscription, current_subscription_or_404
 from .forms import BaseForm
 from .formatting import uah
@@ -40,15 +39,13 @@ def rules_subscriber(subscription):
 
 
 def charge(subscription, kind, fee, service_request, now, counterpart):
-    """The fee of a request, through the ledger, in the caller's transaction; a 'service'
-    record too, so the charge shows among the number's expenses like the billing's own
-    (named in Ukrainian, as the operator's usage feed names them)."""
+    """The fee of a request (a money event, `kind` 'service_fee' or 'tariff_fee'), in the
+    caller's transaction; its usage record is a 'service', so the charge shows among the
+    number's expenses like the billing's own (named in Ukrainian, as the operator's usage
+    feed names them). A free request charges nothing."""
     if fee > 0:
-        LedgerEntry.post(subscription, kind, now, balance_change=-fee,
-                         reference=service_request.reference)
-        UsageRecord.create(subscription=subscription, started_at=now, type="service",
-                           counterpart=counterpart[:64], quantity=1, amount=fee)
-        alerts.after_debit(subscription)
+        money_events.debited(subscription, fee, money_events.Cause(kind, "service", counterpart),
+                             now, service_request.reference)
 
 
 # Messages ------------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def lift_paid_debt_block(subscription, now, reference):
     subscription.status = states.ACTIVE
     ServiceInterruption.track(subscription.id, states.ACTIVE, now.date())
     LedgerEntry.post(subscription, DEBT_UNBLOCK, now, reference=reference)
-    to = subscription.number if subscription.is_mobile else subscription.profile.sms_phone()
+    to = subscription.sms_phone()
     if to:
         with sms.language_of(to):
             sms.send(to, _("%(number)s works again: the debt is paid. Balance: %(balance)s.",

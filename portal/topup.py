@@ -17,10 +17,10 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import ValidationError
 
 import models
-from models import LedgerEntry, Payment, Subscription, UsageRecord
+from models import Payment, Subscription
 from rules import money, states as rules_states
 from rules.amounts import AmountError, parse_uah
-from . import alerts, clock, credit, security, sms, states
+from . import clock, money_events, security, sms, states
 from .acquiring import Declined, provider
 from .auth import current_subscription
 from .formatting import CURRENCY, phone, uah
@@ -286,29 +286,14 @@ def _credit(payment):
     now = clock.now()
     with models.locking_transaction():
         target = Subscription.locked(payment.target_id)
-        LedgerEntry.post(target, "topup", now, balance_change=payment.amount,
-                         reference=payment.reference)
-        UsageRecord.create(subscription=target, started_at=now, type="topup",
-                           counterpart=f"{payment.card_brand.upper()} *{payment.card_last4}",
-                           quantity=1, amount=-payment.amount)
-        credit.repay(target, payment.amount, now, payment.reference)
-        alerts.after_credit(target)
         Payment.update(state=Payment.SUCCEEDED, completed_at=now).where(
             Payment.id == payment.id).execute()
-        payment.target = target
-        _queue_receipt(payment)
-        states.lift_paid_debt_block(target, now, payment.reference)
-
-
-def _queue_receipt(payment):
-    target = payment.target
-    to = target.number if target.is_mobile else target.profile.sms_phone()
-    if not to:
-        return
-    with sms.language_of(to):
-        sms.send(to, _("%(target)s is topped up by %(amount)s. Balance: %(balance)s.",
-                       target=phone(target.number), amount=uah(payment.amount),
-                       balance=uah(target.balance)))
+        money_events.credited(target, payment.amount, money_events.Cause(
+            "topup", "topup", f"{payment.card_brand.upper()} *{payment.card_last4}",
+            payment=True, receipt=lambda sub: _(
+                "%(target)s is topped up by %(amount)s. Balance: %(balance)s.",
+                target=phone(sub.number), amount=uah(payment.amount),
+                balance=uah(sub.balance))), now, payment.reference)
 
 
 @bp.post("/topup/<key>/confirm")

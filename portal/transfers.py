@@ -4,9 +4,9 @@ from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from models import LedgerEntry, Transfer, UsageRecord
+from models import Transfer
 from rules import money as rules, states as rules_states
-from . import alerts, clock, credit, moves, sms, states
+from . import clock, money_events, moves, states
 from .auth import current_subscription_or_404
 from .formatting import day, phone, uah
 from .web import render
@@ -59,25 +59,16 @@ class BalanceMove:
 
     def book(self, done, source, dest, amount, now):
         reference = f"transfer:{done.id}"
-        LedgerEntry.post(source, "transfer_out", now, balance_change=-amount,
-                         reference=reference)
-        LedgerEntry.post(dest, "transfer_in", now, balance_change=amount, reference=reference)
-        UsageRecord.create(subscription=source, started_at=now, type="transfer_out",
-                           counterpart=dest.number, quantity=1, amount=amount)
-        UsageRecord.create(subscription=dest, started_at=now, type="transfer_in",
-                           counterpart=source.number, quantity=1, amount=-amount)
-        credit.repay(dest, amount, now, reference)  # before the SMS: they tell the balance
-        alerts.after_debit(source)
-        alerts.after_credit(dest)
-        with sms.language_of(source.number):
-            sms.send(source.number, _("Transfer of %(amount)s to %(number)s is done. Balance: "
-                                      "%(balance)s.", amount=uah(amount),
-                                      number=phone(dest.number), balance=uah(source.balance)))
-        with sms.language_of(dest.number):
-            sms.send(dest.number, _("You received %(amount)s from %(number)s. Balance: "
-                                    "%(balance)s.", amount=uah(amount),
-                                    number=phone(source.number), balance=uah(dest.balance)))
-        states.lift_paid_debt_block(dest, now, reference)
+        money_events.debited(source, amount, money_events.Cause(
+            "transfer_out", "transfer_out", dest.number, receipt=lambda sub: _(
+                "Transfer of %(amount)s to %(number)s is done. Balance: %(balance)s.",
+                amount=uah(amount), number=phone(dest.number), balance=uah(sub.balance))),
+            now, reference)
+        money_events.credited(dest, amount, money_events.Cause(
+            "transfer_in", "transfer_in", source.number, payment=True, receipt=lambda sub: _(
+                "You received %(amount)s from %(number)s. Balance: %(balance)s.",
+                amount=uah(amount), number=phone(source.number), balance=uah(sub.balance))),
+            now, reference)
 
 
 def _page(form, sender, stage="form", target=None, alert=None, status=200):

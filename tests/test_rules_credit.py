@@ -175,5 +175,5 @@ def test_what_a_top_up_repays_and_what_is_left(owed, paid, repaid, left, kept):
 def test_charged_on_the_eighth_day(granted):
     last = credit.last_day(granted)
     assert last == granted + timedelta(days=7)
-    assert not credit.is_due(last, last) and credit.is_due(last, last + timedelta(days=1))
-    assert not credit.is_due(last, granted)
+    assert credit.last_day_charged_on(last) < last
+    assert credit.last_day_charged_on(last + timedelta(days=1)) == last
