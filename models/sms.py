@@ -5,8 +5,15 @@ gateway only after that transaction commits (portal.sms): a rolled-back change s
 nothing, and a slow gateway never holds a database lock. The budget's counters are taken
 and increased in one atomic step, so any number of workers and servers sharing the
 database send no more than the limits allow."""
-from peewee import (BooleanField, CharField, DateTimeField, IntegerField, IntegrityError,
-                    TextField, fn)
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    IntegerField,
+    IntegrityError,
+    TextField,
+    fn,
+)
 
 from .base import BaseModel, db
 

@@ -9,11 +9,19 @@ from hypothesis import settings
 
 import models
 from portal import create_app
-from portal.cli import init_db
-from portal import security
-from portal.clock import ManualClock
-from tests.helpers import (PG_URL, SECRET, STAFF_PASSWORD, START, Auth, BrowserClient, Factory,
-                           RecordingGateway)
+from portal.core import security
+from portal.core.clock import ManualClock
+from portal.database.service import init_db
+from tests.helpers import (
+    PG_URL,
+    SECRET,
+    STAFF_PASSWORD,
+    START,
+    Auth,
+    BrowserClient,
+    Factory,
+    RecordingGateway,
+)
 
 # hypothesis: new examples on every run in development, to keep searching; in CI
 # (HYPOTHESIS_PROFILE=ci, set by .ci/run) the same examples every run, so a submission never
@@ -178,7 +186,7 @@ def agent_client(app, make_staff):
 @pytest.fixture
 def gateway_down(app):
     """The SMS gateway refuses every message."""
-    from portal.sms import SmsError
+    from portal.core.sms import SmsError
 
     class Broken:
         name = "broken"

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 import models
-from portal import money_events
+from portal.core import money_events
 from tests.helpers import connect_service, last_code, page, review_key, sms_to
 from tests.test_topup import CARD
 
 NUMBER = "+380671234567"
 FRIEND = "+380681234567"
-PORTAL = Path(money_events.__file__).resolve().parent
+PORTAL = Path(money_events.__file__).resolve().parents[1]
 
 
 def balance_posts(path):

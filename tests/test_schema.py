@@ -8,7 +8,7 @@ import pytest
 
 import models
 from models.schema import differences
-from portal import clock as clock_module
+from portal.core import clock as clock_module
 
 
 def run_init_db(app):
@@ -89,7 +89,7 @@ def test_the_database_and_its_folder_are_private(tmp_path):
 def test_outside_demo_mode_the_portal_needs_its_secret_key(app, monkeypatch):
     """Each node making its own key would refuse the others' cookies, forms and codes."""
     from portal import create_app
-    from portal.settings import SettingsError
+    from portal.core.settings import SettingsError
     monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
     with pytest.raises(SettingsError, match="PORTAL_SECRET_KEY"):
         create_app({"DATABASE_URL": app.config["DATABASE_URL"], "DEMO": False})

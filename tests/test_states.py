@@ -253,7 +253,7 @@ def test_the_feed_stays_the_authority(app, client, friend, tmp_path):
     put_in_state(friend, "debt_blocked")
     top_up(client, app, FRIEND, "200")
     assert models.Subscription.get_by_id(friend.id).status == "active"
-    from portal.subscribers import import_subscriber_file
+    from portal.feeds.service import import_subscriber_file
     feed = tmp_path / "feed.csv"
     feed.write_text("number,kind,name,tariff,payment,customer,status,balance,bonus_balance,"
                     "activated_on\n0681234567,mobile,Друг,smart,prepaid,individual,"
