@@ -22,7 +22,7 @@ from .services import Service, ServiceConnection, ServiceRequest
 from .sms import SmsCount, SmsMessage, SmsPace
 from .subscribers import AuthSession, ManagedNumber, Profile, Subscription, Tariff
 from .support import Chat, ChatMessage, Fault, StaffSession, StaffUser, Technician, Visit
-from .tokens import ApiToken
+from .tokens import ApiCallCount, ApiToken
 from .usage import UsageDay, UsageRecord
 
 

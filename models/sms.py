@@ -100,17 +100,9 @@ class SmsPace(BaseModel):
             return now + interval
 
 
-class SmsCount(BaseModel):
-    """SMS counted in one window of time for one key (a number, an address, the portal);
-    also a token's calls of the balance API (portal.api)."""
-
-    key = CharField(max_length=80)  # 'to:+380…', 'ip:10.0.0.1', 'portal', 'api:<digest>'
-    window_start = DateTimeField()
-    count = IntegerField(default=0)
-
-    class Meta:
-        primary_key = False
-        indexes = ((("key", "window_start"), True),)
+class CountedInWindows:
+    """A count per key and window of time, shared by every worker and server: the table's
+    `key`, `window_start` and `count` columns, unique by key and window."""
 
     @classmethod
     def increase(cls, key, window_start):
@@ -129,3 +121,15 @@ class SmsCount(BaseModel):
     @classmethod
     def forget_before(cls, moment):
         return cls.delete().where(cls.window_start < moment).execute()
+
+
+class SmsCount(CountedInWindows, BaseModel):
+    """SMS counted in one window of time for one key (a number, an address, the portal)."""
+
+    key = CharField(max_length=80)  # 'to:+380…', 'ip:10.0.0.1', 'portal'
+    window_start = DateTimeField()
+    count = IntegerField(default=0)
+
+    class Meta:
+        primary_key = False
+        indexes = ((("key", "window_start"), True),)

@@ -546,3 +546,17 @@ def test_the_schema_check_finds_what_is_wrong(app, token):
     assert schema_errors({"numbers": [number]}, balance, document) == []
     for value in wrong:
         assert schema_errors(value, balance, document), value
+
+
+def test_an_older_database_moves_its_running_api_counts(app, db, clock):
+    """Before migration 0005 the calls were counted among the SMS counts: init-db gives
+    them their own table and keeps the minute that is running."""
+    models.db.execute_sql('DROP TABLE "api_call_count"')
+    models.db.execute_sql("DELETE FROM schema_migration WHERE name = '0005_api_call_count'")
+    models.SmsCount.insert(key="api:" + "d" * 64, window_start=clock.now(), count=7).execute()
+    models.SmsCount.insert(key="to:+380671234567", window_start=clock.now(), count=2).execute()
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    models.db.connect(reuse_if_open=True)
+    assert models.ApiCallCount.current("d" * 64, clock.now()) == 7
+    assert [row.key for row in models.SmsCount.select()] == ["to:+380671234567"]

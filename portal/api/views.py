@@ -3,15 +3,15 @@ personal token (portal/profile/token_views.py), described by the OpenAPI documen
 (a file kept as it is served: portal/api/openapi.json).
 
 A token opens the API and nothing else; a signed-in browser's cookie opens no part of it.
-Each token's calls are counted in the database in fixed windows, in one atomic upsert (the
-SMS budget's counter), so every worker and server shares the rate. Answers are JSON, errors
+Each token's calls are counted in the database in fixed windows (ApiCallCount), in one
+atomic upsert, so every worker and server shares the rate. Answers are JSON, errors
 too (`{"error": "..."}`; the API's own in English: programs read them)."""
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
 
-from models import ApiToken, SmsCount, Subscription
-from rules import budget, tokens as rules
+from models import ApiCallCount, ApiToken, Subscription
+from rules import budget as budget_rules, tokens as tokens_rules
 from ..bonuses import service as bonuses_service
 from ..core import clock, security
 from ..core.formatting import plain
@@ -33,7 +33,7 @@ def _live_token():
     """The token the request's Authorization header carries, if it is live. It is looked
     up by its keyed hash: how long the look-up takes depends on that hash, which nobody
     without the app's key can steer, so the timing tells nothing of any token."""
-    text = rules.bearer_token(request.headers.get("Authorization"))
+    text = tokens_rules.bearer_token(request.headers.get("Authorization"))
     if text is None or (text.startswith(profile_service.DEMO_PREFIX) and not current_app.config["DEMO"]):
         return None
     return ApiToken.get_or_none(ApiToken.digest == security.keyed_digest(text))
@@ -57,13 +57,17 @@ def balance():
     if request.args:
         return _error(400, "This address takes no query parameters.")
     now = clock.now()
-    calls = SmsCount.increase(f"api:{token.digest}", budget.window_start(now, rules.WINDOW))
-    wait = rules.retry_after(calls, now)
+    window = budget_rules.window_start(now, tokens_rules.WINDOW)
+    calls = ApiCallCount.increase(token.digest, window)
+    if calls == 1:  # a new window: the token's earlier ones are over
+        ApiCallCount.delete().where((ApiCallCount.key == token.digest)
+                                    & (ApiCallCount.window_start < window)).execute()
+    wait = tokens_rules.retry_after(calls, now)
     if wait is not None:
-        return _error(429, f"Too many calls: at most {rules.CALLS_PER_WINDOW} a minute "
+        return _error(429, f"Too many calls: at most {tokens_rules.CALLS_PER_WINDOW} a minute "
                            "for one token.", {"Retry-After": str(wait)})
-    if rules.touch_due(token.last_used_at, now):
-        ApiToken.touch(token.id, now, now - rules.TOUCH_EVERY)
+    if tokens_rules.touch_due(token.last_used_at, now):
+        ApiToken.touch(token.id, now, now - tokens_rules.TOUCH_EVERY)
     numbers = list(Subscription.of_cabinet(token.profile_id))
     today = now.date()
     bonuses_service.read_bonuses(numbers, today)
