@@ -9,6 +9,7 @@ import pytest
 import models
 from models.schema import differences
 from portal.core import clock as clock_module
+from tests.helpers import PG_URL
 
 
 def run_init_db(app):
@@ -28,7 +29,7 @@ CHANGES = [
      "subscription.nickname: in the models, not in the database"),
     ('DROP INDEX "ledger_entry_reference"',
      'CREATE INDEX "ledger_entry_reference" ON "ledger_entry" ("reference")',
-     "index ledger_entry_reference: in the models, not in the database"),
+     "index on ledger_entry (reference): in the models, not in the database"),
     ('CREATE INDEX "stray_index" ON "profile" ("name")', 'DROP INDEX "stray_index"',
      "index stray_index: in the database, not in the models"),
 ]
@@ -46,6 +47,25 @@ def test_a_change_without_its_migration_stops_init_db(app, db, change, undo, fou
         models.db.connect(reuse_if_open=True)
         models.db.execute_sql(undo)
     assert differences(models.all_models()) == []
+
+
+def test_a_table_that_is_not_ours_is_no_difference(app, db):
+    models.db.execute_sql('CREATE TABLE "stray" ("id" INTEGER)')
+    try:
+        assert differences(models.all_models()) == []
+    finally:
+        models.db.execute_sql('DROP TABLE "stray"')
+
+
+@pytest.mark.skipif(not PG_URL, reason="SQLite cannot change a column's NULL in place")
+def test_a_column_whose_null_differs_stops_init_db(app, db):
+    """What peewee's diff leaves out, the check adds: NULL allowed in one, not the other."""
+    models.db.execute_sql("ALTER TABLE tariff ALTER COLUMN description_uk DROP NOT NULL")
+    try:
+        assert differences(models.all_models()) == [
+            "tariff.description_uk: NULL is allowed in the database, refused in the models"]
+    finally:
+        models.db.execute_sql("ALTER TABLE tariff ALTER COLUMN description_uk SET NOT NULL")
 
 
 def test_nodes_started_together_migrate_once(app):
