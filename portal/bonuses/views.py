@@ -90,9 +90,7 @@ def transfer():
     account = _account(form.number.data)
     if account is None:
         abort(404)
-    return moves.answer(service.BonusMove(), form, account, lambda error: message(error, account),
-                        lambda form, **shown: _page(form, account, **shown),
-                        "bonuses.done")
+    return moves.answer(service.BonusMove(), form, account, message, _page, "bonuses.done")
 
 
 @bp.get("/bonuses/transfer/done/<key>")

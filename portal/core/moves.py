@@ -94,8 +94,9 @@ def review(move, form, source, today):
 
 def answer(move, form, source, message, page, done_endpoint):
     """A move's POST, validated: the review's confirmation when the form carries its key
-    (then the done page), else the first step (then the review). `message(error)` words a
-    refusal; `page(form, alert=, status=, stage=, target=)` answers with the move's page.
+    (then the done page), else the first step (then the review). `message(error, source)`
+    words a refusal; `page(form, source, source, alert=, status=, stage=, target=)` answers with the
+    move's page.
     A refusal goes on its field; one of the whole page is its alert (409). At confirmation
     anything refused is 409 (the review had passed) but a target that is nobody of ours."""
     confirming = bool(form.key.data)
@@ -107,18 +108,18 @@ def answer(move, form, source, message, page, done_endpoint):
             done = confirm(move, form, source.id)
         except money_rules.MoneyError as error:
             form.key.data = ""
-            alert = put_on_form(form, error, message(error))
-            return page(form, alert=alert,
+            alert = put_on_form(form, error, message(error, source))
+            return page(form, source, alert=alert,
                         status=INVALID_FORM if error.code == "unknown" else CONFLICT)
         return see_other(url_for(done_endpoint, key=done.key))
     form.key.data = ""
     target, errors = review(move, form, source, clock.today())
     if errors or not valid:
-        alerts = [put_on_form(form, error, message(error)) for error in errors]
+        alerts = [put_on_form(form, error, message(error, source)) for error in errors]
         alert = next((text for text in alerts if text), None)
-        return page(form, alert=alert, status=CONFLICT if alert else INVALID_FORM)
+        return page(form, source, alert=alert, status=CONFLICT if alert else INVALID_FORM)
     form.new_key()
-    return page(form, stage="review", target=target)
+    return page(form, source, stage="review", target=target)
 
 
 def put_on_form(form, error, message):

@@ -209,9 +209,12 @@ def _refused(selection, forms):
                   **report_context(selection, forms))
 
 
-def _file_name(selection, extension):
+def _as_download(response, selection, extension):
+    """The report file, saved as expenses-<number>-<period>.<extension>."""
     number = selection.subscription.number.lstrip("+")
-    return f"expenses-{number}-{selection.period.slug}.{extension}"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="expenses-{number}-{selection.period.slug}.{extension}"')
+    return response
 
 
 # Excel opens a CSV with the list separator of the computer's regional settings: ';' in
@@ -284,9 +287,7 @@ def report_csv():
                         mimetype="text/csv")
     if gzipped:
         response.headers["Content-Encoding"] = "gzip"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{_file_name(selection, "csv")}"')
-    return response
+    return _as_download(response, selection, "csv")
 
 
 @bp.get("/expenses.pdf")
@@ -296,9 +297,6 @@ def report_pdf():
     if selection is None:
         return _refused(selection, forms)
     pdf = build_pdf(selection, selection.summary(), clock.now(), tariff_names())
-    response = Response(bytes(pdf), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{_file_name(selection, "pdf")}"')
-    return response
+    return _as_download(Response(bytes(pdf), mimetype="application/pdf"), selection, "pdf")
 
 

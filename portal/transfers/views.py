@@ -64,9 +64,7 @@ def page():
 def transfer():
     form = moves.MoveForm()
     sender = current_subscription_or_404(form.number.data)
-    return moves.answer(service.BalanceMove(), form, sender, lambda error: message(error, sender),
-                        lambda form, **shown: _page(form, sender, **shown),
-                        "transfers.done")
+    return moves.answer(service.BalanceMove(), form, sender, message, _page, "transfers.done")
 
 
 @bp.get("/transfer/done/<key>")
