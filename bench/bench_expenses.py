@@ -17,10 +17,10 @@ from pathlib import Path
 
 import models
 from portal import create_app
-from portal.cli import init_db
-from portal.clock import ManualClock
-from portal.security import hash_password
-from portal.usage import import_usage
+from portal.core.clock import ManualClock
+from portal.core.security import hash_password
+from portal.database.service import init_db
+from portal.feeds.service import import_usage
 from rules.expenses import format_cursor
 
 NOW = datetime(2026, 12, 1, 10, 0)

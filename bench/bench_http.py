@@ -70,8 +70,8 @@ def seed(database_url, today):
     month. Returns the bench subscriber's login."""
     import models
     from portal import create_app
-    from portal.cli import init_db
-    from portal.security import hash_password
+    from portal.core.security import hash_password
+    from portal.database.service import init_db
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench-seed", "DEMO": False})
     rng = random.Random(7)
@@ -157,7 +157,7 @@ class Gunicorn:
                 break  # it answers
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start; see {log}")
+                    raise RuntimeError(f"gunicorn did not start; see {log}") from None
                 time.sleep(0.1)
 
     def stop(self):
@@ -190,7 +190,7 @@ def sign_in(base, login, password=PASSWORD):
         raise RuntimeError("the bench sign-in was refused")
     except urllib.error.HTTPError as answer:
         if answer.code != 303:
-            raise RuntimeError(f"the bench sign-in answered {answer.code}")
+            raise RuntimeError(f"the bench sign-in answered {answer.code}") from answer
     return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
 
 
@@ -233,7 +233,7 @@ def main():
     if not wrk:
         return False
     load_before = os.getloadavg()[0]
-    from portal.clock import kyiv_now
+    from portal.core.clock import kyiv_now
     today = kyiv_now().date()
     month = today.strftime("%Y-%m")
     ok = True
@@ -289,7 +289,7 @@ def main():
           f"{'× bare':>7}  {'errors':>6}  target")
     print(f"{'bare Flask hello':18} {rps0:8.0f} {1:7.2f} {p50_0:8.2f} {1:7.2f} {p99_0:8.2f} "
           f"{1:7.2f}  {bare[3]:>6}")
-    for name, path, size, (rps, p50, p99, errors, socket_errors) in results:
+    for name, _path, _size, (rps, p50, p99, errors, socket_errors) in results:
         targets = []
         passed = errors == 0
         if name == "dashboard":

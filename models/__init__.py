@@ -2,21 +2,27 @@
 import them here so `all_models()` (what `init-db` creates) sees every table."""
 from peewee import sort_models
 
-from .base import (BaseModel, db, for_update, is_sqlite, lock_name, locking_transaction,
-                   open_database)
+from .base import (
+    BaseModel,
+    db,
+    for_update,
+    is_sqlite,
+    lock_name,
+    locking_transaction,
+    open_database,
+)
 from .credit import Credit
 from .demo import DemoTimeline
 from .ledger import LedgerEntry
-from .payments import Payment
 from .money import BonusAccrual, BonusLot, ServiceInterruption, Transfer
+from .payments import Payment
 from .profile import Device, FreeSms, Shop
 from .security import AuditEvent, FailedAttempt, OneTimeCode
 from .services import Service, ServiceConnection, ServiceRequest
 from .sms import SmsCount, SmsMessage, SmsPace
 from .subscribers import AuthSession, ManagedNumber, Profile, Subscription, Tariff
-from .support import (Chat, ChatMessage, Fault, StaffSession, StaffUser, Technician,
-                      Visit)
-from .tokens import ApiToken
+from .support import Chat, ChatMessage, Fault, StaffSession, StaffUser, Technician, Visit
+from .tokens import ApiCallCount, ApiToken
 from .usage import UsageDay, UsageRecord
 
 

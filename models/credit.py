@@ -41,6 +41,7 @@ class Credit(BaseModel):
         return cls.select().where((cls.subscription == subscription) & (cls.state == cls.OPEN))
 
     @classmethod
-    def due(cls, today):
-        """Open credits whose last day is before `today`."""
-        return cls.select().where((cls.state == cls.OPEN) & (cls.last_day < today))
+    def due(cls, last_day):
+        """Open credits whose last day is `last_day` or earlier (rules.credit says which
+        are charged on a day)."""
+        return cls.select().where((cls.state == cls.OPEN) & (cls.last_day <= last_day))

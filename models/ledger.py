@@ -36,8 +36,3 @@ class LedgerEntry(BaseModel):
                           balance_change=balance_change, bonus_change=bonus_change,
                           balance_after=fresh.balance, bonus_after=fresh.bonus_balance,
                           reference=reference)
-
-    @classmethod
-    def for_subscription(cls, subscription):
-        return (cls.select().where(cls.subscription == subscription)
-                .order_by(cls.at.desc(), cls.id.desc()))

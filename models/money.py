@@ -3,7 +3,7 @@ bonuses moved to mobile numbers (they lapse), and the days a service was interru
 (no bonuses for them). Every balance change they cause is a LedgerEntry."""
 from datetime import datetime, time, timedelta
 
-from peewee import (BigIntegerField, CharField, DateField, DateTimeField, ForeignKeyField, fn)
+from peewee import BigIntegerField, CharField, DateField, DateTimeField, ForeignKeyField, fn
 
 from .base import BaseModel
 from .subscribers import Profile, Subscription

@@ -6,6 +6,7 @@ for each other instead of creating the same table twice."""
 from contextlib import contextmanager
 
 from playhouse.migrations import Runner
+from playhouse.schema_diff import diff_models
 
 from .base import db, is_sqlite
 
@@ -50,42 +51,46 @@ def migrate(models, directory):
     return fresh, ([] if fresh else applied)
 
 
-def _model_indexes(model):
-    indexes = {}
-    for index in model._meta.fields_to_index():
-        indexes[index._name] = bool(index._unique)
-    return indexes
-
-
-def _database_indexes(table):
-    return {index.name: bool(index.unique) for index in db.get_indexes(table)
-            if not index.name.endswith("_pkey") and not index.name.startswith("sqlite_autoindex")}
-
-
 def differences(models):
-    """How the tables differ from the models: a column (or an index) one has and the other
-    lacks, or a column that takes NULL in one and not in the other. A model column without
-    a migration script shows here."""
-    found = []
+    """How the tables differ from the models, as peewee's own schema diff sees it (a table,
+    a column or an index one has and the other lacks, an index unique in one and not the
+    other), and what it does not compare: a column that takes NULL in one and not in the
+    other. A model change without its migration script shows here."""
+    diff = diff_models(db, models)
+    found = [f"{model._meta.table_name}: in the models, not in the database"
+             for model in diff.create_tables]
+    found += [f"{field.model._meta.table_name}.{field.column_name}: in the models, not in the "
+              "database" for field in diff.add_columns]
+    found += [f"{table}.{column}: in the database, not in the models"
+              for table, column in diff.drop_columns]
+    found += [f"index {_index_name(index)}: in the models, not in the database"
+              for index in diff.add_indexes]
+    found += [f"index {_index_name(index)}: in the database, not in the models"
+              for index in diff.drop_indexes]
+    return sorted(found + _nullability(models, diff))
+
+
+def _index_name(index):
+    """An index as the operator finds it: by name, or by table and columns (peewee pairs
+    plain indexes by what they cover, whatever their names)."""
+    if index.name:
+        return index.name
+    unique = " unique" if index.unique else ""
+    return f"on {index.table} ({', '.join(index.columns)}){unique}"
+
+
+def _nullability(models, diff):
+    """Columns both sides have whose NULL differs (peewee's diff leaves types and NULL out)."""
+    found, missing = [], {model._meta.table_name for model in diff.create_tables}
     for model in models:
         table = model._meta.table_name
+        if table in missing:
+            continue
         columns = {column.name: column for column in db.get_columns(table)}
-        fields = {field.column_name: field for field in model._meta.sorted_fields}
-        for name in fields.keys() - columns.keys():
-            found.append(f"{table}.{name}: in the models, not in the database")
-        for name in columns.keys() - fields.keys():
-            found.append(f"{table}.{name}: in the database, not in the models")
-        for name in fields.keys() & columns.keys():
-            field = fields[name]
-            if not field.primary_key and columns[name].null != field.null:
-                found.append(f"{table}.{name}: NULL is {'allowed' if columns[name].null else 'refused'} "
-                             f"in the database, {'allowed' if field.null else 'refused'} in the models")
-        wanted, present = _model_indexes(model), _database_indexes(table)
-        for name in wanted.keys() - present.keys():
-            found.append(f"index {name}: in the models, not in the database")
-        for name in present.keys() - wanted.keys():
-            found.append(f"index {name}: in the database, not in the models")
-        for name in wanted.keys() & present.keys():
-            if wanted[name] != present[name]:
-                found.append(f"index {name}: unique in one, not in the other")
-    return sorted(found)
+        for field in model._meta.sorted_fields:
+            column = columns.get(field.column_name)
+            if column is not None and not field.primary_key and column.null != field.null:
+                found.append(f"{table}.{field.column_name}: NULL is "
+                             f"{'allowed' if column.null else 'refused'} in the database, "
+                             f"{'allowed' if field.null else 'refused'} in the models")
+    return found

@@ -1,8 +1,15 @@
 """The catalogue's services, which of them each number has, and the archive of requests
 (every change a subscriber asks for, with its state)."""
-from peewee import BigIntegerField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import (
+    BigIntegerField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
-from rules import services as rules
+from rules import services as services_rules
 from .base import BaseModel
 from .subscribers import Localized, Subscription
 
@@ -50,10 +57,10 @@ class ServiceRequest(BaseModel):
     or unblock the SIM, pause or resume Home Internet. Done at once, or pending until due."""
 
     subscription = ForeignKeyField(Subscription, backref="service_requests", on_delete="CASCADE")
-    kind = CharField(max_length=30)  # rules.REQUEST_KINDS
+    kind = CharField(max_length=30)  # one of rules.services' request kinds (SERVICE_CONNECT … RESUME)
     subject = CharField(max_length=40, default="")  # a service or tariff code
     previous = CharField(max_length=40, default="")  # the tariff switched from
-    state = CharField(max_length=10)  # rules.STATES
+    state = CharField(max_length=10)  # services_rules.STATES
     fee = BigIntegerField(default=0)  # kopiyky charged
     created_at = DateTimeField()
     due_at = DateTimeField(null=True)  # when a pending request is to be done
@@ -70,21 +77,15 @@ class ServiceRequest(BaseModel):
         return f"request:{self.id}"
 
     @classmethod
-    def for_profile(cls, profile, limit=200):
-        return (cls.select(cls, Subscription.number).join(Subscription)
-                .where(Subscription.profile == profile)
-                .order_by(cls.created_at.desc(), cls.id.desc()).limit(limit))
-
-    @classmethod
     def due(cls, now, demo=False):
-        query = cls.select().where(cls.state == rules.PENDING).order_by(cls.due_at, cls.id)
+        query = cls.select().where(cls.state == services_rules.PENDING).order_by(cls.due_at, cls.id)
         return query if demo else query.where(cls.due_at <= now)
 
     @classmethod
     def last_switch_at(cls, subscription):
         row = (cls.select(cls.finished_at)
-               .where((cls.subscription == subscription) & (cls.kind == rules.TARIFF_SWITCH)
-                      & (cls.state == rules.DONE))
+               .where((cls.subscription == subscription) & (cls.kind == services_rules.TARIFF_SWITCH)
+                      & (cls.state == services_rules.DONE))
                .order_by(cls.finished_at.desc()).first())
         return row.finished_at if row else None
 
@@ -92,5 +93,5 @@ class ServiceRequest(BaseModel):
     def pending_kinds(cls, subscription):
         """The kinds of a number's deferred requests still waiting to be done."""
         return [kind for (kind,) in cls.select(cls.kind).where(
-            (cls.subscription == subscription) & (cls.state == rules.PENDING)
-            & cls.kind.in_(rules.DEFERRED_KINDS)).order_by(cls.id).tuples()]
+            (cls.subscription == subscription) & (cls.state == services_rules.PENDING)
+            & cls.kind.in_(services_rules.DEFERRED_KINDS)).order_by(cls.id).tuples()]

@@ -5,8 +5,15 @@ gateway only after that transaction commits (portal.sms): a rolled-back change s
 nothing, and a slow gateway never holds a database lock. The budget's counters are taken
 and increased in one atomic step, so any number of workers and servers sharing the
 database send no more than the limits allow."""
-from peewee import (BooleanField, CharField, DateTimeField, IntegerField, IntegrityError,
-                    TextField, fn)
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    IntegerField,
+    IntegrityError,
+    TextField,
+    fn,
+)
 
 from .base import BaseModel, db
 
@@ -93,17 +100,9 @@ class SmsPace(BaseModel):
             return now + interval
 
 
-class SmsCount(BaseModel):
-    """SMS counted in one window of time for one key (a number, an address, the portal);
-    also a token's calls of the balance API (portal.api)."""
-
-    key = CharField(max_length=80)  # 'to:+380…', 'ip:10.0.0.1', 'portal', 'api:<digest>'
-    window_start = DateTimeField()
-    count = IntegerField(default=0)
-
-    class Meta:
-        primary_key = False
-        indexes = ((("key", "window_start"), True),)
+class CountedInWindows:
+    """A count per key and window of time, shared by every worker and server: the table's
+    `key`, `window_start` and `count` columns, unique by key and window."""
 
     @classmethod
     def increase(cls, key, window_start):
@@ -122,3 +121,15 @@ class SmsCount(BaseModel):
     @classmethod
     def forget_before(cls, moment):
         return cls.delete().where(cls.window_start < moment).execute()
+
+
+class SmsCount(CountedInWindows, BaseModel):
+    """SMS counted in one window of time for one key (a number, an address, the portal)."""
+
+    key = CharField(max_length=80)  # 'to:+380…', 'ip:10.0.0.1', 'portal'
+    window_start = DateTimeField()
+    count = IntegerField(default=0)
+
+    class Meta:
+        primary_key = False
+        indexes = ((("key", "window_start"), True),)

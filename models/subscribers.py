@@ -1,10 +1,17 @@
 """The subscriber base: the catalogue's tariffs, profiles (cabinets) and their subscriptions."""
-from peewee import (BigIntegerField, BooleanField, CharField, DateField, DateTimeField,
-                    ForeignKeyField, IntegerField, TextField)
-
 from flask_login import UserMixin
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
-from rules import states
+from rules import states as states_rules
 from rules.sessions import ENDED, TOUCH, check_session
 from .base import BaseModel
 
@@ -104,7 +111,12 @@ class Subscription(BaseModel):
     @property
     def state(self):
         """The one state it is in (rules.states): what it may do depends on it."""
-        return states.state_of(self.status, self.sim_blocked)
+        return states_rules.state_of(self.status, self.sim_blocked)
+
+    def sms_phone(self):
+        """Where this subscription's SMS go: a mobile number itself; an account, its
+        cabinet's phone (None when the cabinet has none)."""
+        return self.number if self.is_mobile else self.profile.sms_phone()
 
     @classmethod
     def by_number(cls, number):
@@ -117,7 +129,6 @@ class Subscription(BaseModel):
         return (cls.profile == profile_id) | cls.id.in_(
             ManagedNumber.select(ManagedNumber.subscription).where(
                 ManagedNumber.profile == profile_id))
-
 
     @classmethod
     def of_cabinet(cls, profile_id):

@@ -1,9 +1,17 @@
 """Online help: the staff, their sessions, chats with subscribers, Home Internet faults and
 the technicians' visits."""
-from peewee import (JOIN, BooleanField, CharField, DateField, DateTimeField, ForeignKeyField,
-                    IntegerField, TextField)
+from peewee import (
+    JOIN,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
-from rules import support as rules
+from rules import support as support_rules
 from .base import BaseModel
 from .subscribers import Profile, ServerSession, Subscription
 
@@ -18,7 +26,7 @@ class StaffUser(BaseModel):
     password_changed_at = DateTimeField()
 
     def can(self, permission):
-        return rules.can(self.role, permission)
+        return support_rules.can(self.role, permission)
 
 
 class StaffSession(ServerSession, BaseModel):
@@ -41,7 +49,7 @@ class Chat(BaseModel):
 
     profile = ForeignKeyField(Profile, backref="chats", on_delete="CASCADE")
     subscription = ForeignKeyField(Subscription, null=True, backref="chats", on_delete="SET NULL")
-    state = CharField(max_length=10, default=rules.CHAT_OPEN)
+    state = CharField(max_length=10, default=support_rules.CHAT_OPEN)
     opened_at = DateTimeField()
     last_message_at = DateTimeField()
     waiting = BooleanField(default=True)  # the subscriber wrote last: an agent should answer
@@ -64,7 +72,7 @@ class Chat(BaseModel):
         return (cls.select(cls, Profile, Subscription).join(Profile)
                 .switch(cls).join(Subscription, on=(cls.subscription == Subscription.id),
                                   join_type=JOIN.LEFT_OUTER)
-                .where(cls.state == rules.CHAT_OPEN)
+                .where(cls.state == support_rules.CHAT_OPEN)
                 .order_by(cls.waiting.desc(), cls.last_message_at))
 
     def messages(self, after_id=0):
@@ -125,21 +133,17 @@ class Fault(BaseModel):
     problem = CharField(max_length=20)
     details = TextField(default="")
     since = DateField()
-    state = CharField(max_length=20, default=rules.FAULT_REPORTED)
+    state = CharField(max_length=20, default=support_rules.FAULT_REPORTED)
     created_at = DateTimeField()
     updated_at = DateTimeField()
 
     class Meta:
         indexes = ((("subscription", "created_at"), False), (("state", "updated_at"), False))
 
-    @property
-    def archive_state(self):
-        return rules.ARCHIVE_STATE[self.state]
-
     @classmethod
     def has_open(cls, subscription):
         return cls.select().where((cls.subscription == subscription)
-                                  & cls.state.in_(rules.FAULT_OPEN_STATES)).exists()
+                                  & cls.state.in_(support_rules.FAULT_OPEN_STATES)).exists()
 
     @classmethod
     def of_profile(cls, profile):
@@ -151,9 +155,9 @@ class Fault(BaseModel):
     def open_queue(cls):
         """Open faults, those the team must act on (a new report, another slot asked for)
         first, the oldest first."""
-        needs_offer = cls.state.in_((rules.FAULT_REPORTED, rules.FAULT_ANOTHER_ASKED))
+        needs_offer = cls.state.in_((support_rules.FAULT_REPORTED, support_rules.FAULT_ANOTHER_ASKED))
         return (cls.select(cls, Subscription).join(Subscription)
-                .where(cls.state.in_(rules.FAULT_OPEN_STATES))
+                .where(cls.state.in_(support_rules.FAULT_OPEN_STATES))
                 .order_by(needs_offer.desc(), cls.updated_at))
 
     def all_visits(self):

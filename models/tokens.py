@@ -2,9 +2,10 @@
 
 A token is kept only as its keyed hash (portal.security.keyed_digest): the database never
 holds one that could be used."""
-from peewee import CharField, DateTimeField, ForeignKeyField
+from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from .base import BaseModel
+from .sms import CountedInWindows
 from .subscribers import Profile
 
 
@@ -30,3 +31,16 @@ class ApiToken(BaseModel):
         return cls.update(last_used_at=now).where(
             (cls.id == token_id)
             & (cls.last_used_at.is_null() | (cls.last_used_at <= written_before))).execute()
+
+
+class ApiCallCount(CountedInWindows, BaseModel):
+    """A token's calls of the balance API in one window of time (rules.tokens), counted in
+    one atomic upsert so every worker and server shares the rate."""
+
+    key = CharField(max_length=64)  # the token's digest (ApiToken.digest)
+    window_start = DateTimeField()
+    count = IntegerField(default=0)
+
+    class Meta:
+        primary_key = False
+        indexes = ((("key", "window_start"), True),)

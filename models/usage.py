@@ -1,10 +1,17 @@
 """Usage and charge records: what each number spent and what was paid in, record by record."""
 from datetime import date, datetime
-
 from typing import NamedTuple
 
-from peewee import (BigIntegerField, CharField, CompositeKey, DateField, DateTimeField,
-                    ForeignKeyField, IntegerField, fn)
+from peewee import (
+    BigIntegerField,
+    CharField,
+    CompositeKey,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    fn,
+)
 
 from .base import BaseModel, db, is_sqlite
 from .subscribers import Subscription

@@ -1,8 +1,9 @@
 """The self-service portal: the app factory.
 
-`create_app` reads the settings, opens the database, and wires the shared pieces and then
-each area, in the order of AREAS: each area module has `init_app(app)` (its blueprint, its
-commands, its template helpers)."""
+`create_app` reads the settings, opens the database, and wires the shared core and then
+each area, in the order of AREAS: each area is a package whose `init_app(app)` registers
+its pages (views.py) and its commands (commands.py); its operations are its service.py,
+which other areas use (CONTRIBUTING.md, "portal/")."""
 from pathlib import Path
 
 from flask import Flask
@@ -13,17 +14,35 @@ from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models
-from . import (acquiring, api, auth, bonus_jobs, bonuses, cli, copydb, credit, dashboard,
-               demo, expenses, formatting, free_sms, guards, i18n, profile, requests,
-               services, settings, shops, signin, sms, staff, support, tokens, topup,
-               transfers, usage, web)
+from . import (
+    api,
+    bonuses,
+    credit,
+    dashboard,
+    database,
+    demo,
+    expenses,
+    feeds,
+    free_sms,
+    orders,
+    profile,
+    services,
+    shops,
+    signin,
+    staff,
+    support,
+    topup,
+    transfers,
+)
+from .core import auth, catalogue, formatting, guards, i18n, settings, sms, web
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Shared pieces first (pages, money printing, SMS, the signed-in session), then the areas.
-AREAS = (web, formatting, sms, auth, signin, dashboard, demo, cli, copydb, usage, expenses,
-         requests, services, free_sms, profile, shops, support, staff, acquiring, topup,
-         transfers, bonuses, bonus_jobs, credit, tokens, api)
+# The core's pieces first (pages, money printing, SMS, the signed-in session, the catalogue),
+# then the areas.
+AREAS = (web, formatting, sms, auth, catalogue, signin, dashboard, database, feeds, expenses,
+         orders, services, free_sms, profile, shops, support, staff, topup, transfers, bonuses,
+         credit, api, demo)
 
 csrf = CSRFProtect()
 compress = Compress()

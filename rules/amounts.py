@@ -1,6 +1,6 @@
 """Money as integer kopiyky: parsing what people and feeds type, and printing it back."""
-from decimal import Decimal
 import re
+from decimal import Decimal
 
 _AMOUNT = re.compile(r"^([+-]?)([0-9]{1,12})(?:[.,]([0-9]{1,2}))?$")
 

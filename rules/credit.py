@@ -137,9 +137,10 @@ def last_day(granted_on):
     return granted_on + timedelta(days=TERM_DAYS)
 
 
-def is_due(last, today):
-    """Whether a credit still owed whose last day is `last` is charged on `today`."""
-    return today > last
+def last_day_charged_on(today):
+    """Credits still owed whose last day is this one or earlier are charged on `today`:
+    a credit is charged the day after its last day."""
+    return today - timedelta(days=1)
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,11 @@ by day, rows of the operator's usage feed, and the geometry of the spending-by-d
 Times are naive Kyiv local time, like the rest of the portal. Money is integer kopiyky; in
 the usage feed a positive amount is charged and a negative one credited.
 """
+import re
 from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-import re
 from zoneinfo import ZoneInfo
 
 from .amounts import AmountError, parse_uah

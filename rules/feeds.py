@@ -80,7 +80,8 @@ def _records(reader, lines, header):
         if len(fields) > len(header):
             yield start, {}, [RowError(None, "columns", fields=len(fields), header=len(header))]
         elif fields:  # a blank line is no record
-            yield start, dict(zip(header, fields)), []
+            # A short row: the cells it lacks are missing from its record.
+            yield start, dict(zip(header, fields, strict=False)), []
         start = reader.line_num + 1
 
 

@@ -5,9 +5,9 @@ Pure functions: dates come in as parameters, amounts are integer kopiyky (bonuse
 carry the numbers a translated message needs, including what is still possible.
 """
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-import re
 
 from . import states
 from .dates import add_months, month_start

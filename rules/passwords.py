@@ -1,9 +1,9 @@
 """The operator's password rules, and what we add to them."""
+import secrets
+import string
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-import secrets
-import string
 
 MIN_LENGTH = 6
 MAX_LENGTH = 128  # long enough for any passphrase or manager; bounds the hashing work

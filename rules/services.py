@@ -20,8 +20,6 @@ SIM_BLOCK = "sim_block"
 SIM_UNBLOCK = "sim_unblock"
 PAUSE = "pause"
 RESUME = "resume"
-REQUEST_KINDS = (SERVICE_CONNECT, SERVICE_DISCONNECT, TARIFF_SWITCH, SIM_BLOCK, SIM_UNBLOCK,
-                 PAUSE, RESUME)
 # Done by the network some time later, not at once (the operator: "within half an hour").
 DEFERRED_KINDS = (SIM_BLOCK, SIM_UNBLOCK, PAUSE, RESUME)
 

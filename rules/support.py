@@ -5,9 +5,9 @@ Pure rules: `today` and `now` (naive Kyiv local time, as the app's clock gives t
 parameters. A refusal is a `SupportError` with a `code`, the `field` it concerns (or None for
 the whole form) and the numbers a translated message needs, never a finished sentence.
 """
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-import re
 
 
 class SupportError(ValueError):
@@ -300,13 +300,6 @@ _STAFF_LOGIN = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
 
 def can(role, permission):
     return permission in PERMISSIONS.get(role, ())
-
-
-def check_role(text):
-    role = (text or "").strip().lower()
-    if role not in ROLES:
-        raise SupportError("role", "role", roles=ROLES)
-    return role
 
 
 def check_staff_login(text):

@@ -9,11 +9,19 @@ from hypothesis import settings
 
 import models
 from portal import create_app
-from portal.cli import init_db
-from portal import security
-from portal.clock import ManualClock
-from tests.helpers import (PG_URL, SECRET, STAFF_PASSWORD, START, Auth, BrowserClient, Factory,
-                           RecordingGateway)
+from portal.core import security
+from portal.core.clock import ManualClock
+from portal.database.service import init_db
+from tests.helpers import (
+    PG_URL,
+    SECRET,
+    STAFF_PASSWORD,
+    START,
+    Auth,
+    BrowserClient,
+    Factory,
+    RecordingGateway,
+)
 
 # The LiqPay stand-in's fixture, `liqpay_standin` (tests/liqpay_standin/, docs/payments.md).
 pytest_plugins = ["tests.liqpay_standin"]
@@ -181,7 +189,7 @@ def agent_client(app, make_staff):
 @pytest.fixture
 def gateway_down(app):
     """The SMS gateway refuses every message."""
-    from portal.sms import SmsError
+    from portal.core.sms import SmsError
 
     class Broken:
         name = "broken"

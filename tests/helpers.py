@@ -71,7 +71,7 @@ class Factory:
                    bonus_balance=0, profile=None, name="Тест Тестенко", password=PASSWORD,
                    activated_on=date(2022, 1, 1)):
         """A subscription (in `profile`, or a new one with `password`); returns it."""
-        from portal.security import hash_password
+        from portal.core.security import hash_password
         with self.app.app_context():
             models.db.connect(reuse_if_open=True)
             if profile is None:

@@ -29,10 +29,6 @@ def top_up(client, target=VICTIM[1:], amount="1", payer=VICTIM, **fields):
                                        "payer_phone": payer, **CARD, **fields})
 
 
-def codes_to(app, number):
-    return [text for text in sms_to(app, number) if any(ch.isdigit() for ch in text)]
-
-
 # SMS bombing ------------------------------------------------------------------------------
 
 def test_thirty_top_up_starts_send_one_code(app, client, victim):
@@ -87,7 +83,7 @@ def test_one_address_has_its_own_generous_limit(app, client, factory):
 
 def test_the_portals_daily_total_refuses_politely_and_shows_to_staff(app, client, factory,
                                                                       victim):
-    from portal.security import hash_password
+    from portal.core.security import hash_password
     app.config["SMS_LIMITS"] = Limits(portal_day=2)
     for number in ("+380675550001", "+380675550002", "+380675550003"):
         factory.subscriber(number=number)
@@ -252,7 +248,7 @@ def test_a_password_lockout_leaves_the_owner_the_sms_code(app, client, victim):
 
 
 def test_a_number_nobody_has_costs_a_password_check_and_is_throttled(app, client, monkeypatch):
-    from portal import security
+    from portal.core import security
     checks = []
     real = security.verify_password
     monkeypatch.setattr(security, "verify_password",
@@ -265,8 +261,8 @@ def test_a_number_nobody_has_costs_a_password_check_and_is_throttled(app, client
 
 
 def test_numbers_nobody_has_are_throttled_per_address(app, client, monkeypatch):
-    from portal import signin
-    monkeypatch.setattr(signin, "UNKNOWN_PER_ADDRESS", 3)
+    from portal.signin import views
+    monkeypatch.setattr(views, "UNKNOWN_PER_ADDRESS", 3)
     statuses = [client.post("/login", data={"login": f"097111{index:04d}",
                                             "password": "Guess-1x"}).status_code
                 for index in range(5)]

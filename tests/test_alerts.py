@@ -7,8 +7,7 @@ import re
 import pytest
 
 import models
-from portal.usage import import_usage
-from portal.subscribers import FeedError
+from portal.feeds.service import FeedError, import_usage
 from tests.helpers import PASSWORD, START, connect_service, field_error, page, sms_to
 from tests.test_budgets import QueryCounter
 
@@ -55,13 +54,14 @@ def test_the_settings_page_has_the_alert_form_of_the_number_on_show(client, sign
 def test_setting_and_turning_off_the_alert(client, signed_in, db, app):
     response = set_alert(client, "50")
     assert response.status_code == 303
-    assert response.headers["Location"] == "/settings?alert_on=1"
+    assert response.headers["Location"] == "/settings"
     after = fresh(signed_in)
     assert (after.alert_threshold, after.alert_sent) == (5000, False)
     html = page(client.get(response.headers["Location"]))
     assert "The alert is saved." in html and 'value="50.00"' in html
     response = set_alert(client, "")
-    assert response.headers["Location"] == "/settings?alert_off=1"
+    assert response.headers["Location"] == "/settings"
+    assert "The alert is off." in page(client.get("/settings"))
     assert fresh(signed_in).alert_threshold is None
     assert sms_to(app, NUMBER) == []
 
@@ -256,7 +256,7 @@ def test_an_older_database_gets_the_alert_columns_from_init_db(app, db):
 
 
 def test_the_demo_has_an_alert_set(demo_app, db):
-    from portal.demo import load_demo_data
+    from portal.demo.loading import load_demo_data
     with demo_app.app_context():
         load_demo_data()
         olena = models.Subscription.by_number(NUMBER)

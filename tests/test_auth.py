@@ -16,7 +16,7 @@ def page(response):
 
 def test_dashboard_needs_sign_in(client):
     response = client.get("/")
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response.headers["Location"].startswith("/login")
 
 
@@ -43,7 +43,7 @@ def test_bad_sign_in(client, auth, subscriber, login, password, message):
     html = page(response)
     assert message in html
     assert 'aria-invalid="true"' in html and "aria-describedby=" in html
-    assert client.get("/").status_code == 302  # not signed in
+    assert client.get("/").status_code == 303  # not signed in
 
 
 def test_cyrillic_password_hint(auth, subscriber):
@@ -91,7 +91,7 @@ def test_idle_session_ends_after_thirty_minutes(client, signed_in, clock):
     clock.advance(minutes=29)
     assert client.get("/").status_code == 200  # the visit above kept it alive
     clock.advance(minutes=31)
-    assert client.get("/").status_code == 302
+    assert client.get("/").status_code == 303
 
 
 def test_remember_me_lasts_thirty_days(client, auth, subscriber, clock):
@@ -101,7 +101,7 @@ def test_remember_me_lasts_thirty_days(client, auth, subscriber, clock):
     clock.advance(days=10)
     assert client.get("/").status_code == 200
     clock.advance(days=21)
-    assert client.get("/").status_code == 302
+    assert client.get("/").status_code == 303
 
 
 def test_cookies_are_httponly_and_lax(auth, subscriber):
@@ -112,7 +112,7 @@ def test_cookies_are_httponly_and_lax(auth, subscriber):
 def test_logout(client, signed_in):
     response = client.post("/logout")
     assert response.status_code == 303 and response.headers["Location"] == "/login"
-    assert client.get("/").status_code == 302
+    assert client.get("/").status_code == 303
 
 
 def test_sign_in_goes_back_where_it_was_asked(client, auth, subscriber):
@@ -415,7 +415,7 @@ def test_password_change_ends_other_sessions(app, client, auth, signed_in):
                                                "new_password_confirm": "Next-pass8"})
     assert response.status_code == 303
     assert client.get("/").status_code == 200
-    assert other.get("/").status_code == 302
+    assert other.get("/").status_code == 303
     with app.app_context():
         events = [e.event for e in models.AuditEvent.select().order_by(models.AuditEvent.id)]
     assert events[-1] == "password_changed"

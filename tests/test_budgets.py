@@ -8,9 +8,9 @@ same budgets without editing this file; pages whose URL takes an argument need a
 in PAGES_WITH_ARGUMENTS. Each page is fetched signed out and signed in on every number of
 the richest demo cabinet, in demo mode (the banner is part of the page)."""
 import gzip
-from datetime import datetime
 import re
 import warnings
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import models
-from portal.demo import load_demo_data
+from portal.demo.loading import load_demo_data
 
 PAGE_BUDGET = 14_600
 JS_BUDGET = 20 * 1024
@@ -175,7 +175,7 @@ def test_the_pages_are_found(demo):
     assert {"/", "/login", "/password", "/demo/sms"} <= set(urls)
     if missing:
         warnings.warn(f"pages not held to the budgets: add sample URLs to "
-                      f"PAGES_WITH_ARGUMENTS in tests/test_budgets.py for {missing}")
+                      f"PAGES_WITH_ARGUMENTS in tests/test_budgets.py for {missing}", stacklevel=2)
 
 
 def test_every_page_fits_in_the_first_round_trip(everything):

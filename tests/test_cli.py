@@ -2,7 +2,7 @@
 import pytest
 
 import models
-from portal.cli import DEMO_PASSWORD
+from portal.demo.data import DEMO_PASSWORD
 
 HEADER = "number,kind,name,tariff,payment,customer,status,balance,bonus_balance,activated_on,profile\n"
 

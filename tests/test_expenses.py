@@ -11,8 +11,7 @@ from peewee import Table
 from pypdf import PdfReader
 
 import models
-from portal.subscribers import FeedError
-from portal.usage import import_usage
+from portal.feeds.service import FeedError, import_usage
 from tests.helpers import START
 
 HEADER = "number,started_at,type,counterpart,quantity,amount\n"
@@ -172,7 +171,7 @@ def test_demo_usage_covers_three_months_once(app):
 def test_expenses_needs_sign_in(client):
     for url in ("/expenses", "/expenses.csv", "/expenses.pdf"):
         response = client.get(url)
-        assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+        assert response.status_code == 303 and response.headers["Location"].startswith("/login")
 
 
 def test_the_current_month_by_default(client, usage):
@@ -365,7 +364,7 @@ def test_page_csv_and_pdf_agree_to_the_kopiyka(client, usage):
         rows = csv_rows(client.get("/expenses.csv" + query))[1:]
         charged = [sheet_decimal(row[5]) for row in rows]
         groups = {"calls", "sms", "internet", "subscription", "services"}
-        spending_rows = [c for c, row in zip(charged, rows)
+        spending_rows = [c for c, row in zip(charged, rows, strict=True)
                          if row[1] not in ("Top-up", "Transfer received", "Transfer sent")]
         assert sum(spending_rows, Decimal(0)) == spent
         assert sum(sheet_decimal(row[6]) for row in rows) == (

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import pytest
 
-from portal import formatting
+from portal.core import formatting
 
 KB_195_8_MB = 200_500  # 195.8 MB (1 MB = 1024 KB)
 

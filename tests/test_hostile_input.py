@@ -21,7 +21,7 @@ from flask import got_request_exception
 from werkzeug.datastructures import ImmutableMultiDict
 
 import models
-from portal.security import hash_password
+from portal.core.security import hash_password
 from tests.helpers import PASSWORD, START
 
 STAFF_PASSWORD = "Staff-pass9"
@@ -161,7 +161,7 @@ def test_a_json_body_is_not_a_form(app, client, signed_in):
 
 def test_a_form_reads_no_files(app):
     """Behind the request check, a form still takes only what was posted as text."""
-    from portal.signin import LoginForm
+    from portal.signin.views import LoginForm
     with app.test_request_context("/login", method="POST", data={
             "login": (BytesIO(b"0671234567"), "login.txt"), "password": "x"}):
         form = LoginForm(meta={"csrf": False})

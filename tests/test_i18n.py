@@ -1,9 +1,9 @@
 """Ukrainian by default, English and Russian on request, and no text left untranslated."""
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = [("portal/**.py", "python"), ("rules/**.py", "python"), ("templates/**.html", "jinja2")]

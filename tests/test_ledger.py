@@ -9,7 +9,8 @@ def test_post_changes_the_balance_and_records_it(app, db, clock, subscriber):
     assert stored.balance == 10000 - 2500 == subscriber.balance
     assert (entry.balance_after, entry.bonus_after) == (7500, 0)
     models.LedgerEntry.post(subscriber, "bonus", clock.now(), bonus_change=300)
-    kinds = [e.kind for e in models.LedgerEntry.for_subscription(subscriber)]
+    kinds = [e.kind for e in models.LedgerEntry.select().where(
+        models.LedgerEntry.subscription == subscriber)]
     assert sorted(kinds) == ["bonus", "service_fee"]
     assert models.Subscription.get_by_id(subscriber.id).bonus_balance == 300
 

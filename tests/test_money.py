@@ -5,7 +5,7 @@ from datetime import date, datetime
 import pytest
 
 import models
-from portal import bonus_jobs as money
+from portal.bonuses import service as bonuses_service
 from tests.helpers import field_error, sms_to
 
 FRIEND = "+380681234567"
@@ -38,7 +38,7 @@ def confirm(client, html, url="/transfer"):
 # Balance transfer ----------------------------------------------------------------------
 
 def test_transfer_needs_a_sign_in(client):
-    assert client.get("/transfer").status_code == 302
+    assert client.get("/transfer").status_code == 303
     assert client.post("/transfer", data={"target": FRIEND, "amount": "5"}).status_code == 303
 
 
@@ -160,7 +160,7 @@ def test_concurrent_confirmations_never_overdraw(app, factory, db):
         start.wait()
         results.append(confirm(c, html).status_code)
 
-    threads = [threading.Thread(target=go, args=pair) for pair in zip(clients, htmls)]
+    threads = [threading.Thread(target=go, args=pair) for pair in zip(clients, htmls, strict=True)]
     for t in threads:
         t.start()
     for t in threads:
@@ -277,11 +277,11 @@ def test_accrual_once_a_month_minus_interrupted_days(app, factory, db):
         paid_fee(account, date(2026, 10, 1))
     models.ServiceInterruption.create(subscription=paused, reason="suspended",
                                       start=date(2026, 10, 11), end=date(2026, 10, 20))
-    month, count, total = money.accrue(date(2026, 11, 4), datetime(2026, 11, 4, 3, 30))
+    month, count, total = bonuses_service.accrue(date(2026, 11, 4), datetime(2026, 11, 4, 3, 30))
     assert month == date(2026, 10, 1) and count == 2
     assert fresh(full).bonus_balance == 10000
     assert fresh(paused).bonus_balance == 10000 * 21 // 31
-    assert money.accrue(date(2026, 11, 25), datetime(2026, 11, 25))[1] == 0
+    assert bonuses_service.accrue(date(2026, 11, 25), datetime(2026, 11, 25))[1] == 0
     assert fresh(full).bonus_balance == 10000
     assert models.LedgerEntry.select().where(models.LedgerEntry.kind == "bonus_accrual").count() == 2
 
@@ -293,7 +293,7 @@ def test_bonuses_are_the_fee_paid_last_month(app, factory, db):
     unpaid, discounted = factory.account(profile), factory.account(profile)
     paid_fee(discounted, date(2026, 10, 1), amount=7500)
     paid_fee(unpaid, date(2026, 9, 1))  # September's fee says nothing of October
-    money.accrue(date(2026, 11, 4), datetime(2026, 11, 4, 3, 30))
+    bonuses_service.accrue(date(2026, 11, 4), datetime(2026, 11, 4, 3, 30))
     assert (fresh(unpaid).bonus_balance, fresh(discounted).bonus_balance) == (0, 7500)
 
 
@@ -324,12 +324,12 @@ def test_interruptions_follow_the_status(db, factory):
             models.ServiceInterruption.select().order_by(models.ServiceInterruption.id)]
     assert rows == [("suspended", date(2026, 10, 5), date(2026, 10, 9)),
                     ("debt_blocked", date(2026, 10, 10), date(2026, 10, 14))]
-    money.accrue(date(2026, 11, 4), datetime(2026, 11, 4))
+    bonuses_service.accrue(date(2026, 11, 4), datetime(2026, 11, 4))
     assert fresh(acc).bonus_balance == 10000 * 21 // 31
 
 
 def test_the_subscriber_feed_records_interruptions(app, db, tmp_path):
-    from portal.subscribers import import_subscriber_file
+    from portal.feeds.service import import_subscriber_file
     feed = tmp_path / "feed.csv"
     header = "number,kind,name,tariff,payment,customer,status,balance,bonus_balance,activated_on,profile\n"
     feed.write_text(header + "10000009,home_internet,Тест,fast,contract,individual,suspended,0,0,2024-01-01,\n")
@@ -340,11 +340,11 @@ def test_the_subscriber_feed_records_interruptions(app, db, tmp_path):
 
 def test_moved_bonuses_lapse_after_20_days(client, account, friend, db, clock):
     confirm(client, page(bonus_review(client, amount="50")), "/bonuses/transfer")
-    assert money.lapse(date(2026, 12, 14), datetime(2026, 12, 14)) == (0, 0)
+    assert bonuses_service.lapse(date(2026, 12, 14), datetime(2026, 12, 14)) == (0, 0)
     assert fresh(friend).bonus_balance == 5000
-    assert money.lapse(date(2026, 12, 15), datetime(2026, 12, 15)) == (1, 5000)
+    assert bonuses_service.lapse(date(2026, 12, 15), datetime(2026, 12, 15)) == (1, 5000)
     assert fresh(friend).bonus_balance == 0
-    assert money.lapse(date(2026, 12, 16), datetime(2026, 12, 16)) == (0, 0)
+    assert bonuses_service.lapse(date(2026, 12, 16), datetime(2026, 12, 16)) == (0, 0)
 
 
 def test_dashboard_panel(client, account, friend, db):
@@ -378,13 +378,13 @@ def test_the_dashboard_leaves_out_what_lapsed_before_the_nightly_run(client, acc
     assert '<data value="0.00" id="bonus-balance">' in html
     phone = models.Subscription.get(models.Subscription.number == "+380671234567")
     assert phone.bonus_balance == 5000  # untouched by the page
-    assert money.lapse(clock.today(), clock.now()) == (1, 5000)
+    assert bonuses_service.lapse(clock.today(), clock.now()) == (1, 5000)
     assert models.Subscription.get_by_id(phone.id).bonus_balance == 0
     assert models.LedgerEntry.get(models.LedgerEntry.kind == "bonus_lapse").bonus_change == -5000
 
 
 def test_demo_data_has_a_bonus_move_and_runs_twice(app, db):
-    from portal.demo import load_demo_data
+    from portal.demo.loading import load_demo_data
     load_demo_data()
     load_demo_data()
     phone = models.Subscription.get(models.Subscription.number == "+380671234567")
@@ -397,7 +397,7 @@ def test_demo_data_has_a_bonus_move_and_runs_twice(app, db):
 
 
 def test_a_pause_and_its_resume_are_recorded_as_an_interruption(app, client, account, clock):
-    from portal.requests import process_due
+    from portal.orders.service import process_due
     client.post("/requests/pause", data={"number": account.number})
     clock.advance(days=2)
     with app.app_context():

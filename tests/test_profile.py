@@ -7,8 +7,9 @@ from datetime import date, datetime
 import pytest
 
 import models
+from portal.demo.cabinets import load_devices
+from portal.profile.service import public_id
 from tests.helpers import PASSWORD, last_code, sms_to
-from portal.profile import load_demo as load_demo_devices, public_id
 
 OTHER = "+380971112233"
 ICCID = "8938003992020000017"
@@ -64,15 +65,16 @@ def test_the_profile_page(client, signed_in, factory, app):
 
 def test_the_profile_needs_a_sign_in(client, subscriber):
     response = client.get("/profile")
-    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert response.status_code == 303 and response.headers["Location"].startswith("/login")
 
 
 def test_the_contact_number_is_saved_with_the_password(client, signed_in, app):
     response = client.post("/profile/contact", data={"contact_phone": "097 555 44 33",
                                                      "password": PASSWORD})
-    assert response.status_code == 303 and response.headers["Location"] == "/profile?done=contact"
+    assert response.status_code == 303 and response.headers["Location"] == "/profile"
     assert profile_of(app, signed_in).contact_phone == "+380975554433"
-    assert "+380 97 555 44 33" in client.get("/profile?done=contact").get_data(as_text=True)
+    shown = client.get("/profile").get_data(as_text=True)
+    assert "+380 97 555 44 33" in shown and "The contact number is saved." in shown
     assert client.post("/profile/contact", data={"contact_phone": "", "password": PASSWORD}
                        ).status_code == 303
     assert profile_of(app, signed_in).contact_phone is None
@@ -106,7 +108,7 @@ def test_adding_a_number_with_the_code_sent_to_it(client, signed_in, other, app)
     assert "керувати номером +380 97 111 22 33" in sms_to(app, OTHER)[0]
     assert "входите як раніше" in sms_to(app, OTHER)[0]
     response = client.post("/profile/numbers/confirm", data={"code": code})
-    assert response.status_code == 303 and response.headers["Location"] == "/profile?done=added"
+    assert response.status_code == 303 and response.headers["Location"] == "/profile"
     # Managed from here, it stays in the cabinet it signs in to.
     assert owner_of(app, OTHER) == other.profile_id
     assert managers_of(app, OTHER) == [signed_in.profile_id]
@@ -200,7 +202,7 @@ def test_removing_a_number(client, signed_in, factory, app):
     assert owner_of(app, second.number) == signed_in.profile_id  # asking changes nothing
     response = client.post("/profile/numbers/remove",
                            data={"number": "098 111 22 33", "confirm": "yes"})
-    assert response.status_code == 303 and response.headers["Location"] == "/profile?done=removed"
+    assert response.status_code == 303 and response.headers["Location"] == "/profile"
     assert owner_of(app, second.number) != signed_in.profile_id
     assert "98 111 22 33" not in client.get("/profile").get_data(as_text=True)
     assert client.post("/numbers/select", data={"number": second.number}).status_code == 404
@@ -238,7 +240,7 @@ def test_sessions_are_listed_and_one_is_ended(client, signed_in, app, auth):
     phone_row = next(row for row in rows if "Android" in row.user_agent)
     response = client.post("/profile/sessions/end", data={"session": public_id(phone_row.token)})
     assert response.status_code == 303
-    assert phone.get("/profile").status_code == 302  # signed out
+    assert phone.get("/profile").status_code == 303  # signed out
     assert client.get("/profile").status_code == 200
 
 
@@ -247,8 +249,8 @@ def test_sign_out_everywhere(client, signed_in, app):
     phone.post("/login", data={"login": "0671234567", "password": PASSWORD})
     response = client.post("/profile/sessions/end-all")
     assert response.status_code == 303 and response.headers["Location"] == "/login"
-    assert client.get("/profile").status_code == 302
-    assert phone.get("/profile").status_code == 302
+    assert client.get("/profile").status_code == 303
+    assert phone.get("/profile").status_code == 303
 
 
 def test_nobody_ends_a_session_of_another_profile(client, signed_in, other, app):
@@ -291,7 +293,7 @@ def test_a_contract_number_is_valid_while_the_contract_lasts(client, auth, facto
 
 def test_the_nickname(client, signed_in, app):
     response = client.post("/settings/nickname", data={"nickname": "  Робочий  "})
-    assert response.status_code == 303 and response.headers["Location"] == "/settings?saved=1"
+    assert response.status_code == 303 and response.headers["Location"] == "/settings"
     with app.app_context():
         connect(app)
         assert models.Subscription.get_by_id(signed_in.id).nickname == "Робочий"
@@ -393,7 +395,7 @@ def test_no_device_of_another_profile(client, signed_in, other, app):
 
 
 def test_demo_devices_load_twice(app, demo_app):
-    from portal.demo import load_demo_data
+    from portal.demo.loading import load_demo_data
     with app.app_context():
         connect(app)
         load_demo_data()
@@ -401,7 +403,17 @@ def test_demo_devices_load_twice(app, demo_app):
         olena = models.Subscription.get(models.Subscription.number == "+380671234567")
         assert models.Device.get(models.Device.subscription == olena).phone_model
         assert models.Device.select().count() == 9
-        assert load_demo_devices is not None
+
+
+def test_bad_demo_sim_data_is_refused(app, clock, subscriber, tmp_path):
+    """A wrong ICCID or PUK1 in demo/devices.csv stops the loader, naming the number."""
+    devices = tmp_path / "devices.csv"
+    devices.write_text("number,phone_model,iccid,puk1\n0671234567,Nokia 105,12345,1234\n")
+    with app.app_context():
+        connect(app)
+        with pytest.raises(ValueError, match="bad SIM data for 0671234567"):
+            load_devices(clock, devices)
+        assert models.Device.select().count() == 0
 
 
 # Shops -----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from urllib.parse import quote
 
 import pytest
 
-from portal.web import local_target
+from portal.core.web import local_target
 from tests.helpers import PASSWORD
 
 # As they stand in the URL or the form body, so each is decoded once on arrival; each is

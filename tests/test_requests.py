@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 import models
-from portal.demo import load_demo_data
+from portal.demo.loading import load_demo_data
 from tests.helpers import connect_service
 
 
@@ -171,7 +171,7 @@ def test_a_request_no_longer_possible_is_rejected_with_its_reason(app, client, a
 
 
 def test_processing_twice_does_a_request_once(app, client, signed_in, clock):
-    from portal.requests import process as process_one
+    from portal.orders.service import process as process_one
     client.post("/requests/sim-block")
     (pending,) = requests_of(signed_in)
     with app.app_context():
@@ -218,7 +218,7 @@ def test_home_internet_faults_show_in_the_archive(client, account, clock):
 
 @pytest.fixture
 def agent(app):
-    from portal.security import hash_password
+    from portal.core.security import hash_password
     from tests.helpers import START
     with app.app_context():
         models.db.connect(reuse_if_open=True)
@@ -275,7 +275,7 @@ def test_the_archive_pages_through_every_request_once(app, client, signed_in, cl
             models.ServiceRequest.create(subscription=signed_in.id, kind="sim_block",
                                          state="done", fee=(n + 1) * 100,
                                          created_at=moments[n % 3], finished_at=moments[n % 3])
-        for n in range(5):
+        for _ in range(5):
             models.AuditEvent.create(event="nickname_changed", profile=signed_in.profile_id,
                                      subject=signed_in.number, at=moments[0])
     fees, url, pages = [], "/requests", 0

@@ -4,10 +4,31 @@ import pytest
 from hypothesis import given, strategies as st
 
 from rules.expenses import (
-    CALLS, GROUP_OF_TYPE, GROUPS, INTERNET, MAX_SPAN_DAYS, PAYMENTS, SPENDING_GROUPS, TYPES,
-    Period, bar_chart, dashboard_periods, format_cursor, format_duration, format_volume,
-    month_period, nice_ceiling, parse_cursor, parse_group, parse_period, parse_started_at,
-    parse_usage_row, quantity_unit, spending_in_periods, summarize, types_of,
+    CALLS,
+    GROUP_OF_TYPE,
+    GROUPS,
+    INTERNET,
+    MAX_SPAN_DAYS,
+    PAYMENTS,
+    SPENDING_GROUPS,
+    TYPES,
+    Period,
+    bar_chart,
+    dashboard_periods,
+    format_cursor,
+    format_duration,
+    format_volume,
+    month_period,
+    nice_ceiling,
+    parse_cursor,
+    parse_group,
+    parse_period,
+    parse_started_at,
+    parse_usage_row,
+    quantity_unit,
+    spending_in_periods,
+    summarize,
+    types_of,
 )
 
 TODAY = date(2026, 11, 25)

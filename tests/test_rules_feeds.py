@@ -72,7 +72,7 @@ def test_each_record_comes_with_the_line_it_starts_on(rows):
         line += len(re.findall(r"\r\n|\r|\n", written.getvalue()))
     header, found = records(text.getvalue())
     assert header == ["a", "b", "c"]
-    assert found == [(start, dict(zip(header, row)), []) for start, row in zip(starts, rows)]
+    assert found == [(start, dict(zip(header, row, strict=False)), []) for start, row in zip(starts, rows, strict=True)]
 
 
 @pytest.mark.parametrize("text,error", [

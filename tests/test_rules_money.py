@@ -4,8 +4,8 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, strategies as st
 
-from rules import dates, money, numbers
-from rules.money import (BonusHistory, Interruption, Lot, MoneyError, Party)
+from rules import dates as dates_rules, money as money_rules, numbers as numbers_rules
+from rules.money import BonusHistory, Interruption, Lot, MoneyError, Party
 
 TODAY = date(2026, 11, 25)
 
@@ -28,7 +28,7 @@ def refused(call, *args):
     ("9804000000000009", "prostir"),
 ])
 def test_good_cards_and_their_brands(number, brand):
-    card = money.parse_card_number(number)
+    card = money_rules.parse_card_number(number)
     assert card.brand == brand and card.last4 == number[-4:]
     assert number.replace(" ", "").replace("-", "") not in repr(card)
 
@@ -45,13 +45,13 @@ def test_good_cards_and_their_brands(number, brand):
     ("3530111333300000", "brand"),  # JCB
 ])
 def test_bad_card_numbers(number, code):
-    error = refused(money.parse_card_number, number)
+    error = refused(money_rules.parse_card_number, number)
     assert (error.code, error.field) == (code, "card_number")
 
 
 @given(st.text(alphabet="0123456789", min_size=12, max_size=18))
 def test_luhn_check_digit_always_found(prefix):
-    digits = [numbers.luhn_ok(prefix + str(check)) for check in range(10)]
+    digits = [numbers_rules.luhn_ok(prefix + str(check)) for check in range(10)]
     assert digits.count(True) == 1
 
 
@@ -62,7 +62,7 @@ def test_luhn_check_digit_always_found(prefix):
     ("01 / 2030", (2030, 1)),
 ])
 def test_good_expiry(text, expected):
-    assert money.parse_expiry(text, TODAY) == expected
+    assert money_rules.parse_expiry(text, TODAY) == expected
 
 
 @pytest.mark.parametrize("text,code", [
@@ -71,40 +71,40 @@ def test_good_expiry(text, expected):
     ("12/2099", "far"),
 ])
 def test_bad_expiry(text, code):
-    assert refused(money.parse_expiry, text, TODAY).code == code
+    assert refused(money_rules.parse_expiry, text, TODAY).code == code
 
 
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)),
        st.integers(min_value=-24, max_value=24))
 def test_expiry_is_past_exactly_before_this_month(today, months):
-    shown = dates.add_months(today.replace(day=1), months)
+    shown = dates_rules.add_months(today.replace(day=1), months)
     text = f"{shown.month:02d}/{shown.year % 100:02d}"
     if months < 0 or shown.year // 100 != 20:
         with pytest.raises(MoneyError):
-            money.parse_expiry(text, today)
+            money_rules.parse_expiry(text, today)
     else:
-        assert money.parse_expiry(text, today) == (shown.year, shown.month)
+        assert money_rules.parse_expiry(text, today) == (shown.year, shown.month)
 
 
 @pytest.mark.parametrize("text,code", [("", "empty"), ("12", "format"), ("1234", "format"),
                                        ("12a", "format"), ("１２３", "format")])
 def test_bad_cvv(text, code):
-    assert refused(money.parse_cvv, text).code == code
+    assert refused(money_rules.parse_cvv, text).code == code
 
 
 def test_good_cvv():
-    assert money.parse_cvv(" 123 ") == "123"
+    assert money_rules.parse_cvv(" 123 ") == "123"
 
 
 @pytest.mark.parametrize("text,code", [("", "empty"), ("Олена Коваленко", "chars"),
                                        ("J", "chars"), ("JOHN 3RD", "chars"),
                                        ("A" * 27, "length")])
 def test_bad_holder(text, code):
-    assert refused(money.parse_holder, text).code == code
+    assert refused(money_rules.parse_holder, text).code == code
 
 
 def test_holder_is_printed_in_capitals():
-    assert money.parse_holder("  olena   o'neil-kovalenko ") == "OLENA O'NEIL-KOVALENKO"
+    assert money_rules.parse_holder("  olena   o'neil-kovalenko ") == "OLENA O'NEIL-KOVALENKO"
 
 
 # Top-up limits --------------------------------------------------------------------------
@@ -112,19 +112,19 @@ def test_holder_is_printed_in_capitals():
 @pytest.mark.parametrize("amount,paid_today,code,left", [
     (99, 0, "min", 0),
     (0, 0, "min", 0),
-    (money.TOPUP_MAX + 1, 0, "max", 0),
-    (100_00, money.TOPUP_DAILY_CAP - 50_00, "daily", 50_00),
-    (100, money.TOPUP_DAILY_CAP, "daily", 0),
+    (money_rules.TOPUP_MAX + 1, 0, "max", 0),
+    (100_00, money_rules.TOPUP_DAILY_CAP - 50_00, "daily", 50_00),
+    (100, money_rules.TOPUP_DAILY_CAP, "daily", 0),
 ])
 def test_topup_limits(amount, paid_today, code, left):
-    error = refused(money.check_topup_amount, amount, paid_today)
+    error = refused(money_rules.check_topup_amount, amount, paid_today)
     assert (error.code, error.left) == (code, left)
 
 
-@pytest.mark.parametrize("amount,paid_today", [(100, 0), (money.TOPUP_MAX, 0),
-                                               (50_00, money.TOPUP_DAILY_CAP - 50_00)])
+@pytest.mark.parametrize("amount,paid_today", [(100, 0), (money_rules.TOPUP_MAX, 0),
+                                               (50_00, money_rules.TOPUP_DAILY_CAP - 50_00)])
 def test_topup_within_limits(amount, paid_today):
-    assert money.check_topup_amount(amount, paid_today) is None
+    assert money_rules.check_topup_amount(amount, paid_today) is None
 
 
 # Balance transfer -----------------------------------------------------------------------
@@ -145,24 +145,24 @@ TARGET = Party("+380971112233", "mobile", "active")
     (SENDER, Party("10000001", "home_internet", "active"), 100, 0, "target_kind"),
     (SENDER, Party(TARGET.number, "mobile", "closed"), 100, 0, "target_state"),
     (SENDER, TARGET, 99, 0, "min"),
-    (SENDER, TARGET, money.TRANSFER_MAX + 1, 0, "max"),
+    (SENDER, TARGET, money_rules.TRANSFER_MAX + 1, 0, "max"),
     (SENDER, TARGET, 500_01, 0, "balance"),
-    (SENDER, TARGET, 100_00, money.TRANSFER_DAILY_CAP - 99_99, "daily"),
+    (SENDER, TARGET, 100_00, money_rules.TRANSFER_DAILY_CAP - 99_99, "daily"),
 ])
 def test_transfer_refusals(sender, target, amount, sent_today, code):
-    assert refused(money.check_transfer, sender, target, amount, sent_today, TODAY).code == code
+    assert refused(money_rules.check_transfer, sender, target, amount, sent_today, TODAY).code == code
 
 
 def test_transfer_refusal_says_what_is_left():
-    error = refused(money.check_transfer, SENDER, TARGET, 300_00,
-                    money.TRANSFER_DAILY_CAP - 250_00, TODAY)
+    error = refused(money_rules.check_transfer, SENDER, TARGET, 300_00,
+                    money_rules.TRANSFER_DAILY_CAP - 250_00, TODAY)
     assert (error.left, error.next_on) == (250_00, TODAY + timedelta(days=1))
-    assert refused(money.check_transfer, SENDER, TARGET, 600_00, 0, TODAY).left == 500_00
+    assert refused(money_rules.check_transfer, SENDER, TARGET, 600_00, 0, TODAY).left == 500_00
 
 
 def test_transfer_to_a_debt_blocked_number_is_fine():
     target = Party(TARGET.number, "mobile", "debt_blocked")
-    assert money.check_transfer(SENDER, target, 500_00, 0, TODAY) is None
+    assert money_rules.check_transfer(SENDER, target, 500_00, 0, TODAY) is None
 
 
 @given(balance=st.integers(min_value=-10_000_00, max_value=10_000_00),
@@ -171,11 +171,11 @@ def test_transfer_to_a_debt_blocked_number_is_fine():
 def test_an_allowed_transfer_never_overdraws_or_passes_the_cap(balance, amount, sent_today):
     sender = Party(SENDER.number, "mobile", "active", balance=balance)
     try:
-        money.check_transfer(sender, TARGET, amount, sent_today, TODAY)
+        money_rules.check_transfer(sender, TARGET, amount, sent_today, TODAY)
     except MoneyError:
         return
-    assert money.TRANSFER_MIN <= amount <= balance
-    assert sent_today + amount <= money.TRANSFER_DAILY_CAP
+    assert money_rules.TRANSFER_MIN <= amount <= balance
+    assert sent_today + amount <= money_rules.TRANSFER_DAILY_CAP
 
 
 # The monthly accrual --------------------------------------------------------------------
@@ -188,7 +188,7 @@ def test_an_allowed_transfer_never_overdraws_or_passes_the_cap(balance, amount, 
     (date(2027, 1, 4), date(2026, 12, 1)),
 ])
 def test_due_accrual_month(today, month):
-    assert money.due_accrual_month(today) == month
+    assert money_rules.due_accrual_month(today) == month
 
 
 @pytest.mark.parametrize("today,next_on", [
@@ -198,7 +198,7 @@ def test_due_accrual_month(today, month):
     (date(2026, 12, 5), date(2027, 1, 4)),
 ])
 def test_next_accrual_date(today, next_on):
-    assert money.next_accrual_date(today) == next_on
+    assert money_rules.next_accrual_date(today) == next_on
 
 
 NOVEMBER = date(2026, 11, 1)  # 30 days
@@ -219,19 +219,19 @@ FAST_FEE = 100_00
     ([], date(2026, 11, 1), 100_00),
 ])
 def test_accrual_amount(interruptions, activated_on, bonuses):
-    assert money.accrual_amount(FAST_FEE, NOVEMBER, interruptions, activated_on) == bonuses
+    assert money_rules.accrual_amount(FAST_FEE, NOVEMBER, interruptions, activated_on) == bonuses
 
 
 def test_accrual_rounds_down_to_a_kopiyka():
     october = date(2026, 10, 1)  # 31 days
-    assert money.accrual_amount(FAST_FEE, october, [Interruption(date(2026, 10, 31))]) == 9677
+    assert money_rules.accrual_amount(FAST_FEE, october, [Interruption(date(2026, 10, 31))]) == 9677
 
 
 @given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=4))
 def test_accrual_is_never_more_than_the_fee_nor_negative(gaps):
     interruptions = [Interruption(NOVEMBER + timedelta(days=a - 5),
                                   NOVEMBER + timedelta(days=a - 5 + b)) for a, b in gaps]
-    assert 0 <= money.accrual_amount(FAST_FEE, NOVEMBER, interruptions) <= FAST_FEE
+    assert 0 <= money_rules.accrual_amount(FAST_FEE, NOVEMBER, interruptions) <= FAST_FEE
 
 
 # Moving bonuses to a mobile number ------------------------------------------------------
@@ -262,15 +262,15 @@ NO_HISTORY = BonusHistory()
      NO_HISTORY, "bonus"),
 ])
 def test_bonus_transfer_refusals(account, target, amount, history, code):
-    assert refused(money.check_bonus_transfer, account, target, amount, history,
+    assert refused(money_rules.check_bonus_transfer, account, target, amount, history,
                    TODAY).code == code
 
 
 def test_bonus_refusals_say_what_is_still_possible():
-    error = refused(money.check_bonus_transfer, ACCOUNT, PHONE, 200_00,
+    error = refused(money_rules.check_bonus_transfer, ACCOUNT, PHONE, 200_00,
                     BonusHistory(date(2026, 11, 10), 50_00), TODAY)
     assert (error.left, error.next_on) == (150_00, date(2026, 12, 1))
-    error = refused(money.check_bonus_transfer, ACCOUNT, PHONE, 10_00,
+    error = refused(money_rules.check_bonus_transfer, ACCOUNT, PHONE, 10_00,
                     BonusHistory(TODAY, 50_00), TODAY)
     assert error.next_on == date(2026, 11, 26)
 
@@ -282,22 +282,22 @@ def test_bonus_refusals_say_what_is_still_possible():
     Party(PHONE.number, "mobile", "debt_blocked"),
 ])
 def test_bonus_transfer_allowed_targets(target):
-    assert money.check_bonus_transfer(ACCOUNT, target, 200_00, NO_HISTORY, TODAY) is None
+    assert money_rules.check_bonus_transfer(ACCOUNT, target, 200_00, NO_HISTORY, TODAY) is None
 
 
 def test_bonus_transfer_allowed_while_blocked_for_debt():
     account = Party("10000001", "home_internet", "debt_blocked", bonus_balance=250_00)
-    assert money.check_bonus_transfer(account, PHONE, 50_00, NO_HISTORY, TODAY) is None
+    assert money_rules.check_bonus_transfer(account, PHONE, 50_00, NO_HISTORY, TODAY) is None
 
 
 def test_bonus_transfer_once_a_day_again_tomorrow():
     history = BonusHistory(TODAY - timedelta(days=1), 10_00)
-    assert money.check_bonus_transfer(ACCOUNT, PHONE, 10_00, history, TODAY) is None
+    assert money_rules.check_bonus_transfer(ACCOUNT, PHONE, 10_00, history, TODAY) is None
 
 
 def test_bonus_monthly_cap_starts_again_next_month():
     # The history the caller gives counts this calendar month only.
-    assert money.check_bonus_transfer(ACCOUNT, PHONE, 200_00, BonusHistory(
+    assert money_rules.check_bonus_transfer(ACCOUNT, PHONE, 200_00, BonusHistory(
         date(2026, 11, 30), 0), date(2026, 12, 1)) is None
 
 
@@ -309,7 +309,7 @@ def test_bonus_monthly_cap_starts_again_next_month():
     (250_00, BonusHistory(date(2026, 11, 2), 120_00), (80_00, TODAY)),
 ])
 def test_bonus_transfer_allowance(bonus, history, expected):
-    assert money.bonus_transfer_allowance(bonus, history, TODAY) == expected
+    assert money_rules.bonus_transfer_allowance(bonus, history, TODAY) == expected
 
 
 @given(amount=st.integers(0, 400_00), moved=st.integers(0, 300_00),
@@ -317,16 +317,16 @@ def test_bonus_transfer_allowance(bonus, history, expected):
 def test_moves_never_pass_the_monthly_cap(amount, moved, bonus):
     account = Party("10000001", "home_internet", "active", bonus_balance=bonus)
     try:
-        money.check_bonus_transfer(account, PHONE, amount, BonusHistory(None, moved), TODAY)
+        money_rules.check_bonus_transfer(account, PHONE, amount, BonusHistory(None, moved), TODAY)
     except MoneyError:
         return
-    assert moved + amount <= money.BONUS_MONTHLY_CAP and amount <= bonus
+    assert moved + amount <= money_rules.BONUS_MONTHLY_CAP and amount <= bonus
 
 
 # Lapsing of moved bonuses ---------------------------------------------------------------
 
 def test_lapse_date_is_twenty_days_on():
-    assert money.lapse_date(date(2026, 11, 25)) == date(2026, 12, 15)
+    assert money_rules.lapse_date(date(2026, 11, 25)) == date(2026, 12, 15)
 
 
 @pytest.mark.parametrize("balance,lots,today,amount", [
@@ -341,13 +341,13 @@ def test_lapse_date_is_twenty_days_on():
     (0, [Lot(50_00, date(2026, 12, 15))], date(2026, 12, 16), 0),
 ])
 def test_lapsing_now(balance, lots, today, amount):
-    assert money.lapsing_now(balance, lots, today)[0] == amount
+    assert money_rules.lapsing_now(balance, lots, today)[0] == amount
 
 
 def test_running_lots_show_what_is_left_oldest_used_first():
     lots = [Lot(40_00, date(2026, 12, 20)), Lot(50_00, date(2026, 12, 15)),
             Lot(10_00, date(2026, 12, 1))]
-    assert money.running_lots(70_00, lots, date(2026, 12, 2)) == [
+    assert money_rules.running_lots(70_00, lots, date(2026, 12, 2)) == [
         Lot(30_00, date(2026, 12, 15)), Lot(40_00, date(2026, 12, 20))]
 
 
@@ -357,6 +357,6 @@ def test_lapse_never_takes_more_than_the_balance(balance, raw_lots, day):
     start = date(2026, 12, 1)
     lots = [Lot(amount, start + timedelta(days=offset)) for amount, offset in raw_lots]
     today = start + timedelta(days=day)
-    amount, _ = money.lapsing_now(balance, lots, today)
+    amount, _ = money_rules.lapsing_now(balance, lots, today)
     assert 0 <= amount <= balance
     assert amount <= sum(lot.amount for lot in lots if lot.lapses_on <= today)

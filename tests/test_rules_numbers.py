@@ -1,8 +1,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from rules.numbers import (OPERATOR_PREFIXES, NumberError, format_number, parse_login,
-                           parse_mobile)
+from rules.numbers import OPERATOR_PREFIXES, NumberError, format_number, parse_login, parse_mobile
 
 
 @pytest.mark.parametrize("text", ["0971234567", "+380 97 123 45 67", "380971234567",

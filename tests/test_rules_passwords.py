@@ -3,8 +3,13 @@ import random
 import pytest
 from hypothesis import given, strategies as st
 
-from rules.passwords import (COMMON_PASSWORDS, check_password, generate_temporary_password,
-                             has_cyrillic, is_acceptable)
+from rules.passwords import (
+    COMMON_PASSWORDS,
+    check_password,
+    generate_temporary_password,
+    has_cyrillic,
+    is_acceptable,
+)
 
 
 def unmet(password):

@@ -5,18 +5,18 @@ from datetime import datetime, timedelta
 import pytest
 from hypothesis import given, strategies as st
 
-from rules import services as r
+from rules import services as services_rules
 
 NOW = datetime(2026, 11, 25, 10, 0)
-MOBILE = r.Subscriber(kind="mobile", status="active", payment="prepaid", balance=10000,
+MOBILE = services_rules.Subscriber(kind="mobile", status="active", payment="prepaid", balance=10000,
                       tariff="smart")
-HOME = r.Subscriber(kind="home_internet", status="active", payment="contract", balance=0,
+HOME = services_rules.Subscriber(kind="home_internet", status="active", payment="contract", balance=0,
                     tariff="fast")
-WHO_CALLED = r.Offer(code="who-called", kind="mobile", fee=0)
-PAID = r.Offer(code="music", kind="mobile", fee=2500)
-UNLIM = r.Offer(code="unlim", kind="mobile", payment="contract")
-FREE_50 = r.Offer(code="free-50", kind="mobile", payment="prepaid", fee=0)
-ULTRA = r.Offer(code="ultra", kind="home_internet")
+WHO_CALLED = services_rules.Offer(code="who-called", kind="mobile", fee=0)
+PAID = services_rules.Offer(code="music", kind="mobile", fee=2500)
+UNLIM = services_rules.Offer(code="unlim", kind="mobile", payment="contract")
+FREE_50 = services_rules.Offer(code="free-50", kind="mobile", payment="prepaid", fee=0)
+ULTRA = services_rules.Offer(code="ultra", kind="home_internet")
 
 
 def code(refusal):
@@ -26,11 +26,11 @@ def code(refusal):
 # Services ---------------------------------------------------------------------------------
 
 def test_connect_a_free_service():
-    assert r.can_connect(MOBILE, WHO_CALLED, set()) is None
+    assert services_rules.can_connect(MOBILE, WHO_CALLED, set()) is None
 
 
 @pytest.mark.parametrize("subscriber, service, connected, expected", [
-    (MOBILE, r.Offer("tv", "home_internet"), set(), "wrong_kind"),
+    (MOBILE, services_rules.Offer("tv", "home_internet"), set(), "wrong_kind"),
     (HOME, WHO_CALLED, set(), "wrong_kind"),
     (replace(MOBILE, status="suspended"), WHO_CALLED, set(), "state"),
     (replace(MOBILE, status="debt_blocked"), WHO_CALLED, set(), "state"),
@@ -41,21 +41,21 @@ def test_connect_a_free_service():
     (replace(MOBILE, balance=-100), PAID, set(), "balance"),
 ])
 def test_connect_refusals(subscriber, service, connected, expected):
-    assert code(r.can_connect(subscriber, service, connected)) == expected
+    assert code(services_rules.can_connect(subscriber, service, connected)) == expected
 
 
 def test_a_short_balance_says_how_much_is_missing():
-    refusal = r.can_connect(replace(MOBILE, balance=1000), PAID, set())
+    refusal = services_rules.can_connect(replace(MOBILE, balance=1000), PAID, set())
     assert (refusal.fee, refusal.balance, refusal.missing) == (2500, 1000, 1500)
 
 
 def test_a_free_service_connects_even_with_a_negative_balance():
-    assert r.can_connect(replace(MOBILE, balance=-500), WHO_CALLED, set()) is None
+    assert services_rules.can_connect(replace(MOBILE, balance=-500), WHO_CALLED, set()) is None
 
 
 @given(balance=st.integers(-10**7, 10**7), fee=st.integers(0, 10**6))
 def test_connect_is_allowed_exactly_when_the_balance_covers_the_fee(balance, fee):
-    refusal = r.can_connect(replace(MOBILE, balance=balance), replace(PAID, fee=fee), set())
+    refusal = services_rules.can_connect(replace(MOBILE, balance=balance), replace(PAID, fee=fee), set())
     assert (refusal is None) == (fee == 0 or balance >= fee)
     if refusal:
         assert refusal.missing == fee - balance > 0
@@ -64,7 +64,7 @@ def test_connect_is_allowed_exactly_when_the_balance_covers_the_fee(balance, fee
 @pytest.mark.parametrize("status", ["active", "suspended", "debt_blocked"])
 def test_disconnect_is_allowed_in_debt_and_pause(status):
     subscriber = replace(MOBILE, status=status, balance=-5000)
-    assert r.can_disconnect(subscriber, PAID, {"music"}) is None
+    assert services_rules.can_disconnect(subscriber, PAID, {"music"}) is None
 
 
 @pytest.mark.parametrize("subscriber, connected, expected", [
@@ -73,18 +73,18 @@ def test_disconnect_is_allowed_in_debt_and_pause(status):
     (replace(MOBILE, status="closed"), {"music"}, "state"),
 ])
 def test_disconnect_refusals(subscriber, connected, expected):
-    assert code(r.can_disconnect(subscriber, PAID, connected)) == expected
+    assert code(services_rules.can_disconnect(subscriber, PAID, connected)) == expected
 
 
 # Tariffs ----------------------------------------------------------------------------------
 
 def test_switch_to_a_tariff_of_the_same_kind_and_payment():
-    assert r.can_switch_tariff(MOBILE, FREE_50, None, NOW) is None
-    assert r.can_switch_tariff(HOME, ULTRA, None, NOW) is None
+    assert services_rules.can_switch_tariff(MOBILE, FREE_50, None, NOW) is None
+    assert services_rules.can_switch_tariff(HOME, ULTRA, None, NOW) is None
 
 
 @pytest.mark.parametrize("subscriber, tariff, last, expected", [
-    (MOBILE, r.Offer("smart", "mobile"), None, "already"),
+    (MOBILE, services_rules.Offer("smart", "mobile"), None, "already"),
     (MOBILE, ULTRA, None, "wrong_kind"),
     (HOME, FREE_50, None, "wrong_kind"),
     (MOBILE, UNLIM, None, "wrong_payment"),
@@ -96,19 +96,19 @@ def test_switch_to_a_tariff_of_the_same_kind_and_payment():
     (MOBILE, FREE_50, NOW - timedelta(days=1), None),
 ])
 def test_switch_rules(subscriber, tariff, last, expected):
-    assert code(r.can_switch_tariff(subscriber, tariff, last, NOW)) == expected
+    assert code(services_rules.can_switch_tariff(subscriber, tariff, last, NOW)) == expected
 
 
 def test_too_soon_says_when_a_switch_is_allowed_again():
     last = NOW - timedelta(hours=3)
-    refusal = r.can_switch_tariff(MOBILE, FREE_50, last, NOW)
+    refusal = services_rules.can_switch_tariff(MOBILE, FREE_50, last, NOW)
     assert refusal.allowed_at == last + timedelta(days=1)
 
 
 @given(hours=st.integers(0, 100))
 def test_at_most_one_switch_a_day(hours):
     last = NOW - timedelta(hours=hours)
-    refusal = r.can_switch_tariff(MOBILE, FREE_50, last, NOW)
+    refusal = services_rules.can_switch_tariff(MOBILE, FREE_50, last, NOW)
     assert (refusal is None) == (hours >= 24)
 
 
@@ -126,7 +126,7 @@ def test_at_most_one_switch_a_day(hours):
     (MOBILE, ("pause",), None),
 ])
 def test_sim_block(subscriber, pending, expected):
-    assert code(r.can_block_sim(subscriber, pending)) == expected
+    assert code(services_rules.can_block_sim(subscriber, pending)) == expected
 
 
 @pytest.mark.parametrize("subscriber, pending, expected", [
@@ -137,7 +137,7 @@ def test_sim_block(subscriber, pending, expected):
     (replace(MOBILE, sim_blocked=True), ("sim_unblock",), "pending"),
 ])
 def test_sim_unblock(subscriber, pending, expected):
-    assert code(r.can_unblock_sim(subscriber, pending)) == expected
+    assert code(services_rules.can_unblock_sim(subscriber, pending)) == expected
 
 
 @pytest.mark.parametrize("subscriber, pending, expected", [
@@ -150,7 +150,7 @@ def test_sim_unblock(subscriber, pending, expected):
     (HOME, ("pause",), "pending"),
 ])
 def test_pause(subscriber, pending, expected):
-    assert code(r.can_pause(subscriber, pending)) == expected
+    assert code(services_rules.can_pause(subscriber, pending)) == expected
 
 
 @pytest.mark.parametrize("subscriber, pending, expected", [
@@ -161,22 +161,22 @@ def test_pause(subscriber, pending, expected):
     (replace(HOME, status="suspended"), ("resume",), "pending"),
 ])
 def test_resume(subscriber, pending, expected):
-    assert code(r.can_resume(subscriber, pending)) == expected
+    assert code(services_rules.can_resume(subscriber, pending)) == expected
 
 
 def test_status_after_a_deferred_request():
-    assert r.status_after("pause", "active") == "suspended"
-    assert r.status_after("resume", "suspended") == "active"
-    assert r.status_after("sim_block", "debt_blocked") == "debt_blocked"
-    assert r.sim_blocked_after("sim_block", False) is True
-    assert r.sim_blocked_after("sim_unblock", True) is False
-    assert r.sim_blocked_after("pause", True) is True
+    assert services_rules.status_after("pause", "active") == "suspended"
+    assert services_rules.status_after("resume", "suspended") == "active"
+    assert services_rules.status_after("sim_block", "debt_blocked") == "debt_blocked"
+    assert services_rules.sim_blocked_after("sim_block", False) is True
+    assert services_rules.sim_blocked_after("sim_unblock", True) is False
+    assert services_rules.sim_blocked_after("pause", True) is True
 
 
 def test_check_deferred_covers_every_deferred_kind():
-    assert set(r.DEFERRED_CHECKS) == set(r.DEFERRED_KINDS)
-    assert code(r.check_deferred("pause", MOBILE)) is None
-    assert code(r.check_deferred("sim_block", HOME)) == "wrong_kind"
+    assert set(services_rules.DEFERRED_CHECKS) == set(services_rules.DEFERRED_KINDS)
+    assert code(services_rules.check_deferred("pause", MOBILE)) is None
+    assert code(services_rules.check_deferred("sim_block", HOME)) == "wrong_kind"
 
 
 # Request states ---------------------------------------------------------------------------
@@ -191,10 +191,10 @@ def test_check_deferred_covers_every_deferred_kind():
     ("unknown", "done", False),
 ])
 def test_transitions(state, new_state, allowed):
-    assert r.can_transition(state, new_state) is allowed
+    assert services_rules.can_transition(state, new_state) is allowed
 
 
 def test_a_request_is_due_after_thirty_minutes():
-    assert r.due_at(NOW) == NOW + timedelta(minutes=30)
+    assert services_rules.due_at(NOW) == NOW + timedelta(minutes=30)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from hypothesis import given, strategies as st
 
-from rules import tokens
+from rules import tokens as tokens_rules
 from rules.profile import ProfileRefused
 
 NOW = datetime(2026, 11, 25, 10, 7, 30)
@@ -26,7 +26,7 @@ def refusal(action, *args):
     ("widget on my phone", "widget on my phone"), ("  Віджет   на телефоні ", "Віджет на телефоні"),
     ("x" * 40, "x" * 40), ("Home Assistant ✓", "Home Assistant ✓")])
 def test_names(text, expected):
-    assert tokens.clean_name(text) == expected
+    assert tokens_rules.clean_name(text) == expected
 
 
 @pytest.mark.parametrize("text,code", [
@@ -34,17 +34,17 @@ def test_names(text, expected):
     ("x" * 41, "too_long"), ("bell\x07", "characters"), ("zero\u200bwidth", "characters"),
     ("nul\x00", "characters"), ("c1\x9b", "characters")])
 def test_bad_names(text, code):
-    assert refusal(tokens.clean_name, text).code == code
+    assert refusal(tokens_rules.clean_name, text).code == code
 
 
 def test_too_long_names_the_limit():
-    assert refusal(tokens.clean_name, "x" * 41).limit == tokens.NAME_MAX == 40
+    assert refusal(tokens_rules.clean_name, "x" * 41).limit == tokens_rules.NAME_MAX == 40
 
 
 @given(st.text(max_size=80))
 def test_a_name_is_clean_or_refused(text):
     try:
-        cleaned = tokens.clean_name(text)
+        cleaned = tokens_rules.clean_name(text)
     except ProfileRefused as refused:
         assert refused.code in ("required", "too_long", "characters")
         if refused.code == "required":
@@ -58,7 +58,7 @@ def test_a_name_is_clean_or_refused(text):
 @given(st.text(st.characters(min_codepoint=0, max_codepoint=0x9f), min_size=1, max_size=60))
 def test_no_control_character_is_kept(text):
     try:
-        cleaned = tokens.clean_name(text)
+        cleaned = tokens_rules.clean_name(text)
     except ProfileRefused:
         return
     assert not any(ord(ch) < 0x20 or 0x7f <= ord(ch) <= 0x9f for ch in cleaned)
@@ -68,12 +68,12 @@ def test_no_control_character_is_kept(text):
 
 @pytest.mark.parametrize("live", [0, 1, 9])
 def test_a_cabinet_with_room_makes_a_token(live):
-    tokens.check_new_token(live)
+    tokens_rules.check_new_token(live)
 
 
 @given(st.integers(min_value=10, max_value=10_000))
 def test_a_full_cabinet_makes_none(live):
-    refused = refusal(tokens.check_new_token, live)
+    refused = refusal(tokens_rules.check_new_token, live)
     assert (refused.code, refused.limit) == ("tokens_full", 10)
 
 
@@ -84,7 +84,7 @@ TOKEN = "pk_" + secrets.token_urlsafe(32)
 
 @pytest.mark.parametrize("header", [f"Bearer {TOKEN}", f"bearer {TOKEN}", f"BEARER  {TOKEN} "])
 def test_a_bearer_header_carries_the_token(header):
-    assert tokens.bearer_token(header) == TOKEN
+    assert tokens_rules.bearer_token(header) == TOKEN
 
 
 @pytest.mark.parametrize("header", [
@@ -93,12 +93,12 @@ def test_a_bearer_header_carries_the_token(header):
     f"Bearer {TOKEN} extra", f"Bearer {TOKEN}\x00", f"Bearer pk_{'=' * 40}",
     f"Bearer\t{TOKEN}"])
 def test_anything_else_carries_none(header):
-    assert tokens.bearer_token(header) is None
+    assert tokens_rules.bearer_token(header) is None
 
 
 @given(st.text(max_size=200))
 def test_what_a_header_carries_is_a_token_of_ours_or_nothing(text):
-    found = tokens.bearer_token(text)
+    found = tokens_rules.bearer_token(text)
     if found is not None:
         assert found.startswith("pk_") and found in text and found.isascii()
         assert " " not in found
@@ -107,27 +107,27 @@ def test_what_a_header_carries_is_a_token_of_ours_or_nothing(text):
 @given(st.binary(min_size=32, max_size=64))
 def test_every_made_token_is_carried(raw):
     token = "pk_" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-    assert tokens.bearer_token("Bearer " + token) == token
+    assert tokens_rules.bearer_token("Bearer " + token) == token
 
 
 # The rate ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("calls", [1, 59, 60])
 def test_sixty_calls_a_minute_go(calls):
-    assert tokens.retry_after(calls, NOW) is None
+    assert tokens_rules.retry_after(calls, NOW) is None
 
 
 @pytest.mark.parametrize("now,wait", [
     (NOW, 30), (datetime(2026, 11, 25, 10, 7), 60), (datetime(2026, 11, 25, 10, 7, 59, 1), 1),
     (datetime(2026, 11, 25, 23, 59, 59, 999_999), 1)])
 def test_the_sixty_first_waits_for_the_next_minute(now, wait):
-    assert tokens.retry_after(61, now) == wait
+    assert tokens_rules.retry_after(61, now) == wait
 
 
 @given(st.integers(min_value=61, max_value=10**6),
        st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1)))
 def test_the_wait_ends_with_the_window(calls, now):
-    wait = tokens.retry_after(calls, now)
+    wait = tokens_rules.retry_after(calls, now)
     assert 1 <= wait <= 60
     next_window = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
     assert now + timedelta(seconds=wait - 1) < next_window <= now + timedelta(seconds=wait)
@@ -139,4 +139,4 @@ def test_the_wait_ends_with_the_window(calls, now):
     (None, True), (NOW, False), (NOW - timedelta(seconds=59), False),
     (NOW - timedelta(minutes=1), True), (NOW - timedelta(days=3), True)])
 def test_a_use_is_written_at_most_once_a_minute(last, due):
-    assert tokens.touch_due(last, NOW) is due
+    assert tokens_rules.touch_due(last, NOW) is due

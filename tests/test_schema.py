@@ -8,7 +8,8 @@ import pytest
 
 import models
 from models.schema import differences
-from portal import clock as clock_module
+from portal.core import clock as clock_module
+from tests.helpers import PG_URL
 
 
 def run_init_db(app):
@@ -28,7 +29,7 @@ CHANGES = [
      "subscription.nickname: in the models, not in the database"),
     ('DROP INDEX "ledger_entry_reference"',
      'CREATE INDEX "ledger_entry_reference" ON "ledger_entry" ("reference")',
-     "index ledger_entry_reference: in the models, not in the database"),
+     "index on ledger_entry (reference): in the models, not in the database"),
     ('CREATE INDEX "stray_index" ON "profile" ("name")', 'DROP INDEX "stray_index"',
      "index stray_index: in the database, not in the models"),
 ]
@@ -46,6 +47,25 @@ def test_a_change_without_its_migration_stops_init_db(app, db, change, undo, fou
         models.db.connect(reuse_if_open=True)
         models.db.execute_sql(undo)
     assert differences(models.all_models()) == []
+
+
+def test_a_table_that_is_not_ours_is_no_difference(app, db):
+    models.db.execute_sql('CREATE TABLE "stray" ("id" INTEGER)')
+    try:
+        assert differences(models.all_models()) == []
+    finally:
+        models.db.execute_sql('DROP TABLE "stray"')
+
+
+@pytest.mark.skipif(not PG_URL, reason="SQLite cannot change a column's NULL in place")
+def test_a_column_whose_null_differs_stops_init_db(app, db):
+    """What peewee's diff leaves out, the check adds: NULL allowed in one, not the other."""
+    models.db.execute_sql("ALTER TABLE tariff ALTER COLUMN description_uk DROP NOT NULL")
+    try:
+        assert differences(models.all_models()) == [
+            "tariff.description_uk: NULL is allowed in the database, refused in the models"]
+    finally:
+        models.db.execute_sql("ALTER TABLE tariff ALTER COLUMN description_uk SET NOT NULL")
 
 
 def test_nodes_started_together_migrate_once(app):
@@ -89,7 +109,7 @@ def test_the_database_and_its_folder_are_private(tmp_path):
 def test_outside_demo_mode_the_portal_needs_its_secret_key(app, monkeypatch):
     """Each node making its own key would refuse the others' cookies, forms and codes."""
     from portal import create_app
-    from portal.settings import SettingsError
+    from portal.core.settings import SettingsError
     monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
     with pytest.raises(SettingsError, match="PORTAL_SECRET_KEY"):
         create_app({"DATABASE_URL": app.config["DATABASE_URL"], "DEMO": False})

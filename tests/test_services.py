@@ -31,7 +31,7 @@ def stranger(factory):
 
 def test_services_need_a_sign_in(client):
     response = client.get("/services")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert response.status_code == 303 and "/login" in response.headers["Location"]
 
 
 def test_services_page_lists_available_services_with_prices(client, signed_in):
@@ -223,7 +223,7 @@ def test_tariffs_of_the_number_s_kind_with_the_current_one_marked(client, signed
 def test_a_tariff_is_described_by_the_period_its_fee_is_shown_for(language):
     """The tariffs page shows each fee a month (`monthly_fee`): no description may name
     another period, as Smart's "paid every 4 weeks" once did."""
-    from portal import catalogue
+    from portal.core import catalogue
     other_periods = re.compile(r"week|тиж|недел|\b28\b", re.IGNORECASE)
     tariffs = catalogue.load()["tariffs"]
     assert {tariff["code"] for tariff in tariffs} >= {"smart", "fast"}
@@ -323,7 +323,7 @@ def test_concurrent_paid_connections_never_overdraw(app, factory, db):
     barrier, statuses = threading.Barrier(2), []
 
     keys = [review_key(page(browser.post(f"/services/{code}/connect")))
-            for browser, code in zip(browsers, ("extra-5gb", "ringback"))]
+            for browser, code in zip(browsers, ("extra-5gb", "ringback"), strict=True)]
     models.db.close()
 
     def connect(browser, code, key):
@@ -333,7 +333,7 @@ def test_concurrent_paid_connections_never_overdraw(app, factory, db):
         models.db.close()
 
     threads = [threading.Thread(target=connect, args=(browser, code, key))
-               for browser, code, key in zip(browsers, ("extra-5gb", "ringback"), keys)]
+               for browser, code, key in zip(browsers, ("extra-5gb", "ringback"), keys, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:

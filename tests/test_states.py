@@ -231,7 +231,9 @@ def test_a_card_top_up_that_pays_the_debt_lifts_the_block(app, client, friend, c
     fresh = models.Subscription.get_by_id(friend.id)
     assert (fresh.status, fresh.balance) == ("active", 0)
     assert 'id="unblocked"' in page(client.get(done.headers["Location"]))
-    assert "+380 68 123 45 67 знову працює: борг сплачено" in sms_to(app, FRIEND)[0]
+    # The money events' order (portal/money_events.py): the block is lifted, then the receipt.
+    assert "+380 68 123 45 67 знову працює: борг сплачено" in sms_to(app, FRIEND)[1]
+    assert "поповнено на 20,50" in sms_to(app, FRIEND)[0]
     lifted = models.LedgerEntry.get(models.LedgerEntry.kind == "debt_unblock")
     assert lifted.balance_change == 0 and lifted.reference.startswith("payment:")
     (gap,) = models.ServiceInterruption.select()
@@ -251,7 +253,7 @@ def test_the_feed_stays_the_authority(app, client, friend, tmp_path):
     put_in_state(friend, "debt_blocked")
     top_up(client, app, FRIEND, "200")
     assert models.Subscription.get_by_id(friend.id).status == "active"
-    from portal.subscribers import import_subscriber_file
+    from portal.feeds.service import import_subscriber_file
     feed = tmp_path / "feed.csv"
     feed.write_text("number,kind,name,tariff,payment,customer,status,balance,bonus_balance,"
                     "activated_on\n0681234567,mobile,Друг,smart,prepaid,individual,"

@@ -43,7 +43,7 @@ def latest_chat(app):
 
 def test_support_needs_sign_in(client):
     response = client.get("/support")
-    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert response.status_code == 303 and response.headers["Location"].startswith("/login")
     assert client.post("/support/messages", data={"text": "hi"}).status_code == 303
 
 
@@ -324,7 +324,7 @@ def test_a_technicians_day_holds_eight_visits(app, home, agent_client, db):
     models.Technician.create(name="Only one")
     faults = [make_fault(app, home) for _ in range(9)]
     thursday = [f"2026-11-26T{hour:02d}:00" for hour in (9, 10, 11, 12, 14, 15, 16, 17)]
-    for fault, slot in zip(faults, thursday):
+    for fault, slot in zip(faults, thursday, strict=False):
         assert agent_client.post(f"/staff/faults/{fault.id}/offer", data={"slot": slot}).status_code == 303
     html = page(agent_client.get(f"/staff/faults/{faults[8].id}"))
     assert "2026-11-26T" not in html  # the full day is offered no more
@@ -411,7 +411,7 @@ def test_staff_sign_in_ends_the_subscriber_session(client, signed_in, make_staff
     make_staff()
     assert client.get("/").status_code == 200
     assert client.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD}).status_code == 303
-    assert client.get("/").status_code == 302  # the agent is not the subscriber
+    assert client.get("/").status_code == 303  # the agent is not the subscriber
     assert client.post("/support/messages", data={"text": "as a subscriber?"}).status_code == 303
     assert "Open chats" in page(client.get("/staff"))
 
@@ -420,8 +420,8 @@ def test_staff_sign_in_ends_a_remembered_subscriber_session(client, auth, subscr
     make_staff()
     assert auth.login(remember=True).status_code == 303
     assert client.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD}).status_code == 303
-    assert client.get("/").status_code == 302
-    assert client.get("/support").status_code == 302
+    assert client.get("/").status_code == 303
+    assert client.get("/support").status_code == 303
 
 
 def test_subscriber_sign_in_ends_the_staff_session(client, auth, subscriber, make_staff):
@@ -510,8 +510,9 @@ def test_only_an_admin_reads_the_audit_log(app, agent_client, make_staff):
 
 
 def test_every_audit_event_has_a_label_for_the_log():
-    from pathlib import Path
     import re
+    from pathlib import Path
+
     from portal.staff.lookup import EVENT_LABELS
     source = "\n".join(path.read_text() for path in
                        (Path(__file__).parent.parent / "portal").rglob("*.py"))
@@ -615,7 +616,7 @@ def test_create_staff_refuses(app, args, password, message):
 # Demo data --------------------------------------------------------------------------------
 
 def test_demo_data_shows_the_support_area(app, client):
-    from portal.cli import DEMO_PASSWORD
+    from portal.demo.data import DEMO_PASSWORD
     runner = app.test_cli_runner()
     assert runner.invoke(args=["demo-data"]).exit_code == 0
     assert runner.invoke(args=["demo-data"]).exit_code == 0  # safe to run again
@@ -640,7 +641,8 @@ def test_staff_pages_fit_the_budgets(app):
     """The console's pages, signed in as the demo admin, keep the page-size and query
     budgets of every other page."""
     import gzip
-    from portal.cli import DEMO_PASSWORD
+
+    from portal.demo.data import DEMO_PASSWORD
     from tests.test_budgets import PAGE_BUDGET, QUERY_BUDGET, QueryCounter
     assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
     staff = app.test_client()

@@ -252,7 +252,7 @@ def test_the_form_states_limits_and_card_autocomplete(client):
 
 
 def test_a_refused_capture_credits_nothing_and_releases_the_hold(app, client, target):
-    from portal.acquiring import Declined, DemoAcquirer
+    from portal.topup.acquiring import Declined, DemoAcquirer
 
     class RefusesCapture(DemoAcquirer):
         voided = []

@@ -14,14 +14,16 @@ def test_a_form_htmx_posts_moves_the_whole_page_on_success(client, signed_in):
         "current_password": "Test-pass7", "new_password": "Kvitka-2026",
         "new_password_confirm": "Kvitka-2026"})
     assert response.status_code == 200
-    assert response.headers["HX-Redirect"] == "/password?changed=1"
+    assert response.headers["HX-Redirect"] == "/password"
+    assert "Password changed." in client.get("/password").get_data(as_text=True)
 
 
 def test_requests_reuse_one_database_connection(app, client, signed_in, monkeypatch):
     """Opening a connection costs more than a page (SQLite pragmas, PostgreSQL's ~5 ms
     handshake): SQLite keeps it open in the worker, PostgreSQL takes it from a pool."""
-    import models
     import peewee
+
+    import models
     driver = peewee.sqlite3 if models.is_sqlite() else peewee.psycopg2
     opened = []
     real_connect = driver.connect

@@ -1,7 +1,7 @@
 """The staff console: its own sign-in (access), the queue with chats and requests
 (console), Home Internet faults and visits (faults), look-ups and the audit log (lookup),
-and its commands and demo data (commands). One blueprint, `staff`, defined in access; the
-other modules add their pages to it."""
+and its commands (commands). One blueprint, `staff`, defined in access; the other modules
+add their pages to it."""
 from . import access, commands, console, faults, lookup  # noqa: F401 (their pages)
 
 

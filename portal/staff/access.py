@@ -7,32 +7,22 @@ import secrets
 from datetime import timedelta
 from functools import wraps
 
-from flask import Blueprint, abort, g, redirect, request, session, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask import Blueprint, abort, g, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from htmx_flask import make_response as htmx_response
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
 
 from models import AuthSession, StaffSession, StaffUser
 from rules.sessions import SessionRule
-from .. import clock, security
-from ..forms import BaseForm
-from ..signin import lockout_message
-from ..web import INVALID_FORM, TOO_MANY, render, see_other
+from ..core import clock, security
+from ..core.web import INVALID_FORM, TOO_MANY, render, see_other
+from .forms import StaffLoginForm
 
 bp = Blueprint("staff", __name__)
 
 SESSION_KEY = "staff_session"
 # A staff session ends after 30 idle minutes, and after a shift, busy or not.
 STAFF_SESSION = SessionRule(idle=timedelta(minutes=30), lifetime=timedelta(hours=12))
-
-
-class StaffLoginForm(BaseForm):
-    login = StringField(_l("Staff login"), validators=[DataRequired(_l("Type your login.")),
-                                                       Length(max=64)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Type your password.")),
-                                                         Length(max=200)])
 
 
 def current_staff():
@@ -66,7 +56,7 @@ def staff_required(permission):
                 target = url_for("staff.console")
                 if request.htmx:
                     return htmx_response("", 401, redirect=target)
-                return redirect(target, code=303)
+                return see_other(target)
             if not staff.can(permission):
                 abort(403)
             return view(staff, *args, **kwargs)
@@ -93,11 +83,11 @@ def sign_in():
     result = security.attempt(f"staff:{login}", lambda: security.verify_password(
         staff.password_hash if staff else None, form.password.data) and staff is not None)
     if result.refused_unchecked:
-        return refused(TOO_MANY, lockout_message(result.until))
+        return refused(TOO_MANY, security.lockout_message(result.until))
     if not result.ok:
         security.audit("staff_login_failed", actor=f"staff:{login}"[:80])
         if result.until:
-            return refused(TOO_MANY, lockout_message(result.until))
+            return refused(TOO_MANY, security.lockout_message(result.until))
         form.password.errors.append(_("Wrong login or password."))
         return refused(INVALID_FORM)
     now = clock.now()
@@ -108,7 +98,7 @@ def sign_in():
     session.clear()
     logout_user()  # after clear(): it marks the remember-me cookie for deletion
     row = StaffSession.create(token=secrets.token_urlsafe(32), staff=staff, created_at=now,
-                              last_seen_at=now, ip=security.client_ip())
+                              last_seen_at=now, ip=security.client_address())
     session[SESSION_KEY] = row.token
     audit(staff, "staff_login")
     return see_other(url_for("staff.console"))

@@ -1,19 +1,14 @@
-"""The staff console's commands (`create-staff`, `add-technician`, `technicians`) and the
-demo's staff, technicians, chats and fault."""
-from datetime import datetime, timedelta
+"""The staff console's commands: `create-staff`, `add-technician`, `technicians`."""
+from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
 
 import models
-from models import (AuditEvent, Chat, ChatMessage, Fault, StaffSession, StaffUser, Subscription,
-                    Technician, Visit)
-from rules import support as rules
+from models import AuditEvent, StaffSession, StaffUser, Technician
+from rules import support as support_rules
 from rules.passwords import check_password
-from .. import clock, security
-from ..cli import DEMO_PASSWORD
-
-# The command line ------------------------------------------------------------------------
+from ..core import clock, security
 
 PASSWORD_RULE_TEXTS = {
     "length": "at least 6 characters",
@@ -27,14 +22,14 @@ PASSWORD_RULE_TEXTS = {
 @click.command("create-staff")
 @with_appcontext
 @click.argument("login")
-@click.option("--role", required=True, type=click.Choice(rules.ROLES),
+@click.option("--role", required=True, type=click.Choice(support_rules.ROLES),
               help="agent: chats, requests, look-ups; admin: also reads the audit log")
 def create_staff_command(login, role):
     """Create a staff console user (or set a new password and role for one), asking for the
     password twice."""
     try:
-        login = rules.check_staff_login(login)
-    except rules.SupportError as exc:
+        login = support_rules.check_staff_login(login)
+    except support_rules.SupportError as exc:
         raise click.BadParameter("3 to 32 of a-z, 0-9, '.', '_', '-', starting with a letter",
                                  param_hint="LOGIN") from exc
     password = click.prompt("Password", hide_input=True, confirmation_prompt="Password again")
@@ -95,55 +90,6 @@ def technicians_command(retire):
             state = (f"{len(booked.get(technician.id, []))} visits ahead" if technician.active
                      else "retired")
             click.echo(f"{technician.id}\t{technician.name}\t{state}")
-
-
-# Demo data -------------------------------------------------------------------------------
-
-DEMO_TECHNICIANS = ("Петро Савчук", "Іван Мороз", "Оксана Руденко")
-DEMO_STAFF = (("agent", rules.AGENT), ("admin", rules.ADMIN))
-
-
-def load_demo(demo_clock):
-    """Technicians, an agent and an admin (the demo password), Олена's chat with an answer
-    and her Home Internet fault with a visit offered, Тарас's closed chat waiting for his
-    score. Safe to run again: each piece is made only when missing."""
-    now = demo_clock.now()
-    for name in DEMO_TECHNICIANS:
-        if not Technician.select().where(Technician.name == name).exists():
-            Technician.create(name=name)
-    for login, role in DEMO_STAFF:
-        if StaffUser.get_or_none(StaffUser.login == login) is None:
-            StaffUser.create(login=login, role=role, created_at=now, password_changed_at=now,
-                             password_hash=security.hash_password(DEMO_PASSWORD))
-    agent = StaffUser.get(StaffUser.login == "agent")
-    olena = Subscription.by_number("+380671234567")
-    if olena and not Chat.select().where(Chat.profile == olena.profile_id).exists():
-        chat = Chat.create(profile=olena.profile_id, subscription=olena, opened_at=now,
-                           last_message_at=now, waiting=False)
-        ChatMessage.create(chat=chat, text="Добрий день! Чому в мене повільний інтернет удома?",
-                           sent_at=now - timedelta(minutes=3))
-        ChatMessage.create(chat=chat, staff=agent, from_staff=True, sent_at=now,
-                           text="Добрий день! Перезавантажте, будь ласка, роутер. Якщо не "
-                                "допоможе, повідомте про несправність: запропонуємо візит майстра.")
-    account = Subscription.by_number("10000001")
-    if account and not Fault.select().where(Fault.subscription == account).exists():
-        fault = Fault.create(subscription=account, problem="drops",
-                             since=now.date() - timedelta(days=2),
-                             details="Увечері зникає звʼязок на кілька хвилин.",
-                             state=rules.FAULT_VISIT_OFFERED, created_at=now, updated_at=now)
-        booked = Technician.booked(datetime.combine(now.date(), datetime.min.time()))
-        start = next(slot for slot in rules.free_slots(now, booked) if slot.date() > now.date())
-        Visit.create(fault=fault, technician=rules.free_technicians(start, now, booked)[0],
-                     starts_at=start, offered_by=agent, offered_at=now)
-    taras = Subscription.by_number("+380672223344")
-    if taras and not Chat.select().where(Chat.profile == taras.profile_id).exists():
-        chat = Chat.create(profile=taras.profile_id, subscription=taras, opened_at=now,
-                           last_message_at=now, waiting=False, state=rules.CHAT_CLOSED,
-                           closed_at=now, closed_by=agent)
-        ChatMessage.create(chat=chat, text="Як поновити Домашній інтернет після паузи?",
-                           sent_at=now - timedelta(minutes=10))
-        ChatMessage.create(chat=chat, staff=agent, from_staff=True, sent_at=now,
-                           text="Замовте відновлення в розділі «Заявки», це займе до 30 хвилин.")
 
 
 def init_app(app):

@@ -2,26 +2,19 @@
 network), answering and closing chats, and doing a pending request before it is due."""
 from flask import abort, current_app, request, url_for
 from peewee import JOIN
+
 import models
 from models import Chat, ChatMessage, Fault, Profile, ServiceRequest, Subscription
-from rules import support as rules
-from .. import clock, requests as requests_area, sms
-from ..forms import BaseForm, PollForm
-from ..guards import checked_query
-from ..support import (FAULT_STATE_LABELS, MessageForm, POLL_SECONDS, fault_label,
-                       refusal_message)
-from ..web import CONFLICT, INVALID_FORM, or_404, render, see_other, submitted
-from .access import StaffLoginForm, audit, bp, current_staff, staff_required
-from .lookup import LookupForm
-
-
-class ReplyForm(MessageForm):
-    pass
-
-
-class ActionForm(BaseForm):
-    """Close, resolve, reject, do now: only the CSRF token travels."""
-
+from rules import services as services_rules, support as support_rules
+from ..core import clock, sms
+from ..core.forms import PollForm
+from ..core.guards import checked_query
+from ..core.web import CONFLICT, INVALID_FORM, or_404, render, see_other, submitted
+from ..orders import service as orders_service
+from ..support.forms import MessageForm
+from ..support.service import FAULT_STATE_LABELS, POLL_SECONDS, fault_label, refusal_message
+from .access import audit, bp, current_staff, staff_required
+from .forms import ActionForm, LookupForm, StaffLoginForm
 
 # The queue -------------------------------------------------------------------------------
 
@@ -30,8 +23,8 @@ def pending_requests():
     rows = (ServiceRequest.select(ServiceRequest, Subscription.number).join(Subscription)
             .where(ServiceRequest.state == "pending")
             .order_by(ServiceRequest.due_at, ServiceRequest.id).limit(100))
-    return [{"title": requests_area.describe_kind(row.kind), "subject": row.subscription.number,
-             "state": requests_area.state_label(row.state), "at": row.created_at,
+    return [{"title": orders_service.describe_kind(row.kind), "subject": row.subscription.number,
+             "state": orders_service.state_label(row.state), "at": row.created_at,
              "url": url_for("staff.service_request", request_id=row.id)} for row in rows]
 
 
@@ -74,7 +67,7 @@ def chat_context(staff, chat, form=None, alert=None):
     messages = list(chat.messages())
     return {"staff": staff, "chat": chat, "messages": messages,
             "last_id": messages[-1].id if messages else 0,
-            "subscription": chat.subscription, "form": form or ReplyForm(formdata=None),
+            "subscription": chat.subscription, "form": form or MessageForm(formdata=None),
             "action_form": ActionForm(formdata=None), "poll_seconds": POLL_SECONDS,
             "alert": alert}
 
@@ -96,13 +89,13 @@ def chat(staff, chat_id):
 @staff_required("answer_chat")
 def reply(staff, chat_id):
     chat = _chat_or_404(chat_id)
-    form = ReplyForm()
+    form = MessageForm()
     if not form.validate():
         return render("staff/chat.html", "reply", INVALID_FORM,
                       **chat_context(staff, chat, form=form))
-    if not rules.agent_can_reply(chat.state):
+    if not support_rules.agent_can_reply(chat.state):
         return render("staff/chat.html", "reply", CONFLICT, **chat_context(
-            staff, chat, form=form, alert=refusal_message(rules.SupportError("chat_not_open"))))
+            staff, chat, form=form, alert=refusal_message(support_rules.SupportError("chat_not_open"))))
     now = clock.now()
     with models.locking_transaction():
         ChatMessage.create(chat=chat, staff=staff, from_staff=True, text=form.text.value,
@@ -119,12 +112,14 @@ def close_chat(staff, chat_id):
     submitted(ActionForm())
     now = clock.now()
     with models.locking_transaction():
-        updated = Chat.update(state=rules.CHAT_CLOSED, closed_at=now, closed_by=staff,
-                              waiting=False).where(
-            (Chat.id == chat.id) & (Chat.state == rules.CHAT_OPEN)).execute()
-        if not updated:
+        chat = Chat.locked(chat.id)
+        try:
+            closed = support_rules.close_chat(chat.state)
+        except support_rules.SupportError as refusal:
             return render("staff/chat.html", "reply", CONFLICT, **chat_context(
-                staff, chat, alert=refusal_message(rules.SupportError("chat_not_open"))))
+                staff, _chat_or_404(chat_id), alert=refusal_message(refusal)))
+        Chat.update(state=closed, closed_at=now, closed_by=staff, waiting=False).where(
+            Chat.id == chat.id).execute()
         audit(staff, "staff_chat_closed", subject=f"chat:{chat.id}", profile=chat.profile_id)
     return see_other(url_for("staff.console"))
 
@@ -134,7 +129,7 @@ def close_chat(staff, chat_id):
 def _request_or_404(request_id):
     row = (ServiceRequest.select(ServiceRequest, Subscription).join(Subscription)
            .where(ServiceRequest.id == request_id).first())
-    if row is None or row.kind not in requests_area.rules.DEFERRED_KINDS:
+    if row is None or row.kind not in services_rules.DEFERRED_KINDS:
         abort(404)
     return row
 
@@ -144,9 +139,9 @@ def _request_or_404(request_id):
 def service_request(staff, request_id):
     row = _request_or_404(request_id)
     return render("staff/request.html", staff=staff, item=row,
-                  title=requests_area.describe_kind(row.kind),
-                  state=requests_area.state_label(row.state),
-                  reason=requests_area.rejection_reason(row))
+                  title=orders_service.describe_kind(row.kind),
+                  state=orders_service.state_label(row.state),
+                  reason=orders_service.rejection_reason(row))
 
 
 @bp.post("/staff/requests/<int:request_id>/process")
@@ -155,7 +150,7 @@ def process_request(staff, request_id):
     """Do a pending request now, without waiting for its 30 minutes."""
     row = _request_or_404(request_id)
     submitted(ActionForm())
-    state = requests_area.process(row.id, clock.now())
+    state = orders_service.process(row.id, clock.now())
     audit(staff, "staff_request_processed", subject=f"request:{row.id}",
           profile=row.subscription.profile_id, details=state or "not pending")
     return see_other(url_for("staff.service_request", request_id=row.id))

@@ -3,24 +3,18 @@ to the subscriber), resolving or rejecting the fault."""
 from datetime import datetime
 
 from flask import url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from peewee import IntegrityError, fn
-from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 import models
 from models import Fault, Profile, Subscription, Technician, Visit
-from rules import support as rules
-from .. import clock, sms
-from ..support import FAULT_STATE_LABELS, fault_label, refusal_message, visit_time
-from ..web import CONFLICT, INVALID_FORM, or_404, render, see_other, submitted
+from rules import support as support_rules
+from ..core import clock, sms
+from ..core.web import CONFLICT, INVALID_FORM, or_404, render, see_other, submitted
+from ..support.service import FAULT_STATE_LABELS, fault_label, refusal_message, visit_time
 from .access import audit, bp, staff_required
-from .console import ActionForm
-
-
-class OfferForm(ActionForm):
-    slot = SelectField(_l("Visit time"), validate_choice=False)
-
+from .forms import ActionForm, OfferForm
 
 SLOT_MESSAGES = {
     "not_working_hours": lambda r: _("Visits start on the hour from 9:00 to 17:00 (not at "
@@ -42,7 +36,7 @@ def _fault_or_404(fault_id):
 def _slot_choices(now):
     booked = Technician.booked(datetime.combine(now.date(), datetime.min.time()))
     return [SelectChoice(slot.isoformat(timespec="minutes"), visit_time(slot))
-            for slot in rules.free_slots(now, booked)]
+            for slot in support_rules.free_slots(now, booked)]
 
 
 def contact_phone(profile_id):
@@ -62,7 +56,7 @@ def fault_context(staff, fault, offer_form=None, alert=None):
     visits = list(fault.all_visits())
     return {"staff": staff, "fault": fault, "subscription": fault.subscription,
             "visits": visits, "visit": next((visit for visit in visits if visit.held), None),
-            "actions": rules.fault_actions(fault.state, rules.STAFF),
+            "actions": support_rules.fault_actions(fault.state, support_rules.STAFF),
             "state_label": FAULT_STATE_LABELS[fault.state], "problem": fault_label(fault),
             "visit_time": visit_time, "offer_form": offer_form,
             "action_form": ActionForm(formdata=None), "alert": alert,
@@ -93,12 +87,12 @@ def offer_visit(staff, fault_id):
     try:
         with models.locking_transaction():
             fault = Fault.locked(fault.id)
-            new_state = rules.next_fault_state(fault.state, "offer", rules.STAFF)
+            new_state = support_rules.next_fault_state(fault.state, "offer", support_rules.STAFF)
             booked = Technician.booked(datetime.combine(start.date(), datetime.min.time()))
-            rules.check_visit_slot(start, now, [])  # working hours, lead time, horizon
-            technicians = rules.free_technicians(start, now, booked)
+            support_rules.check_visit_slot(start, now, [])  # working hours, lead time, horizon
+            technicians = support_rules.free_technicians(start, now, booked)
             if not technicians:
-                raise rules.SupportError("slot_taken", "slot")
+                raise support_rules.SupportError("slot_taken", "slot")
             Visit.create(fault=fault, technician=technicians[0], starts_at=start,
                          offered_by=staff, offered_at=now)
             Fault.update(state=new_state, updated_at=now).where(Fault.id == fault.id).execute()
@@ -113,7 +107,7 @@ def offer_visit(staff, fault_id):
         form.slot.errors.append(SLOT_MESSAGES["slot_taken"](None))
         return render("staff/fault.html", "offer", CONFLICT,
                       **fault_context(staff, _fault_or_404(fault_id), offer_form=form))
-    except rules.SupportError as refusal:
+    except support_rules.SupportError as refusal:
         fault = _fault_or_404(fault_id)
         if refusal.field == "slot":
             form.slot.errors.append(SLOT_MESSAGES[refusal.code](refusal))
@@ -142,7 +136,7 @@ def _close_fault(staff, fault_id, action):
     try:
         with models.locking_transaction():
             fault = Fault.locked(_fault_or_404(fault_id).id)
-            new_state = rules.next_fault_state(fault.state, action, rules.STAFF)
+            new_state = support_rules.next_fault_state(fault.state, action, support_rules.STAFF)
             visit = fault.current_visit()
             if visit is not None:
                 if action == "resolve" and visit.state == "confirmed" and visit.starts_at <= now:
@@ -153,7 +147,7 @@ def _close_fault(staff, fault_id, action):
             event = "staff_fault_resolved" if action == "resolve" else "staff_fault_rejected"
             audit(staff, event, subject=f"fault:{fault.id}",
                   profile=Subscription.get_by_id(fault.subscription_id).profile_id)
-    except rules.SupportError as refusal:
+    except support_rules.SupportError as refusal:
         return render("staff/fault.html", "offer", CONFLICT, **fault_context(
             staff, _fault_or_404(fault_id), alert=refusal_message(refusal)))
     return see_other(url_for("staff.fault", fault_id=fault_id))

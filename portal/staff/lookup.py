@@ -3,21 +3,20 @@ from datetime import datetime, time
 
 from flask import request
 from flask_babel import gettext as _, lazy_gettext as _l
-from wtforms import IntegerField, StringField
 from peewee import JOIN
-from wtforms.validators import NumberRange, Optional
 
-from models import (AuditEvent, Chat, Credit, Fault, Profile, ServiceRequest, Subscription,
-                    Tariff)
+from models import AuditEvent, Chat, Credit, Fault, Profile, ServiceRequest, Subscription, Tariff
 from rules import services as services_rules
 from rules.dates import add_months
 from rules.numbers import NumberError, parse_login
-from .. import clock, credit as credit_area, requests as requests_area
-from ..forms import BaseForm
-from ..guards import checked_query
-from ..support import FAULT_STATE_LABELS, fault_label
-from ..web import INVALID_FORM, render
+from ..core import clock
+from ..core.guards import checked_query
+from ..core.web import INVALID_FORM, render
+from ..credit import service as credit_service
+from ..orders import service as orders_service
+from ..support.service import FAULT_STATE_LABELS, fault_label
 from .access import audit, bp, staff_required
+from .forms import AuditFilterForm, LookupForm
 
 AUDIT_PAGE = 50
 CREDIT_MONTHS = 12  # the look-up lists the credits taken in this many months
@@ -64,26 +63,10 @@ EVENT_LABELS = {
 }
 
 
-class LookupForm(BaseForm):
-    class Meta:
-        csrf = False  # a GET search that changes nothing
-
-    number = StringField(_l("Phone number or account"))
-
-
-class AuditFilterForm(BaseForm):
-    class Meta:
-        csrf = False
-
-    page = IntegerField(validators=[Optional(), NumberRange(min=-10**6, max=10**6)])
-    actor = StringField()
-    subject = StringField()
-
-
 def describe_request(row):
     """A request of the archive in a line, for the look-up (service and tariff by code)."""
     if row.kind in services_rules.DEFERRED_KINDS:
-        return requests_area.describe_kind(row.kind)
+        return orders_service.describe_kind(row.kind)
     return {
         services_rules.SERVICE_CONNECT: _("Connect the service %(code)s", code=row.subject),
         services_rules.SERVICE_DISCONNECT: _("Disconnect the service %(code)s", code=row.subject),
@@ -150,8 +133,8 @@ def lookup(staff):
                              .order_by(Chat.opened_at.desc()).limit(10)),
                   faults=list(Fault.of_profile(profile).limit(10)),
                   service_requests=list(service_requests), describe_request=describe_request,
-                  credits=credits, credit_state_labels=credit_area.STATE_LABELS,
-                  state_label=requests_area.state_label,
+                  credits=credits, credit_state_labels=credit_service.STATE_LABELS,
+                  state_label=orders_service.state_label,
                   fault_state_labels=FAULT_STATE_LABELS, fault_label=fault_label)
 
 

@@ -184,7 +184,8 @@ def live_server(tmp_path_factory):
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("make run did not serve:\n" + log.read_text()[-3000:])
+                    raise RuntimeError("make run did not serve:\n"
+                                       + log.read_text()[-3000:]) from None
                 time.sleep(0.1)
         yield server
     finally:

@@ -4,7 +4,7 @@ log shows every step. Debian's chromium, never a downloaded one; skipped without
 import pytest
 
 import models
-from portal.security import hash_password
+from portal.core.security import hash_password
 from tests.helpers import PASSWORD, START
 
 STAFF_PASSWORD = "Staff-pass9"

@@ -1,0 +1,94 @@
+"""The read-only balance API for widgets and balance checkers: `GET /api/v1/balance` with a
+personal token (portal/profile/token_views.py), described by the OpenAPI document `/api/v1/openapi.json`
+(a file kept as it is served: portal/api/openapi.json).
+
+A token opens the API and nothing else; a signed-in browser's cookie opens no part of it.
+Each token's calls are counted in the database in fixed windows (ApiCallCount), in one
+atomic upsert, so every worker and server shares the rate. Answers are JSON, errors
+too (`{"error": "..."}`; the API's own in English: programs read them)."""
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, request
+
+from models import ApiCallCount, ApiToken, Subscription
+from rules import budget as budget_rules, tokens as tokens_rules
+from ..bonuses import service as bonuses_service
+from ..core import clock, security
+from ..core.formatting import plain
+from ..profile import service as profile_service
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+OPENAPI = Path(__file__).resolve().parent / "openapi.json"
+
+
+def _error(status, message, headers=None):
+    response = jsonify(error=message)
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def _live_token():
+    """The token the request's Authorization header carries, if it is live. It is looked
+    up by its keyed hash: how long the look-up takes depends on that hash, which nobody
+    without the app's key can steer, so the timing tells nothing of any token."""
+    text = tokens_rules.bearer_token(request.headers.get("Authorization"))
+    if text is None or (text.startswith(profile_service.DEMO_PREFIX) and not current_app.config["DEMO"]):
+        return None
+    return ApiToken.get_or_none(ApiToken.digest == security.keyed_digest(text))
+
+
+def _number(subscription, bonus_balance, valid_until):
+    return {"number": subscription.number, "kind": subscription.kind,
+            "balance": plain(subscription.balance), "bonus_balance": plain(bonus_balance),
+            "state": subscription.state,
+            "valid_until": valid_until.isoformat() if valid_until else None}
+
+
+@bp.get("/balance")
+def balance():
+    """The token's cabinet's numbers and accounts (its own and those it manages), in the
+    switcher's order, as the dashboard and /settings show them."""
+    token = _live_token()
+    if token is None:
+        return _error(401, "A live API token is needed: Authorization: Bearer <token>.",
+                      {"WWW-Authenticate": 'Bearer realm="api"'})
+    if request.args:
+        return _error(400, "This address takes no query parameters.")
+    now = clock.now()
+    window = budget_rules.window_start(now, tokens_rules.WINDOW)
+    calls = ApiCallCount.increase(token.digest, window)
+    if calls == 1:  # a new window: the token's earlier ones are over
+        ApiCallCount.delete().where((ApiCallCount.key == token.digest)
+                                    & (ApiCallCount.window_start < window)).execute()
+    wait = tokens_rules.retry_after(calls, now)
+    if wait is not None:
+        return _error(429, f"Too many calls: at most {tokens_rules.CALLS_PER_WINDOW} a minute "
+                           "for one token.", {"Retry-After": str(wait)})
+    if tokens_rules.touch_due(token.last_used_at, now):
+        ApiToken.touch(token.id, now, now - tokens_rules.TOUCH_EVERY)
+    numbers = list(Subscription.of_cabinet(token.profile_id))
+    today = now.date()
+    bonuses_service.read_bonuses(numbers, today)
+    valid_until = profile_service.valid_until(numbers)
+    return jsonify(numbers=[_number(sub, bonuses_service.shown_bonuses(sub, today)[0],
+                                    valid_until[sub.id]) for sub in numbers])
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return current_app.response_class(OPENAPI.read_bytes(), mimetype="application/json")
+
+
+@bp.errorhandler(400)
+def refused(error):
+    """A request refused before the view (guards.py) is answered in JSON too."""
+    return _error(400, error.description)
+
+
+@bp.after_request
+def not_kept(response):
+    # Balances: never in a shared cache, nor in the client's.
+    response.headers["Cache-Control"] = "no-store"
+    return response

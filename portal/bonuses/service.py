@@ -1,0 +1,173 @@
+"""Home Internet bonuses: the monthly accrual and the lapse of moved bonuses (run by the
+commands the timers call, deploy/systemd), a move to a mobile number (a two-step move,
+portal/core/moves.py), and the bonuses a number shows: what the lapse of moved bonuses has
+taken off, even before the nightly run has written it."""
+from datetime import timedelta
+
+from flask import g
+from flask_babel import gettext as _
+from peewee import IntegrityError
+
+import models
+from models import (
+    BonusAccrual,
+    BonusLot,
+    LedgerEntry,
+    ServiceInterruption,
+    Subscription,
+    Transfer,
+    UsageDay,
+)
+from rules import money as money_rules, states as states_rules
+from rules.dates import add_months
+from ..core import clock, moves, sms
+from ..core.formatting import amount as bonuses, day
+
+
+def interruptions_of(subscription, month):
+    last = add_months(month, 1)
+    rows = ServiceInterruption.select().where(
+        (ServiceInterruption.subscription == subscription) & (ServiceInterruption.start < last)
+        & (ServiceInterruption.end.is_null() | (ServiceInterruption.end >= month)))
+    return [money_rules.Interruption(row.start, row.end) for row in rows]
+
+
+def accrue(today, now):
+    """Accrue the bonuses due by `today` to every Home Internet account that has not had
+    them for that month: as many as the subscription fee it paid that month (the usage
+    feed's `subscription` charges; no charge, no bonuses), less the days without service.
+    Returns (month, accounts credited, bonuses in total)."""
+    month = money_rules.due_accrual_month(today)
+    done = BonusAccrual.select(BonusAccrual.subscription).where(BonusAccrual.month == month)
+    accounts = (Subscription.select(Subscription.id)
+                .where((Subscription.kind == "home_internet")
+                       & (Subscription.status != states_rules.CLOSED)
+                       & Subscription.id.not_in(done)).order_by(Subscription.id))
+    count = total = 0
+    for (account_id,) in accounts.tuples():
+        try:
+            with models.locking_transaction():
+                account = Subscription.locked(account_id)
+                fee_paid = UsageDay.amount_of(account, ("subscription",), month,
+                                              add_months(month, 1))
+                bonus = money_rules.accrual_amount(max(0, fee_paid), month,
+                                             interruptions_of(account, month),
+                                             account.activated_on)
+                row = BonusAccrual.create(subscription=account, month=month, amount=bonus,
+                                          created_at=now)
+                if bonus:
+                    LedgerEntry.post(account, "bonus_accrual", now, bonus_change=bonus,
+                                     reference=f"accrual:{row.id}")
+        except IntegrityError:  # another run accrued it at the same moment
+            continue
+        count += 1
+        total += bonus
+    return month, count, total
+
+
+def lapse_number(subscription_id, today, now):
+    """Take off one number the moved bonuses whose 20 days are over; returns how many."""
+    with models.locking_transaction():
+        subscription = Subscription.locked(subscription_id)
+        lots = list(models.for_update(BonusLot.open_for(subscription)))
+        due, _lapsed = money_rules.lapsing_now(
+            subscription.bonus_balance, [money_rules.Lot(lot.amount, lot.lapses_on) for lot in lots],
+            today)
+        if due:
+            LedgerEntry.post(subscription, "bonus_lapse", now, bonus_change=-due,
+                             reference=f"lapse:{today.isoformat()}")
+        ids = [lot.id for lot in lots if lot.lapses_on <= today]
+        if ids:
+            BonusLot.update(lapsed_at=now).where(BonusLot.id.in_(ids)).execute()
+    return due
+
+
+def lapse(today, now):
+    """Take off every number the moved bonuses whose 20 days are over. Returns (numbers,
+    bonuses lapsed)."""
+    due = (BonusLot.select(BonusLot.subscription).distinct()
+           .where(BonusLot.lapsed_at.is_null() & (BonusLot.lapses_on <= today)))
+    numbers = total = 0
+    for (subscription_id,) in list(due.tuples()):
+        total += lapse_number(subscription_id, today, now)
+        numbers += 1
+    return numbers, total
+
+
+def last_usable_day(arrived_on):
+    """The last day moved bonuses can be used (they lapse the morning after)."""
+    return money_rules.lapse_date(arrived_on) - timedelta(days=1)
+
+
+class BonusMove:
+    """Bonuses from a Home Internet account to a mobile number, where they lapse in 20 days."""
+
+    kind = Transfer.BONUS
+
+    def check(self, source, dest, amount, today):
+        last, moved = Transfer.bonus_history(source, today)
+        money_rules.check_bonus_transfer(moves.party(source), moves.party(dest), amount,
+                                   money_rules.BonusHistory(last, moved), today)
+
+    def check_source(self, source):
+        money_rules.check_bonus_source(moves.party(source))
+
+    def check_target(self, source, dest):
+        money_rules.check_bonus_target(moves.party(dest))
+
+    def check_amount(self, source, amount, today):
+        last, moved = Transfer.bonus_history(source, today)
+        money_rules.check_bonus_amount(moves.party(source), amount, money_rules.BonusHistory(last, moved),
+                                 today)
+
+    def book(self, done, source, dest, amount, now):
+        reference, today = f"transfer:{done.id}", now.date()
+        LedgerEntry.post(source, "bonus_transfer_out", now, bonus_change=-amount,
+                         reference=reference)
+        LedgerEntry.post(dest, "bonus_transfer_in", now, bonus_change=amount,
+                         reference=reference)
+        BonusLot.create(subscription=dest, transfer=done, amount=amount, arrived_on=today,
+                        lapses_on=money_rules.lapse_date(today))
+        with sms.language_of(dest.number):
+            sms.send(dest.number, _(
+                "You received %(bonuses)s bonuses from Home Internet account %(account)s. They "
+                "pay for calls to Ukrainian numbers, SMS and listed data services until "
+                "%(day)s inclusive.", bonuses=bonuses(amount),
+                account=source.number, day=day(last_usable_day(today))))
+
+
+def shown_bonuses(subscription, today):
+    """(the bonus balance, [(bonuses, last usable day)] of the moves still running) as they
+    stand `today`: moved bonuses whose 20 days are over are left out, whether or not the
+    nightly lapse has taken them off yet. Read once a request (the dashboard asks twice)."""
+    if subscription.kind != "mobile":
+        return subscription.bonus_balance, []
+    read_bonuses([subscription], today)
+    return g.shown_bonuses[subscription.id]
+
+
+def read_bonuses(subscriptions, today):
+    """Read the moved bonuses of the mobile ones of `subscriptions` not read yet, in one
+    query, for shown_bonuses to answer from."""
+    known = g.setdefault("shown_bonuses", {})
+    unread = [sub for sub in subscriptions if sub.kind == "mobile" and sub.id not in known]
+    if not unread:
+        return
+    lots = {}
+    for lot in BonusLot.open_for(*unread):
+        lots.setdefault(lot.subscription_id, []).append(money_rules.Lot(lot.amount, lot.lapses_on))
+    for sub in unread:
+        own = lots.get(sub.id, [])
+        due, _lapsed = money_rules.lapsing_now(sub.bonus_balance, own, today)
+        balance = sub.bonus_balance - due
+        known[sub.id] = (balance, [(lot.amount, lot.lapses_on - timedelta(days=1))
+                                   for lot in money_rules.running_lots(balance, own, today)])
+
+
+def money_panel(subscription):
+    """The dashboard's money block: top-up and transfer links, the next accrual of an
+    account, a number's moved bonuses with their last day."""
+    today = clock.today()
+    if subscription.kind == "home_internet":
+        return {"account": True, "next_accrual": money_rules.next_accrual_date(today)}
+    return {"account": False, "lots": shown_bonuses(subscription, today)[1]}

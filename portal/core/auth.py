@@ -1,0 +1,168 @@
+"""The signed-in session of a subscriber, and which of the cabinet's numbers a request
+shows or acts on. (Signing in and out: `signin.py`.)
+
+Pages use `flask_login.login_required`; a view asks `current_subscription()` for the
+number the pages show, `current_subscription_or_404(number)` for the number a form acts
+on, and `own_subscription(text)` for a number the subscriber typed or picked."""
+import secrets
+from datetime import timedelta
+
+from flask import abort, g, request, session, url_for
+from flask_login import LoginManager, current_user, login_user
+from htmx_flask import make_response as htmx_response
+from peewee import JOIN
+
+import models
+from models import AuthSession, Profile, Subscription
+from rules.numbers import NumberError, parse_login
+from rules.sessions import SessionRule
+from . import clock, security
+from .i18n import LANGUAGE_COOKIE, LOCALES
+from .web import see_other
+
+login_manager = LoginManager()
+
+IDLE = SessionRule(idle=timedelta(minutes=30))  # a session without "remember me"
+REMEMBER_FOR = timedelta(days=30)
+REMEMBERED = SessionRule(lifetime=REMEMBER_FOR)
+
+# Endpoints open while a temporary-password sign-in still has to be confirmed.
+CONFIRMATION_ENDPOINTS = {"auth.first_login", "auth.logout", "auth.password_check", "static",
+                          "set_language"}
+
+
+# The session -----------------------------------------------------------------------------
+
+@login_manager.user_loader
+def load_session(token):
+    """The profile behind a session token, once per request, if the session is still live."""
+    row = AuthSession.resume(
+        AuthSession.select(AuthSession, Profile).join(Profile).where(AuthSession.token == token),
+        lambda row: REMEMBERED if row.remember else IDLE, clock.now())
+    if row is None:
+        return None
+    profile = row.profile
+    profile.auth_session = row
+    return profile
+
+
+def start_session(profile, subscription, remember=False, must_confirm=False):
+    """A brand-new session (new cookie, new CSRF token) for `profile`."""
+    session.clear()
+    now = clock.now()
+    row = AuthSession.create(
+        token=secrets.token_urlsafe(32), profile=profile, selected=subscription,
+        must_confirm=must_confirm, remember=remember, created_at=now, last_seen_at=now,
+        user_agent=(request.user_agent.string or "")[:200], ip=security.client_address())
+    profile.auth_session = row
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LOCALES and chosen != profile.language:  # chosen before signing in
+        Profile.update(language=chosen).where(Profile.id == profile.id).execute()
+    login_user(profile, remember=remember, duration=REMEMBER_FOR)
+    security.audit("login", profile=profile, actor=subscription.number,
+                   details="temporary password" if must_confirm else "")
+    return row
+
+
+def current_profile():
+    return current_user._get_current_object()
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    wanted = request.full_path.rstrip("?") if request.method == "GET" else "/"
+    target = url_for("auth.login_page", next=wanted if wanted != "/" else None)
+    if request.htmx:
+        return htmx_response("", 401, redirect=target)
+    return see_other(target)
+
+
+def _forget_previous_request():
+    """`g` outlives a request when an app context was already pushed (a CLI command, a
+    test holding one): each request loads its own user (Flask-Login keeps it in `g` too)
+    and subscription."""
+    g.pop("subscription", None)
+    g.pop("own_subscriptions", None)
+    g.pop("_login_user", None)
+    g.pop("shown_bonuses", None)
+
+
+def _confirmation_gate():
+    """A temporary-password sign-in reaches only the confirmation page. (The API, which
+    reads no session, answers for its token alone.)"""
+    if request.blueprint == "api":
+        return None
+    if (current_user.is_authenticated and current_user.auth_session.must_confirm
+            and request.endpoint not in CONFIRMATION_ENDPOINTS):
+        return see_other(url_for("auth.first_login"))
+    return None
+
+
+# Which number --------------------------------------------------------------------------
+
+def own_subscriptions():
+    """The signed-in profile's numbers and accounts with their tariffs and the phone model
+    their SIM card was last seen in (`.device`, None when unknown), in the switcher's order
+    (mobile first, then by number): one query a request for the switcher, the dashboard
+    and current_subscription() alike."""
+    if "own_subscriptions" not in g:
+        device = models.Device
+        g.own_subscriptions = list(
+            Subscription.select(Subscription, models.Tariff, device.phone_model)
+            .join(models.Tariff).switch(Subscription)
+            .join(device, JOIN.LEFT_OUTER, on=(device.subscription == Subscription.id),
+                  attr="device")
+            .where(Subscription.in_cabinet(current_user.id))
+            .order_by(Subscription.kind.desc(), Subscription.number)
+        ) if current_user.is_authenticated else []
+    return g.own_subscriptions
+
+
+def current_subscription():
+    """The number or account the pages show: the one selected in this session, which is
+    always one of the signed-in profile's (or None when the profile has none left); when
+    none is selected, the profile's first mobile number (else its first account)."""
+    if "subscription" not in g:
+        numbers = own_subscriptions()
+        selected_id = current_user.auth_session.selected_id if numbers else None
+        chosen = next((number for number in numbers if number.id == selected_id), None)
+        if chosen is None and numbers:
+            first_kind = numbers[0].kind
+            chosen = min((number for number in numbers if number.kind == first_kind),
+                         key=lambda number: number.id)
+        g.subscription = chosen
+    return g.subscription
+
+
+def own_subscription(number_text):
+    """The signed-in profile's number or account typed as `number_text` (any common form),
+    with its tariff; 404 for anything else, so nobody learns whether a stranger's exists."""
+    try:
+        number = parse_login(number_text).number
+    except NumberError:
+        abort(404)
+    found = next((own for own in own_subscriptions() if own.number == number), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+def current_subscription_or_404(number=None):
+    """The number a request acts on: `number` (a form's hidden field naming the page it
+    was sent from, so another tab switching numbers cannot redirect the action) when
+    given, which must be one of the profile's; else the number the pages show. 404 when
+    there is none."""
+    if number and number.strip():
+        return own_subscription(number)
+    current = current_subscription()
+    if current is None:
+        abort(404)
+    return current
+
+
+def init_app(app):
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # carrier NAT changes addresses; sessions are server-side
+    app.before_request(_forget_previous_request)
+    app.before_request(_confirmation_gate)
+    app.jinja_env.globals.update(current_subscription=current_subscription)

@@ -1,0 +1,87 @@
+"""The one clock of the app. Nothing else reads the wall clock, so tests and demo copies
+can say what "now" is. Times are naive, in Kyiv local time, the time subscribers live in.
+
+Code running in a request or a command asks `clock.now()` and `clock.today()`; the clock
+itself is the app's `CLOCK` setting (a test's ManualClock, demo mode's DemoClock)."""
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import click
+from flask import current_app
+
+import models
+
+KYIV = ZoneInfo("Europe/Kyiv")
+
+
+def now():
+    return current_app.config["CLOCK"].now()
+
+
+def today():
+    return current_app.config["CLOCK"].today()
+
+
+def kyiv_now():
+    return datetime.now(KYIV).replace(tzinfo=None)
+
+
+class SystemClock:
+    def now(self):
+        return kyiv_now()
+
+    def today(self):
+        return self.now().date()
+
+
+class DemoClock(SystemClock):
+    """Demo mode's PORTAL_NOW: starts at that moment and runs on from there, so codes still
+    expire and lockouts still end while a class goes on. The distance from the wall clock
+    is kept in the database (models.DemoTimeline), so every worker, restart and command
+    shares one "now"."""
+
+    def __init__(self, start):
+        self.start = start
+        self.offset = None
+
+    def now(self):
+        wall = kyiv_now()
+        if self.offset is None:
+            self.offset = models.DemoTimeline.offset_for(self.start, wall)
+        return wall + self.offset
+
+
+class ManualClock(SystemClock):
+    """Stands still until moved: for tests."""
+
+    def __init__(self, start):
+        self.current = start
+
+    def now(self):
+        return self.current
+
+    def advance(self, **delta):
+        self.current += timedelta(**delta)
+
+    def set(self, moment):
+        self.current = moment
+
+
+def parse_now(text):
+    """PORTAL_NOW: '2026-12-04T10:00' or a date alone (taken at noon)."""
+    moment = datetime.fromisoformat(text.strip())
+    if len(text.strip()) == 10:
+        moment = moment.replace(hour=12)
+    return moment.replace(tzinfo=None) if moment.tzinfo is None else (
+        moment.astimezone(KYIV).replace(tzinfo=None))
+
+
+def command_clock(day):
+    """(today, now) of a daily command run with `--date` (that day, 03:30) or without."""
+    if day is None:
+        return today(), now()
+    return day, datetime.combine(day, time(3, 30))
+
+
+DATE_OPTION = click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]),
+                           default=None, help="Act as on this day (YYYY-MM-DD); today by default.")

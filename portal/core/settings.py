@@ -1,0 +1,88 @@
+"""The portal's settings: defaults, then the PORTAL_* environment (README, "Settings"),
+then what `create_app` is given (tests, a real payment provider's adapter)."""
+import os
+import secrets
+from pathlib import Path
+
+from rules import budget as budget_rules
+from .clock import DemoClock, SystemClock, parse_now
+
+DEFAULTS = {
+    "DATABASE_URL": "sqlite:///instance/portal.db",
+    "DEMO": False,
+    "NOW": "",
+    "SMS_BACKEND": "outbox",
+    "SMS_URL": "",
+    "SMS_TOKEN": "",
+    "SMS_PER_ADDRESS": budget_rules.Limits.per_address_short,
+    "SMS_PER_ADDRESS_DAY": budget_rules.Limits.per_address_day,
+    "SMS_DAILY_TOTAL": budget_rules.Limits.portal_day,
+    "SECURE_COOKIES": False,
+    "BEHIND_PROXY": False,
+}
+FLASK_DEFAULTS = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to
+    "BABEL_DEFAULT_LOCALE": "uk",
+    "BABEL_DEFAULT_TIMEZONE": "UTC",  # our times are already Kyiv local: print them as they are
+    "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/csv", "text/javascript",
+                           "application/javascript", "application/json", "image/svg+xml",
+                           "application/pdf"],  # report PDFs shrink by about a tenth
+    "COMPRESS_ALGORITHM": ["gzip"],
+    "COMPRESS_ALGORITHM_STREAMING": ["gzip"],  # static files are streamed: gzip them too
+    "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,  # static URLs carry a content hash
+    "PASSWORD_HASH_PARAMS": {},  # argon2 defaults; tests pass cheaper ones
+    "MAX_CONTENT_LENGTH": 1024 * 1024,  # no form of ours is near a megabyte
+}
+
+
+class SettingsError(RuntimeError):
+    """A setting the portal cannot start with."""
+
+
+def _secret_key(instance_path):
+    """In demo mode, a key generated once and kept in instance/ (mode 600). Elsewhere the
+    portal refuses to start without PORTAL_SECRET_KEY: each node making its own would
+    refuse the others' cookies, forms and codes."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _flag(value):
+    return value is True or str(value).strip().lower() in ("1", "true", "yes")
+
+
+def load(app, given):
+    """Fill app.config; `given` (create_app's argument) wins over the environment."""
+    app.config.update(FLASK_DEFAULTS)
+    app.config.update(DEFAULTS)
+    # Values are taken as the text they are (a numeric secret key stays text).
+    app.config.from_prefixed_env("PORTAL", loads=str)
+    app.config.update(given or {})
+    config = app.config
+    for name in ("DEMO", "SECURE_COOKIES", "BEHIND_PROXY"):
+        config[name] = _flag(config[name])
+    if not config["DEMO"]:
+        config["NOW"] = ""  # a real site can never be moved in time
+    config["SESSION_COOKIE_SECURE"] = config["SECURE_COOKIES"]
+    config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
+    config.setdefault("SMS_LIMITS", budget_rules.Limits(
+        per_address_short=int(config["SMS_PER_ADDRESS"]),
+        per_address_day=int(config["SMS_PER_ADDRESS_DAY"]),
+        portal_day=int(config["SMS_DAILY_TOTAL"])))
+    if not config.get("SECRET_KEY"):
+        if not config["DEMO"]:
+            raise SettingsError("PORTAL_SECRET_KEY is not set: every node of the portal needs "
+                                "the same secret key (deploy/README.md)")
+        config["SECRET_KEY"] = _secret_key(app.instance_path)
+    if "CLOCK" not in config:
+        now = str(config["NOW"] or "")
+        config["CLOCK"] = DemoClock(parse_now(now)) if now else SystemClock()

@@ -1,0 +1,291 @@
+"""Every SMS the portal sends goes through `send`: an outbox row written in the caller's
+transaction, handed to the gateway once that transaction has committed.
+
+- A rolled-back change sends nothing; a slow gateway never holds a database lock.
+- SMS that anyone can make the portal send without paying (`kind`: sign-in codes,
+  temporary passwords, top-up codes, codes to add a number) pass through one budget
+  (rules.budget) shared by every worker and server through the database.
+- A code or a temporary password (`secret`) is delivered from memory once and kept masked
+  outside demo mode (demo mode keeps every text for /demo/sms).
+- Each SMS is written in the language of the cabinet that holds the number (`language_of`).
+
+Backends: `outbox` (the row is the delivery: demo and training copies) and `http` (JSON
+posted to an SMS aggregator). What the gateway refuses is tried again by
+`flask send-sms` (a timer), with growing pauses, for a day.
+"""
+import json
+import logging
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from datetime import timedelta
+
+import click
+from flask import current_app, g, has_request_context
+from flask_babel import force_locale, format_datetime, format_time, get_locale, gettext as _
+
+import models
+from models import Profile, SmsCount, SmsMessage, SmsPace, Subscription
+from rules import budget as budget_rules
+from . import clock, security
+from .web import GATEWAY_DOWN, TOO_MANY
+
+log = logging.getLogger(__name__)
+MASK = "••••••"
+RETRY_PAUSES = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
+                timedelta(hours=2), timedelta(hours=6))
+# How long one delivery attempt holds a message before the job may take it again: longer
+# than the gateway's timeout. A new message is the request's to deliver for this long.
+LEASE = timedelta(minutes=1)
+GIVE_UP_AFTER = timedelta(days=1)
+BudgetRefused = budget_rules.BudgetRefused
+
+
+class SmsError(RuntimeError):
+    """The gateway did not take the message."""
+
+
+class OutboxGateway:
+    name = "outbox"
+
+    def deliver(self, to, text):
+        """Stored only: the outbox is the delivery."""
+
+
+class HttpGateway:
+    name = "http"
+
+    def __init__(self, url, token="", timeout=5):
+        self.url, self.token, self.timeout = url, token, timeout
+
+    def deliver(self, to, text):
+        body = json.dumps({"to": to, "text": text}).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        req = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as response:
+                if not 200 <= response.status < 300:
+                    raise SmsError(f"gateway answered {response.status}")
+        except (urllib.error.URLError, OSError) as exc:
+            # The text may hold a code: log the recipient only.
+            log.warning("SMS to %s failed: %s", to, exc)
+            raise SmsError(str(exc)) from exc
+
+
+# Language ------------------------------------------------------------------------------
+
+def language_of_number(number):
+    """The language of the cabinet that holds `number`, or None for a number of no cabinet
+    (a payer on another network)."""
+    return (Profile.select(Profile.language).join(Subscription, on=(
+        Subscription.profile == Profile.id)).where(Subscription.number == number).scalar())
+
+
+@contextmanager
+def language_of(number=None, profile=None):
+    """Texts and amounts made inside are in the language of the cabinet that holds `number`
+    (or of `profile`); for anyone else, the language of the page they are on."""
+    language = profile.language if profile is not None else language_of_number(number)
+    if language is None:
+        language = str(get_locale()) if has_request_context() else "uk"
+    with force_locale(language):
+        yield
+
+
+# Refusals ------------------------------------------------------------------------------
+
+def refusal_message(refusal):
+    """Why no SMS goes now, and when one may."""
+    if refusal.code == "pace":
+        return _("A code was sent less than a minute ago. You can ask for a new one at "
+                 "%(time)s.", time=format_time(refusal.until, "HH:mm:ss"))
+    if refusal.code == "portal":
+        return _("We are sending too many SMS right now. Please try again after %(time)s.",
+                 time=format_datetime(refusal.until, "dd.MM HH:mm"))
+    return _("Too many SMS to this number or from this network. You can ask for a new one "
+             "at %(time)s.", time=format_datetime(refusal.until, "dd.MM HH:mm"))
+
+
+def not_sent_message():
+    return _("We could not send the SMS right now. Please try again in a few minutes.")
+
+
+# Sending -------------------------------------------------------------------------------
+
+def _limits():
+    return current_app.config["SMS_LIMITS"]
+
+
+def spend_budget(kind, to, now):
+    """Count one SMS of `kind` to `to`, or raise BudgetRefused (the caller's transaction
+    then rolls the counts back). Each count is taken and increased in one atomic step."""
+    until = SmsPace.claim(f"{kind}:{to}", now, budget_rules.PACE)
+    if until is not None:
+        raise BudgetRefused("pace", until)
+    counts = {}
+    scopes = [("number", f"to:{to}"), ("portal", "portal")]
+    address = security.client_address()
+    if address:
+        scopes.append(("address", f"ip:{address}"))
+    for scope, key in scopes:
+        for window in (budget_rules.SHORT, budget_rules.DAY):
+            if scope == "portal" and window == budget_rules.SHORT:
+                continue
+            counts[(scope, window)] = SmsCount.increase(
+                f"{key}:{window // timedelta(minutes=1)}", budget_rules.window_start(now, window))
+    budget_rules.check_counts(counts, _limits(), now)
+
+
+def sent_today_by_portal(now):
+    """The portal's budgeted SMS today and its daily total (for the staff console)."""
+    start = budget_rules.window_start(now, budget_rules.DAY)
+    return SmsCount.current(f"portal:{budget_rules.DAY // timedelta(minutes=1)}", start), \
+        _limits().portal_day
+
+
+def send(to, text, kind="", secret=()):
+    """Queue `text` for `to` ('+380…') in the caller's transaction; it leaves after the
+    commit. `kind` (rules.budget.KINDS) puts it through the SMS budget (BudgetRefused);
+    `secret` are the parts (a code, a password) masked in what is kept outside demo mode.
+    Returns the SmsMessage."""
+    now = clock.now()
+    if kind:
+        spend_budget(kind, to, now)
+    kept = text
+    if secret and not current_app.config["DEMO"]:
+        for part in secret:
+            kept = kept.replace(part, MASK)
+    message = SmsMessage.create(to=to, text=kept, kind=kind, retriable=kept == text,
+                                created_at=now, next_attempt_at=now)
+    g.setdefault("sms_outbox", []).append((message.id, to, text))
+    return message
+
+
+class NotSent(Exception):
+    """A code or a temporary password that did not go out, said in the user's words
+    (`message`) with its page's `status`: the budget refused it (`refusal`, a
+    BudgetRefused: TOO_MANY) and its transaction rolled back, or the gateway did not take it
+    (GATEWAY_DOWN) after `issued` was written."""
+
+    def __init__(self, message, refusal=None, issued=None):
+        super().__init__(message)
+        self.message, self.refusal, self.issued = message, refusal, issued
+        self.status = TOO_MANY if refusal is not None else GATEWAY_DOWN
+
+
+def send_secret(to, kind, issue, text, language_number=None):
+    """The one way a code or a temporary password goes out. `issue()` writes what the
+    secret needs (a code's hash, a payment) and returns (the secret, what it wrote); in the
+    same transaction `text(secret)` is queued for `to` through the SMS budget of `kind`, in
+    the language of the cabinet holding `language_number` (default `to`), the secret masked
+    at rest. After the commit it is handed to the gateway at once, so the page can say
+    whether it went. Returns what `issue()` wrote; raises NotSent."""
+    try:
+        with models.locking_transaction():
+            secret, issued = issue()
+            with language_of(language_number or to):
+                message = send(to, text(secret), kind=kind, secret=(secret,))
+    except BudgetRefused as refusal:
+        raise NotSent(refusal_message(refusal), refusal=refusal) from refusal
+    if not deliver(message):
+        raise NotSent(not_sent_message(), issued=issued)
+    return issued
+
+
+def _gateway():
+    return current_app.extensions["sms_gateway"]
+
+
+def _retry_at(attempts, created_at, now):
+    if attempts >= len(RETRY_PAUSES) or now - created_at > GIVE_UP_AFTER:
+        return None
+    return now + RETRY_PAUSES[attempts]
+
+
+def _attempt(message_id, to, text, attempts, created_at, retriable):
+    """One delivery attempt of a queued message, if this caller can claim it."""
+    now = clock.now()
+    if not SmsMessage.claim(message_id, now, LEASE):
+        return False
+    gateway = _gateway()
+    try:
+        gateway.deliver(to, text)
+    except SmsError:
+        retry = _retry_at(attempts, created_at, now) if retriable else None
+        SmsMessage.mark_failed(message_id, retry, now)
+        return False
+    SmsMessage.mark_sent(message_id, gateway.name, now)
+    return True
+
+
+def deliver(message):
+    """Hand one queued message of this request to the gateway now (after its transaction
+    committed); True when the gateway took it. For the pages that must say whether a code
+    went out."""
+    pending = g.get("sms_outbox", [])
+    for item in list(pending):
+        if item[0] == message.id:
+            pending.remove(item)
+            return _deliver_pending(*item)
+    return message.state == SmsMessage.SENT
+
+
+def _deliver_pending(message_id, to, text):
+    row = SmsMessage.get_or_none((SmsMessage.id == message_id)
+                                 & (SmsMessage.state == SmsMessage.QUEUED))
+    if row is None:  # its transaction rolled back, or it is delivered already
+        return False
+    return _attempt(row.id, to, text, row.attempts, row.created_at, row.retriable)
+
+
+def deliver_queued():
+    """Hand every message this request or command queued to the gateway: called once its
+    transactions are over (after each request; at the end of each command)."""
+    if models.db.in_transaction():
+        return
+    pending = g.pop("sms_outbox", [])
+    for item in pending:
+        _deliver_pending(*item)
+
+
+def retry_due(now):
+    """Messages the gateway refused before, tried again; returns (sent, still failing)."""
+    sent = failing = 0
+    for row in list(SmsMessage.due(now).limit(1000)):
+        if _attempt(row.id, row.to, row.text, row.attempts, row.created_at, row.retriable):
+            sent += 1
+        else:
+            failing += 1
+    SmsCount.forget_before(now - 2 * budget_rules.DAY)
+    return sent, failing
+
+
+def _after_request(response):
+    deliver_queued()
+    return response
+
+
+def init_app(app):
+    backend = app.config["SMS_BACKEND"]
+    if "SMS_GATEWAY" in app.config:
+        gateway = app.config["SMS_GATEWAY"]
+    elif backend == "http":
+        if not app.config["SMS_URL"]:
+            raise RuntimeError("PORTAL_SMS_BACKEND=http needs PORTAL_SMS_URL")
+        gateway = HttpGateway(app.config["SMS_URL"], app.config["SMS_TOKEN"])
+    elif backend == "outbox":
+        gateway = OutboxGateway()
+    else:
+        raise RuntimeError(f"PORTAL_SMS_BACKEND must be 'outbox' or 'http', not {backend!r}")
+    app.extensions["sms_gateway"] = gateway
+    app.config.setdefault("SMS_LIMITS", budget_rules.Limits())
+    app.after_request(_after_request)
+
+    @app.cli.command("send-sms")
+    def send_sms_command():
+        """Hand the SMS the gateway refused before to it again (run every minute)."""
+        with models.db.connection_context():
+            sent, failing = retry_due(clock.now())
+        click.echo(f"SMS sent: {sent}; still failing: {failing}.")

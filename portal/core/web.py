@@ -1,0 +1,300 @@
+"""What every page shares: database connection per request, fragment-or-page rendering,
+post/redirect/get, security headers, fields with their errors, error pages."""
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale, gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from htmx_flask import make_response as htmx_response
+from jinja2_fragments.flask import render_block
+from markupsafe import Markup, escape
+from peewee import OperationalError
+from wtforms import HiddenField, StringField
+
+import models
+from .forms import BaseForm
+from .i18n import LANGUAGE_COOKIE, LOCALES
+
+# The statuses of refusals, one each: htmx is configured (base.html) to swap 4xx answers.
+INVALID_FORM = 422  # a field was rejected
+CONFLICT = 409  # the state of things refuses it (a balance, a limit, a state)
+TOO_MANY = 429  # throttled: the message says when to try again
+GATEWAY_DOWN = 503  # the SMS gateway or the database is busy: try again in a minute
+BUSY_SIGNS = ("database is locked", "deadlock detected", "could not serialize")
+
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+))
+
+
+def is_fragment_request():
+    """htmx asked for a part of the page: not a boosted navigation, not a history restore."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render(template, block=None, status=200, **context):
+    """The whole page, or only `block` of it when htmx asks for that region."""
+    if block and is_fragment_request():
+        html = render_block(template, block, **context)
+    else:
+        html = render_template(template, **context)
+    return make_response(html, status)
+
+
+@lru_cache(maxsize=None)
+def _static_hash(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def static_url(filename):
+    """A static URL that changes with the file's content, so it can be cached for a year."""
+    path = Path(current_app.static_folder) / filename
+    return url_for("static", filename=filename, v=_static_hash(str(path)))
+
+
+def _static_cache(response):
+    """A static file is cached for a year only under the hash of the content served: during
+    a rolling upgrade an old node asked for a new file's URL answers with its old content,
+    which must not be kept under the new name."""
+    filename = request.view_args.get("filename", "") if request.view_args else ""
+    path = Path(current_app.static_folder) / filename
+    wanted = request.args.get("v")
+    if not wanted or not path.is_file() or wanted != _static_hash(str(path)):
+        response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _connect():
+    models.db.connect(reuse_if_open=True)
+
+
+def _close(exc):
+    # A SQLite connection stays open in its worker from one request to the next: opening
+    # one and setting its pragmas costs more than a whole sign-in page (see `make bench`).
+    # Nothing is left open with it: peewee runs in autocommit and atomic() always ends.
+    # A PostgreSQL connection goes back to its pool (models.base.open_database).
+    if models.is_sqlite() and not models.db.in_transaction():
+        return
+    if not models.db.is_closed():
+        models.db.close()
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    response.vary.add("HX-Request")
+    if request.endpoint == "static":
+        _static_cache(response)
+    else:
+        # Pages show balances and personal data: never keep them in shared caches.
+        response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    return response
+
+
+# The macros every page calls by name, globals of the templates: a block that htmx asks for is
+# rendered alone and sees no import of its page. (`language_switch` reads the request: it is
+# imported `with context` where it is used.)
+SHARED_MACROS = {
+    "_macros.html": ("show_alert", "show_notice", "csrf", "card", "region_form", "password_rules",
+                     "move_form", "review_form", "number_field"),
+    "_service_fees.html": ("fees",),
+    "_support_macros.html": ("message_list", "radio_group"),
+}
+
+
+def share_macros(app):
+    """Make SHARED_MACROS globals. Called after every area's init_app: a macro sees the
+    globals there are when its file is loaded (`money`, `csrf_token`, `_`...)."""
+    for name, macros in SHARED_MACROS.items():
+        module = app.jinja_env.get_template(name).module
+        app.jinja_env.globals.update({macro: getattr(module, macro) for macro in macros})
+
+
+def _error_page(status, title, message):
+    return render("error.html", status=status, title=title, message=message)
+
+
+def init_app(app):
+    app.before_request(_connect)
+    app.teardown_request(_close)
+    app.after_request(_security_headers)
+    app.add_url_rule("/language", "set_language", set_language, methods=["POST"])
+    app.jinja_env.globals.update(static_url=static_url, form_field=form_field,
+                                 demo_mode=app.config["DEMO"])
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        return _error_page(400, _("The form has expired"),
+                           _("Please go back, reload the page and send the form again."))
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return _error_page(404, _("Page not found"), _("There is no such page."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        return _error_page(405, _("Not allowed"), _("This address does not take that request."))
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error):
+        """SQLite's writer waited its busy timeout, or PostgreSQL broke a deadlock: nothing
+        was written (the transaction rolled back), and trying again works."""
+        if not any(sign in str(error) for sign in BUSY_SIGNS):
+            raise error
+        response = _error_page(GATEWAY_DOWN, _("Busy right now"),
+                               _("Nothing was changed. Please try again in a minute."))
+        response.headers["Retry-After"] = "10"
+        return response
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return _error_page(500, _("Something went wrong"),
+                           _("Nothing was changed. Please try again in a minute."))
+
+    @app.context_processor
+    def page_globals():
+        return {"locale": str(get_locale()), "escape": escape}
+
+
+def form_field(field, id=None, hint=None, label=None, **attrs):
+    """A labelled field with its hint and errors tied to it (aria-describedby), marked
+    aria-invalid when rejected. Extra keyword arguments become attributes of the input."""
+    field_id = id or field.id
+    described = []
+    parts = []
+    if hint:
+        described.append(f"{field_id}-hint")
+    if field.errors:
+        described.append(f"{field_id}-error")
+        attrs["aria_invalid"] = "true"
+    if described:
+        attrs["aria_describedby"] = " ".join(described)
+    if field.flags.required and field.type != "BooleanField":
+        attrs.setdefault("required", True)
+    # WTForms turns only data_/aria_ underscores into hyphens; htmx wants hx-post etc.
+    attrs = {key.replace("_", "-") if key.startswith("hx_") else key: value
+             for key, value in attrs.items() if value is not None}
+    label_html = field.label(text=label, for_=field_id) if label else field.label(for_=field_id)
+    widget = field(id=field_id, **attrs)
+    if field.type == "BooleanField":
+        parts.append(Markup('<div class="field check">{}{}').format(widget, label_html))
+    else:
+        parts.append(Markup('<div class="field">{}').format(label_html))
+        if hint:
+            parts.append(Markup('<p class="hint" id="{}-hint">{}</p>').format(field_id, hint))
+        parts.append(widget)
+    if field.errors:
+        parts.append(Markup('<p class="error" id="{}-error">{}</p>').format(
+            field_id, " ".join(str(error) for error in field.errors)))
+    parts.append(Markup("</div>"))
+    return Markup("").join(parts)
+
+
+def or_404(row):
+    """`row`, or a 404 when there is none: an id or a code that is not there (or not the
+    cabinet's) is no such page, never a hint of what exists."""
+    if row is None:
+        abort(404)
+    return row
+
+
+def submitted(form):
+    """A form whose fields are all hidden (an action's button) as it came: one that fails
+    to validate was not sent by our page (400)."""
+    if not form.validate():
+        abort(400)
+    return form
+
+
+def see_other(location, notice=None):
+    """Post/redirect/get: a 303 for browsers; for htmx, which would follow a redirect inside
+    its request and swap the next page into a fragment, the same move as HX-Redirect.
+    `notice` says what was just done, on the page shown next (flashed: kept in the session
+    and shown once, never carried in the URL; the page reads it with `flashed_notice`)."""
+    if notice:
+        flash(str(notice))
+    if is_fragment_request():
+        return htmx_response("", 200, redirect=location)
+    return redirect(location, code=303)
+
+
+def flashed_notice():
+    """The notice of the action that redirected here (`see_other`), or None."""
+    return " ".join(get_flashed_messages()) or None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls
+
+
+def local_target(target, default="/"):
+    """`target` when it is a path of this site, else `default`. Browsers drop tabs and
+    newlines from a URL and take a backslash for a slash (a tab between two slashes makes
+    '//evil.com', another site), and a target may come encoded more than once: every
+    decoding of it must be a plain path."""
+    if not target or not target.startswith("/"):
+        return default
+    text = target
+    while True:
+        if _CONTROL.search(text) or "\\" in text or text.startswith("//"):
+            return default
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc:
+            return default
+        decoded = unquote(text)
+        if decoded == text:
+            return target
+        text = decoded
+
+
+class LanguageForm(BaseForm):
+    lang = StringField()
+    next = HiddenField()
+
+
+def set_language():
+    """The footer's language switch: remembered in a cookie for a year, and on the cabinet
+    of whoever is signed in (its SMS are written in it)."""
+    form = LanguageForm()
+    form.validate()
+    response = see_other(local_target(form.next.data))
+    if form.lang.data in LOCALES:
+        remember_language(response, form.lang.data)
+        if current_user.is_authenticated:
+            models.Profile.update(language=form.lang.data).where(
+                models.Profile.id == current_user.id).execute()
+    return response
+
+
+def remember_language(response, language):
+    response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax",
+                        httponly=True, secure=current_app.config["SESSION_COOKIE_SECURE"])

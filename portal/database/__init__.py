@@ -1,0 +1,8 @@
+"""The operators' database commands (commands.py): creating and migrating the schema, and
+copying the database into another (service.py)."""
+from . import commands
+
+
+def init_app(app):
+    app.cli.add_command(commands.init_db_command)
+    app.cli.add_command(commands.copy_db_command)

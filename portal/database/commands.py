@@ -1,0 +1,54 @@
+"""The operators' database commands: `init-db` (create or migrate the schema, apply the
+catalogue; safe to run again) and `copy-db --to URL` (the move from SQLite to PostgreSQL)."""
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+import models
+from models.schema import SchemaDrift
+from .service import ROOT, copy_database, init_db
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command():
+    """Create or migrate the schema and apply the catalogue; safe to run again."""
+    try:
+        with models.db.connection_context():
+            fresh, applied, counts = init_db()
+    except SchemaDrift as drift:
+        for difference in drift.differences:
+            click.echo(f"schema: {difference}", err=True)
+        click.echo("The database differs from the models: a migration is missing "
+                   "(migrations/README.md).", err=True)
+        sys.exit(1)
+    state = "created" if fresh else "up to date"
+    click.echo(f"Schema {state}; migrations applied: {len(applied)}; "
+               + ", ".join(f"{name}: {count}" for name, count in counts.items()))
+
+
+@click.command("copy-db")
+@with_appcontext
+@click.option("--to", "target_url", required=True,
+              help="The empty database to copy into, e.g. postgresql://portal@localhost/portal")
+def copy_db_command(target_url):
+    """Copy every table into another, empty database (SQLite to PostgreSQL)."""
+    source = models.db.obj
+    if target_url == current_app.config["DATABASE_URL"]:
+        click.echo("The target is the database the portal uses now.", err=True)
+        sys.exit(2)
+    if not target_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        click.echo("Cannot open the target database: give a sqlite:/// or "
+                   "postgresql:// URL.", err=True)
+        sys.exit(2)
+    try:
+        target = models.open_database(target_url, ROOT)
+    except Exception as error:  # an unknown scheme or a malformed URL
+        click.echo(f"Cannot open the target database: {error}", err=True)
+        sys.exit(2)
+    with source.connection_context():
+        init_db()  # the source up to date first, so both schemas are the same
+        counts = copy_database(source, target, echo=click.echo)
+    click.echo(f"Copied {sum(counts.values())} rows in {len(counts)} tables.")

@@ -1,0 +1,26 @@
+"""`flask demo-data [--reset] [--if-empty]`: the demo data set, safe to run again."""
+import click
+from flask.cli import with_appcontext
+
+import models
+from ..core import clock
+from ..database.service import init_db
+from .data import DEMO_PASSWORD
+from .loading import is_empty, load_demo_data
+
+
+@click.command("demo-data")
+@with_appcontext
+@click.option("--reset", is_flag=True, help="Delete all data first (between classes).")
+@click.option("--if-empty", is_flag=True, help="Load only into an empty database.")
+def demo_data_command(reset, if_empty):
+    """Load the demo data set; safe to run again."""
+    with models.db.connection_context():
+        init_db()
+        clock.now()  # fixes the demo's timeline (PORTAL_NOW) for every process
+        if if_empty and not is_empty():
+            click.echo("The database holds subscribers already; demo data not loaded.")
+            return
+        created, updated = load_demo_data(reset=reset)
+    click.echo(f"Demo data loaded: {created} subscriptions created, {updated} updated. "
+               f"Demo password: {DEMO_PASSWORD}")

@@ -1,0 +1,97 @@
+"""The demo's usage: three months of plausible records for every demo number (two whole
+months and this one so far), the same on every run."""
+import random
+from datetime import datetime, time, timedelta
+
+import models
+from models import Subscription, UsageRecord
+
+BATCH = 2000  # rows per insert
+
+DEMO_MONTHS = 3
+CONTACTS = ("+380671112233", "+380972223344", "+380685556677", "+380501234567",
+            "+380631234567", "+380931112200", "+380961234500", "+380731231231")
+ON_NET = ("67", "68", "96", "97", "98", "39", "77")
+SERVICES = (("Хто дзвонив", 500), ("Мелодія замість гудка", 2500), ("Роумінг: пакет", 9900),
+            ("Додатковий інтернет 5 ГБ", 5000))
+
+
+def _moment(rng, day, hour_from=7, hour_to=23):
+    seconds = rng.randrange(hour_from * 3600, hour_to * 3600)
+    return (datetime.combine(day, time()) + timedelta(seconds=seconds,
+                                                       microseconds=rng.randrange(1_000_000)))
+
+
+def _on_net(number):
+    return number[4:6] in ON_NET
+
+
+def demo_records(subscription, start, now):
+    """A subscriber's plausible usage from `start` to `now`, the same on every run."""
+    rng = random.Random(subscription.number)
+    # A number paused at the subscriber's request pays no monthly fee.
+    fee = subscription.tariff.monthly_fee if subscription.status != "suspended" else 0
+    records = []
+
+    def add(moment, usage_type, counterpart, quantity, amount):
+        if moment <= now:
+            records.append((subscription.id, moment, usage_type, counterpart, quantity, amount))
+
+    day = start
+    while day <= now.date():
+        if day.day == 1 and fee:
+            add(datetime.combine(day, time(0, 0, 5)) + timedelta(microseconds=rng.randrange(10**6)),
+                "subscription", subscription.tariff.code, 1, fee)
+        if subscription.is_mobile:
+            for _ in range(rng.randint(1, 6)):
+                contact = rng.choice(CONTACTS)
+                seconds = int(rng.lognormvariate(4.5, 1.0)) + 3
+                charged = 0 if _on_net(contact) else -(-seconds // 60) * 150
+                add(_moment(rng, day), "call_out", contact, seconds, charged)
+            for _ in range(rng.randint(0, 4)):
+                add(_moment(rng, day), "call_in", rng.choice(CONTACTS),
+                    int(rng.lognormvariate(4.2, 1.0)) + 2, 0)
+            for _ in range(rng.randint(0, 3)):
+                contact = rng.choice(CONTACTS)
+                add(_moment(rng, day), "sms_out", contact, 1, 0 if _on_net(contact) else 80)
+            for _ in range(rng.randint(0, 3)):
+                add(_moment(rng, day), "sms_in", rng.choice(CONTACTS + ("Kyivstar", "NovaPoshta")),
+                    1, 0)
+            for _ in range(rng.randint(2, 6)):
+                # Now and then the package runs out and a session is paid for.
+                add(_moment(rng, day, 0, 24), "internet", "internet",
+                    int(rng.lognormvariate(10.5, 1.2)),
+                    rng.choice((500, 1000, 2000)) if rng.random() < 0.04 else 0)
+            if rng.random() < 0.08:
+                name, price = rng.choice(SERVICES)
+                add(_moment(rng, day), "service", name, 1, price)
+            if rng.random() < 0.03:
+                add(_moment(rng, day), "transfer_out", rng.choice(CONTACTS), 1,
+                    rng.choice((2000, 5000, 10000)))
+            if rng.random() < 0.02:
+                add(_moment(rng, day), "transfer_in", rng.choice(CONTACTS), 1,
+                    -rng.choice((3000, 5000)))
+        else:
+            add(_moment(rng, day, 0, 1), "internet", "", int(rng.lognormvariate(14.5, 0.6)), 0)
+        if day.day in (3, 17) or rng.random() < 0.02:
+            add(_moment(rng, day, 8, 22), "topup", "card", 1, -rng.choice((10000, 15000, 20000,
+                                                                             30000)))
+        day += timedelta(days=1)
+    return records
+
+
+def load_usage(demo_clock):
+    """Three months of usage (two whole months and this one so far) for every subscriber
+    that has none yet, so running it again adds nothing."""
+    now = demo_clock.now()
+    first = now.date().replace(day=1)
+    for _ in range(DEMO_MONTHS - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    with_usage = UsageRecord.select(UsageRecord.subscription).distinct()
+    subscriptions = (Subscription.select(Subscription, models.Tariff).join(models.Tariff)
+                     .where(Subscription.id.not_in(with_usage)).order_by(Subscription.id))
+    for subscription in subscriptions:
+        records = demo_records(subscription, first, now)
+        for index in range(0, len(records), BATCH):
+            UsageRecord.insert_rows(records[index:index + BATCH])
+

@@ -1,0 +1,74 @@
+"""How the expenses report names things in the reader's language: the page, the CSV and
+the PDF print record types with these labels, so the three never disagree. A record's
+counterpart is named for people on the page and in the PDF; the CSV keeps the feed's own
+value (a number in E.164, `card`, a tariff's code) for the scripts that read it."""
+from flask_babel import lazy_gettext as _l
+
+from rules.expenses import (
+    CALLS,
+    INTERNET,
+    KILOBYTES,
+    PAYMENTS,
+    SECONDS,
+    SERVICES,
+    SMS,
+    SUBSCRIPTION,
+    quantity_unit,
+)
+from ..core.formatting import phone_unbroken
+
+GROUP_LABELS = {
+    CALLS: _l("Calls"), SMS: _l("SMS"), INTERNET: _l("Internet"),
+    SUBSCRIPTION: _l("Subscription fee"), SERVICES: _l("Services"), PAYMENTS: _l("Payments"),
+}
+TYPE_LABELS = {
+    "call_out": _l("Outgoing call"), "call_in": _l("Incoming call"),
+    "sms_out": _l("Outgoing SMS"), "sms_in": _l("Incoming SMS"),
+    "internet": _l("Internet"), "subscription": _l("Subscription fee"),
+    "service": _l("Service"), "topup": _l("Top-up"),
+    "transfer_in": _l("Transfer received"), "transfer_out": _l("Transfer sent"),
+}
+# Codes the operator's feed puts in place of a counterpart: a name for the reader, or
+# nothing where the type already says it ('internet' on an internet session).
+COUNTERPART_CODES = {"card": _l("bank card"), "internet": ""}
+
+
+def translated(labels):
+    """Lazy labels translated once into the request's language, for a page or file that
+    prints them on every line."""
+    return {key: str(label) for key, label in labels.items()}
+
+
+def quantity_text(usage_type, quantity, reader):
+    """Duration for calls, volume for internet, a count for the rest (a plain '1' says
+    nothing, so a count of one is left out on the page; see record_detail)."""
+    unit = quantity_unit(usage_type)
+    if unit == SECONDS:
+        return reader.duration(quantity)
+    if unit == KILOBYTES:
+        return reader.volume(quantity)
+    return str(quantity)
+
+
+class Names:
+    """Counterparts as the reader reads them: numbers grouped like everywhere else, the
+    feed's codes named in the reader's language, a monthly fee by its tariff's name."""
+
+    def __init__(self, tariff_names):
+        self.codes = translated(COUNTERPART_CODES)
+        self.tariffs = tariff_names  # {code: name in the reader's language}
+
+    def counterpart(self, usage_type, counterpart):
+        if usage_type == "subscription":
+            return self.tariffs.get(counterpart, counterpart)
+        return self.codes.get(counterpart, phone_unbroken(counterpart))
+
+    def detail(self, record, reader):
+        """'+380 50 111 22 33 · 2:05', '195,8 МБ', 'bank card': what the record's line
+        says under its type."""
+        count = quantity_unit(record.type) not in (SECONDS, KILOBYTES)
+        parts = (self.counterpart(record.type, record.counterpart),
+                 "" if count and record.quantity == 1 else
+                 f"×\u00a0{record.quantity}" if count else
+                 quantity_text(record.type, record.quantity, reader))
+        return " · ".join(part for part in parts if part)

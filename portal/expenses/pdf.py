@@ -1,0 +1,121 @@
+"""The expenses report as a PDF (fpdf2): totals first, then spending by day, then every
+record. DejaVu Sans, a free Unicode font shipped in static/fonts/, prints Cyrillic."""
+from pathlib import Path
+
+from flask_babel import gettext as _
+from fpdf import FPDF
+
+from rules.expenses import PAYMENTS, SPENDING_GROUPS
+from ..core.formatting import Reader, amount as _money, day, phone
+from .labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
+
+FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"
+# Columns of the records table: width in mm and alignment.
+RECORD_COLUMNS = ((38, "L"), (30, "L"), (38, "L"), (24, "R"), (26, "R"), (26, "R"))
+ROW = 4.6
+
+
+class ReportPDF(FPDF):
+    def __init__(self, footer_text):
+        super().__init__(format="A4")
+        self.footer_text = footer_text
+        self.record_headers = ()
+        self.add_font("DejaVu", "", FONTS / "DejaVuSans.ttf")
+        self.add_font("DejaVu", "B", FONTS / "DejaVuSans-Bold.ttf")
+        self.set_auto_page_break(True, margin=14)
+        self.set_margins(12, 12, 12)
+
+    def footer(self):
+        self.set_y(-10)
+        self.set_font("DejaVu", "", 7)
+        self.cell(0, 4, f"{self.footer_text} · {self.page_no()}", align="R")
+
+    def heading(self, text):
+        self.ln(2)
+        self.set_font("DejaVu", "B", 11)
+        self.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        self.set_font("DejaVu", "", 9)
+
+    def record_header(self):
+        self.set_font("DejaVu", "B", 7.5)
+        for (width, align), text in zip(RECORD_COLUMNS, self.record_headers, strict=True):
+            self.cell(width, ROW + 1, text, align=align, border="B")
+        self.ln(ROW + 1)
+        self.set_font("DejaVu", "", 7.5)
+
+    def record_row(self, cells):
+        """One record, placed with text() rather than cell(): three times quicker, which
+        matters for a month of tens of thousands of records."""
+        if self.y + ROW > self.page_break_trigger:
+            self.add_page()
+            self.record_header()
+        x, baseline = self.l_margin, self.y + ROW * 0.75
+        for (width, align), text in zip(RECORD_COLUMNS, cells, strict=True):
+            offset = width - 1 - self.get_string_width(text) if align == "R" else 1
+            self.text(x + offset, baseline, text)
+            x += width
+        self.set_y(self.y + ROW)
+
+    def line_pair(self, label, value, bold=False):
+        self.set_font("DejaVu", "B" if bold else "", 9)
+        self.cell(90, 5.5, label)
+        self.cell(40, 5.5, value, align="R", new_x="LMARGIN", new_y="NEXT")
+
+
+def report_pdf(selection, summary, now, tariff_names):
+    """The PDF bytes of a selection's report; `summary` is the page's own Summary,
+    `tariff_names` {code: name} name the monthly fees."""
+    period = selection.period
+    number = phone(selection.subscription.number)
+    pdf = ReportPDF(f"{number} · {day(period.start)}–{day(period.end)}")
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 15)
+    pdf.cell(0, 9, _("Payments and expenses"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    pdf.cell(0, 5.5, _("Number or account: %(number)s", number=number),
+             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5.5, _("Period: %(start)s – %(end)s", start=day(period.start),
+                       end=day(period.end)), new_x="LMARGIN", new_y="NEXT")
+    if selection.group:
+        pdf.cell(0, 5.5, _("Type: %(type)s", type=GROUP_LABELS[selection.group]),
+                 new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5.5, _("Made on %(moment)s", moment=f"{now:%d.%m.%Y %H:%M}"),
+             new_x="LMARGIN", new_y="NEXT")
+
+    pdf.heading(_("Totals, UAH"))
+    for group in SPENDING_GROUPS:
+        if not selection.group or selection.group == group:
+            pdf.line_pair(str(GROUP_LABELS[group]), _money(summary.by_group[group].amount))
+    pdf.line_pair(_("Spent in all"), _money(summary.spending.amount), bold=True)
+    if selection.group in ("", PAYMENTS):
+        pdf.line_pair(_("Paid in (top-ups and transfers received)"), _money(summary.paid_in))
+        pdf.line_pair(_("Transferred to other numbers"), _money(summary.paid_out))
+    pdf.line_pair(_("Balance change"), _money(summary.balance_change), bold=True)
+
+    if selection.group != PAYMENTS:
+        pdf.heading(_("Spending by day, UAH"))
+        days = summary.by_day
+        half = (len(days) + 1) // 2
+        for left, right in zip(days[:half], days[half:] + [None], strict=False):
+            for entry in (left, right):
+                if entry:
+                    pdf.cell(30, ROW, day(entry[0]))
+                    pdf.cell(30, ROW, _money(entry[1]), align="R")
+                    pdf.cell(20, ROW, "")
+            pdf.ln(ROW)
+
+    pdf.heading(_("Records"))
+    pdf.record_headers = (_("Start"), _("Type"), _("Counterpart"), _("Duration or volume"),
+                          _("Charged, UAH"), _("Balance change, UAH"))
+    pdf.record_header()
+    labels, reader, names = translated(TYPE_LABELS), Reader(), Names(tariff_names)
+    count = 0
+    for record in selection.report().stream():
+        pdf.record_row((reader.moment(record.started_at), labels[record.type],
+                        names.counterpart(record.type, record.counterpart)[:24],
+                        quantity_text(record.type, record.quantity, reader),
+                        _money(record.amount), _money(-record.amount)))
+        count += 1
+    if not count:
+        pdf.cell(0, ROW, _("No records in this period."), new_x="LMARGIN", new_y="NEXT")
+    return pdf.output()

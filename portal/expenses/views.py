@@ -1,0 +1,302 @@
+"""Payments and expenses of the current number: the report page, its CSV and PDF, and the
+dashboard's spending panel. All three renderings take the same selection (period and type)
+from the same parser and the same queries, so their figures cannot drift apart."""
+import csv
+import io
+import zlib
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from flask import Blueprint, Response, abort, request
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_login import login_required
+from markupsafe import Markup
+from wtforms import Form, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+
+import models
+from models.usage import Report
+from rules.expenses import (
+    PAYMENTS,
+    SPENDING_GROUPS,
+    bar_chart,
+    format_cursor,
+    parse_cursor,
+    parse_group,
+    parse_period,
+    summarize,
+    types_of,
+)
+from rules.spreadsheet import text_cell
+from ..core import clock
+from ..core.auth import current_subscription, current_subscription_or_404
+from ..core.formatting import Reader, day, money, sheet_amount
+from ..core.web import INVALID_FORM, render
+from .labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
+from .pdf import report_pdf as build_pdf
+
+bp = Blueprint("expenses", __name__)
+
+PAGE_SIZE = 50
+
+
+def period_message(error):
+    """A PeriodError in the reader's language."""
+    p = error.params
+    if error.code == "month_format":
+        return _("Choose a month, like 2026-11.")
+    if error.code == "too_early":
+        return _("Reports start from %(earliest)s.", earliest=day(p["earliest"]))
+    if error.code == "future" and error.field == "month":
+        return _("This month has not begun yet.")
+    if error.code == "future":
+        return _("The first day cannot be later than today, %(today)s.",
+                 today=day(p["latest"]))
+    if error.code == "mixed":
+        return _("Choose either a month or a span of days, not both.")
+    if error.code == "required":
+        return _("Choose the first day.") if error.field == "from" else _("Choose the last day.")
+    if error.code == "date_format":
+        return _("Type a date like 2026-11-24.")
+    if error.code == "before_start":
+        return _("The last day cannot be before the first day, %(start)s.",
+                 start=day(p["start"]))
+    if error.code == "too_long":
+        return _("A span can be at most %(max_days)s days and this one has %(days)s. "
+                 "Choose a last day no later than %(latest_end)s, or a whole month.",
+                 max_days=p["max_days"], days=p["days"], latest_end=day(p["latest_end"]))
+    return _("Choose a type from the list.")
+
+
+TYPE_CHOICES = [SelectChoice("", _l("Everything"))] + [
+    SelectChoice(group, GROUP_LABELS[group]) for group in SPENDING_GROUPS + (PAYMENTS,)]
+
+
+class MonthForm(Form):
+    month = StringField(_l("Month"))
+    type = SelectField(_l("Type"), choices=TYPE_CHOICES, validate_choice=False)
+
+
+class SpanForm(Form):
+    date_from = StringField(_l("First day"), name="from")
+    date_to = StringField(_l("Last day"), name="to")
+    type = SelectField(_l("Type"), choices=TYPE_CHOICES, validate_choice=False)
+
+
+@dataclass
+class Selection:
+    """What a report shows: one subscription's records of one period and type group."""
+    subscription: object
+    period: object
+    group: str
+
+    @property
+    def types(self):
+        return types_of(self.group)
+
+    def query(self, **extra):
+        params = dict(self.period.query())
+        if self.group:
+            params["type"] = self.group
+        params.update(extra)
+        return params
+
+    def report(self):
+        return Report(self.subscription, self.period, self.types)
+
+    def summary(self):
+        return summarize(self.report().totals_by_day_and_type(), self.period)
+
+
+def parse_selection():
+    """The selection in the URL, or (None, forms with their errors) when it is refused."""
+    subscription = current_subscription_or_404()
+    args = request.args
+    month_form, span_form = MonthForm(args), SpanForm(args)
+    period, errors = parse_period(args.get("month"), args.get("from"), args.get("to"),
+                                  clock.today())
+    group, group_errors = parse_group(args.get("type"))
+    errors += group_errors
+    by_days = bool(args.get("from") or args.get("to")) and not args.get("month")
+    if not by_days:
+        span_form.date_from.data = span_form.date_to.data = ""
+    for error in errors:
+        form = span_form if error.field in ("from", "to") or (
+            error.field == "type" and by_days) else month_form
+        field = {"month": form._fields.get("month"), "from": span_form.date_from,
+                 "to": span_form.date_to, "type": form.type}[error.field]
+        field.errors = list(field.errors or []) + [period_message(error)]
+    forms = {"month_form": month_form, "span_form": span_form, "by_days": by_days}
+    if errors:
+        return None, forms
+    if period.is_month:
+        month_form.month.data = period.month
+    return Selection(subscription, period, group), forms
+
+
+class RecordLine(NamedTuple):
+    """A record as the page's table prints it."""
+    started_at: str  # ISO, for <time datetime>
+    started: str
+    label: str
+    detail: str  # counterpart · duration or volume
+    change: Markup  # the balance change, <data>
+
+
+def tariff_names(codes=None):
+    """{code: name in the reader's language} of the tariffs in `codes` (every tariff when
+    None): a monthly fee's record names its tariff by its code. No query for no codes."""
+    if codes is not None and not codes:
+        return {}
+    query = models.Tariff.select()
+    if codes is not None:
+        query = query.where(models.Tariff.code.in_(sorted(codes)))
+    locale = str(get_locale())
+    return {tariff.code: tariff.name(locale) for tariff in query}
+
+
+def record_names(records):
+    return Names(tariff_names({r.counterpart for r in records if r.type == "subscription"}))
+
+
+def record_lines(records):
+    """The page's lines, formatted here in one pass (fifty rows of template calls cost
+    more than the rest of the table)."""
+    labels, reader, names = translated(TYPE_LABELS), Reader(), record_names(records)
+    return [RecordLine(
+        record.started_at.isoformat(), reader.moment(record.started_at), labels[record.type],
+        names.detail(record, reader), money(-record.amount, currency=False))
+        for record in records]
+
+
+def report_context(selection, forms):
+    context = dict(forms, selection=selection, group_labels=translated(GROUP_LABELS),
+                   spending_groups=SPENDING_GROUPS, subscription=current_subscription())
+    if selection is None:
+        return context
+    summary = selection.summary()
+    after = None
+    if request.args.get("after"):
+        after = parse_cursor(request.args["after"])
+        if after is None:
+            abort(400)
+    records = selection.report().page(after, PAGE_SIZE + 1)
+    more = len(records) > PAGE_SIZE
+    records = records[:PAGE_SIZE]
+    context.update(
+        summary=summary, records=record_lines(records), after=after,
+        next_cursor=format_cursor(records[-1].started_at, records[-1].id) if more else None,
+        chart=bar_chart(summary.by_day) if selection.group != PAYMENTS else None,
+        shown_groups=[g for g in SPENDING_GROUPS if not selection.group or g == selection.group],
+        show_payments=selection.group in ("", PAYMENTS),
+    )
+    return context
+
+
+@bp.get("/expenses")
+@login_required
+def report():
+    selection, forms = parse_selection()
+    context = report_context(selection, forms)
+    status = 200 if selection else INVALID_FORM
+    block = "records" if request.headers.get("HX-Target") == "records" else "report"
+    return render("expenses.html", block=block, status=status, **context)
+
+
+def _refused(selection, forms):
+    """A file cannot be made of a refused selection: the page says why, 422."""
+    return render("expenses.html", block="report", status=INVALID_FORM,
+                  **report_context(selection, forms))
+
+
+def _as_download(response, selection, extension):
+    """The report file, saved as expenses-<number>-<period>.<extension>."""
+    number = selection.subscription.number.lstrip("+")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="expenses-{number}-{selection.period.slug}.{extension}"')
+    return response
+
+
+# Excel opens a CSV with the list separator of the computer's regional settings: ';' in
+# Ukraine (and wherever the decimal separator is a comma), so the columns come out right
+# there; a script reads it with csv.reader(file, delimiter=";"). (A first line 'sep=;'
+# would tell Excel too, but every CSV reader would take it for the header.)
+CSV_DELIMITER = ";"
+
+
+def csv_header():
+    return [_("Start"), _("Type"), _("Counterpart"), _("Duration or volume"), _("Quantity"),
+            _("Charged, UAH"), _("Balance change, UAH")]
+
+
+def csv_row(record, labels, reader):
+    """Text cells never start like a formula (a sender's name comes from anyone); the
+    moment (ISO), the quantity and the amounts (a decimal comma: see sheet_amount) stay
+    numbers."""
+    return [record.started_at.isoformat(sep=" ", timespec="microseconds"),
+            text_cell(labels[record.type]), text_cell(record.counterpart),
+            text_cell(quantity_text(record.type, record.quantity, reader)),
+            record.quantity, sheet_amount(record.amount), sheet_amount(-record.amount)]
+
+
+def _gzip(chunks):
+    """Compress a stream as it goes. (Flask-Compress would do it too, but it keeps the
+    request context open for the whole stream, and a streamed file needs none.)"""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: the gzip container
+    for chunk in chunks:
+        data = compressor.compress(chunk.encode("utf-8"))
+        if data:
+            yield data
+    yield compressor.flush()
+
+
+@bp.get("/expenses.csv")
+@login_required
+def report_csv():
+    selection, forms = parse_selection()
+    if selection is None:
+        return _refused(selection, forms)
+
+    header = csv_header()
+    labels, reader = translated(TYPE_LABELS), Reader()
+
+    def generate():
+        # Runs after the view has returned, outside its request: it needs nothing from
+        # the request, and opens a connection of its own if the request closed its one.
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=CSV_DELIMITER)
+        buffer.write("\ufeff")  # the BOM: spreadsheet programs then read UTF-8 Cyrillic right
+        writer.writerow(header)
+        opened = models.db.is_closed()  # PostgreSQL: closed at the request's end
+        if opened:
+            models.db.connect()
+        try:
+            for count, record in enumerate(selection.report().stream(), 1):
+                writer.writerow(csv_row(record, labels, reader))
+                if count % 500 == 0:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+        finally:
+            if opened:
+                models.db.close()
+        yield buffer.getvalue()
+
+    gzipped = request.accept_encodings["gzip"] > 0
+    response = Response(_gzip(generate()) if gzipped else generate(),
+                        mimetype="text/csv")
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    return _as_download(response, selection, "csv")
+
+
+@bp.get("/expenses.pdf")
+@login_required
+def report_pdf():
+    selection, forms = parse_selection()
+    if selection is None:
+        return _refused(selection, forms)
+    pdf = build_pdf(selection, selection.summary(), clock.now(), tariff_names())
+    return _as_download(Response(bytes(pdf), mimetype="application/pdf"), selection, "pdf")
+
+

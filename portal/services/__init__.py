@@ -1,0 +1,7 @@
+"""Services and tariffs of the number on show: the lists and pages (views.py), connecting,
+disconnecting and switching, each with its fee (service.py)."""
+from . import views
+
+
+def init_app(app):
+    app.register_blueprint(views.bp)

@@ -1,0 +1,93 @@
+"""Services and tariffs of a number: connecting and disconnecting a service and switching
+the tariff, each a done request in the archive, its fee a money event in the same
+transaction under the number's lock."""
+from peewee import IntegrityError
+
+import models
+from models import ServiceConnection, ServiceRequest, Subscription
+from rules import services as services_rules
+from ..core import money_events
+from ..orders.service import rules_subscriber
+
+
+def _offer(item, fee):
+    return services_rules.Offer(code=item.code, kind=item.kind, fee=fee,
+                                payment=getattr(item, "payment", ""))
+
+
+def service_refusal(subscription, offered, connect):
+    """Why `subscription` may not connect (or disconnect) the service `offered` now, or
+    None."""
+    connected = ServiceConnection.codes(subscription)
+    subscriber = rules_subscriber(subscription)
+    if connect:
+        return services_rules.can_connect(subscriber, _offer(offered, offered.connect_fee),
+                                          connected)
+    return services_rules.can_disconnect(subscriber, _offer(offered, 0), connected)
+
+
+def change_service(offered, subscription_id, connect, now, key=None):
+    """Connect or disconnect, in one transaction under the number's lock: the request in
+    the archive, the fee a money event. A connection's `key` (from its review) makes a
+    replay find the request it made instead of charging again. Returns the refusal, or
+    None when done."""
+    try:
+        with models.locking_transaction():
+            locked = Subscription.locked(subscription_id)
+            if key and ServiceRequest.get_or_none(ServiceRequest.key == key):
+                return None  # confirmed already (a replay, or a copy sent at the same moment)
+            refusal = service_refusal(locked, offered, connect)
+            if refusal is not None:
+                return refusal
+            fee = offered.connect_fee if connect else 0
+            done = ServiceRequest.create(
+                subscription=locked, kind=services_rules.SERVICE_CONNECT if connect
+                else services_rules.SERVICE_DISCONNECT, subject=offered.code,
+                state=services_rules.DONE, fee=fee, created_at=now, finished_at=now, key=key)
+            if connect:
+                _charge(locked, "service_fee", fee, done, now, offered.name_uk)
+                ServiceConnection.create(subscription=locked, service=offered, connected_at=now)
+            else:
+                ServiceConnection.delete().where(
+                    (ServiceConnection.subscription == locked)
+                    & (ServiceConnection.service == offered)).execute()
+    except IntegrityError:  # the same key confirmed at the same moment elsewhere
+        if not (key and ServiceRequest.get_or_none(ServiceRequest.key == key)):
+            raise
+    return None
+
+
+def switch_refusal(subscription, tariff, now):
+    """Why `subscription` may not switch to `tariff` now, or None."""
+    return services_rules.can_switch_tariff(
+        rules_subscriber(subscription), _offer(tariff, tariff.switch_fee),
+        ServiceRequest.last_switch_at(subscription), now)
+
+
+def switch_tariff(subscription_id, tariff, now):
+    """Switch the tariff under the number's lock, its fee charged: (the subscription as it
+    is, None), or (it, the refusal)."""
+    with models.locking_transaction():
+        locked = Subscription.locked(subscription_id)
+        refusal = switch_refusal(locked, tariff, now)
+        if refusal is not None:
+            return locked, refusal
+        done = ServiceRequest.create(
+            subscription=locked, kind=services_rules.TARIFF_SWITCH, subject=tariff.code,
+            previous=locked.tariff_id, state=services_rules.DONE, fee=tariff.switch_fee,
+            created_at=now, finished_at=now)
+        _charge(locked, "tariff_fee", tariff.switch_fee, done, now,
+                f"Перехід на тариф «{tariff.name_uk}»")
+        Subscription.update(tariff=tariff, updated_at=now).where(
+            Subscription.id == locked.id).execute()
+        return locked, None
+
+
+def _charge(subscription, kind, fee, service_request, now, counterpart):
+    """The fee of a request (`kind` 'service_fee' or 'tariff_fee') as a money event; its
+    usage record is a 'service', so the charge shows among the number's expenses like the
+    billing's own (named in Ukrainian, as the operator's usage feed names them). A free
+    request charges nothing."""
+    if fee > 0:
+        money_events.debited(subscription, fee, money_events.Cause(kind, "service", counterpart),
+                             now, service_request.reference)

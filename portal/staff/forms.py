@@ -1,0 +1,37 @@
+"""The staff console's forms."""
+from flask_babel import lazy_gettext as _l
+from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..core.forms import BaseForm
+
+
+class StaffLoginForm(BaseForm):
+    login = StringField(_l("Staff login"), validators=[DataRequired(_l("Type your login.")),
+                                                       Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Type your password.")),
+                                                         Length(max=200)])
+
+
+class ActionForm(BaseForm):
+    """Close, resolve, reject, do now: only the CSRF token travels."""
+
+
+class OfferForm(ActionForm):
+    slot = SelectField(_l("Visit time"), validate_choice=False)
+
+
+class LookupForm(BaseForm):
+    class Meta:
+        csrf = False  # a GET search that changes nothing
+
+    number = StringField(_l("Phone number or account"))
+
+
+class AuditFilterForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    page = IntegerField(validators=[Optional(), NumberRange(min=-10**6, max=10**6)])
+    actor = StringField()
+    subject = StringField()
