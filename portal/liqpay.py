@@ -28,8 +28,6 @@ documentation and the PHP SDK send base64, as this module does.
 """
 import base64
 import binascii
-from dataclasses import dataclass, field
-from decimal import Decimal
 import hashlib
 import hmac
 import http.client
@@ -39,6 +37,8 @@ import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from rules import liqpay as rules
 from rules.amounts import AmountError

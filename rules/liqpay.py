@@ -10,8 +10,8 @@ December 2026:
   the portal keeps integer kopiyky. Converted exactly, never through a float.
 - languages: "language: uk, en" (https://liqpay.ua/doc/api/internet_acquiring/checkout).
 """
-from decimal import Decimal, InvalidOperation
 import re
+from decimal import Decimal, InvalidOperation
 
 from rules.amounts import AmountError, format_plain
 

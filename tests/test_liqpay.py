@@ -2,17 +2,22 @@
 the checkout form, the callback and every way it is refused, and the server-to-server API
 against the stand-in over real HTTP."""
 import base64
-from decimal import Decimal
 import json
 import socket
+from decimal import Decimal
 
 import pytest
 
 from portal import liqpay
 from rules import liqpay as rules
 from rules.amounts import AmountError
-from tests.liqpay_standin import (APPROVED_CARD, DECLINED_CARD, FORGER_PRIVATE_KEY,
-                                  TEST_PRIVATE_KEY, TEST_PUBLIC_KEY)
+from tests.liqpay_standin import (
+    APPROVED_CARD,
+    DECLINED_CARD,
+    FORGER_PRIVATE_KEY,
+    TEST_PRIVATE_KEY,
+    TEST_PUBLIC_KEY,
+)
 
 # "Forming data and signature, example" (https://www.liqpay.ua/documentation/en/data_signature).
 DOC_PRIVATE_KEY = "a4825234f4bae72a0be04eafe9e8e2bada209255"

@@ -1,15 +1,24 @@
 """The LiqPay stand-in's own behaviours, checked as a merchant would: its callbacks reach a
 callback address over HTTP and are read with the portal's client (portal/liqpay.py)."""
-from decimal import Decimal
 import json
+from decimal import Decimal
 
 import pytest
 
 from portal import liqpay
 from rules import liqpay as rules
-from tests.liqpay_standin import (APPROVED_CARD, DECLINED_CARD, FORGER_PRIVATE_KEY,
-                                  SECURE_CARD, TEST_PRIVATE_KEY, TEST_PUBLIC_KEY,
-                                  LiqPayStandIn, MerchantInbox, post, sign)
+from tests.liqpay_standin import (
+    APPROVED_CARD,
+    DECLINED_CARD,
+    FORGER_PRIVATE_KEY,
+    SECURE_CARD,
+    TEST_PRIVATE_KEY,
+    TEST_PUBLIC_KEY,
+    LiqPayStandIn,
+    MerchantInbox,
+    post,
+    sign,
+)
 
 ORDER = "p-standin-1"
 

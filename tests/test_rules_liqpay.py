@@ -1,6 +1,6 @@
 """LiqPay's statuses and amounts in the portal's terms (rules/liqpay.py)."""
-from decimal import Decimal
 import json
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, strategies as st

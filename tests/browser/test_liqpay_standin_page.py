@@ -5,8 +5,13 @@ import pytest
 
 from portal import liqpay
 from rules import liqpay as rules
-from tests.liqpay_standin import (APPROVED_CARD, SECURE_CARD, TEST_PRIVATE_KEY,
-                                  TEST_PUBLIC_KEY, MerchantInbox)
+from tests.liqpay_standin import (
+    APPROVED_CARD,
+    SECURE_CARD,
+    TEST_PRIVATE_KEY,
+    TEST_PUBLIC_KEY,
+    MerchantInbox,
+)
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])

@@ -30,9 +30,20 @@ tests/conftest.py registers this package as a plugin, so every test may ask for 
 """
 import pytest
 
-from .standin import (ANSWER_FAULTS, APPROVED_CARD, CARDS, DECLINED_CARD, FORGER_PRIVATE_KEY,
-                      FORGERIES, SECURE_CARD, TEST_PRIVATE_KEY, TEST_PUBLIC_KEY, Delivery,
-                      LiqPayStandIn, Payment)
+from .standin import (
+    ANSWER_FAULTS,
+    APPROVED_CARD,
+    CARDS,
+    DECLINED_CARD,
+    FORGER_PRIVATE_KEY,
+    FORGERIES,
+    SECURE_CARD,
+    TEST_PRIVATE_KEY,
+    TEST_PUBLIC_KEY,
+    Delivery,
+    LiqPayStandIn,
+    Payment,
+)
 from .wire import MerchantInbox, Visit, post, sign
 
 __all__ = ["ANSWER_FAULTS", "APPROVED_CARD", "CARDS", "DECLINED_CARD", "FORGER_PRIVATE_KEY",

@@ -1,15 +1,15 @@
 """The LiqPay stand-in itself (the package's docstring says what it does)."""
 import base64
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from decimal import Decimal
 import hmac
-from html import escape
 import itertools
 import json
 import re
 import secrets
 import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from html import escape
 
 from werkzeug.wrappers import Request, Response
 
@@ -170,7 +170,7 @@ class LiqPayStandIn:
             if newest_first:
                 lost.reverse()
             urls = [self.payments[d.order_id].server_url for d in lost]
-        return [self._send(url, delivery) for url, delivery in zip(urls, lost)]
+        return [self._send(url, delivery) for url, delivery in zip(urls, lost, strict=True)]
 
     def notify(self, order_id, status=None, /, **changes):
         """Send a signed callback of the payment's state now. With `status`, the payment's

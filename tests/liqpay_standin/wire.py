@@ -1,16 +1,16 @@
 """The wire of the LiqPay stand-in: LiqPay's signature and JSON, serving a WSGI app on a
 loopback port, posting forms, and a merchant's callback inbox for the stand-in's own tests."""
 import base64
-from contextlib import contextmanager
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 import hashlib
-from html import escape
 import json
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from html import escape
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
