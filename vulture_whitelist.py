@@ -71,3 +71,6 @@ log_message
 optionxform
 autocommit
 test_client_class
+
+# portal/liqpay.py: raised by the payment callback that looks an order up (issue 20).
+UnknownOrder
