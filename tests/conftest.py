@@ -158,7 +158,7 @@ def signed_in(auth, subscriber):
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    """The order the tests ran in, so a failing order can be replayed (README, "Tests")."""
+    """The order the tests ran in, so a failing order can be replayed (docs/design.md, "Tests")."""
     seed = config.getoption("randomly_seed", default=None)
     if isinstance(seed, int) and not config.getoption("randomly_dont_reorganize", default=False):
         terminalreporter.write_line(f"Test order: random, seed {seed}. Replay it with "
