@@ -34,6 +34,10 @@ settings.register_profile("dev", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+# Every prepared query (models.base.PreparedSQL) is compiled again at each execution and
+# checked against its cached SQL and parameters: a wrong shape fails the test that runs it.
+models.base.PreparedSQL.verify = True
+
 @pytest.fixture(scope="session")
 def pg_database():
     """One PostgreSQL database for this test run (its own, so parallel runs don't meet)."""
