@@ -4,6 +4,7 @@ browser, a clock that moves only when told, and helpers to make subscribers and 
 import itertools
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -97,9 +98,12 @@ class PostgresqlCopies:
     carry the process id, so parallel runs don't meet."""
 
     def __init__(self, template_cache):
-        import psycopg2
-        self.admin = psycopg2.connect(PG_URL)
-        self.admin.autocommit = True
+        self.admin = self._connect()
+        # A test's database is dropped by a thread of its own (on a connection of its own)
+        # while the next test runs: a DROP waits for PostgreSQL's disk.
+        self.dropper = self._connect()
+        self.dropping = ThreadPoolExecutor(max_workers=1)
+        self.drops = []
         self.prefix = f"portal_test_{os.getpid()}"
         self.template = f"{self.prefix}_template"
         self.numbers = itertools.count(1)
@@ -107,8 +111,15 @@ class PostgresqlCopies:
         self._execute(f'CREATE DATABASE "{self.template}"')
         build_schema(self._url(self.template), template_cache)
 
-    def _execute(self, sql):
-        with self.admin.cursor() as cursor:
+    @staticmethod
+    def _connect():
+        import psycopg2
+        connection = psycopg2.connect(PG_URL)
+        connection.autocommit = True
+        return connection
+
+    def _execute(self, sql, connection=None):
+        with (connection or self.admin).cursor() as cursor:
             cursor.execute(sql)
 
     def _url(self, name):
@@ -121,10 +132,15 @@ class PostgresqlCopies:
 
     def discard(self, url):
         # FORCE: a connection a test's thread left open goes with its database.
-        self._execute(f'DROP DATABASE IF EXISTS "{urlsplit(url).path[1:]}" WITH (FORCE)')
+        sql = f'DROP DATABASE IF EXISTS "{urlsplit(url).path[1:]}" WITH (FORCE)'
+        self.drops.append(self.dropping.submit(self._execute, sql, self.dropper))
 
     def close(self):
+        self.dropping.shutdown()
+        for drop in self.drops:
+            drop.result()  # a failed drop fails the run here
         self._execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        self.dropper.close()
         self.admin.close()
 
 
