@@ -1,6 +1,7 @@
 """Fixtures: an app on a fresh database per test (a tmp-file SQLite, or the PostgreSQL
-named by PORTAL_TEST_DATABASE_URL), a test client that sends the CSRF token like a
-browser, a clock that moves only when told, and helpers to make subscribers and sign in."""
+named by PORTAL_TEST_DATABASE_URL; see `databases`), a test client that sends the CSRF
+token like a browser, a clock that moves only when told, and helpers to make subscribers
+and sign in."""
 import os
 import shutil
 from pathlib import Path
@@ -164,9 +165,10 @@ class PostgresqlCopies:
 
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory, template_cache):
-    """A database per test as init-db leaves an empty one, copied instead of built: on
-    SQLite a file, on PostgreSQL (PORTAL_TEST_DATABASE_URL) a database of its own. The
-    tests of init-db still run it, on their copy and on empty databases of their own."""
+    """A database per test as init-db leaves an empty one, without building it again: on
+    SQLite a copy of a file, on PostgreSQL (PORTAL_TEST_DATABASE_URL) the run's database
+    with its rows put back. The tests of init-db still run it, on that database and on
+    empty databases of their own."""
     if PG_URL:
         copies = PostgresqlCopies(template_cache)
     else:
