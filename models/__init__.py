@@ -11,6 +11,7 @@ from .base import (
     locking_transaction,
     open_database,
 )
+from .budget import HeldNotice, RateEvent
 from .credit import Credit
 from .demo import DemoTimeline
 from .ledger import LedgerEntry

@@ -176,6 +176,7 @@ def import_usage(stream, now, batch=BATCH):
     subscription_ids = _SubscriptionIds()
     problems, pending, count = [], [], 0
     charged = {}  # subscription id -> what the file charges it, net (kopiyky)
+    topped_up = set()  # subscription ids the file tops up (re-arms their alert)
     with models.db.atomic():
         for line, record, errors in records:
             row = None
@@ -194,6 +195,8 @@ def import_usage(stream, now, batch=BATCH):
             pending.append((subscription_id, row.started_at, row.type, row.counterpart,
                             row.quantity, row.amount))
             charged[subscription_id] = charged.get(subscription_id, 0) + row.amount
+            if row.type == "topup":
+                topped_up.add(subscription_id)
             if len(pending) >= batch:
                 UsageRecord.insert_rows(pending)
                 pending = []
@@ -201,7 +204,7 @@ def import_usage(stream, now, batch=BATCH):
             raise FeedError(problems)  # leaving the block rolls the transaction back
         if pending:
             UsageRecord.insert_rows(pending)
-        alerts.after_import(charged)
+        alerts.after_import(charged, topped_up)
     return count
 
 
