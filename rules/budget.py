@@ -43,10 +43,10 @@ class Limits:
     per_address_short: int = 300
     per_address_day: int = 5000
     portal_day: int = 50_000
-    stranger_short: int = 2
-    stranger_day: int = 3
-    stranger_address_short: int = 5
-    stranger_address_day: int = 20
+    stranger_short: int = 3
+    stranger_day: int = 6
+    stranger_address_short: int = 10
+    stranger_address_day: int = 30
     strangers_share: int = 10
     notices_per_hour: int = 10
     alerts_per_day: int = 1
@@ -104,3 +104,18 @@ def check_portal(sent_today, limit, now, code="portal"):
     day's `limit`, until the next midnight."""
     if sent_today > limit:
         raise BudgetRefused(code, window_start(now, DAY) + DAY)
+
+
+def check_open_top_ups(open_payments, target, now, lifetime):
+    """The payer budget of a card top-up: `open_payments` are (target, created_at) of the
+    payer's payments still waiting for their code (created within `lifetime`). A payment
+    paid or ended counts nothing, so a second top-up after the first is paid, or to another
+    number, goes; a new code for the same target waits `PACE` after the last, and a payer
+    holds at most OPEN_TOP_UPS_PER_PAYER open at once. BudgetRefused 'pace' or 'open'."""
+    same = [created for paid_to, created in open_payments if paid_to == target]
+    if same and max(same) + PACE > now:
+        raise BudgetRefused("pace", max(same) + PACE)
+    if len(open_payments) >= OPEN_TOP_UPS_PER_PAYER:
+        oldest = sorted(created for _target, created in open_payments)
+        raise BudgetRefused("open", oldest[len(open_payments) - OPEN_TOP_UPS_PER_PAYER]
+                            + lifetime)

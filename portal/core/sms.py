@@ -111,6 +111,9 @@ def refusal_message(refusal):
     if refusal.code == "pace":
         return _("A code was sent less than a minute ago. You can ask for a new one at "
                  "%(time)s.", time=format_time(refusal.until, "HH:mm:ss"))
+    if refusal.code == "open":
+        return _("Top-ups from this phone are already waiting for their codes. Confirm them "
+                 "or start a new one at %(time)s.", time=format_time(refusal.until, "HH:mm"))
     if refusal.code in ("portal", "strangers"):
         return _("We are sending too many SMS right now. Please try again after %(time)s.",
                  time=format_datetime(refusal.until, "dd.MM HH:mm"))
