@@ -25,6 +25,7 @@ from .subscribers import AuthSession, ManagedNumber, Profile, Subscription, Tari
 from .support import Chat, ChatMessage, Fault, StaffSession, StaffUser, Technician, Visit
 from .tokens import ApiCallCount, ApiToken
 from .usage import UsageDay, UsageRecord
+from .welcome import WelcomeSms
 
 
 def all_models():

@@ -305,5 +305,7 @@ def init_app(app):
         with models.db.connection_context():
             sent, failing = retry_due(clock.now())
             summaries = send_summaries()
+            # What areas queue to be sent by this job (the feeds' welcome SMS).
+            jobs = [job() for job in current_app.extensions.get("send_sms_jobs", ())]
         click.echo(f"SMS sent: {sent}; still failing: {failing}; summaries of held "
-                   f"notices: {summaries}.")
+                   f"notices: {summaries}; queued by areas: {sum(jobs)}.")
