@@ -10,6 +10,7 @@ from .base import (
     lock_name,
     locking_transaction,
     open_database,
+    prepared,
 )
 from .budget import HeldNotice, RateEvent
 from .credit import Credit
