@@ -461,3 +461,38 @@ def test_init_db_adds_up_the_days_of_records_kept_before_there_were_days(app, us
                 if d.day.month == 11 and d.type in ("call_out", "service")} == {
             ("2026-11-03", "call_out"): (1, 450), ("2026-11-24", "call_out"): (1, 5399),
             ("2026-11-12", "service"): (1, 999), ("2026-11-13", "service"): (1, -333)}
+
+
+# ---------------------------------------------------------------- the PDF's layout
+
+def header_boxes(response):
+    """The records table's column titles on the first page as printed: (text, left,
+    right, bottom, top) in points, each line's width measured with the PDF's own font."""
+    from fpdf import FPDF
+
+    from portal.expenses.pdf import FONTS
+
+    ruler = FPDF()
+    ruler.add_font("DejaVu", "B", FONTS / "DejaVuSans-Bold.ttf")
+    ruler.set_font("DejaVu", "B", 7.5)
+    pieces = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip() and size == 7.5 and "Bold" in str((font or {}).get("/BaseFont")):
+            pieces.append((text.strip(), tm[4] + cm[4], tm[5] + cm[5]))
+
+    PdfReader(io.BytesIO(response.get_data())).pages[0].extract_text(visitor_text=visit)
+    points = 72 / 25.4
+    return [(text, x, x + ruler.get_string_width(text) * points, y - 2, y + 7)
+            for text, x, y in pieces]
+
+
+@pytest.mark.parametrize("language", ["uk", "en", "ru"])
+def test_pdf_column_titles_wrap_and_never_overlap(client, usage, language):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    boxes = header_boxes(client.get("/expenses.pdf?month=2026-11"))
+    assert len(boxes) >= 6, boxes
+    for index, (text, left, right, bottom, top) in enumerate(boxes):
+        for other, o_left, o_right, o_bottom, o_top in boxes[index + 1:]:
+            apart = right <= o_left or o_right <= left or top <= o_bottom or o_top <= bottom
+            assert apart, f"{text!r} overlaps {other!r} ({language})"

@@ -10,9 +10,12 @@ from ..core.formatting import Reader, amount as _money, day, phone
 from .labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
 
 FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"
-# Columns of the records table: width in mm and alignment.
-RECORD_COLUMNS = ((38, "L"), (30, "L"), (38, "L"), (24, "R"), (26, "R"), (26, "R"))
+# Columns of the records table: width in mm and alignment, fixed whatever the language;
+# a header longer than its column wraps onto more lines (HEADER_LINE apart) and never runs
+# into its neighbour.
+RECORD_COLUMNS = ((36, "L"), (30, "L"), (44, "L"), (24, "R"), (26, "R"), (26, "R"))
 ROW = 4.6
+HEADER_LINE = 3.4
 
 
 class ReportPDF(FPDF):
@@ -37,10 +40,20 @@ class ReportPDF(FPDF):
         self.set_font("DejaVu", "", 9)
 
     def record_header(self):
+        """The column titles, each wrapped within its own column; the row is as tall as
+        its longest title, with a rule under it."""
         self.set_font("DejaVu", "B", 7.5)
+        wrapped = [self.multi_cell(width, HEADER_LINE, text, dry_run=True, output="LINES")
+                   for (width, _align), text in zip(RECORD_COLUMNS, self.record_headers,
+                                                    strict=True)]
+        height = max(len(lines) for lines in wrapped) * HEADER_LINE + 1
+        top, x = self.y, self.l_margin
         for (width, align), text in zip(RECORD_COLUMNS, self.record_headers, strict=True):
-            self.cell(width, ROW + 1, text, align=align, border="B")
-        self.ln(ROW + 1)
+            self.set_xy(x, top)
+            self.multi_cell(width, HEADER_LINE, text, align=align)
+            x += width
+        self.line(self.l_margin, top + height, x, top + height)
+        self.set_xy(self.l_margin, top + height)
         self.set_font("DejaVu", "", 7.5)
 
     def record_row(self, cells):
