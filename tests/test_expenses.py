@@ -496,3 +496,20 @@ def test_pdf_column_titles_wrap_and_never_overlap(client, usage, language):
         for other, o_left, o_right, o_bottom, o_top in boxes[index + 1:]:
             apart = right <= o_left or o_right <= left or top <= o_bottom or o_top <= bottom
             assert apart, f"{text!r} overlaps {other!r} ({language})"
+
+
+@pytest.mark.parametrize(("language", "service", "switch"), [
+    ("en", "Who called", "Switch to the tariff “Unlimited”"),
+    ("ru", "Кто звонил", "Переход на тариф «Безлимитный»"),
+])
+def test_services_and_switches_are_named_in_the_readers_language(
+        app, client, usage, language, service, switch):
+    add_records(app, usage, [(datetime(2026, 11, 20, 9, 0), "service",
+                              "Перехід на тариф «Безлімітний»", 1, 5000)])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    html = page(client.get("/expenses?month=2026-11"))
+    text = pdf_text(client.get("/expenses.pdf?month=2026-11"))
+    for body in (html, text):
+        assert service in body and "Хто дзвонив" not in body
+    assert switch in html and "Перехід" not in html
+    assert switch[:20] in text and "Перехід" not in text  # the PDF cuts a long name

@@ -7,7 +7,7 @@ from fpdf import FPDF
 
 from rules.expenses import PAYMENTS, SPENDING_GROUPS
 from ..core.formatting import Reader, amount as _money, day, phone
-from .labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
+from .labels import GROUP_LABELS, TYPE_LABELS, quantity_text, translated
 
 FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"
 # Columns of the records table: width in mm and alignment, fixed whatever the language;
@@ -75,9 +75,9 @@ class ReportPDF(FPDF):
         self.cell(40, 5.5, value, align="R", new_x="LMARGIN", new_y="NEXT")
 
 
-def report_pdf(selection, summary, now, tariff_names):
+def report_pdf(selection, summary, now, names):
     """The PDF bytes of a selection's report; `summary` is the page's own Summary,
-    `tariff_names` {code: name} name the monthly fees."""
+    `names` (labels.Names) name the records' counterparts."""
     period = selection.period
     number = phone(selection.subscription.number)
     pdf = ReportPDF(f"{number} · {day(period.start)}–{day(period.end)}")
@@ -121,7 +121,7 @@ def report_pdf(selection, summary, now, tariff_names):
     pdf.record_headers = (_("Start"), _("Type"), _("Counterpart"), _("Duration or volume"),
                           _("Charged, UAH"), _("Balance change, UAH"))
     pdf.record_header()
-    labels, reader, names = translated(TYPE_LABELS), Reader(), Names(tariff_names)
+    labels, reader = translated(TYPE_LABELS), Reader()
     count = 0
     for record in selection.report().stream():
         pdf.record_row((reader.moment(record.started_at), labels[record.type],

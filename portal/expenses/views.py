@@ -32,6 +32,7 @@ from ..core import clock
 from ..core.auth import current_subscription, current_subscription_or_404
 from ..core.formatting import Reader, day, money, sheet_amount
 from ..core.web import INVALID_FORM, render
+from ..services import service as services_service
 from .labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
 from .pdf import report_pdf as build_pdf
 
@@ -155,8 +156,31 @@ def tariff_names(codes=None):
     return {tariff.code: tariff.name(locale) for tariff in query}
 
 
-def record_names(records):
-    return Names(tariff_names({r.counterpart for r in records if r.type == "subscription"}))
+def service_names(texts=None):
+    """{Ukrainian name: name in the reader's language} of the services and tariff switches
+    among `texts` (every one when None): the feed and our own charges name a service's
+    record in Ukrainian. No query for no texts."""
+    if texts is not None and not texts:
+        return {}
+    locale = str(get_locale())
+    query = models.Service.select()
+    if texts is not None:
+        query = query.where(models.Service.name_uk.in_(sorted(texts)))
+    names = {service.name_uk: service.name(locale) for service in query}
+    switch_prefix = services_service.SWITCH_COUNTERPART.split("{")[0]
+    if texts is None or any(text.startswith(switch_prefix) for text in texts):
+        for tariff in models.Tariff.select():
+            names[services_service.SWITCH_COUNTERPART.format(tariff.name_uk)] = _(
+                "Switch to the tariff “%(name)s”", name=tariff.name(locale))
+    return names
+
+
+def record_names(records=None):
+    """The names of `records`' counterparts (of the whole catalogue when None)."""
+    if records is None:
+        return Names(tariff_names(), service_names())
+    return Names(tariff_names({r.counterpart for r in records if r.type == "subscription"}),
+                 service_names({r.counterpart for r in records if r.type == "service"}))
 
 
 def record_lines(records):
@@ -296,7 +320,7 @@ def report_pdf():
     selection, forms = parse_selection()
     if selection is None:
         return _refused(selection, forms)
-    pdf = build_pdf(selection, selection.summary(), clock.now(), tariff_names())
+    pdf = build_pdf(selection, selection.summary(), clock.now(), record_names())
     return _as_download(Response(bytes(pdf), mimetype="application/pdf"), selection, "pdf")
 
 
