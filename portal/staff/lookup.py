@@ -6,7 +6,6 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from peewee import JOIN
 
 from models import AuditEvent, Chat, Credit, Fault, Profile, ServiceRequest, Subscription, Tariff
-from rules import services as services_rules
 from rules.dates import add_months
 from rules.numbers import NumberError, parse_login
 from ..core import clock
@@ -14,7 +13,8 @@ from ..core.guards import checked_query
 from ..core.web import INVALID_FORM, render
 from ..credit import service as credit_service
 from ..orders import service as orders_service
-from ..support.service import FAULT_STATE_LABELS, fault_label
+from ..support.service import fault_label
+from . import words
 from .access import audit, bp, staff_required
 from .forms import AuditFilterForm, LookupForm
 
@@ -61,17 +61,6 @@ EVENT_LABELS = {
     "credit_repaid": _l("Self-service credit repaid from money paid in"),
     "credit_settled": _l("Self-service credit charged after its last day"),
 }
-
-
-def describe_request(row):
-    """A request of the archive in a line, for the look-up (service and tariff by code)."""
-    if row.kind in services_rules.DEFERRED_KINDS:
-        return orders_service.describe_kind(row.kind)
-    return {
-        services_rules.SERVICE_CONNECT: _("Connect the service %(code)s", code=row.subject),
-        services_rules.SERVICE_DISCONNECT: _("Disconnect the service %(code)s", code=row.subject),
-        services_rules.TARIFF_SWITCH: _("Switch the tariff to %(code)s", code=row.subject),
-    }.get(row.kind, row.kind)
 
 
 def cabinet_of(number, today):
@@ -123,7 +112,7 @@ def lookup(staff):
         return render("staff/lookup.html", status=INVALID_FORM if form.number.errors else 200,
                       staff=staff, lookup_form=form, subscription=None)
     profile = subscription.profile
-    service_requests = (ServiceRequest.select(ServiceRequest, Subscription).join(Subscription)
+    service_requests = (orders_service.with_catalogue(Subscription)
                         .where(Subscription.profile == profile)
                         .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
                         .limit(10))
@@ -132,10 +121,11 @@ def lookup(staff):
                   chats=list(Chat.select().where(Chat.profile == profile)
                              .order_by(Chat.opened_at.desc()).limit(10)),
                   faults=list(Fault.of_profile(profile).limit(10)),
-                  service_requests=list(service_requests), describe_request=describe_request,
+                  service_requests=list(service_requests), describe_request=orders_service.describe,
                   credits=credits, credit_state_labels=credit_service.STATE_LABELS,
                   state_label=orders_service.state_label,
-                  fault_state_labels=FAULT_STATE_LABELS, fault_label=fault_label)
+                  state_labels=words.SUBSCRIPTION_STATES, chat_state_labels=words.CHAT_STATES,
+                  fault_state_labels=words.FAULT_STATES, fault_label=fault_label)
 
 
 @bp.get("/staff/audit")
