@@ -5,7 +5,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 from fpdf import FPDF
 
-from rules.expenses import PAYMENTS, SPENDING_GROUPS
+from rules.expenses import PAYMENTS, spending_groups
 from ..core.formatting import Reader, amount as _money, day, phone
 from .labels import GROUP_LABELS, TYPE_LABELS, quantity_text, translated
 
@@ -96,10 +96,10 @@ def report_pdf(selection, summary, now, names):
              new_x="LMARGIN", new_y="NEXT")
 
     pdf.heading(_("Totals, UAH"))
-    for group in SPENDING_GROUPS:
-        if not selection.group or selection.group == group:
+    if selection.group != PAYMENTS:  # payments are no spending: their figures follow
+        for group in spending_groups(selection.subscription.kind, selection.group):
             pdf.line_pair(str(GROUP_LABELS[group]), _money(summary.by_group[group].amount))
-    pdf.line_pair(_("Spent in all"), _money(summary.spending.amount), bold=True)
+        pdf.line_pair(_("Spent in all"), _money(summary.spending.amount), bold=True)
     if selection.group in ("", PAYMENTS):
         pdf.line_pair(_("Paid in (top-ups and transfers received)"), _money(summary.paid_in))
         pdf.line_pair(_("Transferred to other numbers"), _money(summary.paid_out))
@@ -107,7 +107,7 @@ def report_pdf(selection, summary, now, names):
 
     if selection.group != PAYMENTS:
         pdf.heading(_("Spending by day, UAH"))
-        days = summary.by_day
+        days = [entry for entry in summary.by_day if entry[0] <= now.date()]  # none ahead
         half = (len(days) + 1) // 2
         for left, right in zip(days[:half], days[half:] + [None], strict=False):
             for entry in (left, right):

@@ -24,6 +24,7 @@ from rules.expenses import (
     parse_cursor,
     parse_group,
     parse_period,
+    spending_groups,
     summarize,
     types_of,
 )
@@ -211,7 +212,8 @@ def report_context(selection, forms):
         summary=summary, records=record_lines(records), after=after,
         next_cursor=format_cursor(records[-1].started_at, records[-1].id) if more else None,
         chart=bar_chart(summary.by_day) if selection.group != PAYMENTS else None,
-        shown_groups=[g for g in SPENDING_GROUPS if not selection.group or g == selection.group],
+        shown_groups=spending_groups(selection.subscription.kind, selection.group),
+        days_so_far=[entry for entry in summary.by_day if entry[0] <= clock.today()],
         show_payments=selection.group in ("", PAYMENTS),
     )
     return context
