@@ -157,10 +157,10 @@ def tariff_names(codes=None):
     return {tariff.code: tariff.name(locale) for tariff in query}
 
 
-def service_names(texts=None):
+def service_names(texts=None, tariffs=None):
     """{Ukrainian name: name in the reader's language} of the services and tariff switches
     among `texts` (every one when None): the feed and our own charges name a service's
-    record in Ukrainian. No query for no texts."""
+    record in Ukrainian. No query for no texts; none for `tariffs` already read."""
     if texts is not None and not texts:
         return {}
     locale = str(get_locale())
@@ -170,7 +170,7 @@ def service_names(texts=None):
     names = {service.name_uk: service.name(locale) for service in query}
     switch_prefix = services_service.SWITCH_COUNTERPART.split("{")[0]
     if texts is None or any(text.startswith(switch_prefix) for text in texts):
-        for tariff in models.Tariff.select():
+        for tariff in models.Tariff.select() if tariffs is None else tariffs:
             names[services_service.SWITCH_COUNTERPART.format(tariff.name_uk)] = _(
                 "Switch to the tariff “%(name)s”", name=tariff.name(locale))
     return names
@@ -178,8 +178,10 @@ def service_names(texts=None):
 
 def record_names(records=None):
     """The names of `records`' counterparts (of the whole catalogue when None)."""
-    if records is None:
-        return Names(tariff_names(), service_names())
+    if records is None:  # the whole catalogue: its tariffs read once for both
+        locale, tariffs = str(get_locale()), list(models.Tariff.select())
+        return Names({tariff.code: tariff.name(locale) for tariff in tariffs},
+                     service_names(None, tariffs))
     return Names(tariff_names({r.counterpart for r in records if r.type == "subscription"}),
                  service_names({r.counterpart for r in records if r.type == "service"}))
 
