@@ -5,11 +5,21 @@ from flask import request
 from flask_babel import gettext as _, lazy_gettext as _l
 from peewee import JOIN
 
-from models import AuditEvent, Chat, Credit, Fault, Profile, ServiceRequest, Subscription, Tariff
+from models import (
+    AuditEvent,
+    Chat,
+    Credit,
+    Fault,
+    Profile,
+    ServiceRequest,
+    SmsMessage,
+    Subscription,
+    Tariff,
+)
 from rules import services as services_rules
 from rules.dates import add_months
 from rules.numbers import NumberError, parse_login
-from ..core import clock
+from ..core import clock, sms
 from ..core.guards import checked_query
 from ..core.web import INVALID_FORM, render
 from ..credit import service as credit_service
@@ -20,6 +30,7 @@ from .forms import AuditFilterForm, LookupForm
 
 AUDIT_PAGE = 50
 CREDIT_MONTHS = 12  # the look-up lists the credits taken in this many months
+RECENT_SMS = 20  # the look-up lists this many of the cabinet's newest SMS
 # What each audit event code means, for the people reading the log (the code stays beside
 # it: filters and scripts use it). tests/test_support.py checks every code has one.
 EVENT_LABELS = {
@@ -72,6 +83,16 @@ def describe_request(row):
         services_rules.SERVICE_DISCONNECT: _("Disconnect the service %(code)s", code=row.subject),
         services_rules.TARIFF_SWITCH: _("Switch the tariff to %(code)s", code=row.subject),
     }.get(row.kind, row.kind)
+
+
+def recent_sms(profile, numbers):
+    """The newest SMS to the cabinet's phones (its mobile numbers and its contact phone),
+    each with how far it got."""
+    phones = {sub.number for sub in numbers if sub.is_mobile}
+    if profile.contact_phone:
+        phones.add(profile.contact_phone)
+    return [(message, sms.delivery_label(message))
+            for message in SmsMessage.recent_to(phones, RECENT_SMS)]
 
 
 def cabinet_of(number, today):
@@ -133,7 +154,8 @@ def lookup(staff):
                              .order_by(Chat.opened_at.desc()).limit(10)),
                   faults=list(Fault.of_profile(profile).limit(10)),
                   service_requests=list(service_requests), describe_request=describe_request,
-                  credits=credits, credit_state_labels=credit_service.STATE_LABELS,
+                  credits=credits, messages=recent_sms(profile, numbers),
+                  credit_state_labels=credit_service.STATE_LABELS,
                   state_label=orders_service.state_label,
                   fault_state_labels=FAULT_STATE_LABELS, fault_label=fault_label)
 
