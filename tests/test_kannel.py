@@ -25,14 +25,14 @@ def live_portal(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
-    yield
+    yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(5)
 
 
 @pytest.fixture
 def via_kannel(app, kannel, live_portal):
+    app.config["PUBLIC_URL"] = live_portal
     app.extensions["sms_gateway"] = KannelGateway(kannel.sendsms_url, USER, PASSWORD, SENDER)
     return kannel
 
