@@ -67,7 +67,13 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def _wait_for(check, what):
+def port_open(port):
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for(check, what):
     deadline = time.monotonic() + STARTUP
     while time.monotonic() < deadline:
         if check():
@@ -113,11 +119,6 @@ class Kannel:
         except (urllib.error.URLError, OSError):
             return ""
 
-    def _port_open(self, name):
-        with socket.socket() as sock:
-            sock.settimeout(1)
-            return sock.connect_ex(("127.0.0.1", self.ports[name])) == 0
-
     def _start(self, *command, output):
         self.processes.append(subprocess.Popen(
             command, cwd=self.directory, stdin=subprocess.DEVNULL,
@@ -128,13 +129,13 @@ class Kannel:
         smsbox (until its sendsms port opens)."""
         self.runs += 1
         self._start(BEARERBOX, str(self.config), output=f"bearerbox-{self.runs}.out")
-        _wait_for(lambda: "fake" in self._status(), "bearerbox did not answer")
+        wait_for(lambda: "fake" in self._status(), "bearerbox did not answer")
         self._start(FAKESMSC, "-H", "127.0.0.1", "-r", str(self.ports["smsc_port"]), "-m", "0",
                     "0 0 text unused", output=f"fakesmsc-{self.runs}.out")
-        _wait_for(lambda: re.search(r"\(online \d+s", self._status()),
+        wait_for(lambda: re.search(r"\(online \d+s", self._status()),
                   "the fake SMS centre did not come online")
         self._start(SMSBOX, str(self.config), output=f"smsbox-{self.runs}.out")
-        _wait_for(lambda: self._port_open("sendsms_port"), "smsbox did not open sendsms")
+        wait_for(lambda: port_open(self.ports["sendsms_port"]), "smsbox did not open sendsms")
 
     def stop(self):
         for process in reversed(self.processes):
@@ -179,19 +180,25 @@ class Kannel:
             found[:] = [message for message in self.received() if message[1] == to]
             return len(found) >= count
 
-        _wait_for(arrived, f"no message to {to} reached the fake SMS centre")
+        wait_for(arrived, f"no message to {to} reached the fake SMS centre")
         return found
 
 
-@pytest.fixture(scope="session")
-def kannel(tmp_path_factory):
-    """Kannel on loopback ports of its own, for the session; skipped only when Debian's
-    kannel and kannel-extras are not installed (.ci/run installs them)."""
+def skip_without_kannel():
+    """Skip the test when Debian's kannel and kannel-extras are not installed (.ci/run
+    installs them), saying so."""
     missing = [name for name, path in (("bearerbox", BEARERBOX), ("smsbox", SMSBOX),
                                        ("fakesmsc", FAKESMSC)) if not path or not Path(path).exists()]
     if missing:
         pytest.skip(f"Kannel is not installed ({', '.join(missing)} missing: apt-get install "
-                    "kannel kannel-extras): the Kannel round trip is skipped")
+                    "kannel kannel-extras): the Kannel tests are skipped")
+
+
+@pytest.fixture(scope="session")
+def kannel(tmp_path_factory):
+    """Kannel on loopback ports of its own, for the session; skipped only when Kannel is
+    not installed."""
+    skip_without_kannel()
     box = Kannel(tmp_path_factory.mktemp("kannel"))
     box.start()
     yield box

@@ -1,10 +1,14 @@
 """Kannel as the SMS backend, for real (tests/kannel_box.py: bearerbox, smsbox and fakesmsc
 on loopback ports of their own): a sign-in code travels portal → Kannel → fake SMS centre
 and is read back there; the delivery reports come back to GET /sms/dlr and show on the
-code page and in the staff look-up; Kannel stopped in the middle loses nothing."""
+code page and in the staff look-up; Kannel stopped in the middle loses nothing; and
+deploy/kannel.conf is a configuration Kannel runs."""
 import re
+import subprocess
 import threading
 import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -13,8 +17,18 @@ import models
 from portal.core import sms
 from portal.core.sms import KannelGateway
 from tests.helpers import page
-from tests.kannel_box import PASSWORD, USER
+from tests.kannel_box import (
+    BEARERBOX,
+    PASSWORD,
+    SMSBOX,
+    USER,
+    free_port,
+    port_open,
+    skip_without_kannel,
+    wait_for,
+)
 
+ROOT = Path(__file__).resolve().parent.parent
 SENDER = "Kyivstar"
 REPORT_WAIT = 30  # seconds Kannel may take to call back on a busy machine
 
@@ -114,3 +128,44 @@ def test_kannel_stopped_mid_run_loses_nothing(app, via_kannel, clock):
     arrived = via_kannel.wait_for_message(number, before + 1)
     assert [text for *_, text in arrived[before:]] == ["Balance topped up by 50.00 UAH"]
     wait_for_delivery(app, message.id, "delivered")
+
+
+def test_the_deploy_config_runs_and_keeps_what_the_sms_centre_cannot_take_yet(tmp_path):
+    """deploy/kannel.conf as shipped (its ports, paths and SMS centre moved to the test's
+    own; nobody answers SMPP there): bearerbox and smsbox accept it, the portal's account
+    sends, and the message waits in Kannel's store for the SMS centre."""
+    skip_without_kannel()
+    ports = {13000: free_port(), 13001: free_port(), 13013: free_port(), 2775: free_port()}
+    config = (ROOT / "deploy" / "kannel.conf").read_text()
+    for line, value in (("admin-port = ", 13000), ("smsbox-port = ", 13001),
+                        ("bearerbox-port = ", 13001), ("sendsms-port = ", 13013),
+                        ("port = ", 2775)):
+        config = re.sub(rf"^{line}{value}$", f"{line}{ports[value]}", config, flags=re.M)
+    config = (config.replace("/var/log/kannel", str(tmp_path))
+              .replace("/var/spool/kannel", str(tmp_path))
+              .replace("smsc.operator.example", "127.0.0.1"))
+    (tmp_path / "kannel.conf").write_text(config)
+    assert str(ports[13013]) in config and "/var/" not in config
+    boxes = []
+    try:
+        for box in (BEARERBOX, SMSBOX):
+            boxes.append(subprocess.Popen([box, str(tmp_path / "kannel.conf")], cwd=tmp_path,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            port = ports[13000] if box == BEARERBOX else ports[13013]
+            wait_for(lambda port=port: port_open(port), f"{box} did not start with deploy/kannel.conf")
+        password = re.search(r"^password = (\S+)$", config, flags=re.M).group(1)
+        gateway = KannelGateway(f"http://127.0.0.1:{ports[13013]}/cgi-bin/sendsms", "portal",
+                                password, SENDER)
+        gateway.deliver("+380671230004", "Balance topped up", report_url="https://x.example/d")
+        with pytest.raises(sms.SmsError, match="403"):
+            KannelGateway(gateway.url, "portal", "wrong", SENDER).deliver("+380671230004", "x")
+        admin = re.search(r"^admin-password = (\S+)$", config, flags=re.M).group(1)
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports[13000]}/status.txt?password="
+                                    f"{admin}", timeout=5) as response:
+            status = response.read().decode()
+        assert re.search(r"operator\[operator\]\s+SMPP:127\.0\.0\.1:" + str(ports[2775]), status)
+        assert "sent 0 (1 queued), store size 1" in status, status
+    finally:
+        for process in reversed(boxes):
+            process.terminate()
+            process.wait(10)
