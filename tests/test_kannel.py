@@ -88,7 +88,7 @@ def test_a_sign_in_code_goes_through_kannel_and_its_delivery_comes_back(
 
     waiting_page = page(client.get("/login/sms"))
     assert "has been delivered" in waiting_page and code not in waiting_page
-    looked_up = page(agent_client.get(f"/staff/lookup?number={number}"))
+    looked_up = page(agent_client.get(f"/staff/lookup/sms?number={number}"))
     assert re.search(r"••••••.*<strong>Delivered</strong>", looked_up)
     assert code not in looked_up
 

@@ -14,7 +14,7 @@ import models
 from portal import create_app
 from portal.core import kannel, sms
 from portal.core.sms import KannelGateway, SmsError
-from tests.helpers import SECRET, STAFF_PASSWORD, last_code, page
+from tests.helpers import SECRET, STAFF_PASSWORD, field_error, last_code, page
 
 NUMBER = "+380671234567"
 
@@ -161,7 +161,7 @@ def test_a_message_kannel_never_takes_fails_after_an_hour_and_staff_see_it(
     assert tries == stored(message).attempts == 7  # 1, 2, 4, 8, 15 and 30 minutes apart
     # The staff session idled out meanwhile: sign in again.
     agent_client.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD})
-    looked_up = page(agent_client.get("/staff/lookup?number=0671234567"))
+    looked_up = page(agent_client.get("/staff/lookup/sms?number=0671234567"))
     assert "Balance: 50.00 UAH: <strong>Failed: the gateway did not take it</strong>" in looked_up
 
 
@@ -173,11 +173,28 @@ def test_staff_see_each_recent_sms_of_the_cabinet_with_its_state(
     queue(app, "Someone else's", to="+380501112233")
     for message, kind in zip(messages[1:], (8, 1, 2), strict=True):
         report(client, message.id, kind)
-    looked_up = page(agent_client.get("/staff/lookup?number=0671234567"))
+    looked_up = page(agent_client.get("/staff/lookup/sms?number=0671234567"))
     for n, label in enumerate(("Sent, no delivery report yet", "Accepted by the SMS centre",
                                "Delivered", "Not delivered")):
         assert f"Notice {n}: <strong>{label}</strong>" in looked_up
     assert "Someone else" not in looked_up
+    lookup = page(agent_client.get("/staff/lookup?number=0671234567"))
+    assert 'href="/staff/lookup/sms?number=%2B380671234567"' in lookup
+
+
+@pytest.mark.parametrize("number, status", [("0501234567", 422), ("12", 422), ("", 422),
+                                            ("0671234567\x00", 400)])
+def test_the_sms_page_of_no_cabinet_says_why(db, factory, agent_client, number, status):
+    factory.subscriber()
+    response = agent_client.get("/staff/lookup/sms", query_string={"number": number})
+    assert response.status_code == status
+    if status == 422:
+        assert field_error(page(response), "number")
+
+
+def test_the_sms_page_is_for_staff_only(db, factory, client, signed_in):
+    response = client.get("/staff/lookup/sms?number=0671234567")
+    assert response.status_code == 303 and response.headers["Location"] == "/staff"
 
 
 def test_a_subscriber_waiting_for_a_code_sees_whether_it_arrived(

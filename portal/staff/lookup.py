@@ -85,6 +85,21 @@ def describe_request(row):
     }.get(row.kind, row.kind)
 
 
+def _named_number(form):
+    """The text typed in the look-up form and the number it names, or None (the field's
+    error added)."""
+    form.validate()  # nothing to check but the number below; makes errors a list
+    text = (form.number.data or "").strip()
+    if not text:
+        form.number.errors.append(_("Type a phone number or an account number."))
+        return text, None
+    try:
+        return text, parse_login(text).number
+    except NumberError:
+        form.number.errors.append(_("This is not one of our numbers or accounts."))
+        return text, None
+
+
 def recent_sms(profile, numbers):
     """The newest SMS to the cabinet's phones (its mobile numbers and its contact phone),
     each with how far it got."""
@@ -122,20 +137,10 @@ def lookup(staff):
     form = LookupForm(request.args)
     if "number" not in request.args:  # the page opened, nothing asked yet
         return render("staff/lookup.html", staff=staff, lookup_form=form, subscription=None)
-    form.validate()  # nothing to check but the number below; makes errors a list
-    text = (form.number.data or "").strip()
-    numbers, credits, number = [], [], None
-    if not text:
-        form.number.errors.append(_("Type a phone number or an account number."))
-    else:
-        try:
-            number = parse_login(text).number
-        except NumberError:
-            form.number.errors.append(_("This is not one of our numbers or accounts."))
-        else:
-            numbers, credits = cabinet_of(number, clock.today())
-            if not numbers:
-                form.number.errors.append(_("No subscriber has this number."))
+    text, number = _named_number(form)
+    numbers, credits = cabinet_of(number, clock.today()) if number else ([], [])
+    if number and not numbers:
+        form.number.errors.append(_("No subscriber has this number."))
     subscription = next((sub for sub in numbers if sub.number == number), None)
     audit(staff, "staff_lookup", subject=text[:80],
           profile=subscription.profile_id if subscription else None,
@@ -154,10 +159,33 @@ def lookup(staff):
                              .order_by(Chat.opened_at.desc()).limit(10)),
                   faults=list(Fault.of_profile(profile).limit(10)),
                   service_requests=list(service_requests), describe_request=describe_request,
-                  credits=credits, messages=recent_sms(profile, numbers),
-                  credit_state_labels=credit_service.STATE_LABELS,
+                  credits=credits, credit_state_labels=credit_service.STATE_LABELS,
                   state_label=orders_service.state_label,
                   fault_state_labels=FAULT_STATE_LABELS, fault_label=fault_label)
+
+
+@bp.get("/staff/lookup/sms")
+@staff_required("lookup_subscriber")
+def lookup_sms(staff):
+    """The newest SMS of the cabinet holding a number, each with how far it got: a page of
+    its own beside the look-up, which keeps within its query budget."""
+    form = LookupForm(request.args)
+    text, number = _named_number(form)
+    subscription = (Subscription.select(Subscription, Profile).join(Profile)
+                    .where(Subscription.number == number).first()) if number else None
+    if number and subscription is None:
+        form.number.errors.append(_("No subscriber has this number."))
+    audit(staff, "staff_lookup", subject=text[:80],
+          profile=subscription.profile_id if subscription else None,
+          details="sms" if subscription else "sms: not found")
+    if subscription is None:
+        return render("staff/lookup.html", status=INVALID_FORM, staff=staff, lookup_form=form,
+                      subscription=None)
+    numbers = Subscription.select(Subscription.number, Subscription.kind).where(
+        Subscription.profile == subscription.profile_id)
+    return render("staff/lookup_sms.html", staff=staff, lookup_form=form,
+                  subscription=subscription, profile=subscription.profile,
+                  messages=recent_sms(subscription.profile, numbers))
 
 
 @bp.get("/staff/audit")
