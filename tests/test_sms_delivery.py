@@ -240,3 +240,16 @@ def test_the_kannel_backend_names_a_missing_setting(app, missing):
     assert create_app(config).extensions["sms_gateway"].name == "kannel"
     with pytest.raises(RuntimeError, match=f"PORTAL_{missing}"):
         create_app({**config, missing: ""})
+
+
+def test_an_older_database_gets_the_delivery_columns_from_init_db(app, db):
+    queue(app, "sent before the upgrade")
+    for column in ("delivery", "delivery_at"):
+        models.db.execute_sql(f"ALTER TABLE sms_message DROP COLUMN {column}")
+    models.db.execute_sql("DELETE FROM schema_migration WHERE name = '0007_sms_delivery_reports'")
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    models.db.connect(reuse_if_open=True)
+    message = models.SmsMessage.get()
+    assert (message.text, message.delivery, message.delivery_at) == (
+        "sent before the upgrade", "", None)
