@@ -253,3 +253,13 @@ def test_an_older_database_gets_the_delivery_columns_from_init_db(app, db):
     message = models.SmsMessage.get()
     assert (message.text, message.delivery, message.delivery_at) == (
         "sent before the upgrade", "", None)
+
+
+def test_asking_again_within_the_minute_shows_the_first_codes_delivery(
+        app, db, client, via_smsbox, factory):
+    factory.subscriber()
+    client.post("/login/sms", data={"login": "0671234567"})
+    report(client, models.SmsMessage.newest_of_kind(NUMBER, "sign-in").id, 1)
+    again = client.post("/login/sms", data={"login": "0671234567"})
+    assert again.status_code == 429 and "has been delivered to your phone" in page(again)
+    assert len(via_smsbox["queries"]) == 1

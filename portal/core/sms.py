@@ -13,7 +13,7 @@ Backends: `outbox` (the row is the delivery: demo and training copies), `kannel`
 operator's Kannel gateway, whose delivery reports come back to `GET /sms/dlr`: kannel.py)
 and `http` (JSON posted to an SMS aggregator). What the gateway refuses, or does not answer,
 is tried again by `flask send-sms` (a timer) with growing pauses; a message no attempt got
-through in an hour is marked failed, and the staff look-up shows it.
+through in an hour is marked failed, and the staff console shows it (the cabinet's SMS).
 """
 import json
 import logging
@@ -164,7 +164,8 @@ def not_sent_message():
 # Delivery, as pages show it ---------------------------------------------------------------
 
 def delivery_label(message):
-    """How far one outbox message got, in words (the staff look-up)."""
+    """How far one outbox message got, in words (the staff console's page of a cabinet's
+    SMS)."""
     if message.state == SmsMessage.QUEUED:
         return (_("Not taken by the gateway yet: trying again") if message.attempts
                 else _("Waiting to be sent"))

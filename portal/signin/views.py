@@ -248,7 +248,7 @@ def login_sms():
         if failure.refusal is not None and failure.refusal.code == "pace":
             # The code sent a moment ago still works: show where to type it.
             return render("sms_code.html", "code_form", TOO_MANY, form=verify_form,
-                          alert=failure.message)
+                          alert=failure.message, delivery=sms.code_delivery(phone, "sign-in"))
         return refused(failure.status, failure.message)
     session["sms_login"] = {"number": subscription.number, "nonce": nonce}
     return render("sms_code.html", "code_form", form=verify_form, alert=None,
