@@ -206,7 +206,7 @@ def test_a_subscriber_waiting_for_a_code_sees_whether_it_arrived(
     assert "not delivered yet" in page(sent) and code not in page(sent)
     message = models.SmsMessage.newest_of_kind(NUMBER, "sign-in")
     fragment = page(client.get("/login/sms", headers={"HX-Request": "true"})).strip()
-    assert fragment.startswith('<p id="code-delivery"') and 'hx-trigger="every 5s"' in fragment
+    assert fragment.startswith('<p id="code-delivery"') and 'data-hx-trigger="every 5s"' in fragment
     report(client, message.id, 1)
     fragment = page(client.get("/login/sms", headers={"HX-Request": "true"})).strip()
     assert "has been delivered to your phone" in fragment and "hx-trigger" not in fragment
