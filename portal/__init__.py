@@ -24,6 +24,7 @@ from . import (
     expenses,
     feeds,
     free_sms,
+    legal,
     orders,
     profile,
     services,
@@ -42,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # then the areas.
 AREAS = (web, formatting, sms, auth, catalogue, signin, dashboard, database, feeds, expenses,
          orders, services, free_sms, profile, shops, support, staff, topup, transfers, bonuses,
-         credit, api, demo)
+         credit, legal, api, demo)
 
 csrf = CSRFProtect()
 compress = Compress()

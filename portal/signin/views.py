@@ -84,6 +84,8 @@ class FirstLoginForm(BaseForm):
     new_password = new_password_field(_l("New password"))
     new_password_confirm = PasswordField(_l("New password again"),
                                          validators=[DataRequired(_l("Type the password again."))])
+    # Asked only of a cabinet that has not accepted the terms yet (the template shows it then).
+    accept_terms = BooleanField(_l("I have read and accept the terms of use"))
 
 
 class PasswordForm(BaseForm):
@@ -365,6 +367,9 @@ def first_login():
             profile.temporary_password_hash, form.new_password.data):
         form.new_password.errors.append(_("Choose a password other than the temporary one."))
         valid = False
+    if profile.terms_accepted_at is None and not form.accept_terms.data:
+        form.accept_terms.errors.append(_("Accept the terms of use to use the cabinet."))
+        valid = False
     if not valid:
         return render("first_login.html", "confirm_form", INVALID_FORM, **context)
     with models.locking_transaction():
@@ -374,6 +379,7 @@ def first_login():
             secret_question=form.secret_question.data,
             secret_answer_hash=security.hash_password(form.secret_answer.data.strip().lower()),
             contact_phone=form.contact_phone.parsed or profile.contact_phone,
+            terms_accepted_at=profile.terms_accepted_at or now,
         ).where(Profile.id == profile.id).execute()
         session_row = current_user.auth_session
         AuthSession.update(must_confirm=False).where(
