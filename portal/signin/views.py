@@ -417,4 +417,7 @@ def logout():
         security.audit("logout", profile=current_user.id)
     logout_user()
     session.clear()
-    return see_other(url_for("auth.login_page"))
+    response = see_other(url_for("auth.login_page"))
+    # The service worker's copy of the widget (static/sw.js) goes with the session.
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
