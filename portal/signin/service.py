@@ -1,16 +1,12 @@
 """What the sign-in area gives other areas: the secret questions, checking a secret answer
 (the caller throttles it per cabinet) and sending a new temporary password (the staff console uses both
 to restore a cabinet's access by the secret question)."""
-from datetime import timedelta
-
 from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from models import Profile
-from rules.passwords import generate_temporary_password
+from rules.passwords import TEMPORARY_PASSWORD_LIFETIME, generate_temporary_password
 from ..core import clock, security, sms
-
-TEMPORARY_PASSWORD_LIFETIME = timedelta(hours=72)
 
 SECRET_QUESTIONS = [
     SelectChoice("mother", _l("Your mother's maiden name")),
