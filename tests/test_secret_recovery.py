@@ -86,7 +86,10 @@ def test_a_burst_of_wrong_answers_counts_five(app, make_staff, cabinet, db):
         browser.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD})
         browsers.append(browser)
     statuses = burst(12, lambda i: restore(browsers[i], answer=f"wrong{i}").status_code)
-    assert sorted(statuses) == [422] * 4 + [429] * 8
+    # Five are checked and counted; which of them meets the lockout first is timing, so a
+    # counted one may already answer 429: every answer is one of the two.
+    assert set(statuses) <= {422, 429} and statuses.count(422) <= 4
+    assert sms_to(app, NEW_PHONE) == []
     assert models.FailedAttempt.select().where(
         models.FailedAttempt.key == signin_service.secret_key(cabinet.profile_id)).count() == 5
 
