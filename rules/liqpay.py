@@ -1,6 +1,6 @@
 """LiqPay's words turned into the portal's: what a payment status means, and amounts.
 
-Pure: the protocol itself (signatures, HTTP) is `portal/liqpay.py`. Sources, as read in
+Pure: the protocol itself (signatures, HTTP) is `portal/topup/liqpay.py`. Sources, as read in
 December 2026:
 - statuses: LiqPay API 3, "Callback" (https://www.liqpay.ua/en/doc/callback: final
   statuses, statuses that need the payer's confirmation, other statuses) and the status

@@ -23,8 +23,9 @@ from tests.helpers import (
     RecordingGateway,
 )
 
-# The LiqPay stand-in's fixture, `liqpay_standin` (tests/liqpay_standin/, docs/payments.md).
-pytest_plugins = ["tests.liqpay_standin"]
+# The LiqPay stand-in's fixture, `liqpay_standin` (tests/liqpay_standin/, docs/payments.md),
+# and `portal`, the portal with LiqPay as its provider (tests/liqpay_portal.py).
+pytest_plugins = ["tests.liqpay_standin", "tests.liqpay_portal"]
 
 # hypothesis: new examples on every run in development, to keep searching; in CI
 # (HYPOTHESIS_PROFILE=ci, set by .ci/run) the same examples every run, so a submission never

@@ -19,6 +19,9 @@ DEFAULTS = {
     "SMS_DAILY_TOTAL": budget_rules.Limits.portal_day,
     "SECURE_COOKIES": False,
     "BEHIND_PROXY": False,
+    # The operator's caps on a number's automatic top-ups in a calendar month.
+    "AUTOPAY_MONTHLY_COUNT": 3,
+    "AUTOPAY_MONTHLY_UAH": 3000,
 }
 FLASK_DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
