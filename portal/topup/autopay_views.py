@@ -69,7 +69,7 @@ def _context(subscription, posted=None, kind=None, alert=None, notice=None):
     if posted is not None:
         forms[kind] = posted
     caps = core_autopay.caps()
-    context.update(card=autopay.card_of(subscription), rules=rules, forms=forms,
+    context.update(saved_card=autopay.card_of(subscription), rules=rules, forms=forms,
                    caps={"count": caps.count, "total": uah(caps.total)})
     return context
 
@@ -106,6 +106,7 @@ def _parse(form, kind):
 @login_required
 def autopay_save():
     form = AutopayForm()
+    form.validate()  # the CSRF token, and the fields' error lists
     subscription = current_subscription_or_404(form.number.data)
     if not subscription.is_mobile:
         return render("settings_autopay.html", "autopay", CONFLICT, **_context(

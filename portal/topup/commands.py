@@ -4,7 +4,7 @@ import click
 from flask.cli import with_appcontext
 
 import models
-from ..core import clock
+from ..core import clock, sms
 from . import autopay, service
 
 
@@ -20,6 +20,7 @@ def reconcile_payments_command():
     unconfirmed demo codes cancelled after ten minutes (run every minute)."""
     with models.db.connection_context():
         counts = service.reconcile(clock.now())
+        sms.deliver_queued()  # receipts, once their transactions have committed
     click.echo(f"Payments reconciled: {_said(counts)}.")
 
 
@@ -29,6 +30,7 @@ def expire_payments_command():
     """The old name of reconcile-payments, kept for the timers that call it."""
     with models.db.connection_context():
         counts = service.reconcile(clock.now())
+        sms.deliver_queued()
     click.echo(f"Payments expired: {counts['expired']}. Reconciled: {_said(counts)}.")
 
 
@@ -40,4 +42,5 @@ def autopay_command():
         now = clock.now()
         monthly = autopay.enqueue_monthly(now)
         counts = service.charge_queued(now)
+        sms.deliver_queued()  # each top-up's receipt, each failure's SMS
     click.echo(f"Automatic top-ups: monthly due {monthly}; charged: {_said(counts)}.")
