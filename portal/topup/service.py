@@ -243,7 +243,8 @@ def reconcile(now):
     """What `reconcile-payments` does each minute; returns counts by what happened:
     demo codes that expired, demo payments stuck capturing taken again, and every LiqPay
     payment pending for RECONCILE_AFTER asked of LiqPay and applied as its callback would
-    be; those LiqPay still does not know after UNKNOWN_AFTER are closed."""
+    be (less often as they age: rules.liqpay.status_due); those LiqPay still does not know
+    after UNKNOWN_AFTER are closed."""
     counts = {"expired": expire_payments(now)}
 
     def count(what):
@@ -268,6 +269,9 @@ def reconcile(now):
                                    & (Payment.provider == acquirer.name)
                                    & (Payment.created_at <= stale))
     for payment in list(asked):
+        age = now - payment.created_at
+        if age < UNKNOWN_AFTER and not liqpay_rules.status_due(int(age.total_seconds() // 60)):
+            continue
         count(_reconcile_one(acquirer.client, payment, now))
     return counts
 
