@@ -160,11 +160,11 @@ def test_a_3d_secure_payment_waits_then_credits(portal, client, target, liqpay_s
     assert payment(portal, order_id).state == "pending"
     waiting = client.get(f"/topup/result/{order_id}", headers={"HX-Request": "true"})
     html = page(waiting)
-    assert 'hx-trigger="every 3s"' in html and "<html" not in html
+    assert 'data-hx-trigger="every 3s"' in html and "<html" not in html
     assert f'href="/topup/result/{order_id}"' in html  # the link without JavaScript
     liqpay_standin.complete(order_id)
     assert balance(portal, "+380971234567") == 16050
-    assert 'hx-trigger' not in page(client.get(f"/topup/result/{order_id}"))
+    assert 'data-hx-trigger' not in page(client.get(f"/topup/result/{order_id}"))
 
 
 def test_reversed_after_success_takes_the_money_back_and_says_so(portal, client, target,
