@@ -174,7 +174,7 @@ def test_reversed_after_success_takes_the_money_back_and_says_so(portal, client,
     assert liqpay_standin.reverse(order_id).http_status == 200
     assert balance(portal, "+380971234567") == 1000
     assert payment(portal, order_id).state == "reversed"
-    assert "returned to the card" in sms_to(portal, "+380971234567")[0]
+    assert "повернуто на картку" in sms_to(portal, "+380971234567")[0]  # the cabinet's language
     liqpay_standin.repeat(order_id)
     assert balance(portal, "+380971234567") == 1000 and ledger_count(portal) == 2
 
