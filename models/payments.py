@@ -50,7 +50,8 @@ class Payment(BaseModel):
     autopay_rule = IntegerField(null=True)  # an automatic top-up: its AutopayRule's id
 
     class Meta:
-        indexes = ((("target", "created_at"), False), (("state", "created_at"), False))
+        indexes = ((("target", "created_at"), False), (("payer_phone", "created_at"), False),
+                   (("state", "created_at"), False))
 
     @classmethod
     def paid_today(cls, target, day):
