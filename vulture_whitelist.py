@@ -72,6 +72,3 @@ log_message
 optionxform
 autocommit
 test_client_class
-
-# portal/liqpay.py: raised by the payment callback that looks an order up (issue 20).
-UnknownOrder

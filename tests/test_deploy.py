@@ -166,7 +166,7 @@ def test_the_credit_timer_fires_every_night():
 
 
 @pytest.mark.parametrize("name", ["portal-requests.timer", "portal-sms.timer",
-                                  "portal-payments.timer"])
+                                  "portal-payments.timer", "portal-autopay.timer"])
 def test_the_minute_timers_fire_every_minute(name):
     timer = unit(name)["Timer"]
     assert timer["OnCalendar"] == "*-*-* *:*:00"

@@ -18,12 +18,15 @@ DEFAULTS = {
     "KANNEL_USER": "",
     "KANNEL_PASSWORD": "",
     "SMS_SENDER": "",  # the alphanumeric sender the SMS centre lets us use
-    "PUBLIC_URL": "",  # the portal's address as the outside sees it (delivery reports)
+    "PUBLIC_URL": "",  # the portal's address as the outside sees it (delivery reports, LiqPay)
     "SMS_PER_ADDRESS": budget_rules.Limits.per_address_short,
     "SMS_PER_ADDRESS_DAY": budget_rules.Limits.per_address_day,
     "SMS_DAILY_TOTAL": budget_rules.Limits.portal_day,
     "SECURE_COOKIES": False,
     "BEHIND_PROXY": False,
+    # The operator's caps on a number's automatic top-ups in a calendar month.
+    "AUTOPAY_MONTHLY_COUNT": 3,
+    "AUTOPAY_MONTHLY_UAH": 3000,
 }
 FLASK_DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
