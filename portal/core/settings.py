@@ -19,6 +19,7 @@ DEFAULTS = {
     "SMS_DAILY_TOTAL": budget_rules.Limits.portal_day,
     "SECURE_COOKIES": False,
     "BEHIND_PROXY": False,
+    "METRICS_TOKEN": "",  # unset: /metrics answers 404
 }
 FLASK_DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,

@@ -27,7 +27,7 @@ from flask_babel import force_locale, format_datetime, format_time, get_locale, 
 import models
 from models import Profile, SmsCount, SmsMessage, SmsPace, Subscription
 from rules import budget as budget_rules
-from . import clock, security
+from . import clock, metrics, security
 from .web import GATEWAY_DOWN, TOO_MANY
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,11 @@ def send(to, text, kind="", secret=()):
     Returns the SmsMessage."""
     now = clock.now()
     if kind:
-        spend_budget(kind, to, now)
+        try:
+            spend_budget(kind, to, now)
+        except BudgetRefused as refusal:
+            metrics.sms_refused(kind, refusal.code)
+            raise
     kept = text
     if secret and not current_app.config["DEMO"]:
         for part in secret:
@@ -160,6 +164,7 @@ def send(to, text, kind="", secret=()):
     message = SmsMessage.create(to=to, text=kept, kind=kind, retriable=kept == text,
                                 created_at=now, next_attempt_at=now)
     g.setdefault("sms_outbox", []).append((message.id, to, text))
+    metrics.sms_queued(kind)
     return message
 
 
@@ -215,8 +220,10 @@ def _attempt(message_id, to, text, attempts, created_at, retriable):
     except SmsError:
         retry = _retry_at(attempts, created_at, now) if retriable else None
         SmsMessage.mark_failed(message_id, retry, now)
+        metrics.sms_handed_over(message_id, sent=False)
         return False
     SmsMessage.mark_sent(message_id, gateway.name, now)
+    metrics.sms_handed_over(message_id, sent=True)
     return True
 
 

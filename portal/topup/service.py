@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 import models
 from models import Payment, Subscription
 from rules import money as money_rules
-from ..core import clock, money_events, security, sms
+from ..core import clock, metrics, money_events, security, sms
 from ..core.formatting import phone, uah
 from .acquiring import provider
 
@@ -21,6 +21,7 @@ def cancel(payment, failure, state=Payment.CANCELLED, from_state=Payment.PENDING
         (Payment.id == payment.id) & (Payment.state == from_state)).execute()
     if ended:
         provider().void(payment.provider_reference)
+        metrics.payment(payment.provider, state)
     payment.state, payment.failure = state, failure
 
 
@@ -39,6 +40,7 @@ def reserve(payment):
         except money_rules.MoneyError:
             return False
         Payment.update(state=Payment.CAPTURING).where(Payment.id == fresh.id).execute()
+    metrics.payment(fresh.provider, Payment.CAPTURING)
     return True
 
 
@@ -55,6 +57,7 @@ def credit_captured(payment):
                 "%(target)s is topped up by %(amount)s. Balance: %(balance)s.",
                 target=phone(sub.number), amount=uah(payment.amount),
                 balance=uah(sub.balance))), now, payment.reference)
+    metrics.payment(payment.provider, Payment.SUCCEEDED)
 
 
 def expire_payments(now):
@@ -82,11 +85,13 @@ def send_code(payment_fields, target, card, payer, acquirer):
         return code, (payment, nonce)
 
     try:
-        return sms.send_secret(payer, "top-up", issue, lambda code: _(
+        sent = sms.send_secret(payer, "top-up", issue, lambda code: _(
             "Code %(code)s confirms a top-up of %(amount)s to %(target)s from the card "
             "*%(last4)s. Never tell it to anyone.", code=code,
             amount=uah(payment_fields["amount"]), target=phone(target.number),
             last4=card.last4))
+        metrics.payment(acquirer.name, Payment.PENDING)
+        return sent
     except sms.NotSent as failure:
         if failure.issued is None:
             acquirer.void(payment_fields["provider_reference"])
