@@ -124,6 +124,10 @@ def test_metrics_are_404_when_no_token_is_set(client):
     assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 404
 
 
+def test_a_ready_node_says_so_in_its_metrics(watched, client):
+    assert metric(client, "portal_ready") == 1
+
+
 def test_a_served_page_is_counted_by_route_and_status(watched, client):
     name = "portal_http_request_duration_seconds_count"
     before = metric(client, name, route="/login", method="GET", status="200")
@@ -196,7 +200,7 @@ def test_a_payment_is_counted_by_provider_and_state(watched, app, client, factor
 def test_metrics_answer_while_the_database_is_gone(database_gone):
     database_gone.config["METRICS_TOKEN"] = TOKEN
     client = database_gone.test_client()
-    assert metric(client, "portal_database_up") == 0
+    assert metric(client, "portal_ready") == 0
     assert metric(client, "portal_sms_outbox") == 0  # not read: absent
 
 

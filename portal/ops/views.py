@@ -39,14 +39,12 @@ def metrics_page():
     # 404 like any unknown address: a scanner learns nothing, not even that it exists.
     if not token or not hmac.compare_digest(given, f"Bearer {token}".encode()):
         abort(404)
-    try:
+    ready = service.not_ready_reason() is None
+    gauges = [GaugeMetricFamily("portal_ready", "1 when /readyz answers 200 (the database "
+                                "answers within 1 s and holds the code's schema)",
+                                value=int(ready))]
+    if ready:  # else the process's own counts still answer, without the queues
         with models.db.connection_context():
-            gauges = service.queues(clock.now())
-        up = 1
-    except Exception:  # the database is gone: the process's own counts still answer
-        gauges, up = [], 0
-    gauges.append(GaugeMetricFamily(
-        "portal_database_up", "1 when /metrics could read the queues from the database",
-        value=up))
+            gauges += service.queues(clock.now())
     return Response(metrics.exposition(service.Gauges(gauges)),
                     mimetype="text/plain; version=0.0.4; charset=utf-8")
