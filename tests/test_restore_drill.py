@@ -2,7 +2,9 @@
 portal holding subscribers, sessions, money moves, a card payment and SMS is backed up,
 restored into an empty database with deploy/restore.sh, started, and proven the same; a
 subscriber signed in before the backup is still signed in on the restored portal."""
+import configparser
 import os
+import re
 import shutil
 import subprocess
 from urllib.parse import urlsplit, urlunsplit
@@ -57,7 +59,7 @@ def busy_portal(app, client, factory, make_staff):
 
 
 def test_a_backup_restores_into_an_empty_database_and_serves_the_same(
-        app, client, factory, make_staff, empty_database):
+        app, client, factory, make_staff, empty_database, monkeypatch):
     busy_portal(app, client, factory, make_staff)
     with app.app_context():
         models.db.connect(reuse_if_open=True)
@@ -66,8 +68,19 @@ def test_a_backup_restores_into_an_empty_database_and_serves_the_same(
     assert before["sessions"]["subscribers"] == 1 and before["rows"]["ledger_entry"] == 3
     assert before["balances"]["+380671234567"] == (100000 + 15050 - 5000, 0)
 
+    ran = []
+    original = drill._run
+
+    def recorded(command, environment, what):
+        ran.append([word.removeprefix(str(drill.ROOT) + "/") for word in command])
+        return original(command, environment, what)
+    monkeypatch.setattr(drill, "_run", recorded)
     result = app.test_cli_runner().invoke(args=["restore-drill", "--into", empty_database])
     assert result.exit_code == 0, result.output + (result.stderr or "")
+    assert [command[0] for command in ran] == ["deploy/backup.sh", "deploy/restore.sh",
+                                               ran[2][0], "deploy/wait-ready.sh"]
+    assert ran[1][1].endswith(".db.gz" if "sqlite" in empty_database else ".pgdump")
+    assert ran[2][0].endswith("/flask") and ran[2][1:] == ["--app", "portal", "init-db"]
     assert "Restore drill passed" in result.output
     assert "subscriptions: 2, balances total 125050 kop." in result.output
     assert "ledger: 3 entries, total 15050 kop. over 2 numbers" in result.output
@@ -114,3 +127,23 @@ def test_restore_sh_never_overwrites_a_database(app, factory, tmp_path):
     with app.app_context():
         models.db.connect(reuse_if_open=True)
         assert models.Subscription.select().count() == 1
+
+
+def test_the_guide_restores_with_what_the_drill_runs():
+    """docs/operations.md's restore steps: deploy/restore.sh, then `systemctl start portal`,
+    which runs init-db, gunicorn and wait-ready.sh, as the drill does."""
+    guide = (drill.ROOT / "docs" / "operations.md").read_text()
+    steps = guide.split("## Restoring a backup", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", steps, re.S).group(1)
+    assert re.search(r"^  deploy/restore\.sh /var/backups/portal/portal-\S+\.db\.gz'", block,
+                     re.M)
+    assert re.search(r"^systemctl start portal +#", block, re.M)
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.read(drill.DEPLOY / "systemd" / "portal.service")
+    service = parser["Service"]
+    assert service["ExecStartPre"].endswith("/flask --app portal init-db")
+    assert service["ExecStart"].endswith("gunicorn -c deploy/gunicorn.conf.py portal:create_app()")
+    assert service["ExecStartPost"] == "/srv/portal/deploy/wait-ready.sh"
+    source = (drill.ROOT / "portal" / "database" / "drill.py").read_text()
+    assert '"--app", "portal", "init-db"' in source
+    assert '"-c", str(DEPLOY / "gunicorn.conf.py"),\n             "portal:create_app()"' in source
