@@ -110,6 +110,17 @@ def demo_app(app):
 
 
 @pytest.fixture
+def demo(demo_app):
+    """The demo app with the whole demo data set loaded."""
+    from portal.demo.loading import load_demo_data
+    with demo_app.app_context():
+        models.db.connect(reuse_if_open=True)
+        load_demo_data()
+        models.db.close()
+    return demo_app
+
+
+@pytest.fixture
 def second_node(app):
     """A second app instance on the same database, as another server would run."""
     node = create_app({key: app.config[key] for key in (
