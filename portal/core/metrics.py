@@ -32,9 +32,11 @@ REQUESTS = Histogram("portal_http_request_duration_seconds",
                      buckets=LATENCY_BUCKETS)
 SMS = Counter("portal_sms", "SMS by kind ('' for notices) and outcome: queued (written to the "
               "outbox), sent (the gateway took it), failed (the gateway did not), refused "
-              "(the SMS budget said no)", ["kind", "outcome"])
+              "(the code budget said no), held (a notice past its recipient's budget, left "
+              "for the summary)", ["kind", "outcome"])
 BUDGET_REFUSALS = Counter("portal_sms_budget_refusals", "SMS the budget refused, by kind and "
-                          "by the limit reached (pace, number, address, portal)",
+                          "by the limit reached (pace, open, number, address, stranger, "
+                          "portal...)",
                           ["kind", "limit"])
 PAYMENTS = Counter("portal_payments", "Card payments reaching a state (pending, capturing, "
                    "succeeded, cancelled, failed), by provider", ["provider", "state"])
@@ -48,6 +50,11 @@ def request_served(route, method, status, seconds):
 
 def sms_queued(kind):
     SMS.labels(kind, "queued").inc()
+
+
+def sms_held(kind):
+    """A notice past its recipient's budget, held back for the summary SMS."""
+    SMS.labels(kind, "held").inc()
 
 
 def sms_refused(kind, limit):
