@@ -173,6 +173,17 @@ def test_an_sms_and_a_budget_refusal_are_counted(watched, app, client, subscribe
                   limit="pace") == pace + 1
 
 
+def test_notices_held_back_by_the_budget_are_counted(watched, app, client, subscriber):
+    from portal.core import sms
+    before = metric(client, "portal_sms_total", kind="", outcome="held")
+    with app.test_request_context("/"):
+        models.db.connect(reuse_if_open=True)
+        sent = [sms.send("+380671234567", f"notice {n}") for n in range(30)]
+    held = sum(message is None for message in sent)
+    assert 0 < held < 30
+    assert metric(client, "portal_sms_total", kind="", outcome="held") == before + held
+
+
 def test_a_failed_sms_is_counted_and_waits_in_the_outbox(watched, app, client, subscriber,
                                                          gateway_down, clock):
     failed = metric(client, "portal_sms_total", kind="sign-in", outcome="failed")
