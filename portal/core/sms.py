@@ -26,7 +26,6 @@ from datetime import timedelta
 import click
 from flask import current_app, g, has_request_context
 from flask_babel import (
-    force_locale,
     format_datetime,
     format_time,
     get_locale,
@@ -38,6 +37,7 @@ import models
 from models import HeldNotice, Profile, SmsMessage, Subscription
 from rules import budget as budget_rules
 from . import clock, metrics, sms_budget
+from .i18n import in_language
 from .web import GATEWAY_DOWN, TOO_MANY
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def language_of(number=None, profile=None):
     language = profile.language if profile is not None else language_of_number(number)
     if language is None:
         language = str(get_locale()) if has_request_context() else "uk"
-    with force_locale(language):
+    with in_language(language):
         yield
 
 
