@@ -72,3 +72,8 @@ log_message
 optionxform
 autocommit
 test_client_class
+
+# logging and prometheus-client read these on our subclasses and objects (portal/ops).
+msg
+converter
+collect

@@ -27,6 +27,7 @@ DEFAULTS = {
     # The operator's caps on a number's automatic top-ups in a calendar month.
     "AUTOPAY_MONTHLY_COUNT": 3,
     "AUTOPAY_MONTHLY_UAH": 3000,
+    "METRICS_TOKEN": "",  # unset: /metrics answers 404
 }
 FLASK_DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,

@@ -14,8 +14,11 @@ from wtforms.validators import DataRequired, Length, Optional
 
 import models
 from models import AuthSession, Profile, Subscription
-from rules.passwords import check_password, has_cyrillic
-from ..core import clock, security, sms
+from rules.passwords import (
+    check_password,
+    has_cyrillic,
+)
+from ..core import clock, metrics, security, sms
 from ..core.auth import current_profile, start_session
 from ..core.formatting import phone as phone_text
 from ..core.forms import (
@@ -188,6 +191,7 @@ def login():
         return bool(opened)
 
     result = security.attempt(security.password_key(profile.id), check)
+    metrics.login("password", result)
     if result.refused_unchecked:
         return refused(TOO_MANY, security.lockout_message(result.until))
     if not result.ok:
@@ -276,6 +280,7 @@ def login_sms_verify():
     nonce = pending.get("nonce") if pending.get("number") == subscription.number else None
     result = security.attempt(code_key(subscription.profile_id), lambda: bool(
         security.check_code("login", subscription.number, nonce, form.code.data)))
+    metrics.login("sms", result)
     if result.refused_unchecked:
         return refused(TOO_MANY, security.lockout_message(result.until))
     if not result.ok:

@@ -21,7 +21,7 @@ from rules import (
     liqpay as liqpay_rules,
     money as money_rules,
 )
-from ..core import autopay as core_autopay, clock, money_events, security, sms
+from ..core import autopay as core_autopay, clock, metrics, money_events, security, sms
 from ..core.formatting import phone, uah
 from . import autopay, cards, liqpay
 from .acquiring import Declined, provider, result_of
@@ -42,6 +42,7 @@ def cancel(payment, failure, state=Payment.CANCELLED, from_state=Payment.PENDING
         (Payment.id == payment.id) & (Payment.state == from_state)).execute()
     if ended and payment.provider == "demo":
         provider().void(payment.provider_reference)
+        metrics.payment(payment.provider, state)
     payment.state, payment.failure = state, failure
 
 
@@ -60,6 +61,7 @@ def reserve(payment):
         except money_rules.MoneyError:
             return False
         Payment.update(state=Payment.CAPTURING).where(Payment.id == fresh.id).execute()
+    metrics.payment(fresh.provider, Payment.CAPTURING)
     return True
 
 
@@ -91,6 +93,7 @@ def credit_captured(payment):
         if payment.save_card:
             token, mask = provider().saved_card(payment)
             autopay.save_card(payment, target, token, mask)
+    metrics.payment(payment.provider, Payment.SUCCEEDED)
     return True
 
 
@@ -135,11 +138,13 @@ def send_code(payment_fields, target, card, payer, acquirer):
         return code, (payment, nonce)
 
     try:
-        return sms.send_secret(payer, "top-up", issue, lambda code: _(
+        sent = sms.send_secret(payer, "top-up", issue, lambda code: _(
             "Code %(code)s confirms a top-up of %(amount)s to %(target)s from the card "
             "*%(last4)s. Never tell it to anyone.", code=code,
             amount=uah(payment_fields["amount"]), target=phone(target.number),
             last4=card.last4))
+        metrics.payment(acquirer.name, Payment.PENDING)
+        return sent
     except sms.NotSent as failure:
         if failure.issued is None:
             acquirer.void(payment_fields["provider_reference"])
@@ -199,33 +204,41 @@ def apply(payment, result, summary=""):
     with models.locking_transaction():
         target = Subscription.locked(payment.target_id)
         fresh = Payment.locked(payment.id)
-        state, outcome = fresh.state, result.outcome
-        open_ = state in (Payment.PENDING, Payment.QUEUED)
-        if outcome == liqpay_rules.PAID and (open_ or (state == Payment.CANCELLED
-                                                       and fresh.failure == "unknown")):
-            _paid(fresh, target, result, now)
-            return Payment.SUCCEEDED
-        if outcome == liqpay_rules.FAILED and open_:
-            Payment.update(state=Payment.FAILED, failure=result.failure or "declined",
-                           completed_at=now).where(Payment.id == fresh.id).execute()
-            if fresh.autopay_rule:
-                autopay.failed(fresh, target)
-            return Payment.FAILED
-        if outcome == liqpay_rules.REVERSED and state == Payment.SUCCEEDED:
-            _reversed(fresh, target, now)
-            return Payment.REVERSED
-        if outcome == liqpay_rules.REVERSED and open_:
-            Payment.update(state=Payment.FAILED, failure="reversed",
-                           completed_at=now).where(Payment.id == fresh.id).execute()
-            return Payment.FAILED
-        settled = {liqpay_rules.PAID: Payment.SUCCEEDED, liqpay_rules.FAILED: Payment.FAILED,
-                   liqpay_rules.REVERSED: Payment.REVERSED}
-        if outcome in settled and settled[outcome] != state:
-            security.audit("payment_conflict", profile=fresh.profile_id,
-                           subject=target.number,
-                           details=f"{fresh.reference} is {state}; the provider says "
-                                   f"{outcome}: {summary}")
-        return state
+        after = _settle(fresh, target, result, summary, now)
+    if after != fresh.state:
+        metrics.payment(fresh.provider, after)
+    return after
+
+
+def _settle(fresh, target, result, summary, now):
+    """apply()'s decision and writes, under the locks of the payment and its target."""
+    state, outcome = fresh.state, result.outcome
+    open_ = state in (Payment.PENDING, Payment.QUEUED)
+    if outcome == liqpay_rules.PAID and (open_ or (state == Payment.CANCELLED
+                                                   and fresh.failure == "unknown")):
+        _paid(fresh, target, result, now)
+        return Payment.SUCCEEDED
+    if outcome == liqpay_rules.FAILED and open_:
+        Payment.update(state=Payment.FAILED, failure=result.failure or "declined",
+                       completed_at=now).where(Payment.id == fresh.id).execute()
+        if fresh.autopay_rule:
+            autopay.failed(fresh, target)
+        return Payment.FAILED
+    if outcome == liqpay_rules.REVERSED and state == Payment.SUCCEEDED:
+        _reversed(fresh, target, now)
+        return Payment.REVERSED
+    if outcome == liqpay_rules.REVERSED and open_:
+        Payment.update(state=Payment.FAILED, failure="reversed",
+                       completed_at=now).where(Payment.id == fresh.id).execute()
+        return Payment.FAILED
+    settled = {liqpay_rules.PAID: Payment.SUCCEEDED, liqpay_rules.FAILED: Payment.FAILED,
+               liqpay_rules.REVERSED: Payment.REVERSED}
+    if outcome in settled and settled[outcome] != state:
+        security.audit("payment_conflict", profile=fresh.profile_id,
+                       subject=target.number,
+                       details=f"{fresh.reference} is {state}; the provider says "
+                               f"{outcome}: {summary}")
+    return state
 
 
 def _paid(payment, target, result, now):
