@@ -73,5 +73,7 @@ optionxform
 autocommit
 test_client_class
 
-# portal/liqpay.py: raised by the payment callback that looks an order up (issue 20).
-UnknownOrder
+# logging and prometheus-client read these on our subclasses and objects (portal/ops).
+msg
+converter
+collect

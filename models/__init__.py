@@ -2,6 +2,7 @@
 import them here so `all_models()` (what `init-db` creates) sees every table."""
 from peewee import sort_models
 
+from .autopay import AutopayRule, SavedCard
 from .base import (
     BaseModel,
     db,

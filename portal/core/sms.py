@@ -39,7 +39,7 @@ from flask_babel import (
 import models
 from models import HeldNotice, Profile, SmsMessage, Subscription
 from rules import budget as budget_rules, sms as sms_rules
-from . import clock, kannel, sms_budget
+from . import clock, kannel, metrics, sms_budget
 from .i18n import in_language
 from .web import GATEWAY_DOWN, TOO_MANY
 
@@ -224,9 +224,14 @@ def send(to, text, kind=NOTICE, secret=()):
     outside demo mode. Returns the SmsMessage."""
     now = clock.now()
     if kind in budget_rules.KINDS:
-        sms_budget.spend_code(kind, to, now)
+        try:
+            sms_budget.spend_code(kind, to, now)
+        except BudgetRefused as refusal:
+            metrics.sms_refused(kind, refusal.code)
+            raise
     elif kind != FREE_SMS and not sms_budget.spend_notice(
             to, now, alert=kind == ALERT, summary=kind == SUMMARY):
+        metrics.sms_held(kind)
         return None
     kept = text
     if secret and not current_app.config["DEMO"]:
@@ -235,6 +240,7 @@ def send(to, text, kind=NOTICE, secret=()):
     message = SmsMessage.create(to=to, text=kept, kind=kind, retriable=kept == text,
                                 created_at=now, next_attempt_at=now)
     g.setdefault("sms_outbox", []).append((message.id, to, text))
+    metrics.sms_queued(kind)
     return message
 
 
@@ -302,8 +308,10 @@ def _attempt(message_id, to, text, attempts, created_at, retriable):
     except SmsError:
         retry = _retry_at(attempts, created_at, now) if retriable else None
         SmsMessage.mark_failed(message_id, retry, now)
+        metrics.sms_handed_over(message_id, sent=False)
         return False
     SmsMessage.mark_sent(message_id, gateway.name, now)
+    metrics.sms_handed_over(message_id, sent=True)
     return True
 
 

@@ -103,8 +103,22 @@ def _static_cache(response):
     return response
 
 
+def bare(view):
+    """Mark `view` as one that needs neither the request's database connection nor the
+    session: the load balancer's and Prometheus's probes (portal/ops), which must answer
+    while the database is gone and read nothing of the visitor."""
+    view.bare = True
+    return view
+
+
+def is_bare():
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(view, "bare", False)
+
+
 def _connect():
-    models.db.connect(reuse_if_open=True)
+    if not is_bare():
+        models.db.connect(reuse_if_open=True)
 
 
 def _close(exc):

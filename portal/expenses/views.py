@@ -25,7 +25,6 @@ from rules.expenses import (
     parse_group,
     parse_period,
     spending_groups,
-    summarize,
     types_of,
 )
 from rules.spreadsheet import text_cell
@@ -34,6 +33,7 @@ from ..core.auth import current_subscription, current_subscription_or_404
 from ..core.formatting import Reader, day, money, sheet_amount
 from ..core.web import INVALID_FORM, render
 from ..services import service as services_service
+from . import service
 from .labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
 from .pdf import report_pdf as build_pdf
 
@@ -107,7 +107,7 @@ class Selection:
         return Report(self.subscription, self.period, self.types)
 
     def summary(self):
-        return summarize(self.report().totals_by_day_and_type(), self.period)
+        return service.report_summary(self.subscription, self.period, self.types)
 
 
 def parse_selection():

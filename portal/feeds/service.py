@@ -18,7 +18,7 @@ import models
 from models import Profile, Subscription, Tariff, UsageRecord
 from rules.expenses import missing_usage_columns, parse_usage_row
 from rules.feeds import MAX_FIELD, RowError, missing_columns, parse_subscriber_row, read_feed
-from ..core import alerts
+from ..core import alerts, autopay
 
 # Both feeds: a record the CSV reader stops in, and what no field may hold.
 _NOT_READ = "; the rest of the file was not read"
@@ -208,6 +208,7 @@ def import_usage(stream, now, batch=BATCH):
         if pending:
             UsageRecord.insert_rows(pending)
         alerts.after_import(charged, topped_up)
+        autopay.after_import(charged)
     return count
 
 

@@ -20,13 +20,14 @@ from rules.dates import add_months
 from rules.numbers import NumberError, parse_login
 from ..core import clock, sms
 from ..core.guards import checked_query
-from ..core.web import INVALID_FORM, render
+from ..core.web import INVALID_FORM, flashed_notice, render
 from ..credit import service as credit_service
 from ..orders import service as orders_service
+from ..signin import service as signin_service
 from ..support.service import fault_label
 from . import words
 from .access import audit, bp, staff_required
-from .forms import AuditFilterForm, LookupForm
+from .forms import AuditFilterForm, LookupForm, RecoveryForm
 
 AUDIT_PAGE = 50
 CREDIT_MONTHS = 12  # the look-up lists the credits taken in this many months
@@ -72,6 +73,8 @@ EVENT_LABELS = {
     "credit_granted": _l("Self-service credit taken"),
     "credit_repaid": _l("Self-service credit repaid from money paid in"),
     "credit_settled": _l("Self-service credit charged after its last day"),
+    "staff_secret_refused": _l("Secret answer refused (typed by staff)"),
+    "staff_password_sent": _l("Secret answer matched: temporary password sent by staff"),
 }
 
 
@@ -127,14 +130,21 @@ def lookup(staff):
     form = LookupForm(request.args)
     if "number" not in request.args:  # the page opened, nothing asked yet
         return render("staff/lookup.html", staff=staff, lookup_form=form, subscription=None)
+    return lookup_page(staff, form)
+
+
+def lookup_page(staff, form, recovery_form=None, alert=None, status=200, audited=True):
+    """The look-up of `form`'s number: its cabinet, or the field's refusal. `recovery_form`
+    and `alert` are a refused restore of access (recovery.py), shown on the same page."""
     text, number = _named_number(form)
     numbers, credits = cabinet_of(number, clock.today()) if number else ([], [])
     if number and not numbers:
         form.number.errors.append(_("No subscriber has this number."))
     subscription = next((sub for sub in numbers if sub.number == number), None)
-    audit(staff, "staff_lookup", subject=text[:80],
-          profile=subscription.profile_id if subscription else None,
-          details="found" if subscription else "not found")
+    if audited:
+        audit(staff, "staff_lookup", subject=text[:80],
+              profile=subscription.profile_id if subscription else None,
+              details="found" if subscription else "not found")
     if subscription is None:
         return render("staff/lookup.html", status=INVALID_FORM if form.number.errors else 200,
                       staff=staff, lookup_form=form, subscription=None)
@@ -143,8 +153,8 @@ def lookup(staff):
                         .where(Subscription.profile == profile)
                         .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
                         .limit(10))
-    return render("staff/lookup.html", staff=staff, lookup_form=form, subscription=subscription,
-                  profile=profile, numbers=numbers,
+    return render("staff/lookup.html", status=status, staff=staff, lookup_form=form,
+                  subscription=subscription, profile=profile, numbers=numbers,
                   chats=list(Chat.select().where(Chat.profile == profile)
                              .order_by(Chat.opened_at.desc()).limit(10)),
                   faults=list(Fault.of_profile(profile).limit(10)),
@@ -152,7 +162,11 @@ def lookup(staff):
                   credits=credits, credit_state_labels=credit_service.STATE_LABELS,
                   state_label=orders_service.state_label,
                   state_labels=words.SUBSCRIPTION_STATES, chat_state_labels=words.CHAT_STATES,
-                  fault_state_labels=words.FAULT_STATES, fault_label=fault_label)
+                  fault_state_labels=words.FAULT_STATES, fault_label=fault_label,
+                  recovery_form=recovery_form or RecoveryForm(
+                      formdata=None, number=subscription.number),
+                  question_labels=signin_service.QUESTION_LABELS,
+                  recovery_alert=alert, notice=flashed_notice())
 
 
 @bp.get("/staff/lookup/sms")
