@@ -58,6 +58,9 @@ class BonusLot(BaseModel):
     subscription = ForeignKeyField(Subscription, backref="bonus_lots", on_delete="CASCADE")
     transfer = ForeignKeyField(Transfer, backref="lots", on_delete="CASCADE")
     amount = BigIntegerField()
+    # What of it paid for usage (the usage feed's bonus parts, oldest lot first): that
+    # part no longer lapses.
+    spent = BigIntegerField(default=0)
     arrived_on = DateField()
     lapses_on = DateField()
     lapsed_at = DateTimeField(null=True)
@@ -69,6 +72,10 @@ class BonusLot(BaseModel):
     @classmethod
     def open_for(cls, *subscriptions):
         return cls.select().where(cls.subscription.in_(subscriptions) & cls.lapsed_at.is_null())
+
+    @property
+    def left(self):
+        return self.amount - self.spent
 
 
 class BonusAccrual(BaseModel):

@@ -3,9 +3,11 @@ database by `init-db`: each section is upserted by code."""
 import tomllib
 from pathlib import Path
 
+from flask import current_app
+
 import models
 from models import Service, Shop, Tariff
-from rules import credit as credit_rules
+from rules import bonus_spending as spending_rules, credit as credit_rules
 
 CATALOGUE_FILE = Path(__file__).resolve().parents[2] / "catalogue" / "catalogue.toml"
 
@@ -24,20 +26,46 @@ def support_phones(data):
     return {kind: dict(phones) for kind, phones in data["support"].items()}
 
 
+def bonus_uses(data):
+    """What moved bonuses pay for: {'answering_machines': [numbers], 'uses': {locale:
+    [lines]}, 'summary': {locale: text}}."""
+    section = data["bonuses"]
+    return {"answering_machines": tuple(section["answering_machines"]),
+            "uses": {key[len("uses_"):]: value for key, value in section.items()
+                     if key.startswith("uses_")},
+            "summary": {key[len("summary_"):]: value for key, value in section.items()
+                        if key.startswith("summary_")}}
+
+
+def bonus_texts(kind, locale):
+    """The catalogue's bonus `kind` ('uses' or 'summary') in `locale` (Ukrainian when it
+    has none), as read when the app started."""
+    texts = current_app.extensions["bonus_uses"][kind]
+    return texts.get(locale) or texts["uk"]
+
+
+def answering_machines():
+    return current_app.extensions["bonus_uses"]["answering_machines"]
+
+
 def credit_tiers(data):
     """The self-service credit's tiers (rules.credit.Tier), by spending."""
     return credit_rules.parse_tiers(data["credit"]["tiers"])
 
 
 def init_app(app):
-    phones = support_phones(load())
+    data = load()
+    phones = support_phones(data)
+    app.extensions["bonus_uses"] = bonus_uses(data)
 
     def support_phones_of(subscription=None):
         """The support lines for the number on show (mobile ones when there is none)."""
         return phones["home_internet" if subscription is not None
                       and subscription.kind == "home_internet" else "mobile"]
 
-    app.jinja_env.globals.update(support_phones=support_phones_of)
+    app.jinja_env.globals.update(
+        support_phones=support_phones_of, spend_cap=spending_rules.MONTHLY_CAP,
+        bonus_uses=lambda locale: bonus_texts("uses", str(locale)))
 
 
 def apply(data):
