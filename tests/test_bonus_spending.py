@@ -163,3 +163,71 @@ def test_the_dashboard_and_the_report_show_what_bonuses_paid(app, client, signed
     csv_text = client.get("/expenses.csv?month=2026-11").get_data(as_text=True)
     assert "Paid by bonuses, UAH" in csv_text and ";4,50;0,00" in csv_text
     assert client.get("/expenses.pdf?month=2026-11").status_code == 200
+
+
+# The bonus history ---------------------------------------------------------------------------
+
+def test_the_history_of_a_number_shows_each_change_with_the_balance_after(app, client,
+                                                                          signed_in, db, clock,
+                                                                          auth):
+    move(app, signed_in, 3000, START - timedelta(days=4))
+    import_usage(feed(call(amount="4.50", bonus="4.50")), START)
+    bonuses_service.lapse(START.date() + timedelta(days=17), START + timedelta(days=17))
+    html = page(client.get("/bonuses?month=2026-11"))
+    assert "Moved from account 10000001" in html
+    assert "Paid for a call to +380 50 123 45 67" in html
+    assert '<data value="-4.50">' in html and '<data value="25.50">' in html
+    assert "*110#" in html and "answering" in html
+    assert 'id="bonus-opening"' in html
+    clock.advance(days=17)
+    auth.login()
+    december = page(client.get("/bonuses?month=2026-12"))
+    assert "Lapsed: 20 days after the move" in december and '<data value="0.00">' in december
+
+
+def test_the_history_of_an_account_shows_the_accrual_with_its_fee_and_the_tips(
+        app, client, factory, signed_in, db, clock):
+    account = factory.account(signed_in.profile, bonus_balance=0)
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        models.UsageRecord.create(subscription=account, started_at=datetime(2026, 10, 1, 0, 5),
+                                  type="subscription", counterpart="fast", quantity=1,
+                                  amount=10000)
+        models.ServiceInterruption.create(subscription=account, reason="suspended",
+                                          start=datetime(2026, 10, 11).date(),
+                                          end=datetime(2026, 10, 16).date())
+        bonuses_service.accrue(START.date(), START)
+    client.post("/numbers/select", data={"number": account.number})
+    html = page(client.get("/bonuses"))
+    assert "Accrual for October 2026: the fee paid, 100.00" in html
+    assert "6 day(s) without service left out" in html
+    assert '<data value="80.64">' in html  # 100 × 25/31, rounded down
+    assert "never lapse" in html and "10–15" in html and "*460#" in html
+
+
+@pytest.mark.parametrize("month", ["2026-13", "nope", "1999-12", "2027-01", "9" * 40])
+def test_a_bad_month_is_a_message_next_to_the_field(client, signed_in, month):
+    response = client.get("/bonuses", query_string={"month": month})
+    assert response.status_code == 422
+    html = page(response)
+    assert 'aria-invalid="true"' in html and 'id="month-error"' in html
+
+
+def test_the_history_is_the_cabinets_own(client, factory, signed_in):
+    factory.subscriber(number="+380681234567", bonus_balance=5000)
+    assert client.get("/bonuses").status_code == 200
+    response = client.post("/numbers/select", data={"number": "0681234567"})
+    assert response.status_code == 404
+    assert client.get("/bonuses", headers={"HX-Request": "true"}).status_code == 200
+
+
+def test_a_billing_correction_shows_in_the_history(app, client, signed_in, tmp_path, db):
+    from portal.feeds.service import import_subscriber_file
+    path = tmp_path / "subscribers.csv"
+    path.write_text("number,kind,name,tariff,payment,customer,status,balance,bonus_balance,"
+                    "activated_on\n0671234567,mobile,Тест,smart,prepaid,individual,active,"
+                    "100,12.00,2022-01-01\n", encoding="utf-8")
+    import_subscriber_file(path, app.config["CLOCK"])
+    html = page(client.get("/bonuses"))
+    assert "Correction by the billing" in html and '<data value="12.00">' in html
+    assert fresh(signed_in).bonus_balance == 1200

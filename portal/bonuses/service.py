@@ -2,7 +2,8 @@
 commands the timers call, deploy/systemd), a move to a mobile number (a two-step move,
 portal/core/moves.py), and the bonuses a number shows: what the lapse of moved bonuses has
 taken off, even before the nightly run has written it."""
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import g
 from flask_babel import get_locale, gettext as _
@@ -232,3 +233,85 @@ class BonusSpending:
 
 
 SPEND = "bonus_spend"  # the ledger's kind of a usage record's bonus part
+
+
+def correct(subscription, billing_bonuses, now):
+    """The subscriber feed brings a bonus balance other than the one kept here: the
+    billing's stands, and the difference is a correction in the history."""
+    change = billing_bonuses - subscription.bonus_balance
+    if change:
+        LedgerEntry.post(subscription, CORRECTION, now, bonus_change=change,
+                         reference="subscriber-feed")
+
+
+CORRECTION = "bonus_correction"
+
+
+# The bonus history --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One change of a bonus balance as /bonuses shows it: `kind` one of accrual, move_in,
+    move_out, spend, lapse, correction; `details` what the line says of it."""
+
+    at: datetime
+    kind: str
+    change: int
+    after: int
+    details: dict
+
+
+HISTORY_KINDS = {"bonus_accrual": "accrual", "bonus_transfer_in": "move_in",
+                 "bonus_transfer_out": "move_out", SPEND: "spend", "bonus_lapse": "lapse",
+                 CORRECTION: "correction"}
+
+
+def bonus_history(subscription, start, end):
+    """(the bonuses before `start` or None when nothing was ever recorded, [HistoryLine])
+    of every bonus change from `start` to the moment before `end`, oldest first."""
+    ledger = LedgerEntry
+    changes = ((ledger.subscription == subscription) & (ledger.bonus_change != 0))
+    entries = list(ledger.select().where(changes & (ledger.at >= start) & (ledger.at < end))
+                   .order_by(ledger.at, ledger.id))
+    before = (ledger.select(ledger.bonus_after).where(changes & (ledger.at < start))
+              .order_by(ledger.at.desc(), ledger.id.desc()).first())
+    opening = (before.bonus_after if before else
+               entries[0].bonus_after - entries[0].bonus_change if entries else None)
+    transfers = {row.id: row for row in Transfer.select().where(Transfer.id.in_(
+        [_reference_id(e.reference, "transfer") for e in entries
+         if e.reference.startswith("transfer:")]))} if entries else {}
+    lines = []
+    for entry in entries:
+        kind = HISTORY_KINDS.get(entry.kind, "correction")
+        lines.append(HistoryLine(entry.at, kind, entry.bonus_change, entry.bonus_after,
+                                 _details(subscription, kind, entry, transfers)))
+    return opening, lines
+
+
+def _reference_id(reference, prefix):
+    text = reference[len(prefix) + 1:]
+    return int(text) if text.isdigit() else 0
+
+
+def _details(subscription, kind, entry, transfers):
+    if kind == "accrual":
+        accrual = BonusAccrual.get_or_none(
+            BonusAccrual.id == _reference_id(entry.reference, "accrual"))
+        if accrual is None:
+            return {}
+        month = accrual.month
+        days = (add_months(month, 1) - month).days
+        fee = UsageDay.amount_of(subscription, ("subscription",), month, add_months(month, 1))
+        worked = money_rules.paid_days(month, interruptions_of(subscription, month),
+                                       subscription.activated_on)
+        return {"month": month, "fee": max(0, fee), "days_out": days - worked}
+    if kind in ("move_in", "move_out"):
+        done = transfers.get(_reference_id(entry.reference, "transfer"))
+        if done is None:
+            return {}
+        other = done.target if kind == "move_out" else done.source
+        return {"number": other.number}
+    if kind == "spend":
+        _usage, usage_type, counterpart = (entry.reference.split(":", 2) + ["", ""])[:3]
+        return {"type": usage_type, "counterpart": counterpart}
+    return {}

@@ -1,8 +1,10 @@
 """The demo's money history: Олена's bonus move and Тарас's paused account (bonuses), and
 Тарас's open self-service credit."""
-from datetime import timedelta
+import io
+from datetime import datetime, time, timedelta
 
 from models import (
+    BonusAccrual,
     BonusLot,
     Credit,
     LedgerEntry,
@@ -15,13 +17,14 @@ from rules import credit as credit_rules, money as money_rules, states as states
 from rules.dates import add_months, month_start
 from ..core import money_events
 from ..credit.service import TAKEN
+from ..feeds.service import import_usage
 
 DEMO_MOVE_KEY = "demo-bonus-move-olena"
 
 
 def load_bonuses(demo_clock):
     """Олена moved 30 bonuses from 10000001 to 067 123 45 67 five days ago (they show with
-    the day they lapse); Тарас's account 10000002 has been paused since the 11th of last
+    the day they lapse) and a call three days later was paid from 7.50 of them; Тарас's account 10000002 has been paused since the 11th of last
     month (the accrual leaves those days out).
 
     The feed's balances (demo/subscribers.csv) are the billing's, taken after that move:
@@ -38,6 +41,18 @@ def load_bonuses(demo_clock):
         return
     at = now - timedelta(days=5)
     moved = 3000
+    # The month's accrual came before the move (the history shows 100 in, then 30 out).
+    month = money_rules.due_accrual_month(today)
+    accrued_at = datetime.combine(
+        add_months(month, 1).replace(day=money_rules.BONUS_ACCRUAL_DAY), time(6, 0))
+    if accrued_at < at:
+        fee = account.tariff.monthly_fee
+        accrual = BonusAccrual.create(subscription=account, month=month, amount=fee,
+                                      created_at=accrued_at)
+        LedgerEntry.create(subscription=account, at=accrued_at, kind="bonus_accrual",
+                           bonus_change=fee, balance_after=account.balance,
+                           bonus_after=account.bonus_balance + moved,
+                           reference=f"accrual:{accrual.id}")
     done = Transfer.create(key=DEMO_MOVE_KEY, kind=Transfer.BONUS, source=account, target=phone,
                            profile=account.profile_id, amount=moved, created_at=at)
     for side, change in ((account, -moved), (phone, moved)):
@@ -46,6 +61,12 @@ def load_bonuses(demo_clock):
             bonus_after=side.bonus_balance, reference=f"transfer:{done.id}")
     BonusLot.create(subscription=phone, transfer=done, amount=moved, arrived_on=at.date(),
                     lapses_on=money_rules.lapse_date(at.date()))
+    # Two days later a five-minute call to another network was paid from those bonuses, as
+    # the billing's usage feed says: imported the way the operator's file is.
+    call = (now - timedelta(days=2)).replace(hour=18, minute=5, second=0, microsecond=0)
+    import_usage(io.StringIO(
+        "number,started_at,type,counterpart,quantity,amount,bonus_amount\n"
+        f"+380671234567,{call.isoformat()},call_out,+380501234567,300,7.50,7.50\n"), now)
 
 
 DEMO_KEY = "demo-credit-taras"

@@ -119,6 +119,7 @@ def upsert_subscribers(rows, now):
                 subscription = Subscription.create(number=row.number, **fields)
                 created += 1
             else:
+                bonuses_service.correct(subscription, row.bonus_balance, now)
                 Subscription.update(**fields).where(Subscription.id == subscription.id).execute()
                 updated += 1
             models.ServiceInterruption.track(subscription.id, row.status, now.date())
