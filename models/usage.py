@@ -51,6 +51,20 @@ class UsageRecord(BaseModel):
         _insert_many(cls, cls.COLUMNS, rows)
         UsageDay.add(rows)
 
+    @classmethod
+    def month_usage(cls, subscription, since, until, types):
+        """(type, the counterpart's first six characters, minutes with each call rounded
+        up, kilobytes, records) of `subscription`'s records of `types` in [since, until):
+        what a tariff's allowances count, a few rows however much was used."""
+        prefix = fn.SUBSTR(cls.counterpart, 1, 6)
+        query = (cls.select(cls.type, prefix, fn.SUM((cls.quantity + 59) / 60),
+                            fn.SUM(cls.quantity), fn.COUNT(cls.id))
+                 .where((cls.subscription == subscription) & (cls.started_at >= since)
+                        & (cls.started_at < until) & cls.type.in_(list(types)))
+                 .group_by(cls.type, prefix))
+        return [(usage_type, start or "", int(minutes or 0), int(kilobytes or 0), count)
+                for usage_type, start, minutes, kilobytes, count in query.tuples()]
+
     def save(self, *args, **kwargs):
         """A record written one at a time (`create`) adds to its day's totals too."""
         inserting = self._pk is None or kwargs.get("force_insert")

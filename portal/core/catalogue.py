@@ -6,8 +6,8 @@ from pathlib import Path
 from flask import current_app
 
 import models
-from models import Service, Shop, Tariff
-from rules import bonus_spending as spending_rules, credit as credit_rules
+from models import Service, Shop, Tariff, TariffAllowance
+from rules import bonus_spending as spending_rules, credit as credit_rules, tariffs as tariffs_rules
 
 CATALOGUE_FILE = Path(__file__).resolve().parents[2] / "catalogue" / "catalogue.toml"
 
@@ -75,6 +75,8 @@ def apply(data):
         for section, (model, key) in SECTIONS.items():
             entries = data.get(section, [])
             for entry in entries:
+                entry = dict(entry)
+                allowances = entry.pop("allowances", None) if section == "tariffs" else None
                 fields = {name: value for name, value in entry.items()
                           if name in model._meta.fields}
                 unknown = set(entry) - set(fields)
@@ -85,5 +87,21 @@ def apply(data):
                     model.insert(**fields).execute()
                 else:
                     model.update(**fields).where(getattr(model, key) == fields[key]).execute()
+                if section == "tariffs":
+                    _apply_allowances(fields[key], allowances or [])
             counts[section] = len(entries)
     return counts
+
+
+def _apply_allowances(tariff, allowances):
+    """A tariff's `allowances` ({unit, amount (none: unlimited), scope}) replace its own."""
+    TariffAllowance.delete().where(TariffAllowance.tariff == tariff).execute()
+    for position, allowance in enumerate(allowances):
+        unknown = set(allowance) - {"unit", "amount", "scope"}
+        if unknown or allowance.get("unit") not in tariffs_rules.UNITS or allowance.get(
+                "scope", tariffs_rules.ALL) not in tariffs_rules.SCOPES:
+            raise ValueError(f"tariffs {tariff!r}: allowance {allowance!r} is not one of "
+                             f"{tariffs_rules.UNITS} by {tariffs_rules.SCOPES}")
+        TariffAllowance.create(tariff=tariff, position=position, unit=allowance["unit"],
+                               amount=allowance.get("amount"),
+                               scope=allowance.get("scope", tariffs_rules.ALL))

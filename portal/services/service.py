@@ -1,11 +1,14 @@
 """Services and tariffs of a number: connecting and disconnecting a service and switching
 the tariff, each a done request in the archive, its fee a money event in the same
 transaction under the number's lock."""
+from datetime import datetime, time
+
 from peewee import IntegrityError
 
 import models
-from models import ServiceConnection, ServiceRequest, Subscription
-from rules import services as services_rules
+from models import ServiceConnection, ServiceRequest, Subscription, TariffAllowance, UsageRecord
+from rules import services as services_rules, tariffs as tariffs_rules
+from rules.dates import add_months, month_start
 from ..core import money_events
 from ..orders.service import rules_subscriber
 
@@ -91,3 +94,15 @@ def _charge(subscription, kind, fee, service_request, now, counterpart):
     if fee > 0:
         money_events.debited(subscription, fee, money_events.Cause(kind, "service", counterpart),
                              now, service_request.reference)
+
+
+def tariff_month(subscription, today):
+    """The tariff's allowances with what the number used of each this month and what is
+    left (rules.tariffs), from the month's usage records."""
+    start = month_start(today)
+    usages = [tariffs_rules.Usage(usage_type, prefix, minutes, kilobytes, count)
+              for usage_type, prefix, minutes, kilobytes, count in UsageRecord.month_usage(
+                  subscription, datetime.combine(start, time.min),
+                  datetime.combine(add_months(start, 1), time.min),
+                  tariffs_rules.USAGE_TYPE.values())]
+    return tariffs_rules.used_and_left(TariffAllowance.of(subscription.tariff_id), usages)
