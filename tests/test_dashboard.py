@@ -155,7 +155,7 @@ def test_the_dashboard_links_services_and_the_device_with_its_model(app, client,
         models.Device.create(subscription=signed_in.id, phone_model="Nokia 105",
                              iccid="89380062300000000001", puk1="12345678")
     html = page(client.get("/"))
-    assert '<a href="/services">Services and promotions for you</a>' in html
+    assert '<a href="/offers">Services and promotions for you</a>' in html
     assert '<a href="/device">Device: Nokia 105</a>' in html
 
 

@@ -7,7 +7,12 @@ from flask import current_app
 
 import models
 from models import Service, Shop, Tariff, TariffAllowance
-from rules import bonus_spending as spending_rules, credit as credit_rules, tariffs as tariffs_rules
+from rules import (
+    bonus_spending as spending_rules,
+    credit as credit_rules,
+    offers as offers_rules,
+    tariffs as tariffs_rules,
+)
 
 CATALOGUE_FILE = Path(__file__).resolve().parents[2] / "catalogue" / "catalogue.toml"
 
@@ -44,6 +49,11 @@ def bonus_texts(kind, locale):
     return texts.get(locale) or texts["uk"]
 
 
+def promotions():
+    """The catalogue's promotions (rules.offers.Promotion), as read when the app started."""
+    return current_app.extensions["promotions"]
+
+
 def answering_machines():
     return current_app.extensions["bonus_uses"]["answering_machines"]
 
@@ -57,6 +67,9 @@ def init_app(app):
     data = load()
     phones = support_phones(data)
     app.extensions["bonus_uses"] = bonus_uses(data)
+    app.extensions["promotions"] = offers_rules.parse_promotions(
+        data.get("promotions", []),
+        {entry["code"]: entry["kind"] for entry in data.get("services", [])})
 
     def support_phones_of(subscription=None):
         """The support lines for the number on show (mobile ones when there is none)."""

@@ -12,6 +12,7 @@ from ..core.web import local_target, render, see_other, submitted
 from ..credit import service as credit_service
 from ..expenses import service as expenses_service
 from ..orders import service as orders_service
+from ..services import service as services_service
 
 bp = Blueprint("dashboard", __name__)
 
@@ -22,6 +23,7 @@ PANELS = (
     ("panels/requests.html", orders_service.requests_panel),
     ("panels/money.html", bonuses_service.money_panel),
     ("panels/credit.html", credit_service.credit_panel),
+    ("panels/offers.html", services_service.offers_panel),
 )
 
 
