@@ -231,3 +231,36 @@ def test_a_billing_correction_shows_in_the_history(app, client, signed_in, tmp_p
     html = page(client.get("/bonuses"))
     assert "Correction by the billing" in html and '<data value="12.00">' in html
     assert fresh(signed_in).bonus_balance == 1200
+
+
+def test_the_demo_spends_bonuses_on_a_call_and_shows_the_history(app, db):
+    from portal.demo.loading import load_demo_data
+    load_demo_data()
+    load_demo_data()  # safe to run again: nothing spent twice, no correction
+    phone = models.Subscription.get(models.Subscription.number == "+380671234567")
+    (spend,) = models.LedgerEntry.select().where(models.LedgerEntry.kind == "bonus_spend")
+    assert (spend.subscription_id, spend.bonus_change) == (phone.id, -750)
+    assert phone.bonus_balance == 3000 - 750 and models.BonusLot.get().spent == 750
+    assert spend.bonus_after == 2250
+    assert models.LedgerEntry.select().where(
+        models.LedgerEntry.kind == bonuses_service.CORRECTION).count() == 0
+    record = models.UsageRecord.get(models.UsageRecord.bonus_amount > 0)
+    assert (record.type, record.amount, record.bonus_amount) == ("call_out", 750, 750)
+    account = models.Subscription.get(models.Subscription.number == "10000001")
+    kinds = [e.kind for e in models.LedgerEntry.select().where(
+        models.LedgerEntry.subscription == account).order_by(models.LedgerEntry.at)]
+    assert kinds == ["bonus_accrual", "bonus_transfer_out"]
+
+
+def test_migration_0010_adds_the_columns_to_a_database_from_before(app, db):
+    from peewee import Table
+
+    from portal.database.service import init_db
+    for table, column in (("usage_record", "bonus_amount"), ("usage_day", "bonus_amount"),
+                          ("bonus_lot", "spent")):
+        models.db.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    history = Table("schema_migration", ("name",)).bind(models.db.obj)
+    history.delete().where(history.name.startswith("0010")).execute()
+    _fresh, applied, _counts = init_db()
+    assert applied == ["0010_bonus_spending"]
+    assert models.UsageDay.recount() == {}
