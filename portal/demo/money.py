@@ -42,18 +42,17 @@ def load_bonuses(demo_clock):
         return
     at = now - timedelta(days=5)
     moved, spent = 3000, 750
-    # The month's accrual came before the move (the history shows 100 in, then 30 out).
-    month = money_rules.due_accrual_month(today)
+    # The latest accrual before the move (the history shows 100 in, then 30 out).
+    month = money_rules.due_accrual_month(at.date())
     accrued_at = datetime.combine(
         add_months(month, 1).replace(day=money_rules.BONUS_ACCRUAL_DAY), time(6, 0))
-    if accrued_at < at:
-        fee = account.tariff.monthly_fee
-        accrual = BonusAccrual.create(subscription=account, month=month, amount=fee,
-                                      created_at=accrued_at)
-        LedgerEntry.create(subscription=account, at=accrued_at, kind="bonus_accrual",
-                           bonus_change=fee, balance_after=account.balance,
-                           bonus_after=account.bonus_balance + moved,
-                           reference=f"accrual:{accrual.id}")
+    fee = account.tariff.monthly_fee
+    accrual = BonusAccrual.create(subscription=account, month=month, amount=fee,
+                                  created_at=accrued_at)
+    LedgerEntry.create(subscription=account, at=accrued_at, kind="bonus_accrual",
+                       bonus_change=fee, balance_after=account.balance,
+                       bonus_after=account.bonus_balance + moved,
+                       reference=f"accrual:{accrual.id}")
     done = Transfer.create(key=DEMO_MOVE_KEY, kind=Transfer.BONUS, source=account, target=phone,
                            profile=account.profile_id, amount=moved, created_at=at)
     for side, change, after in ((account, -moved, account.bonus_balance),
