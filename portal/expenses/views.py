@@ -165,9 +165,9 @@ def record_lines(records):
     more than the rest of the table)."""
     labels, reader, names = translated(TYPE_LABELS), Reader(), record_names(records)
     return [RecordLine(
-        record.started_at.isoformat(), reader.moment(record.started_at), labels[record.type],
-        names.detail(record, reader), money(-(record.amount - record.bonus_amount),
-                                            currency=False),
+        record.started_at.isoformat(timespec="milliseconds"), reader.moment(record.started_at),
+        labels[record.type], names.detail(record, reader),
+        money(-(record.amount - record.bonus_amount), currency=False),
         money(record.bonus_amount, currency=False) if record.bonus_amount else None)
         for record in records]
 
