@@ -3,7 +3,15 @@ bonuses moved to mobile numbers (they lapse), and the days a service was interru
 (no bonuses for them). Every balance change they cause is a LedgerEntry."""
 from datetime import datetime, time, timedelta
 
-from peewee import BigIntegerField, CharField, DateField, DateTimeField, ForeignKeyField, fn
+from peewee import (
+    BigIntegerField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    fn,
+)
 
 from .base import BaseModel
 from .subscribers import Profile, Subscription
@@ -86,6 +94,10 @@ class BonusAccrual(BaseModel):
     month = DateField()  # its first day
     amount = BigIntegerField()
     created_at = DateTimeField()
+    # What it came from, for the bonus history: the fee paid that month (kopiyky) and the
+    # days without service left out (None: accrued before they were kept).
+    fee_paid = BigIntegerField(null=True)
+    days_out = IntegerField(null=True)
 
     class Meta:
         indexes = ((("subscription", "month"), True),)

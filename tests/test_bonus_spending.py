@@ -257,7 +257,8 @@ def test_migration_0010_adds_the_columns_to_a_database_from_before(app, db):
 
     from portal.database.service import init_db
     for table, column in (("usage_record", "bonus_amount"), ("usage_day", "bonus_amount"),
-                          ("bonus_lot", "spent")):
+                          ("bonus_lot", "spent"), ("bonus_accrual", "fee_paid"),
+                          ("bonus_accrual", "days_out")):
         models.db.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
     history = Table("schema_migration", ("name",)).bind(models.db.obj)
     history.delete().where(history.name.startswith("0010")).execute()

@@ -51,11 +51,14 @@ def accrue(today, now):
                 account = Subscription.locked(account_id)
                 fee_paid = UsageDay.amount_of(account, ("subscription",), month,
                                               add_months(month, 1))
-                bonus = money_rules.accrual_amount(max(0, fee_paid), month,
-                                             interruptions_of(account, month),
-                                             account.activated_on)
-                row = BonusAccrual.create(subscription=account, month=month, amount=bonus,
-                                          created_at=now)
+                gaps = interruptions_of(account, month)
+                bonus = money_rules.accrual_amount(max(0, fee_paid), month, gaps,
+                                                   account.activated_on)
+                days = (add_months(month, 1) - month).days
+                row = BonusAccrual.create(
+                    subscription=account, month=month, amount=bonus, created_at=now,
+                    fee_paid=max(0, fee_paid),
+                    days_out=days - money_rules.paid_days(month, gaps, account.activated_on))
                 if bonus:
                     LedgerEntry.post(account, "bonus_accrual", now, bonus_change=bonus,
                                      reference=f"accrual:{row.id}")
@@ -273,19 +276,28 @@ def bonus_history(subscription, start, end):
     changes = ((ledger.subscription == subscription) & (ledger.bonus_change != 0))
     entries = list(ledger.select().where(changes & (ledger.at >= start) & (ledger.at < end))
                    .order_by(ledger.at, ledger.id))
-    before = (ledger.select(ledger.bonus_after).where(changes & (ledger.at < start))
-              .order_by(ledger.at.desc(), ledger.id.desc()).first())
-    opening = (before.bonus_after if before else
-               entries[0].bonus_after - entries[0].bonus_change if entries else None)
-    transfers = {row.id: row for row in Transfer.select().where(Transfer.id.in_(
-        [_reference_id(e.reference, "transfer") for e in entries
-         if e.reference.startswith("transfer:")]))} if entries else {}
+    if entries:  # what the first change started from
+        opening = entries[0].bonus_after - entries[0].bonus_change
+    else:
+        before = (ledger.select(ledger.bonus_after).where(changes & (ledger.at < start))
+                  .order_by(ledger.at.desc(), ledger.id.desc()).first())
+        opening = before.bonus_after if before else None
+    transfers = _referenced(Transfer, entries, "transfer")
+    accruals = _referenced(BonusAccrual, entries, "accrual")
     lines = []
     for entry in entries:
         kind = HISTORY_KINDS.get(entry.kind, "correction")
         lines.append(HistoryLine(entry.at, kind, entry.bonus_change, entry.bonus_after,
-                                 _details(subscription, kind, entry, transfers)))
+                                 _details(kind, entry, transfers, accruals)))
     return opening, lines
+
+
+def _referenced(model, entries, prefix):
+    """{id: row} of the `model` rows the entries' references `prefix:<id>` name, in one
+    query (none without such a reference)."""
+    ids = [_reference_id(e.reference, prefix) for e in entries
+           if e.reference.startswith(prefix + ":")]
+    return {row.id: row for row in model.select().where(model.id.in_(ids))} if ids else {}
 
 
 def _reference_id(reference, prefix):
@@ -293,18 +305,12 @@ def _reference_id(reference, prefix):
     return int(text) if text.isdigit() else 0
 
 
-def _details(subscription, kind, entry, transfers):
+def _details(kind, entry, transfers, accruals):
     if kind == "accrual":
-        accrual = BonusAccrual.get_or_none(
-            BonusAccrual.id == _reference_id(entry.reference, "accrual"))
-        if accrual is None:
+        accrual = accruals.get(_reference_id(entry.reference, "accrual"))
+        if accrual is None or accrual.fee_paid is None:
             return {}
-        month = accrual.month
-        days = (add_months(month, 1) - month).days
-        fee = UsageDay.amount_of(subscription, ("subscription",), month, add_months(month, 1))
-        worked = money_rules.paid_days(month, interruptions_of(subscription, month),
-                                       subscription.activated_on)
-        return {"month": month, "fee": max(0, fee), "days_out": days - worked}
+        return {"month": accrual.month, "fee": accrual.fee_paid, "days_out": accrual.days_out}
     if kind in ("move_in", "move_out"):
         done = transfers.get(_reference_id(entry.reference, "transfer"))
         if done is None:

@@ -48,7 +48,7 @@ def load_bonuses(demo_clock):
         add_months(month, 1).replace(day=money_rules.BONUS_ACCRUAL_DAY), time(6, 0))
     fee = account.tariff.monthly_fee
     accrual = BonusAccrual.create(subscription=account, month=month, amount=fee,
-                                  created_at=accrued_at)
+                                  created_at=accrued_at, fee_paid=fee, days_out=0)
     LedgerEntry.create(subscription=account, at=accrued_at, kind="bonus_accrual",
                        bonus_change=fee, balance_after=account.balance,
                        bonus_after=account.bonus_balance + moved,
