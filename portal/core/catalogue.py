@@ -13,6 +13,7 @@ from rules import (
     offers as offers_rules,
     tariffs as tariffs_rules,
 )
+from . import clock
 
 CATALOGUE_FILE = Path(__file__).resolve().parents[2] / "catalogue" / "catalogue.toml"
 
@@ -52,6 +53,15 @@ def bonus_texts(kind, locale):
 def promotions():
     """The catalogue's promotions (rules.offers.Promotion), as read when the app started."""
     return current_app.extensions["promotions"]
+
+
+def offers_panel(subscription):
+    """The dashboard's top three promotions for the number on show, from the catalogue in
+    memory (no query; one whose service it has already may still show: /offers leaves it
+    out). Here, not in the services area, so the dashboard needs no area above it."""
+    top = offers_rules.available(promotions(), subscription.kind, subscription.tariff_id,
+                                 clock.today(), limit=3)
+    return {"promotions": top} if top else None
 
 
 def answering_machines():

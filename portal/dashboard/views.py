@@ -5,14 +5,13 @@ from wtforms import HiddenField
 
 from models import AuthSession
 from ..bonuses import service as bonuses_service
-from ..core import clock, states
+from ..core import catalogue, clock, states
 from ..core.auth import current_profile, current_subscription, own_subscription, own_subscriptions
 from ..core.forms import BaseForm
 from ..core.web import local_target, render, see_other, submitted
 from ..credit import service as credit_service
 from ..expenses import service as expenses_service
 from ..orders import service as orders_service
-from ..services import service as services_service
 
 bp = Blueprint("dashboard", __name__)
 
@@ -23,7 +22,7 @@ PANELS = (
     ("panels/requests.html", orders_service.requests_panel),
     ("panels/money.html", bonuses_service.money_panel),
     ("panels/credit.html", credit_service.credit_panel),
-    ("panels/offers.html", services_service.offers_panel),
+    ("panels/offers.html", catalogue.offers_panel),
 )
 
 

@@ -9,7 +9,7 @@ import models
 from models import ServiceConnection, ServiceRequest, Subscription, TariffAllowance, UsageRecord
 from rules import offers as offers_rules, services as services_rules, tariffs as tariffs_rules
 from rules.dates import add_months, month_start
-from ..core import catalogue, clock, money_events
+from ..core import catalogue, money_events
 from ..orders.service import rules_subscriber
 
 
@@ -111,14 +111,6 @@ def tariff_month(subscription, today):
                   datetime.combine(add_months(start, 1), time.min),
                   tariffs_rules.USAGE_TYPE.values())]
     return tariffs_rules.used_and_left(TariffAllowance.of(subscription.tariff_id), usages)
-
-
-def offers_panel(subscription):
-    """The dashboard's top three promotions for the number on show, from the catalogue in
-    memory (no query; one it has the service of may still show, /offers leaves it out)."""
-    top = offers_rules.available(catalogue.promotions(), subscription.kind,
-                                 subscription.tariff_id, clock.today(), limit=3)
-    return {"promotions": top} if top else None
 
 
 def promotion(code):
