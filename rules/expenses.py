@@ -300,6 +300,7 @@ def summarize(rows, period):
 
 USAGE_COLUMNS = ("number", "started_at", "type", "counterpart", "quantity", "amount")
 BONUS_COLUMN = "bonus_amount"  # optional: the part of `amount` paid from moved bonuses
+_CHECKED_COLUMNS = USAGE_COLUMNS + (BONUS_COLUMN,)
 MAX_COUNTERPART = 64
 MAX_QUANTITY = 10**12
 _DATETIME = re.compile(
@@ -350,7 +351,7 @@ def parse_started_at(text):
 def parse_usage_row(row, now):
     """A CSV row (dict of str) -> (UsageRow, []) or (None, [RowError, ...]) with every bad
     field. Records may not start after `now` or before EARLIEST."""
-    errors = control_errors(row, USAGE_COLUMNS + (BONUS_COLUMN,))
+    errors = control_errors(row, _CHECKED_COLUMNS)
     if errors:
         return None, errors
     get = row.get
@@ -392,13 +393,14 @@ def parse_usage_row(row, now):
         elif usage_type in DEBIT_TYPES and amount < 0:
             errors.append(RowError("amount", "charge_expected", amount_text))
 
-    bonus_text = (get(BONUS_COLUMN) or "").strip()
     bonus = 0
-    try:
-        bonus = parse_uah(bonus_text) if bonus_text else 0
-    except AmountError:
-        # The value goes in the reason: a bonus part's problems all read "bonus_amount: …".
-        errors.append(RowError(BONUS_COLUMN, "bonus_format", text=bonus_text[:20]))
+    bonus_text = get(BONUS_COLUMN)
+    if bonus_text and (bonus_text := bonus_text.strip()):
+        try:
+            bonus = parse_uah(bonus_text)
+        except AmountError:
+            # The value goes in the reason: a bonus part's problems all read "bonus_amount: …".
+            errors.append(RowError(BONUS_COLUMN, "bonus_format", text=bonus_text[:20]))
 
     if errors:
         return None, errors
