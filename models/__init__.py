@@ -10,6 +10,7 @@ from .base import (
     lock_name,
     locking_transaction,
     open_database,
+    prepared,
 )
 from .credit import Credit
 from .demo import DemoTimeline

@@ -13,7 +13,7 @@ from peewee import (
     fn,
 )
 
-from .base import BaseModel
+from .base import BaseModel, prepared
 from .subscribers import Profile, Subscription
 
 
@@ -79,7 +79,9 @@ class BonusLot(BaseModel):
 
     @classmethod
     def open_for(cls, *subscriptions):
-        return cls.select().where(cls.subscription.in_(subscriptions) & cls.lapsed_at.is_null())
+        return prepared(
+            cls.select().where(cls.subscription.in_(subscriptions) & cls.lapsed_at.is_null()),
+            f"bonus_lot.open_for.{len(subscriptions)}", *(sub.id for sub in subscriptions))
 
     @property
     def left(self):
