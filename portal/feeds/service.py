@@ -93,8 +93,9 @@ def read_subscriber_feed(stream, today):
     return rows
 
 
-def upsert_subscribers(rows, now):
-    """Create or update each subscription and its profile in one transaction.
+def upsert_subscribers(rows, now, on_created=None):
+    """Create or update each subscription and its profile in one transaction;
+    `on_created(row, subscription)` is called, in it, for each new one (the welcome SMS).
     Returns (created, updated)."""
     created = updated = 0
     with models.db.atomic():
@@ -118,6 +119,8 @@ def upsert_subscribers(rows, now):
             if subscription is None:
                 subscription = Subscription.create(number=row.number, **fields)
                 created += 1
+                if on_created is not None:
+                    on_created(row, subscription)
             else:
                 bonuses_service.correct(subscription, row.bonus_balance, now)
                 Subscription.update(**fields).where(Subscription.id == subscription.id).execute()
@@ -127,10 +130,10 @@ def upsert_subscribers(rows, now):
     return created, updated
 
 
-def import_subscriber_file(path, clock):
+def import_subscriber_file(path, clock, on_created=None):
     with open(path, newline="", encoding="utf-8-sig") as stream:
         rows = read_subscriber_feed(stream, clock.today())
-    return upsert_subscribers(rows, clock.now())
+    return upsert_subscribers(rows, clock.now(), on_created)
 
 
 BATCH = 2000  # rows per executemany
@@ -197,6 +200,7 @@ def import_usage(stream, now, batch=BATCH):
     subscription_ids = _SubscriptionIds()
     problems, pending, count = [], [], 0
     charged = {}  # subscription id -> what the file charges it, net (kopiyky)
+    topped_up = set()  # subscription ids the file tops up (re-arms their alert)
     with models.locking_transaction():
         spending = bonuses_service.BonusSpending()
         for line, record, errors in records:
@@ -223,6 +227,8 @@ def import_usage(stream, now, batch=BATCH):
             # What the money balance paid: the bonus part left it alone.
             charged[subscription_id] = (charged.get(subscription_id, 0) + row.amount
                                         - row.bonus_amount)
+            if row.type == "topup":
+                topped_up.add(subscription_id)
             if len(pending) >= batch:
                 UsageRecord.insert_rows(pending)
                 pending = []
@@ -231,7 +237,7 @@ def import_usage(stream, now, batch=BATCH):
         if pending:
             UsageRecord.insert_rows(pending)
         spending.book()
-        alerts.after_import(charged)
+        alerts.after_import(charged, topped_up)
     return count
 
 

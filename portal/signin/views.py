@@ -5,7 +5,6 @@ A password and an SMS code are throttled apart: ten wrong passwords from anyone 
 password wait, but leave the phone's owner the way in by a code (with its own limits).
 A number nobody has costs the same password hash as one that exists, and is throttled per
 number and per address."""
-from datetime import timedelta
 
 from flask import Blueprint, request, session, url_for
 from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
@@ -16,7 +15,12 @@ from wtforms.validators import DataRequired, Length, Optional
 
 import models
 from models import AuthSession, Profile, Subscription
-from rules.passwords import check_password, generate_temporary_password, has_cyrillic
+from rules.passwords import (
+    TEMPORARY_PASSWORD_LIFETIME,
+    check_password,
+    generate_temporary_password,
+    has_cyrillic,
+)
 from ..core import clock, security, sms
 from ..core.auth import current_profile, start_session
 from ..core.formatting import phone as phone_text
@@ -40,7 +44,6 @@ from ..core.web import (
 
 bp = Blueprint("auth", __name__)
 
-TEMPORARY_PASSWORD_LIFETIME = timedelta(hours=72)
 UNKNOWN_PER_ADDRESS = 100  # failed sign-ins for numbers nobody has, from one address
 
 SECRET_QUESTIONS = [
