@@ -14,6 +14,11 @@ DEFAULTS = {
     "SMS_BACKEND": "outbox",
     "SMS_URL": "",
     "SMS_TOKEN": "",
+    "KANNEL_URL": "",  # smsbox's sendsms: http://127.0.0.1:13013/cgi-bin/sendsms
+    "KANNEL_USER": "",
+    "KANNEL_PASSWORD": "",
+    "SMS_SENDER": "",  # the alphanumeric sender the SMS centre lets us use
+    "PUBLIC_URL": "",  # the portal's address as the outside sees it (delivery reports)
     "SMS_PER_ADDRESS": budget_rules.Limits.per_address_short,
     "SMS_PER_ADDRESS_DAY": budget_rules.Limits.per_address_day,
     "SMS_DAILY_TOTAL": budget_rules.Limits.portal_day,

@@ -251,11 +251,26 @@ def login_sms():
         if failure.refusal is not None and failure.refusal.code == "pace":
             # The code sent a moment ago still works: show where to type it.
             return render("sms_code.html", "code_form", TOO_MANY, form=verify_form,
-                          alert=failure.message)
+                          alert=failure.message, delivery=sms.code_delivery(phone, "sign-in"))
         return refused(failure.status, failure.message)
     session["sms_login"] = {"number": subscription.number, "nonce": nonce}
     return render("sms_code.html", "code_form", form=verify_form, alert=None,
-                  sent_to=_shown_phone(subscription, phone))
+                  sent_to=_shown_phone(subscription, phone),
+                  delivery=sms.code_delivery(phone, "sign-in"))
+
+
+@bp.get("/login/sms")
+def login_sms_page():
+    """The code page again, with what the gateway reported of the code's SMS: delivered,
+    or not yet (then a new code is one button away). htmx asks for that line alone."""
+    pending = session.get("sms_login") or {}
+    subscription = Subscription.get_or_none(Subscription.number == pending.get("number", ""))
+    if subscription is None or current_user.is_authenticated:
+        return see_other(url_for("auth.login_page"))
+    phone = subscription.sms_phone()
+    return render("sms_code.html", "code_delivery",
+                  form=SmsVerifyForm(formdata=None, login=subscription.number), alert=None,
+                  delivery=sms.code_delivery(phone, "sign-in") if phone else None)
 
 
 @bp.post("/login/sms/verify")

@@ -5,11 +5,21 @@ from flask import request
 from flask_babel import gettext as _, lazy_gettext as _l
 from peewee import JOIN
 
-from models import AuditEvent, Chat, Credit, Fault, Profile, ServiceRequest, Subscription, Tariff
+from models import (
+    AuditEvent,
+    Chat,
+    Credit,
+    Fault,
+    Profile,
+    ServiceRequest,
+    SmsMessage,
+    Subscription,
+    Tariff,
+)
 from rules import services as services_rules
 from rules.dates import add_months
 from rules.numbers import NumberError, parse_login
-from ..core import clock
+from ..core import clock, sms
 from ..core.guards import checked_query
 from ..core.web import INVALID_FORM, render
 from ..credit import service as credit_service
@@ -20,6 +30,7 @@ from .forms import AuditFilterForm, LookupForm
 
 AUDIT_PAGE = 50
 CREDIT_MONTHS = 12  # the look-up lists the credits taken in this many months
+RECENT_SMS = 20  # the look-up lists this many of the cabinet's newest SMS
 # What each audit event code means, for the people reading the log (the code stays beside
 # it: filters and scripts use it). tests/test_support.py checks every code has one.
 EVENT_LABELS = {
@@ -75,6 +86,31 @@ def describe_request(row):
     }.get(row.kind, row.kind)
 
 
+def _named_number(form):
+    """The text typed in the look-up form and the number it names, or None (the field's
+    error added)."""
+    form.validate()  # nothing to check but the number below; makes errors a list
+    text = (form.number.data or "").strip()
+    if not text:
+        form.number.errors.append(_("Type a phone number or an account number."))
+        return text, None
+    try:
+        return text, parse_login(text).number
+    except NumberError:
+        form.number.errors.append(_("This is not one of our numbers or accounts."))
+        return text, None
+
+
+def recent_sms(profile, numbers):
+    """The newest SMS to the cabinet's phones (its mobile numbers and its contact phone),
+    each with how far it got."""
+    phones = {sub.number for sub in numbers if sub.is_mobile}
+    if profile.contact_phone:
+        phones.add(profile.contact_phone)
+    return [(message, sms.delivery_label(message))
+            for message in SmsMessage.recent_to(phones, RECENT_SMS)]
+
+
 def cabinet_of(number, today):
     """Every number of the cabinet that holds `number`, and their credits of the last
     CREDIT_MONTHS (number, Credit; newest first), in one query: at most one credit a month
@@ -102,20 +138,10 @@ def lookup(staff):
     form = LookupForm(request.args)
     if "number" not in request.args:  # the page opened, nothing asked yet
         return render("staff/lookup.html", staff=staff, lookup_form=form, subscription=None)
-    form.validate()  # nothing to check but the number below; makes errors a list
-    text = (form.number.data or "").strip()
-    numbers, credits, number = [], [], None
-    if not text:
-        form.number.errors.append(_("Type a phone number or an account number."))
-    else:
-        try:
-            number = parse_login(text).number
-        except NumberError:
-            form.number.errors.append(_("This is not one of our numbers or accounts."))
-        else:
-            numbers, credits = cabinet_of(number, clock.today())
-            if not numbers:
-                form.number.errors.append(_("No subscriber has this number."))
+    text, number = _named_number(form)
+    numbers, credits = cabinet_of(number, clock.today()) if number else ([], [])
+    if number and not numbers:
+        form.number.errors.append(_("No subscriber has this number."))
     subscription = next((sub for sub in numbers if sub.number == number), None)
     audit(staff, "staff_lookup", subject=text[:80],
           profile=subscription.profile_id if subscription else None,
@@ -137,6 +163,30 @@ def lookup(staff):
                   credits=credits, credit_state_labels=credit_service.STATE_LABELS,
                   state_label=orders_service.state_label,
                   fault_state_labels=FAULT_STATE_LABELS, fault_label=fault_label)
+
+
+@bp.get("/staff/lookup/sms")
+@staff_required("lookup_subscriber")
+def lookup_sms(staff):
+    """The newest SMS of the cabinet holding a number, each with how far it got: a page of
+    its own beside the look-up, which keeps within its query budget."""
+    form = LookupForm(request.args)
+    text, number = _named_number(form)
+    subscription = (Subscription.select(Subscription, Profile).join(Profile)
+                    .where(Subscription.number == number).first()) if number else None
+    if number and subscription is None:
+        form.number.errors.append(_("No subscriber has this number."))
+    audit(staff, "staff_lookup", subject=text[:80],
+          profile=subscription.profile_id if subscription else None,
+          details="sms" if subscription else "sms: not found")
+    if subscription is None:
+        return render("staff/lookup.html", status=INVALID_FORM, staff=staff, lookup_form=form,
+                      subscription=None)
+    numbers = Subscription.select(Subscription.number, Subscription.kind).where(
+        Subscription.profile == subscription.profile_id)
+    return render("staff/lookup_sms.html", staff=staff, lookup_form=form,
+                  subscription=subscription, profile=subscription.profile,
+                  messages=recent_sms(subscription.profile, numbers))
 
 
 @bp.get("/staff/audit")
