@@ -21,7 +21,7 @@ from .money import BonusAccrual, BonusLot, ServiceInterruption, Transfer
 from .payments import Payment
 from .profile import Device, FreeSms, Shop
 from .security import AuditEvent, FailedAttempt, OneTimeCode
-from .services import Service, ServiceConnection, ServiceRequest
+from .services import Service, ServiceConnection, ServiceRequest, TariffAllowance
 from .sms import SmsCount, SmsMessage, SmsPace
 from .subscribers import AuthSession, ManagedNumber, Profile, Subscription, Tariff
 from .support import Chat, ChatMessage, Fault, StaffSession, StaffUser, Technician, Visit

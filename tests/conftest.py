@@ -208,9 +208,9 @@ def app(tmp_path, clock, databases, template_cache):
 
 def usage_days_as_recorded():
     """Whatever a test did, the days' totals still sum the usage records exactly."""
-    kept = {(s, d, t): (n, a) for s, d, t, n, a in models.UsageDay.select(
+    kept = {(s, d, t): (n, a, b) for s, d, t, n, a, b in models.UsageDay.select(
         models.UsageDay.subscription, models.UsageDay.day, models.UsageDay.type,
-        models.UsageDay.records, models.UsageDay.amount).tuples()}
+        models.UsageDay.records, models.UsageDay.amount, models.UsageDay.bonus_amount).tuples()}
     return kept == models.UsageDay.recount()
 
 

@@ -13,7 +13,7 @@ FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"
 # Columns of the records table: width in mm and alignment, fixed whatever the language;
 # a header longer than its column wraps onto more lines (HEADER_LINE apart) and never runs
 # into its neighbour.
-RECORD_COLUMNS = ((36, "L"), (30, "L"), (44, "L"), (24, "R"), (26, "R"), (26, "R"))
+RECORD_COLUMNS = ((32, "L"), (28, "L"), (34, "L"), (22, "R"), (24, "R"), (24, "R"), (22, "R"))
 ROW = 4.6
 HEADER_LINE = 3.4
 
@@ -100,6 +100,8 @@ def report_pdf(selection, summary, now, names):
         for group in spending_groups(selection.subscription.kind, selection.group):
             pdf.line_pair(str(GROUP_LABELS[group]), _money(summary.by_group[group].amount))
         pdf.line_pair(_("Spent in all"), _money(summary.spending.amount), bold=True)
+        if summary.spending.bonuses:
+            pdf.line_pair(_("Of it paid by bonuses"), _money(summary.spending.bonuses))
     if selection.group in ("", PAYMENTS):
         pdf.line_pair(_("Paid in (top-ups and transfers received)"), _money(summary.paid_in))
         pdf.line_pair(_("Transferred to other numbers"), _money(summary.paid_out))
@@ -119,7 +121,7 @@ def report_pdf(selection, summary, now, names):
 
     pdf.heading(_("Records"))
     pdf.record_headers = (_("Start"), _("Type"), _("Counterpart"), _("Duration or volume"),
-                          _("Charged, UAH"), _("Balance change, UAH"))
+                          _("Charged, UAH"), _("Balance change, UAH"), _("Bonuses"))
     pdf.record_header()
     labels, reader = translated(TYPE_LABELS), Reader()
     count = 0
@@ -127,7 +129,8 @@ def report_pdf(selection, summary, now, names):
         pdf.record_row((reader.moment(record.started_at), labels[record.type],
                         names.counterpart(record.type, record.counterpart)[:24],
                         quantity_text(record.type, record.quantity, reader),
-                        _money(record.amount), _money(-record.amount)))
+                        _money(record.amount), _money(-(record.amount - record.bonus_amount)),
+                        _money(record.bonus_amount) if record.bonus_amount else ""))
         count += 1
     if not count:
         pdf.cell(0, ROW, _("No records in this period."), new_x="LMARGIN", new_y="NEXT")

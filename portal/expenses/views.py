@@ -143,6 +143,7 @@ class RecordLine(NamedTuple):
     label: str
     detail: str  # counterpart · duration or volume
     change: Markup  # the balance change, <data>
+    bonuses: Markup | None  # what moved bonuses paid of it, <data>
 
 
 def tariff_names(codes=None):
@@ -191,8 +192,10 @@ def record_lines(records):
     more than the rest of the table)."""
     labels, reader, names = translated(TYPE_LABELS), Reader(), record_names(records)
     return [RecordLine(
-        record.started_at.isoformat(timespec="milliseconds"), reader.moment(record.started_at), labels[record.type],
-        names.detail(record, reader), money(-record.amount, currency=False))
+        record.started_at.isoformat(timespec="milliseconds"), reader.moment(record.started_at),
+        labels[record.type], names.detail(record, reader),
+        money(-(record.amount - record.bonus_amount), currency=False),
+        money(record.bonus_amount, currency=False) if record.bonus_amount else None)
         for record in records]
 
 
@@ -254,7 +257,7 @@ CSV_DELIMITER = ";"
 
 def csv_header():
     return [_("Start"), _("Type"), _("Counterpart"), _("Duration or volume"), _("Quantity"),
-            _("Charged, UAH"), _("Balance change, UAH")]
+            _("Charged, UAH"), _("Balance change, UAH"), _("Paid by bonuses, UAH")]
 
 
 def csv_row(record, labels, reader):
@@ -264,7 +267,8 @@ def csv_row(record, labels, reader):
     return [record.started_at.isoformat(sep=" ", timespec="microseconds"),
             text_cell(labels[record.type]), text_cell(record.counterpart),
             text_cell(quantity_text(record.type, record.quantity, reader)),
-            record.quantity, sheet_amount(record.amount), sheet_amount(-record.amount)]
+            record.quantity, sheet_amount(record.amount),
+            sheet_amount(-(record.amount - record.bonus_amount)), sheet_amount(record.bonus_amount)]
 
 
 def _gzip(chunks):

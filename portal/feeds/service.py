@@ -16,8 +16,11 @@ balance the file does not end on. The sums are kept per number as the rows strea
 judged once, in the import's transaction, after the last row."""
 import models
 from models import Profile, Subscription, Tariff, UsageRecord
-from rules.expenses import missing_usage_columns, parse_usage_row
+from rules import bonus_spending as spending_rules
+from rules.amounts import format_plain
+from rules.expenses import BONUS_COLUMN, missing_usage_columns, parse_usage_row
 from rules.feeds import MAX_FIELD, RowError, missing_columns, parse_subscriber_row, read_feed
+from ..bonuses import service as bonuses_service
 from ..core import alerts, autopay
 
 # Both feeds: a record the CSV reader stops in, and what no field may hold.
@@ -119,6 +122,7 @@ def upsert_subscribers(rows, now, on_created=None):
                 if on_created is not None:
                     on_created(row, subscription)
             else:
+                bonuses_service.correct(subscription, row.bonus_balance, now)
                 Subscription.update(**fields).where(Subscription.id == subscription.id).execute()
                 updated += 1
             models.ServiceInterruption.track(subscription.id, row.status, now.date())
@@ -152,7 +156,24 @@ USAGE_REASONS = {
     "credit_expected": "a top-up or incoming transfer is credited: the amount must be "
                        "negative or zero",
     "charge_expected": "an outgoing transfer is charged: the amount must be positive or zero",
+    # A bonus part (the optional column bonus_amount), held to the guide's rules.
+    "bonus_format": "{text!r} is not an amount in UAH with at most 2 decimals",
+    "more_than_charged": "more than the {left} UAH charged",
+    "account": "bonuses pay for mobile numbers' usage only, not a Home Internet account's",
+    "free_family": "bonuses pay for nothing on the \u201cFree\u201d (Svobodnyi) tariffs",
+    "business": "bonuses pay only for prepaid numbers and individuals' contract numbers",
+    "type": "bonuses pay only for outgoing calls, SMS/MMS and mobile internet",
+    "abroad": "bonuses pay only for calls and messages to Ukrainian numbers and the "
+              "answering-machine numbers",
+    "live": "more than the {left} UAH of moved bonuses live on the number at that moment",
+    "monthly": "past the {limit} UAH a month bonuses may pay: {left} UAH were left this month",
 }
+
+
+def _bonus_problem(error):
+    """A refused bonus part as a RowError of its column (the figures in UAH)."""
+    return RowError(BONUS_COLUMN, error.code, left=format_plain(error.left),
+                    limit=format_plain(error.limit))
 
 
 class _SubscriptionIds:
@@ -180,7 +201,8 @@ def import_usage(stream, now, batch=BATCH):
     problems, pending, count = [], [], 0
     charged = {}  # subscription id -> what the file charges it, net (kopiyky)
     topped_up = set()  # subscription ids the file tops up (re-arms their alert)
-    with models.db.atomic():
+    with models.locking_transaction():
+        spending = bonuses_service.BonusSpending()
         for line, record, errors in records:
             row = None
             if not errors:
@@ -189,6 +211,11 @@ def import_usage(stream, now, batch=BATCH):
                 subscription_id = subscription_ids[row.number]
                 if subscription_id is None:
                     errors = [RowError("number", "unknown", row.number)]
+            if not errors and row.bonus_amount:
+                try:
+                    spending.accept(subscription_id, row)
+                except spending_rules.BonusSpendError as error:
+                    errors = [_bonus_problem(error)]
             if errors:
                 problems += [(line, describe(error, USAGE_REASONS)) for error in errors]
                 continue
@@ -196,8 +223,10 @@ def import_usage(stream, now, batch=BATCH):
             if problems:
                 continue  # nothing of this file will be kept: only check the rest
             pending.append((subscription_id, row.started_at, row.type, row.counterpart,
-                            row.quantity, row.amount))
-            charged[subscription_id] = charged.get(subscription_id, 0) + row.amount
+                            row.quantity, row.amount, row.bonus_amount))
+            # What the money balance paid: the bonus part left it alone.
+            charged[subscription_id] = (charged.get(subscription_id, 0) + row.amount
+                                        - row.bonus_amount)
             if row.type == "topup":
                 topped_up.add(subscription_id)
             if len(pending) >= batch:
@@ -207,6 +236,7 @@ def import_usage(stream, now, batch=BATCH):
             raise FeedError(problems)  # leaving the block rolls the transaction back
         if pending:
             UsageRecord.insert_rows(pending)
+        spending.book()
         alerts.after_import(charged, topped_up)
         autopay.after_import(charged)
     return count
