@@ -131,3 +131,11 @@ def test_an_open_fault_is_pointed_to_where_it_is(app, client, home):
     assert response.status_code == 409, html
     assert "follow it on the Support page" in html and "below" not in html
 
+
+
+def test_a_closed_number_is_offered_no_top_up(app, client, signed_in):
+    target = 'href="/topup?target=%2B380671234567"'
+    assert target in page(client.get("/"))
+    in_state(app, signed_in, "closed")
+    html = page(client.get("/"))
+    assert "Closed" in html and target not in html
