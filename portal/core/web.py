@@ -1,6 +1,7 @@
 """What every page shares: database connection per request, fragment-or-page rendering,
 post/redirect/get, security headers, fields with their errors, error pages."""
 import hashlib
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -82,9 +83,11 @@ def _static_cache(response):
     a rolling upgrade an old node asked for a new file's URL answers with its old content,
     which must not be kept under the new name."""
     filename = request.view_args.get("filename", "") if request.view_args else ""
-    path = Path(current_app.static_folder) / filename
+    path = os.path.join(current_app.static_folder, filename)
     wanted = request.args.get("v")
-    if not wanted or not path.is_file() or wanted != _static_hash(str(path)):
+    # os.path.isfile, not Path.is_file: a name too long for the file system is no file
+    # (Path.is_file raises OSError for it).
+    if not wanted or not os.path.isfile(path) or wanted != _static_hash(path):
         response.headers["Cache-Control"] = "no-cache"
     return response
 
