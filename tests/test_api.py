@@ -560,3 +560,28 @@ def test_an_older_database_moves_its_running_api_counts(app, db, clock):
     models.db.connect(reuse_if_open=True)
     assert models.ApiCallCount.current("d" * 64, clock.now()) == 7
     assert [row.key for row in models.SmsCount.select()] == ["to:+380671234567"]
+
+
+# HEAD and OPTIONS ---------------------------------------------------------------------------
+
+def test_head_and_options_count_against_no_rate(app, token):
+    widget = app.test_client()
+    for _ in range(100):
+        assert widget.head("/api/v1/balance", headers=bearer(token)).status_code == 200
+        response = widget.options("/api/v1/balance", headers=bearer(token))
+        assert response.status_code == 200 and response.mimetype == "application/json"
+    assert [call(app, token).status_code for _ in range(60)] == [200] * 60
+    assert call(app, token).status_code == 429
+
+
+def test_head_without_a_live_token_is_a_json_401(app):
+    response = app.test_client().head("/api/v1/balance")
+    assert response.status_code == 401 and response.mimetype == "application/json"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/balance", "/api/v1/openapi.json"])
+def test_options_answers_json_with_allow(app, path):
+    response = app.test_client().options(path)
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert set(response.get_json()["methods"]) == {"GET", "HEAD", "OPTIONS"}
