@@ -311,8 +311,11 @@ def end_session():
 @login_required
 def end_all_sessions():
     profile = current_profile()
-    ended = AuthSession.end_all(profile, clock.now())
-    security.audit("signed_out_everywhere", profile=profile, details=f"ended {ended} sessions")
+    with models.locking_transaction():
+        ended = AuthSession.end_all(profile, clock.now())
+        revoked = service.revoke_all_tokens(profile.id)
+        security.audit("signed_out_everywhere", profile=profile,
+                       details=f"ended {ended} sessions, revoked {revoked} API tokens")
     logout_user()
     session.clear()
     return see_other(url_for("auth.login_page"))

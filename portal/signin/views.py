@@ -37,6 +37,7 @@ from ..core.web import (
     render,
     see_other,
 )
+from ..profile import service as profile_service
 
 bp = Blueprint("auth", __name__)
 
@@ -379,6 +380,7 @@ def first_login():
         AuthSession.update(must_confirm=False).where(
             AuthSession.token == session_row.token).execute()
         AuthSession.end_all(profile, now, keep=session_row.token)
+        profile_service.revoke_all_tokens(profile.id)
         security.audit("password_set", profile=profile)
     return see_other(url_for("dashboard.index"))
 
@@ -414,9 +416,11 @@ def password():
         Profile.update(password_hash=security.hash_password(form.new_password.data)).where(
             Profile.id == profile.id).execute()
         ended = AuthSession.end_all(profile, clock.now(), keep=current_user.auth_session.token)
-        security.audit("password_changed", profile=profile, details=f"ended {ended} sessions")
-    return see_other(url_for("auth.password"),
-                     notice=_("Password changed. Other sessions are signed out."))
+        revoked = profile_service.revoke_all_tokens(profile.id)
+        security.audit("password_changed", profile=profile,
+                       details=f"ended {ended} sessions, revoked {revoked} API tokens")
+    return see_other(url_for("auth.password"), notice=_(
+        "Password changed. Other sessions are signed out and every API token is revoked."))
 
 
 @bp.post("/password/check")
