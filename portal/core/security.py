@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, has_request_context, request
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_time, gettext as _
 
 import models
@@ -167,13 +167,22 @@ def code_refusal_message(refusal):
     }[refusal.code]()
 
 
-def issue_code(purpose, number, reference=""):
+def browser_nonce():
+    """One random value for the browser's session, kept in it once: the codes it asks for
+    (each top-up's) are bound to it on the server, so the cookie never grows with use."""
+    nonce = session.get("browser")
+    if not nonce:
+        nonce = session["browser"] = secrets.token_urlsafe(24)
+    return nonce
+
+
+def issue_code(purpose, number, reference="", nonce=None):
     """A new 6-digit code for `number`; returns (code, nonce). The nonce goes to the browser
-    that asked (its session), so the code works only there. How often codes may be sent is
-    the SMS budget's to say (portal.sms)."""
+    that asked (its session; `nonce`: the browser's own, `browser_nonce()`), so the code
+    works only there. How often codes may be sent is the SMS budget's to say (portal.sms)."""
     now = clock.now()
     code = f"{secrets.randbelow(1_000_000):06d}"
-    nonce = secrets.token_urlsafe(24)
+    nonce = nonce or secrets.token_urlsafe(24)
     OneTimeCode.create(purpose=purpose, number=number, code_hash=keyed_digest(code),
                        nonce=nonce, reference=reference, created_at=now,
                        expires_at=now + CODE_LIFETIME)

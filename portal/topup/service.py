@@ -4,7 +4,7 @@ payment cancelled and its hold released."""
 from flask_babel import gettext as _
 
 import models
-from models import Payment, Subscription
+from models import OneTimeCode, Payment, Subscription
 from rules import money as money_rules
 from ..core import clock, money_events, security, sms
 from ..core.formatting import phone, uah
@@ -69,6 +69,12 @@ def expire_payments(now):
     return count
 
 
+def asked_from(payment, nonce):
+    """The payment's code was asked for by the browser holding `nonce`."""
+    return bool(nonce) and OneTimeCode.select().where(
+        (OneTimeCode.reference == payment.key) & (OneTimeCode.nonce == nonce)).exists()
+
+
 def send_code(payment_fields, target, card, payer, acquirer):
     """The pending payment and its code, sent by SMS to `payer` (sms.send_secret): returns
     (the payment, the code's nonce for the browser that asked). When the budget refuses the
@@ -78,7 +84,8 @@ def send_code(payment_fields, target, card, payer, acquirer):
         payment = Payment.create(target=target, payer_phone=payer, card_brand=card.brand,
                                  card_last4=card.last4, provider=acquirer.name,
                                  created_at=clock.now(), **payment_fields)
-        code, nonce = security.issue_code(purpose(payment), payer, reference=payment.key)
+        code, nonce = security.issue_code(purpose(payment), payer, reference=payment.key,
+                                          nonce=security.browser_nonce())
         return code, (payment, nonce)
 
     try:

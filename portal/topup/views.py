@@ -8,7 +8,7 @@ minutes lapses: cancelled and its hold released, when it is next looked at and b
 `flask expire-payments` (a timer)."""
 import secrets
 
-from flask import Blueprint, abort, request, session, url_for
+from flask import Blueprint, abort, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from wtforms import PasswordField, StringField
@@ -189,19 +189,14 @@ def start():
                             else _("The bank declined the card. Try another card."))
         return render("topup.html", "topup_form", INVALID_FORM, **context)
     try:
-        payment, nonce = service.send_code(
+        payment, _nonce = service.send_code(
             {"key": key, "profile": current_user.id if _signed_in() else None,
              "amount": amount, "provider_reference": reference}, target, card, payer, acquirer)
     except sms.NotSent as failure:
         context["alert"] = failure.message
         return render("topup.html", "topup_form", failure.status, **context)
-    session[_session_key(payment)] = nonce
     return render("topup_confirm.html", "confirm",
                   **_confirm_context(payment, ConfirmForm(formdata=None)))
-
-
-def _session_key(payment):
-    return f"topup:{payment.key}"
 
 
 def _payment_or_404(key):
@@ -212,7 +207,7 @@ def _payment_or_404(key):
     if payment is None:
         abort(404)
     own = _signed_in() and payment.profile_id == current_user.id
-    if not own and _session_key(payment) not in session:
+    if not own and not service.asked_from(payment, security.browser_nonce()):
         abort(404)
     service.lapse_if_expired(payment, clock.now())
     return payment
@@ -243,7 +238,7 @@ def confirm(key):
     if not form.validate():
         return render("topup_confirm.html", "confirm", INVALID_FORM,
                       **_confirm_context(payment, form))
-    nonce = session.get(_session_key(payment))
+    nonce = security.browser_nonce()
     try:
         security.check_code(service.purpose(payment), payment.payer_phone, nonce, form.code.data,
                             reference=key)
