@@ -17,7 +17,7 @@ DEFAULTS = {
     "SMS_PER_ADDRESS": budget_rules.Limits.per_address_short,
     "SMS_PER_ADDRESS_DAY": budget_rules.Limits.per_address_day,
     "SMS_DAILY_TOTAL": budget_rules.Limits.portal_day,
-    "SECURE_COOKIES": False,
+    "SECURE_COOKIES": None,  # unset: on outside demo mode (make run serves plain HTTP)
     "BEHIND_PROXY": False,
 }
 FLASK_DEFAULTS = {
@@ -68,8 +68,14 @@ def load(app, given):
     app.config.from_prefixed_env("PORTAL", loads=str)
     app.config.update(given or {})
     config = app.config
+    if config["SECURE_COOKIES"] is None or str(config["SECURE_COOKIES"]).strip() == "":
+        config["SECURE_COOKIES"] = not _flag(config["DEMO"])
     for name in ("DEMO", "SECURE_COOKIES", "BEHIND_PROXY"):
         config[name] = _flag(config[name])
+    if not config["DEMO"] and not config["SECURE_COOKIES"]:
+        # Said at every start: a real site serving plain HTTP gives its cookies away.
+        app.logger.warning("PORTAL_SECURE_COOKIES=0: cookies are not Secure and no HSTS is "
+                           "sent; use it only to test over plain HTTP, never on a real site")
     if not config["DEMO"]:
         config["NOW"] = ""  # a real site can never be moved in time
     config["SESSION_COOKIE_SECURE"] = config["SECURE_COOKIES"]
