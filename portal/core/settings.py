@@ -17,6 +17,9 @@ DEFAULTS = {
     "SMS_PER_ADDRESS": budget_rules.Limits.per_address_short,
     "SMS_PER_ADDRESS_DAY": budget_rules.Limits.per_address_day,
     "SMS_DAILY_TOTAL": budget_rules.Limits.portal_day,
+    # Wrong passwords from one client address, across accounts, in an hour; past them that
+    # address signs in by SMS code only (carrier NAT puts thousands behind one address).
+    "PASSWORD_FAILS_PER_ADDRESS": 200,
     "SECURE_COOKIES": None,  # unset: on outside demo mode (make run serves plain HTTP)
     "BEHIND_PROXY": False,
 }
@@ -80,6 +83,7 @@ def load(app, given):
         config["NOW"] = ""  # a real site can never be moved in time
     config["SESSION_COOKIE_SECURE"] = config["SECURE_COOKIES"]
     config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
+    config["PASSWORD_FAILS_PER_ADDRESS"] = int(config["PASSWORD_FAILS_PER_ADDRESS"])
     config.setdefault("SMS_LIMITS", budget_rules.Limits(
         per_address_short=int(config["SMS_PER_ADDRESS"]),
         per_address_day=int(config["SMS_PER_ADDRESS_DAY"]),
