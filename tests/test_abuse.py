@@ -7,7 +7,7 @@ import pytest
 
 import models
 from rules.budget import Limits
-from tests.helpers import PASSWORD, burst, last_code, page, sms_to
+from tests.helpers import PASSWORD, burst, last_code, page, sms_to, staff_secret
 
 VICTIM = "+380961112233"
 CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
@@ -94,7 +94,8 @@ def test_the_portals_daily_total_refuses_politely_and_shows_to_staff(app, client
     assert "too many SMS right now" in page(response) and "26.11 00:00" in page(response)
     with app.app_context():
         models.db.connect(reuse_if_open=True)
-        models.StaffUser.create(login="agent", role="agent", password_hash=hash_password(
+        models.StaffUser.create(
+            totp_secret=staff_secret(), login="agent", role="agent", password_hash=hash_password(
             PASSWORD), created_at=datetime(2026, 1, 1), password_changed_at=datetime(2026, 1, 1))
     staff = app.test_client()
     staff.post("/staff", data={"login": "agent", "password": PASSWORD})

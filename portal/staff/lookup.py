@@ -48,6 +48,7 @@ EVENT_LABELS = {
     "visit_confirmed": _l("Technician's visit confirmed"),
     "staff_login": _l("Staff signed in"),
     "staff_login_failed": _l("Staff sign-in refused"),
+    "staff_unlocked": _l("Staff sign-in wait lifted"),
     "staff_logout": _l("Staff signed out"),
     "staff_lookup": _l("Subscriber looked up"),
     "staff_chat_viewed": _l("Chat read by staff"),
