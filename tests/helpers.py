@@ -62,7 +62,7 @@ class BrowserClient(FlaskClient):
                 models.StaffUser.login == str(login or "").strip().lower()[:64])
             secret = unseal(staff.totp_secret) if staff and staff.totp_secret else None
             now = app.config["CLOCK"].now()
-        return pyotp.TOTP(secret or STAFF_TOTP_SECRET).at(now.replace(tzinfo=KYIV).timestamp())
+        return totp_code(now, secret or STAFF_TOTP_SECRET)
 
 
 class RecordingGateway:
@@ -125,6 +125,11 @@ class Auth:
 
     def logout(self):
         return self.client.post("/logout")
+
+
+def totp_code(moment, secret=STAFF_TOTP_SECRET):
+    """The code an authenticator app with `secret` shows at `moment` (Kyiv local time)."""
+    return pyotp.TOTP(secret).at(moment.replace(tzinfo=KYIV).timestamp())
 
 
 def staff_secret():
