@@ -111,6 +111,17 @@ def demo_app(app):
 
 
 @pytest.fixture
+def demo(demo_app):
+    """The demo app with the whole demo data set loaded."""
+    from portal.demo.loading import load_demo_data
+    with demo_app.app_context():
+        models.db.connect(reuse_if_open=True)
+        load_demo_data()
+        models.db.close()
+    return demo_app
+
+
+@pytest.fixture
 def second_node(app):
     """A second app instance on the same database, as another server would run."""
     node = create_app({key: app.config[key] for key in (
@@ -159,7 +170,7 @@ def signed_in(auth, subscriber):
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    """The order the tests ran in, so a failing order can be replayed (README, "Tests")."""
+    """The order the tests ran in, so a failing order can be replayed (docs/design.md, "Tests")."""
     seed = config.getoption("randomly_seed", default=None)
     if isinstance(seed, int) and not config.getoption("randomly_dont_reorganize", default=False):
         terminalreporter.write_line(f"Test order: random, seed {seed}. Replay it with "

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 import pytest
 
 import models
-from portal.demo.loading import load_demo_data
 
 PAGE_BUDGET = 14_600
 JS_BUDGET = 20 * 1024
@@ -69,15 +68,6 @@ def sample_transfer():
 
 def gzipped_size(body):
     return len(gzip.compress(body, compresslevel=6))
-
-
-@pytest.fixture
-def demo(demo_app):
-    with demo_app.app_context():
-        models.db.connect(reuse_if_open=True)
-        load_demo_data()
-        models.db.close()
-    return demo_app
 
 
 class QueryCounter:
@@ -220,7 +210,7 @@ class References(HTMLParser):
     """Every URL a page refers to (links, forms, scripts, styles, images)."""
 
     ATTRIBUTES = {"href", "src", "action", "formaction", "srcset", "poster", "data",
-                  "hx-get", "hx-post", "hx-put", "hx-delete", "hx-patch", "background"}
+                  "data-hx-get", "data-hx-post", "background"}
 
     def __init__(self):
         super().__init__()

@@ -300,7 +300,7 @@ def test_paging_answers_the_records_fragment_to_htmx(app, client, signed_in):
     add_records(app, signed_in, [(datetime(2026, 11, 20, 10, 0, n), "sms_out", "x", 1, 80)
                                  for n in range(55)])
     html = page(client.get("/expenses"))
-    next_url = re.search(r'hx-get="([^"]*after=[^"]*)"', html).group(1).replace("&amp;", "&")
+    next_url = re.search(r'data-hx-get="([^"]*after=[^"]*)"', html).group(1).replace("&amp;", "&")
     response = client.get(next_url, headers={"HX-Request": "true", "HX-Target": "records"})
     fragment = page(response)
     assert fragment.lstrip().startswith('<section class="card" id="records"') and "<html" not in fragment

@@ -250,11 +250,11 @@ class PageForms(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = {key: unescape(value or "") for key, value in attrs}
-        for key in ("href", "hx-get"):
+        for key in ("href", "data-hx-get"):
             if attrs.get(key, "").startswith("/") and "?" in attrs[key]:
                 url = urlsplit(attrs[key])
                 self.found.append(("GET", url.path, [], parse_qsl(url.query, True),
-                                   key == "hx-get"))
+                                   key == "data-hx-get"))
         name = attrs.get("name")
         if tag == "form":
             method = attrs.get("method", "get").upper()

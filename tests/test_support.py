@@ -61,7 +61,7 @@ def test_a_whole_conversation_with_javascript_off(app, client, signed_in, agent_
     assert response.headers["Location"].startswith("/support")
     html = page(client.get(response.headers["Location"]))
     assert "My internet is down" in html
-    assert "Refresh to see new answers" in html and 'hx-trigger="every 5s"' in html
+    assert "Refresh to see new answers" in html and 'data-hx-trigger="every 5s"' in html
     chat = latest_chat(app)
     assert chat.state == "open" and chat.waiting and chat.subscription_id == signed_in.id
 
@@ -78,7 +78,7 @@ def test_a_whole_conversation_with_javascript_off(app, client, signed_in, agent_
     response = agent_client.post(f"/staff/chats/{chat.id}/close")
     assert response.status_code == 303
     html = page(client.get("/support"))
-    assert 'action="/support/rate"' in html and 'hx-trigger' not in html.split('id="conversation"')[1][:20]
+    assert 'action="/support/rate"' in html and 'data-hx-trigger' not in html.split('id="conversation"')[1][:20]
     response = client.post("/support/rate", data={"score": "4"})
     assert response.status_code == 303
     chat = latest_chat(app)
@@ -122,7 +122,7 @@ def test_poll_answers_nothing_until_something_changes(app, client, signed_in, ag
     client.post("/support/messages", data={"text": "Hello"})
     chat = latest_chat(app)
     html = page(client.get("/support"))
-    poll = html.split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
+    poll = html.split('data-hx-get="')[1].split('"')[0].replace("&amp;", "&")
     assert client.get(poll, headers=HX).status_code == 204
     agent_client.post(f"/staff/chats/{chat.id}/messages", data={"text": "Hi, how can I help?"})
     response = client.get(poll, headers=HX)
@@ -130,11 +130,11 @@ def test_poll_answers_nothing_until_something_changes(app, client, signed_in, ag
     fragment = page(response)
     assert fragment.strip().startswith('<div id="conversation"') and "Hi, how can I help?" in fragment
     # Closing changes the state: the next poll shows the rating form and stops polling.
-    new_poll = fragment.split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
+    new_poll = fragment.split('data-hx-get="')[1].split('"')[0].replace("&amp;", "&")
     assert client.get(new_poll, headers=HX).status_code == 204
     agent_client.post(f"/staff/chats/{chat.id}/close")
     fragment = page(client.get(new_poll, headers=HX))
-    assert 'action="/support/rate"' in fragment and "hx-trigger" not in fragment
+    assert 'action="/support/rate"' in fragment and "data-hx-trigger" not in fragment
 
 
 def test_a_message_after_closing_opens_a_new_chat(app, client, signed_in, agent_client):

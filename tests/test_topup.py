@@ -246,9 +246,12 @@ def test_htmx_swaps_the_form_or_the_code_step(app, client, target):
 
 def test_the_form_states_limits_and_card_autocomplete(client):
     html = page(client.get("/topup"))
-    for token in ('autocomplete="cc-number"', 'autocomplete="cc-exp"', 'autocomplete="cc-csc"',
-                  'autocomplete="cc-name"', "No commission", "5,000.00"):
+    for token in ('autocomplete="cc-number"', 'autocomplete="cc-exp"', 'autocomplete="cc-name"',
+                  "No commission", "5,000.00"):
         assert token in html
+    # The CVV is a password field, where the HTML standard allows no cc-csc autofill.
+    assert 'type="password"' in html.split('id="card_cvv"')[0][-200:] + html.split('id="card_cvv"')[1][:200]
+    assert 'cc-csc' not in html
 
 
 def test_a_refused_capture_credits_nothing_and_releases_the_hold(app, client, target):

@@ -256,8 +256,9 @@ def form_field(field, id=None, hint=None, label=None, **attrs):
         attrs["aria_describedby"] = " ".join(described)
     if field.flags.required and field.type != "BooleanField":
         attrs.setdefault("required", True)
-    # WTForms turns only data_/aria_ underscores into hyphens; htmx wants hx-post etc.
-    attrs = {key.replace("_", "-") if key.startswith("hx_") else key: value
+    # htmx's attributes as the valid data-hx-* (htmx reads both; the HTML checker only
+    # those): hx_post= becomes data-hx-post.
+    attrs = {"data-" + key.replace("_", "-") if key.startswith("hx_") else key: value
              for key, value in attrs.items() if value is not None}
     label_html = field.label(text=label, for_=field_id) if label else field.label(for_=field_id)
     widget = field(id=field_id, **attrs)

@@ -164,7 +164,7 @@ def record_lines(records):
     more than the rest of the table)."""
     labels, reader, names = translated(TYPE_LABELS), Reader(), record_names(records)
     return [RecordLine(
-        record.started_at.isoformat(), reader.moment(record.started_at), labels[record.type],
+        record.started_at.isoformat(timespec="milliseconds"), reader.moment(record.started_at), labels[record.type],
         names.detail(record, reader), money(-record.amount, currency=False))
         for record in records]
 
