@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app portal
 export PORTAL_DEMO ?= 1
 
-.PHONY: run test fuzz lint bench audit translations catalogs clean
+.PHONY: run test test-fast fuzz lint bench audit translations catalogs clean
 
 # Compiled translations: build output, not kept in git.
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/*.po))
@@ -38,6 +38,11 @@ run: $(VENV)/.run-deps $(CATALOGS)
 test: export PORTAL_DEMO = 0
 test: $(VENV)/.test-deps $(CATALOGS)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The inner loop: every test but the browser ones (tests/browser/, marked `browser`).
+test-fast: export PORTAL_DEMO = 0
+test-fast: $(VENV)/.test-deps $(CATALOGS)
+	$(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS)
 
 # The fuzzer (tests/test_fuzz.py) runs longer than in `make test`: FUZZ_EXAMPLES requests
 # (default 20000) drawn by hypothesis over every route, as each kind of visitor.

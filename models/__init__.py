@@ -10,7 +10,9 @@ from .base import (
     lock_name,
     locking_transaction,
     open_database,
+    prepared,
 )
+from .budget import HeldNotice, RateEvent
 from .credit import Credit
 from .demo import DemoTimeline
 from .ledger import LedgerEntry
@@ -24,6 +26,7 @@ from .subscribers import AuthSession, ManagedNumber, Profile, Subscription, Tari
 from .support import Chat, ChatMessage, Fault, StaffSession, StaffUser, Technician, Visit
 from .tokens import ApiCallCount, ApiToken
 from .usage import UsageDay, UsageRecord
+from .welcome import WelcomeSms
 
 
 def all_models():

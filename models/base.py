@@ -1,9 +1,11 @@
 """The one database of the portal, chosen by URL at start-up."""
 import os
+import weakref
 from pathlib import Path
 
 from peewee import DatabaseProxy, Model, SqliteDatabase
-from playhouse.db_url import connect
+from playhouse.db_url import parse
+from playhouse.pool import PooledPostgresqlDatabase
 
 db = DatabaseProxy()
 
@@ -25,6 +27,67 @@ def _create_private(path):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
+class PreparedMismatch(AssertionError):
+    """A prepared query's SQL or parameters are not what peewee builds for it now."""
+
+
+class PreparedSQL:
+    """Queries of a fixed shape, compiled to SQL once per database and shape.
+
+    Peewee builds a query's SQL text anew at every execution: for the queries every signed-in
+    page runs (the session, the switcher's numbers) that is about a third of a page's time.
+    `prepared(query, shape, params)` marks a query whose SQL depends only on `shape` (a
+    name, plus whatever changes the text, such as the length of an IN list) and whose
+    parameters, in order, are `params`; its first execution compiles it, the next ones
+    reuse the text. Rows come back through peewee as usual (models, joins, attributes).
+    With `verify` on (the tests) every execution compiles it again and checks that the text
+    and parameters are the cached ones, so a wrong shape or parameter list fails loudly."""
+
+    verify = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prepared_sql = {}
+
+    def execute(self, query, **context_options):
+        marked = getattr(query, "prepared_as", None)
+        if marked is None or marked[2]() is not query or marked[3] != _paging(query):
+            # Unmarked; a copy made of a marked query (a where, FOR UPDATE, a LIMIT added
+            # later); or a marked one paged in place (first()): its SQL is not the shape's.
+            return super().execute(query, **context_options)
+        shape, params, *_ = marked
+        sql = self.prepared_sql.get(shape)
+        if sql is None or PreparedSQL.verify:
+            compiled, compiled_params = self.get_sql_context(**context_options).sql(query).query()
+            if (sql is not None and compiled != sql) or list(compiled_params) != list(params):
+                raise PreparedMismatch(f"{shape}: {compiled} {compiled_params} != {sql} {params}")
+            self.prepared_sql[shape] = sql = compiled
+        return self.execute_sql(sql, params)
+
+
+def prepared(query, shape, *params):
+    """`query` run from SQL compiled once per `shape` (see PreparedSQL); mark a query last,
+    after every where/join/order/limit: a copy made of it afterwards runs unprepared."""
+    marked = query.clone()  # a query that already ran keeps its rows; this one runs anew
+    # The mark names the query it was put on: a copy peewee makes later (where, order,
+    # for_update, first) carries the mark but is not that query, and compiles as usual.
+    marked.prepared_as = (shape, params, weakref.ref(marked), _paging(marked))
+    return marked
+
+
+def _paging(query):
+    """What peewee changes in place on a query (first() sets its LIMIT)."""
+    return getattr(query, "_limit", None), getattr(query, "_offset", None)
+
+
+class Sqlite(PreparedSQL, SqliteDatabase):
+    pass
+
+
+class PooledPostgresql(PreparedSQL, PooledPostgresqlDatabase):
+    pass
+
+
 def open_database(url, root):
     """A peewee Database for `url`; a relative SQLite path is taken from `root`."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
@@ -34,15 +97,14 @@ def open_database(url, root):
     if url.startswith("sqlite:"):
         # Every transaction begins as a writer (BEGIN IMMEDIATE): one that began as a reader
         # and then writes cannot wait for the lock, and fails ("database is locked").
-        return connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+        return Sqlite(**parse(url), pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
     if url.startswith(("postgresql://", "postgres://")):
         # Pooled: a new PostgreSQL connection costs about 5 ms, more than a whole page, and
         # each request would otherwise open one. A sync worker keeps one connection; idle
         # ones are renewed after five minutes; a request finding all 32 in use waits for one.
-        scheme, rest = url.split("://", 1)
-        return connect(f"{scheme}+pool://{rest}", max_connections=32, stale_timeout=300,
-                       timeout=10)
-    return connect(url)
+        return PooledPostgresql(**parse(url), max_connections=32, stale_timeout=300,
+                                timeout=10)
+    raise ValueError(f"PORTAL_DATABASE_URL: not an SQLite or PostgreSQL URL: {url}")
 
 
 def is_sqlite():

@@ -2,7 +2,7 @@
 the balance from the moment it is taken; `owed` is what is still to repay."""
 from peewee import BigIntegerField, CharField, DateField, DateTimeField, ForeignKeyField
 
-from .base import BaseModel
+from .base import BaseModel, prepared
 from .subscribers import Profile, Subscription
 
 
@@ -39,6 +39,13 @@ class Credit(BaseModel):
     @classmethod
     def open_of(cls, subscription):
         return cls.select().where((cls.subscription == subscription) & (cls.state == cls.OPEN))
+
+    @classmethod
+    def open_one(cls, subscription):
+        """The number's open credit or None (the dashboard asks on every visit)."""
+        query = prepared(cls.open_of(subscription).limit(1), "credit.open_one",
+                         subscription.id, cls.OPEN, 1)
+        return next(iter(query), None)
 
     @classmethod
     def due(cls, last_day):

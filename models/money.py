@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta
 
 from peewee import BigIntegerField, CharField, DateField, DateTimeField, ForeignKeyField, fn
 
-from .base import BaseModel
+from .base import BaseModel, prepared
 from .subscribers import Profile, Subscription
 
 
@@ -68,7 +68,9 @@ class BonusLot(BaseModel):
 
     @classmethod
     def open_for(cls, *subscriptions):
-        return cls.select().where(cls.subscription.in_(subscriptions) & cls.lapsed_at.is_null())
+        return prepared(
+            cls.select().where(cls.subscription.in_(subscriptions) & cls.lapsed_at.is_null()),
+            f"bonus_lot.open_for.{len(subscriptions)}", *(sub.id for sub in subscriptions))
 
 
 class BonusAccrual(BaseModel):

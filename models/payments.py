@@ -29,7 +29,7 @@ class Payment(BaseModel):
     completed_at = DateTimeField(null=True)
 
     class Meta:
-        indexes = ((("target", "created_at"), False),)
+        indexes = ((("target", "created_at"), False), (("payer_phone", "created_at"), False))
 
     @classmethod
     def paid_today(cls, target, day):

@@ -10,7 +10,7 @@ from peewee import (
 )
 
 from rules import services as services_rules
-from .base import BaseModel
+from .base import BaseModel, prepared
 from .subscribers import Localized, Subscription
 
 
@@ -92,6 +92,9 @@ class ServiceRequest(BaseModel):
     @classmethod
     def pending_kinds(cls, subscription):
         """The kinds of a number's deferred requests still waiting to be done."""
-        return [kind for (kind,) in cls.select(cls.kind).where(
+        query = cls.select(cls.kind).where(
             (cls.subscription == subscription) & (cls.state == services_rules.PENDING)
-            & cls.kind.in_(services_rules.DEFERRED_KINDS)).order_by(cls.id).tuples()]
+            & cls.kind.in_(services_rules.DEFERRED_KINDS)).order_by(cls.id).tuples()
+        return [kind for (kind,) in prepared(query, "service_request.pending_kinds",
+                                             subscription.id, services_rules.PENDING,
+                                             *services_rules.DEFERRED_KINDS)]

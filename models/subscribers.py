@@ -13,7 +13,7 @@ from peewee import (
 
 from rules import states as states_rules
 from rules.sessions import ENDED, TOUCH, check_session
-from .base import BaseModel
+from .base import BaseModel, prepared
 
 
 class Localized:
@@ -156,10 +156,16 @@ class ServerSession:
     (rules.sessions)."""
 
     @classmethod
-    def resume(cls, query, rule_of, now):
+    def resume(cls, query, rule_of, now, shape=None, params=()):
         """The live session `query` selects (by its token), or None. `rule_of(row)` is the
-        row's SessionRule; a session past it is ended here."""
-        row = query.where(cls.ended_at.is_null()).first()
+        row's SessionRule; a session past it is ended here. With `shape`, the query runs
+        prepared (models.base.PreparedSQL) with `params`."""
+        query = query.where(cls.ended_at.is_null())
+        if shape:
+            query = prepared(query, shape, *params)
+        # The token is the primary key: one row at most, so no LIMIT (a prepared query
+        # must run as it was marked).
+        row = next(iter(query), None)
         if row is None:
             return None
         verdict = check_session(rule_of(row), row.created_at, row.last_seen_at, now)

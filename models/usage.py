@@ -13,7 +13,7 @@ from peewee import (
     fn,
 )
 
-from .base import BaseModel, db, is_sqlite
+from .base import BaseModel, db, is_sqlite, prepared
 from .subscribers import Subscription
 
 
@@ -154,35 +154,47 @@ class Report:
             & (UsageRecord.started_at >= self.period.since)
             & (UsageRecord.started_at < self.period.until) & UsageRecord.type.in_(self.types))
 
-    def _days(self, *columns):
+    def _record_params(self):
+        """The parameters of `_select`'s conditions, in their order (PreparedSQL)."""
+        return (self.subscription.id, self.period.since, self.period.until, *self.types)
+
+    def _days(self, shape, *columns, group_by=()):
+        """The days' totals of the period, as a query prepared once per `shape` and number
+        of types (the dashboard and every report run these)."""
         d = UsageDay
-        return d.select(*columns).where(
+        query = d.select(*columns).where(
             (d.subscription == self.subscription)
             & d.day.between(self.period.start, self.period.end) & d.type.in_(self.types))
+        return prepared(query.group_by(*group_by), f"usage_day.{shape}.{len(self.types)}",
+                        self.subscription.id, self.period.start, self.period.end, *self.types)
 
     def totals_by_day_and_type(self):
         """(day, type, count, amount) rows for rules.expenses.summarize, from the days'
         totals: a month is at most a few hundred rows however much was used."""
         d = UsageDay
         return [(_as_date(day), t, records, int(amount)) for day, t, records, amount
-                in _raw_rows(self._days(d.day, d.type, d.records, d.amount))]
+                in _raw_rows(self._days("totals", d.day, d.type, d.records, d.amount))]
 
     def amounts_by_day(self):
         """(day, amount) of the period's days that have records."""
         d = UsageDay
         return [(_as_date(day), int(amount)) for day, amount
-                in _raw_rows(self._days(d.day, fn.SUM(d.amount)).group_by(d.day))]
+                in _raw_rows(self._days("amounts", d.day, fn.SUM(d.amount), group_by=(d.day,)))]
 
     def page(self, after=None, size=50):
         """Up to `size` records after the cursor (started_at, id), in that order: keyset
         paging, as quick on the last page of a big month as on the first (OFFSET is not)."""
         c = UsageRecord
         query = self._select(c.started_at, c.type, c.counterpart, c.quantity, c.amount, c.id)
+        params = self._record_params()
         if after is not None:
             started_at, record_id = after
             query = query.where((c.started_at > started_at)
                                 | ((c.started_at == started_at) & (c.id > record_id)))
-        query = query.order_by(c.started_at, c.id).limit(size)
+            params += (started_at, started_at, record_id)
+        query = prepared(query.order_by(c.started_at, c.id).limit(size),
+                         f"usage_record.page.{len(self.types)}.{after is not None}",
+                         *params, size)
         return [ReportRecord(_as_datetime(started_at), *rest)
                 for started_at, *rest in _raw_rows(query)]
 

@@ -53,6 +53,10 @@ def create_app(config=None):
     app = Flask(__name__, root_path=str(ROOT), static_folder="static",
                 template_folder="templates", instance_path=str(ROOT / "instance"))
     settings.load(app, config)
+    if app.config["TEMPLATE_CACHE"] is not None:
+        # Compiled templates kept across apps (a jinja2 BytecodeCache): the tests give one per
+        # session, so each test's app does not compile every template again.
+        app.jinja_options = {**app.jinja_options, "bytecode_cache": app.config["TEMPLATE_CACHE"]}
     if app.config["BEHIND_PROXY"]:
         # nginx sets X-Forwarded-For and -Proto (deploy/nginx): the audit log keeps the
         # subscriber's address, not nginx's.

@@ -1,11 +1,16 @@
 """Fixtures: an app on a fresh database per test (a tmp-file SQLite, or the PostgreSQL
-named by PORTAL_TEST_DATABASE_URL), a test client that sends the CSRF token like a
-browser, a clock that moves only when told, and helpers to make subscribers and sign in."""
+named by PORTAL_TEST_DATABASE_URL; see `databases`), a test client that sends the CSRF
+token like a browser, a clock that moves only when told, and helpers to make subscribers
+and sign in."""
 import os
+import shutil
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from hypothesis import settings
+from jinja2 import FileSystemBytecodeCache
+from peewee import AutoField, BigAutoField
 
 import models
 from portal import create_app
@@ -35,26 +40,146 @@ settings.register_profile("dev", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+# Every prepared query (models.base.PreparedSQL) is compiled again at each execution and
+# checked against its cached SQL and parameters: a wrong shape fails the test that runs it.
+models.base.PreparedSQL.verify = True
+
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker
+def pytest_collection_modifyitems(items):
+    """Every test under tests/browser/ is marked `browser`: `make test-fast` leaves them out."""
+    for item in items:
+        if BROWSER_TESTS in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session")
-def pg_database():
-    """One PostgreSQL database for this test run (its own, so parallel runs don't meet)."""
-    if not PG_URL:
-        yield None
-        return
-    import psycopg2
-    parts = urlsplit(PG_URL)
-    name = f"portal_test_{os.getpid()}"
-    admin = psycopg2.connect(PG_URL)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(parts._replace(path="/" + name))
-    yield {"url": url, "created": False}
-    models.db.close() if models.db.obj is not None and not models.db.is_closed() else None
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+def template_cache(tmp_path_factory):
+    """Templates compiled once for the whole run (jinja2's own file cache, keyed by each
+    template's source): each test's app would otherwise compile the shared macros, and
+    every page it renders, again."""
+    return FileSystemBytecodeCache(str(tmp_path_factory.mktemp("templates")))
+
+
+def app_settings(database_url, clock, template_cache):
+    return {
+        "TESTING": True,
+        "SECRET_KEY": SECRET,
+        "DATABASE_URL": database_url,
+        "DEMO": False,
+        "PAYMENT_PROVIDER": "demo",
+        "CLOCK": clock,
+        "SMS_GATEWAY": RecordingGateway(),
+        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
+        "TEMPLATE_CACHE": template_cache,
+    }
+
+
+def build_schema(database_url, template_cache):
+    """What `init-db` makes of an empty database: the schema and the catalogue."""
+    app = create_app(app_settings(database_url, ManualClock(START), template_cache))
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        init_db()
+        models.db.close()
+    if hasattr(models.db.obj, "close_all"):
+        models.db.obj.close_all()  # a PostgreSQL template takes no connection
+
+
+class SqliteCopies:
+    """init-db's database built once, in a file each test gets a copy of."""
+
+    def __init__(self, folder, template_cache):
+        self.built = folder / "portal.db"
+        build_schema(f"sqlite:///{self.built}", template_cache)
+        # Closed, the database is the one file (SQLite folded its WAL in and removed it).
+        assert not self.built.with_name("portal.db-wal").exists()
+
+    def new(self, folder):
+        path = folder / "portal.db"
+        shutil.copy(self.built, path)  # with its mode, 600
+        return f"sqlite:///{path}"
+
+    def discard(self, url):
+        """The copy goes with the test's tmp_path."""
+
+    def close(self):
+        """The built file goes with pytest's temporary folders."""
+
+
+class PostgresqlCopies:
+    """init-db's database built once per run; before each test its rows are put back as
+    init-db left them, in one round trip: every table emptied, init-db's rows (the
+    catalogue) inserted again, the id counters restarted. Faster here than a TRUNCATE and
+    init-db, or a database per test (each DROP DATABASE waits for a checkpoint). The name
+    carries the process id, so parallel runs don't meet."""
+
+    def __init__(self, template_cache):
+        import psycopg2
+        self.admin = psycopg2.connect(PG_URL)
+        self.admin.autocommit = True
+        self.name = f"portal_test_{os.getpid()}"
+        self._execute(f'DROP DATABASE IF EXISTS "{self.name}"')
+        self._execute(f'CREATE DATABASE "{self.name}"')
+        self.url = urlunsplit(urlsplit(PG_URL)._replace(path="/" + self.name))
+        build_schema(self.url, template_cache)
+        self.database = psycopg2.connect(self.url)
+        self.database.autocommit = True
+        self.reset = self._reset_sql()
+
+    def _execute(self, sql, connection=None):
+        with (connection or self.admin).cursor() as cursor:
+            cursor.execute(sql)
+
+    def _reset_sql(self):
+        tables = models.all_models()  # in foreign-key order
+        statements = [f'DELETE FROM "{model._meta.table_name}"' for model in reversed(tables)]
+        with self.database.cursor() as cursor:
+            for model in tables:
+                table = model._meta.table_name
+                cursor.execute(f'SELECT * FROM "{table}"')
+                rows = cursor.fetchall()
+                if rows:
+                    columns = ", ".join(f'"{column.name}"' for column in cursor.description)
+                    values = ", ".join(cursor.mogrify(
+                        "(" + ", ".join(["%s"] * len(row)) + ")", row).decode() for row in rows)
+                    statements.append(f'INSERT INTO "{table}" ({columns}) VALUES {values}')
+                primary = model._meta.primary_key
+                if isinstance(primary, (AutoField, BigAutoField)):
+                    column = primary.column_name
+                    statements.append(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
+                        f'COALESCE(MAX("{column}"), 1), MAX("{column}") IS NOT NULL) '
+                        f'FROM "{table}"')
+        return "BEGIN; " + "; ".join(statements) + "; COMMIT"
+
+    def new(self, folder):
+        self._execute(self.reset, self.database)
+        return self.url
+
+    def discard(self, url):
+        """The next test's `new` puts the rows back."""
+
+    def close(self):
+        self.database.close()
+        self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self.admin.close()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory, template_cache):
+    """A database per test as init-db leaves an empty one, without building it again: on
+    SQLite a copy of a file, on PostgreSQL (PORTAL_TEST_DATABASE_URL) the run's database
+    with its rows put back. The tests of init-db still run it, on that database and on
+    empty databases of their own."""
+    if PG_URL:
+        copies = PostgresqlCopies(template_cache)
+    else:
+        copies = SqliteCopies(tmp_path_factory.mktemp("prebuilt"), template_cache)
+    yield copies
+    copies.close()
 
 
 @pytest.fixture
@@ -63,36 +188,21 @@ def clock():
 
 
 @pytest.fixture
-def app(tmp_path, clock, pg_database):
-    url = pg_database["url"] if pg_database else f"sqlite:///{tmp_path / 'portal.db'}"
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": SECRET,
-        "DATABASE_URL": url,
-        "DEMO": False,
-        "PAYMENT_PROVIDER": "demo",
-        "CLOCK": clock,
-        "SMS_GATEWAY": RecordingGateway(),
-        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
-    })
+def app(tmp_path, clock, databases, template_cache):
+    url = databases.new(tmp_path)
+    app = create_app(app_settings(url, clock, template_cache))
     app.test_client_class = BrowserClient
-    with app.app_context():
-        models.db.connect(reuse_if_open=True)
-        if pg_database and pg_database["created"]:
-            tables = ", ".join(f'"{m._meta.table_name}"' for m in models.all_models())
-            models.db.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-        init_db()
-        if pg_database:
-            pg_database["created"] = True
-        models.db.close()
     yield app
-    with app.app_context():
-        models.db.connect(reuse_if_open=True)
-        assert usage_days_as_recorded(), "usage_day differs from the usage records"
-    if not models.db.is_closed():
-        models.db.close()
-    if hasattr(models.db.obj, "close_all"):
-        models.db.obj.close_all()  # the pool's idle PostgreSQL connections
+    try:
+        with app.app_context():
+            models.db.connect(reuse_if_open=True)
+            assert usage_days_as_recorded(), "usage_day differs from the usage records"
+    finally:
+        if not models.db.is_closed():
+            models.db.close()
+        if hasattr(models.db.obj, "close_all"):
+            models.db.obj.close_all()  # the pool's idle PostgreSQL connections
+        databases.discard(url)
 
 
 def usage_days_as_recorded():
@@ -126,7 +236,7 @@ def second_node(app):
     """A second app instance on the same database, as another server would run."""
     node = create_app({key: app.config[key] for key in (
         "TESTING", "SECRET_KEY", "DATABASE_URL", "DEMO", "PAYMENT_PROVIDER", "CLOCK",
-        "SMS_GATEWAY", "PASSWORD_HASH_PARAMS")})
+        "SMS_GATEWAY", "PASSWORD_HASH_PARAMS", "TEMPLATE_CACHE")})
     node.test_client_class = BrowserClient
     return node
 

@@ -38,7 +38,8 @@ def load_session(token):
     """The profile behind a session token, once per request, if the session is still live."""
     row = AuthSession.resume(
         AuthSession.select(AuthSession, Profile).join(Profile).where(AuthSession.token == token),
-        lambda row: REMEMBERED if row.remember else IDLE, clock.now())
+        lambda row: REMEMBERED if row.remember else IDLE, clock.now(),
+        shape="auth.load_session", params=(token,))
     if row is None:
         return None
     profile = row.profile
@@ -107,14 +108,15 @@ def own_subscriptions():
     and current_subscription() alike."""
     if "own_subscriptions" not in g:
         device = models.Device
-        g.own_subscriptions = list(
+        g.own_subscriptions = list(models.prepared(
             Subscription.select(Subscription, models.Tariff, device.phone_model)
             .join(models.Tariff).switch(Subscription)
             .join(device, JOIN.LEFT_OUTER, on=(device.subscription == Subscription.id),
                   attr="device")
             .where(Subscription.in_cabinet(current_user.id))
-            .order_by(Subscription.kind.desc(), Subscription.number)
-        ) if current_user.is_authenticated else []
+            .order_by(Subscription.kind.desc(), Subscription.number),
+            "auth.own_subscriptions", current_user.id, current_user.id,
+        )) if current_user.is_authenticated else []
     return g.own_subscriptions
 
 

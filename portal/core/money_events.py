@@ -9,7 +9,8 @@ then runs what follows, always in this order:
 1. money paid in (a `Cause` with `payment`: a top-up, money received) repays an open
    self-service credit first;
 2. a debt block the balance now pays off is lifted (`states.lift_paid_debt_block`);
-3. the low-balance alert is judged on the balance after both (`alerts.judge`);
+3. the low-balance alert is judged on the balance after both (`alerts.judge`; only a
+   top-up re-arms it);
 4. automatic top-ups with a saved card are judged here, once they exist: after the alert,
    before the receipt, so the receipt tells the balance they leave;
 5. the cause's receipt SMS, telling the balance after all of the above.
@@ -35,6 +36,7 @@ from .formatting import day, plain, uah
 # number and its credit (portal/credit.py says why this type), named as the feed names them.
 CREDIT_USAGE_TYPE = "transfer_out"
 CREDIT_REPAID = "Кредит: погашення"
+TOP_UP = "topup"  # the ledger's kind of money paid in by card (by hand or autopay)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def credited(subscription, amount, cause, now, reference):
     if cause.payment:
         _repay_credit(subscription, amount, now, reference)
     states.lift_paid_debt_block(subscription, now, reference)
-    alerts.judge(subscription, debit=False)
+    alerts.judge(subscription, debit=False, topped_up=cause.kind == TOP_UP)
     _send_receipt(subscription, cause)
 
 

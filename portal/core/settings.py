@@ -38,6 +38,7 @@ FLASK_DEFAULTS = {
     "COMPRESS_ALGORITHM_STREAMING": ["gzip"],  # static files are streamed: gzip them too
     "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,  # static URLs carry a content hash
     "PASSWORD_HASH_PARAMS": {},  # argon2 defaults; tests pass cheaper ones
+    "TEMPLATE_CACHE": None,  # compile templates per app; tests pass a shared jinja2 cache
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # no form of ours is near a megabyte
 }
 

@@ -2,9 +2,12 @@
 transaction, handed to the gateway once that transaction has committed.
 
 - A rolled-back change sends nothing; a slow gateway never holds a database lock.
-- SMS that anyone can make the portal send without paying (`kind`: sign-in codes,
-  temporary passwords, top-up codes, codes to add a number) pass through one budget
-  (rules.budget) shared by every worker and server through the database.
+- Every SMS is inside a budget (portal/core/sms_budget.py, docs/sms-budgets.md), shared by
+  every worker and server through the database: codes that anyone can make the portal
+  send without paying (`kind`: sign-in codes, temporary passwords, top-up codes, codes to
+  add a number, welcome SMS) per number, address and portal; notices (receipts, transfer
+  notices, alerts) per recipient, the rest folded into one summary SMS; a free SMS by its
+  sender's daily cap (rules.sms).
 - A code or a temporary password (`secret`) is delivered from memory once and kept masked
   outside demo mode (demo mode keeps every text for /demo/sms).
 - Each SMS is written in the language of the cabinet that holds the number (`language_of`).
@@ -22,12 +25,19 @@ from datetime import timedelta
 
 import click
 from flask import current_app, g, has_request_context
-from flask_babel import force_locale, format_datetime, format_time, get_locale, gettext as _
+from flask_babel import (
+    format_datetime,
+    format_time,
+    get_locale,
+    gettext as _,
+    ngettext,
+)
 
 import models
-from models import Profile, SmsCount, SmsMessage, SmsPace, Subscription
+from models import HeldNotice, Profile, SmsMessage, Subscription
 from rules import budget as budget_rules
-from . import clock, security
+from . import clock, sms_budget
+from .i18n import in_language
 from .web import GATEWAY_DOWN, TOO_MANY
 
 log = logging.getLogger(__name__)
@@ -90,7 +100,7 @@ def language_of(number=None, profile=None):
     language = profile.language if profile is not None else language_of_number(number)
     if language is None:
         language = str(get_locale()) if has_request_context() else "uk"
-    with force_locale(language):
+    with in_language(language):
         yield
 
 
@@ -101,7 +111,10 @@ def refusal_message(refusal):
     if refusal.code == "pace":
         return _("A code was sent less than a minute ago. You can ask for a new one at "
                  "%(time)s.", time=format_time(refusal.until, "HH:mm:ss"))
-    if refusal.code == "portal":
+    if refusal.code == "open":
+        return _("Top-ups from this phone are already waiting for their codes. Confirm them "
+                 "or start a new one at %(time)s.", time=format_time(refusal.until, "HH:mm"))
+    if refusal.code in ("portal", "strangers"):
         return _("We are sending too many SMS right now. Please try again after %(time)s.",
                  time=format_datetime(refusal.until, "dd.MM HH:mm"))
     return _("Too many SMS to this number or from this network. You can ask for a new one "
@@ -114,45 +127,25 @@ def not_sent_message():
 
 # Sending -------------------------------------------------------------------------------
 
-def _limits():
-    return current_app.config["SMS_LIMITS"]
+sent_today_by_portal = sms_budget.sent_today_by_portal
+# Kinds of SMS that are not codes: `NOTICE` (receipts, transfer notices, state changes),
+# `ALERT` (the low-balance alert), `SUMMARY` (of notices held back) count in the
+# recipient's notice budget; `FREE_SMS` (a subscriber's own text) in its sender's cap.
+NOTICE, ALERT, SUMMARY, FREE_SMS = "", "alert", "summary", "free-sms"
 
 
-def spend_budget(kind, to, now):
-    """Count one SMS of `kind` to `to`, or raise BudgetRefused (the caller's transaction
-    then rolls the counts back). Each count is taken and increased in one atomic step."""
-    until = SmsPace.claim(f"{kind}:{to}", now, budget_rules.PACE)
-    if until is not None:
-        raise BudgetRefused("pace", until)
-    counts = {}
-    scopes = [("number", f"to:{to}"), ("portal", "portal")]
-    address = security.client_address()
-    if address:
-        scopes.append(("address", f"ip:{address}"))
-    for scope, key in scopes:
-        for window in (budget_rules.SHORT, budget_rules.DAY):
-            if scope == "portal" and window == budget_rules.SHORT:
-                continue
-            counts[(scope, window)] = SmsCount.increase(
-                f"{key}:{window // timedelta(minutes=1)}", budget_rules.window_start(now, window))
-    budget_rules.check_counts(counts, _limits(), now)
-
-
-def sent_today_by_portal(now):
-    """The portal's budgeted SMS today and its daily total (for the staff console)."""
-    start = budget_rules.window_start(now, budget_rules.DAY)
-    return SmsCount.current(f"portal:{budget_rules.DAY // timedelta(minutes=1)}", start), \
-        _limits().portal_day
-
-
-def send(to, text, kind="", secret=()):
+def send(to, text, kind=NOTICE, secret=()):
     """Queue `text` for `to` ('+380…') in the caller's transaction; it leaves after the
-    commit. `kind` (rules.budget.KINDS) puts it through the SMS budget (BudgetRefused);
-    `secret` are the parts (a code, a password) masked in what is kept outside demo mode.
-    Returns the SmsMessage."""
+    commit. A code's `kind` (rules.budget.KINDS) puts it through the code budget
+    (BudgetRefused); a notice past its recipient's budget is held for the summary SMS and
+    None returned. `secret` are the parts (a code, a password) masked in what is kept
+    outside demo mode. Returns the SmsMessage."""
     now = clock.now()
-    if kind:
-        spend_budget(kind, to, now)
+    if kind in budget_rules.KINDS:
+        sms_budget.spend_code(kind, to, now)
+    elif kind != FREE_SMS and not sms_budget.spend_notice(
+            to, now, alert=kind == ALERT, summary=kind == SUMMARY):
+        return None
     kept = text
     if secret and not current_app.config["DEMO"]:
         for part in secret:
@@ -258,8 +251,31 @@ def retry_due(now):
             sent += 1
         else:
             failing += 1
-    SmsCount.forget_before(now - 2 * budget_rules.DAY)
+    sms_budget.forget_expired(now)
     return sent, failing
+
+
+def send_summaries():
+    """One SMS to each phone whose notices its budget held back, once the budget has room
+    again (run by `send-sms`); returns how many went."""
+    sent = 0
+    for to in [row.to for row in HeldNotice.select(HeldNotice.to)]:
+        with models.locking_transaction():
+            held = models.for_update(HeldNotice.select().where(HeldNotice.to == to)).first()
+            if held is None:  # another server's job has just told it
+                continue
+            with language_of(to):
+                message = send(to, ngettext(
+                    "%(num)d more notice to this number was not sent by SMS this hour: "
+                    "see My cabinet.",
+                    "%(num)d more notices to this number were not sent by SMS this hour: "
+                    "see My cabinet.", held.count), kind=SUMMARY)
+            if message is None:  # the hour is still full: they stay held
+                continue
+            HeldNotice.delete().where(HeldNotice.to == to).execute()
+        sent += 1
+    deliver_queued()
+    return sent
 
 
 def _after_request(response):
@@ -288,4 +304,8 @@ def init_app(app):
         """Hand the SMS the gateway refused before to it again (run every minute)."""
         with models.db.connection_context():
             sent, failing = retry_due(clock.now())
-        click.echo(f"SMS sent: {sent}; still failing: {failing}.")
+            summaries = send_summaries()
+            # What areas queue to be sent by this job (the feeds' welcome SMS).
+            jobs = [job() for job in current_app.extensions.get("send_sms_jobs", ())]
+        click.echo(f"SMS sent: {sent}; still failing: {failing}; summaries of held "
+                   f"notices: {summaries}; queued by areas: {sum(jobs)}.")

@@ -124,7 +124,7 @@ def credit_panel(subscription):
     if not (subscription.is_mobile and subscription.payment == "prepaid"
             and subscription.customer == "individual"):
         return None
-    open_credit = Credit.open_of(subscription).first()
+    open_credit = Credit.open_one(subscription)
     if open_credit is None and states_rules.refusal(states_rules.CREDIT, subscription.state):
         return None
     return {"open": open_credit}

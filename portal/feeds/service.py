@@ -90,8 +90,9 @@ def read_subscriber_feed(stream, today):
     return rows
 
 
-def upsert_subscribers(rows, now):
-    """Create or update each subscription and its profile in one transaction.
+def upsert_subscribers(rows, now, on_created=None):
+    """Create or update each subscription and its profile in one transaction;
+    `on_created(row, subscription)` is called, in it, for each new one (the welcome SMS).
     Returns (created, updated)."""
     created = updated = 0
     with models.db.atomic():
@@ -115,6 +116,8 @@ def upsert_subscribers(rows, now):
             if subscription is None:
                 subscription = Subscription.create(number=row.number, **fields)
                 created += 1
+                if on_created is not None:
+                    on_created(row, subscription)
             else:
                 Subscription.update(**fields).where(Subscription.id == subscription.id).execute()
                 updated += 1
@@ -123,10 +126,10 @@ def upsert_subscribers(rows, now):
     return created, updated
 
 
-def import_subscriber_file(path, clock):
+def import_subscriber_file(path, clock, on_created=None):
     with open(path, newline="", encoding="utf-8-sig") as stream:
         rows = read_subscriber_feed(stream, clock.today())
-    return upsert_subscribers(rows, clock.now())
+    return upsert_subscribers(rows, clock.now(), on_created)
 
 
 BATCH = 2000  # rows per executemany
@@ -176,6 +179,7 @@ def import_usage(stream, now, batch=BATCH):
     subscription_ids = _SubscriptionIds()
     problems, pending, count = [], [], 0
     charged = {}  # subscription id -> what the file charges it, net (kopiyky)
+    topped_up = set()  # subscription ids the file tops up (re-arms their alert)
     with models.db.atomic():
         for line, record, errors in records:
             row = None
@@ -194,6 +198,8 @@ def import_usage(stream, now, batch=BATCH):
             pending.append((subscription_id, row.started_at, row.type, row.counterpart,
                             row.quantity, row.amount))
             charged[subscription_id] = charged.get(subscription_id, 0) + row.amount
+            if row.type == "topup":
+                topped_up.add(subscription_id)
             if len(pending) >= batch:
                 UsageRecord.insert_rows(pending)
                 pending = []
@@ -201,7 +207,7 @@ def import_usage(stream, now, batch=BATCH):
             raise FeedError(problems)  # leaving the block rolls the transaction back
         if pending:
             UsageRecord.insert_rows(pending)
-        alerts.after_import(charged)
+        alerts.after_import(charged, topped_up)
     return count
 
 

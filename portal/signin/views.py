@@ -21,7 +21,12 @@ from wtforms.validators import DataRequired, Length, Optional
 import models
 from models import AuthSession, Profile, Subscription
 from rules import throttle as throttle_rules
-from rules.passwords import check_password, generate_temporary_password, has_cyrillic
+from rules.passwords import (
+    TEMPORARY_PASSWORD_LIFETIME,
+    check_password,
+    generate_temporary_password,
+    has_cyrillic,
+)
 from ..core import clock, security, sms
 from ..core.auth import current_profile, start_session
 from ..core.formatting import phone as phone_text
@@ -46,7 +51,6 @@ from ..profile import service as profile_service
 
 bp = Blueprint("auth", __name__)
 
-TEMPORARY_PASSWORD_LIFETIME = timedelta(hours=72)
 UNKNOWN_PER_ADDRESS = 100  # failed sign-ins for numbers nobody has, from one address
 
 SECRET_QUESTIONS = [

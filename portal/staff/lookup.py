@@ -28,6 +28,7 @@ EVENT_LABELS = {
     "lockout": _l("Sign-in paused after failed tries"),
     "logout": _l("Signed out"),
     "register": _l("Temporary password sent"),
+    "welcome_sms": _l("Welcome SMS with a temporary password sent"),
     "password_set": _l("First sign-in confirmed, password set"),
     "password_changed": _l("Password changed"),
     "session_ended": _l("A session ended from the profile"),

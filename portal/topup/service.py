@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 import models
 from models import OneTimeCode, Payment, Subscription
-from rules import money as money_rules
+from rules import budget as budget_rules, money as money_rules
 from ..core import clock, money_events, security, sms
 from ..core.formatting import phone, uah
 from .acquiring import provider
@@ -75,12 +75,26 @@ def asked_from(payment, nonce):
         (OneTimeCode.reference == payment.key) & (OneTimeCode.nonce == nonce)).exists()
 
 
+def check_payer_budget(payer, target):
+    """In the code's transaction: the payer's payments still waiting for their code are
+    its budget (rules.budget.check_open_top_ups), counted under the payer's lock on any
+    number of servers. BudgetRefused."""
+    now = clock.now()
+    models.lock_name(f"payer:{payer}")
+    open_payments = Payment.select(Payment.target, Payment.created_at).where(
+        (Payment.payer_phone == payer) & (Payment.state == Payment.PENDING)
+        & (Payment.created_at > now - security.CODE_LIFETIME)).tuples()
+    budget_rules.check_open_top_ups(list(open_payments), target.id, now,
+                                    security.CODE_LIFETIME)
+
+
 def send_code(payment_fields, target, card, payer, acquirer):
     """The pending payment and its code, sent by SMS to `payer` (sms.send_secret): returns
     (the payment, the code's nonce for the browser that asked). When the budget refuses the
     SMS nothing is kept and the card's hold is released; when the gateway fails the payment
     is cancelled (sms.NotSent either way)."""
     def issue():
+        check_payer_budget(payer, target)
         payment = Payment.create(target=target, payer_phone=payer, card_brand=card.brand,
                                  card_last4=card.last4, provider=acquirer.name,
                                  created_at=clock.now(), **payment_fields)
