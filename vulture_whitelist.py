@@ -67,6 +67,7 @@ handle_starttag
 handle_endtag
 handle_data
 do_POST
+do_GET  # the smsbox stand-in (tests/test_sms_delivery.py)
 log_message
 optionxform
 autocommit

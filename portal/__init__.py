@@ -24,6 +24,7 @@ from . import (
     expenses,
     feeds,
     free_sms,
+    legal,
     orders,
     profile,
     services,
@@ -33,6 +34,7 @@ from . import (
     support,
     topup,
     transfers,
+    widget,
 )
 from .core import auth, catalogue, formatting, guards, i18n, settings, sms, web
 
@@ -42,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # then the areas.
 AREAS = (web, formatting, sms, auth, catalogue, signin, dashboard, database, feeds, expenses,
          orders, services, free_sms, profile, shops, support, staff, topup, transfers, bonuses,
-         credit, api, demo)
+         credit, legal, widget, api, demo)
 
 csrf = CSRFProtect()
 compress = Compress()

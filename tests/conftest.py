@@ -29,8 +29,9 @@ from tests.helpers import (
     staff_secret,
 )
 
-# The LiqPay stand-in's fixture, `liqpay_standin` (tests/liqpay_standin/, docs/payments.md).
-pytest_plugins = ["tests.liqpay_standin"]
+# The LiqPay stand-in's fixture, `liqpay_standin` (tests/liqpay_standin/, docs/payments.md),
+# and Kannel's, `kannel` (tests/kannel_box.py, docs/sms.md).
+pytest_plugins = ["tests.liqpay_standin", "tests.kannel_box"]
 
 # hypothesis: new examples on every run in development, to keep searching; in CI
 # (HYPOTHESIS_PROFILE=ci, set by .ci/run) the same examples every run, so a submission never

@@ -19,9 +19,14 @@ def load(path=CATALOGUE_FILE):
 
 
 def support_phones(data):
-    """{kind: {'short', 'landline'}}: the support lines for mobile numbers and for Home
-    Internet accounts."""
-    return {kind: dict(phones) for kind, phones in data["support"].items()}
+    """{topic: {'short', 'landline', 'landline_tel'}}: the support lines for mobile numbers,
+    for Home Internet accounts and the call centre's (no SMS, a lost SIM, a wrong number);
+    `landline_tel` is the landline's tel: address ('0-800-300-460' -> '+380800300460')."""
+    lines = {}
+    for topic, phones in data["support"].items():
+        digits = "".join(ch for ch in phones["landline"] if ch.isdigit())
+        lines[topic] = {**phones, "landline_tel": "+38" + digits}
+    return lines
 
 
 def credit_tiers(data):
@@ -32,10 +37,13 @@ def credit_tiers(data):
 def init_app(app):
     phones = support_phones(load())
 
-    def support_phones_of(subscription=None):
-        """The support lines for the number on show (mobile ones when there is none)."""
-        return phones["home_internet" if subscription is not None
-                      and subscription.kind == "home_internet" else "mobile"]
+    def support_phones_of(subscription=None, topic=None):
+        """The support lines for `topic` ('call_centre'), else for the number on show
+        (mobile ones when there is none)."""
+        if topic is None:
+            topic = ("home_internet" if subscription is not None
+                     and subscription.kind == "home_internet" else "mobile")
+        return phones[topic]
 
     app.jinja_env.globals.update(support_phones=support_phones_of)
 

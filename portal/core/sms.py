@@ -12,13 +12,16 @@ transaction, handed to the gateway once that transaction has committed.
   outside demo mode (demo mode keeps every text for /demo/sms).
 - Each SMS is written in the language of the cabinet that holds the number (`language_of`).
 
-Backends: `outbox` (the row is the delivery: demo and training copies) and `http` (JSON
-posted to an SMS aggregator). What the gateway refuses is tried again by
-`flask send-sms` (a timer), with growing pauses, for a day.
+Backends: `outbox` (the row is the delivery: demo and training copies), `kannel` (the
+operator's Kannel gateway, whose delivery reports come back to `GET /sms/dlr`: kannel.py)
+and `http` (JSON posted to an SMS aggregator). What the gateway refuses, or does not answer,
+is tried again by `flask send-sms` (a timer) with growing pauses; a message no attempt got
+through in an hour is marked failed, and the staff console shows it (the cabinet's SMS).
 """
 import json
 import logging
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from datetime import timedelta
@@ -35,19 +38,20 @@ from flask_babel import (
 
 import models
 from models import HeldNotice, Profile, SmsMessage, Subscription
-from rules import budget as budget_rules
-from . import clock, sms_budget
+from rules import budget as budget_rules, sms as sms_rules
+from . import clock, kannel, sms_budget
 from .i18n import in_language
 from .web import GATEWAY_DOWN, TOO_MANY
 
 log = logging.getLogger(__name__)
 MASK = "••••••"
-RETRY_PAUSES = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
-                timedelta(hours=2), timedelta(hours=6))
+# The pauses after each failed attempt: the last attempt comes an hour after the first.
+RETRY_PAUSES = (timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4),
+                timedelta(minutes=8), timedelta(minutes=15), timedelta(minutes=30))
 # How long one delivery attempt holds a message before the job may take it again: longer
 # than the gateway's timeout. A new message is the request's to deliver for this long.
 LEASE = timedelta(minutes=1)
-GIVE_UP_AFTER = timedelta(days=1)
+GIVE_UP_AFTER = timedelta(hours=1)
 BudgetRefused = budget_rules.BudgetRefused
 
 
@@ -82,6 +86,51 @@ class HttpGateway:
             # The text may hold a code: log the recipient only.
             log.warning("SMS to %s failed: %s", to, exc)
             raise SmsError(str(exc)) from exc
+
+
+# smsbox answers 202 with "0: Accepted for delivery", or "3: Queued for later delivery" when
+# the SMS centre is away: either way Kannel has the message in its store and will send it,
+# and sending it again would reach the phone twice. Anything else is a refusal.
+KANNEL_ACCEPTED = ("0:", "3:")
+
+
+class KannelGateway:
+    """smsbox's HTTP `sendsms` (a GET with the message in its query)."""
+
+    name = "kannel"
+    reports_delivery = True  # sms._attempt gives it the message's delivery-report address
+
+    def __init__(self, url, username, password, sender, timeout=10):
+        self.url, self.username, self.password = url, username, password
+        self.sender, self.timeout = sender, timeout
+
+    def query(self, to, text, report_url=None):
+        """The sendsms fields of one message: UCS-2 (coding 2) for a text outside the
+        GSM-7 alphabet, else GSM-7 (0); Kannel splits a long text into parts itself."""
+        fields = {"username": self.username, "password": self.password, "from": self.sender,
+                  "to": to, "text": text, "charset": "UTF-8",
+                  "coding": 2 if sms_rules.encoding_of(text) == sms_rules.UCS2 else 0}
+        if report_url:
+            fields.update({"dlr-mask": kannel.DLR_MASK, "dlr-url": report_url})
+        return urllib.parse.urlencode(fields)
+
+    def deliver(self, to, text, report_url=None):
+        address = f"{self.url}?{self.query(to, text, report_url)}"
+        try:
+            with urllib.request.urlopen(address, timeout=self.timeout) as response:
+                answer = response.read(200).decode("utf-8", "replace").strip()
+                status = response.status
+        except urllib.error.HTTPError as refusal:
+            answer = refusal.read(200).decode("utf-8", "replace").strip()
+            status = refusal.code
+        except (urllib.error.URLError, OSError) as exc:
+            # The text may hold a code, and the address holds it and the password: log
+            # the recipient and the reason only.
+            log.warning("SMS to %s: Kannel did not answer: %s", to, getattr(exc, "reason", exc))
+            raise SmsError(f"Kannel did not answer: {exc.__class__.__name__}") from exc
+        if not (200 <= status < 300 and answer.startswith(KANNEL_ACCEPTED)):
+            log.warning("SMS to %s: Kannel answered %s %s", to, status, answer[:80])
+            raise SmsError(f"Kannel answered {status} {answer[:80]}")
 
 
 # Language ------------------------------------------------------------------------------
@@ -123,6 +172,39 @@ def refusal_message(refusal):
 
 def not_sent_message():
     return _("We could not send the SMS right now. Please try again in a few minutes.")
+
+
+# Delivery, as pages show it ---------------------------------------------------------------
+
+def delivery_label(message):
+    """How far one outbox message got, in words (the staff console's page of a cabinet's
+    SMS)."""
+    if message.state == SmsMessage.QUEUED:
+        return (_("Not taken by the gateway yet: trying again") if message.attempts
+                else _("Waiting to be sent"))
+    if message.state == SmsMessage.FAILED:
+        return _("Failed: the gateway did not take it")
+    return {
+        SmsMessage.ACCEPTED: _("Accepted by the SMS centre"),
+        SmsMessage.BUFFERED: _("Waiting in the SMS centre: the phone is off or out of reach"),
+        SmsMessage.DELIVERED: _("Delivered"),
+        SmsMessage.UNDELIVERED: _("Not delivered"),
+    }.get(message.delivery, _("Sent, no delivery report yet"))
+
+
+def code_delivery(to, kind):
+    """What the subscriber waiting for a code of `kind` sent to `to` is told: 'delivered',
+    'undelivered', or 'waiting' (no final report yet); None when no such SMS is known. At
+    most one code of a kind goes to a number a minute (the budget's pace), so the newest
+    is the one the page sent."""
+    message = SmsMessage.newest_of_kind(to, kind)
+    if message is None:
+        return None
+    if message.delivery == SmsMessage.DELIVERED:
+        return "delivered"
+    if message.delivery == SmsMessage.UNDELIVERED or message.state == SmsMessage.FAILED:
+        return "undelivered"
+    return "waiting"
 
 
 # Sending -------------------------------------------------------------------------------
@@ -192,9 +274,21 @@ def _gateway():
 
 
 def _retry_at(attempts, created_at, now):
-    if attempts >= len(RETRY_PAUSES) or now - created_at > GIVE_UP_AFTER:
+    """When to try again after failed attempt number `attempts + 1`, or None: give up."""
+    if attempts >= len(RETRY_PAUSES) or now - created_at >= GIVE_UP_AFTER:
         return None
-    return now + RETRY_PAUSES[attempts]
+    return min(now + RETRY_PAUSES[attempts], created_at + GIVE_UP_AFTER)
+
+
+def _handed(gateway, message_id, to, text):
+    """Give the gateway one message; a gateway that reports delivery (Kannel) also gets
+    where to report it."""
+    if not getattr(gateway, "reports_delivery", False):
+        gateway.deliver(to, text)
+        return
+    config = current_app.config
+    gateway.deliver(to, text, report_url=kannel.report_url(
+        config["PUBLIC_URL"], message_id, config["SECRET_KEY"]))
 
 
 def _attempt(message_id, to, text, attempts, created_at, retriable):
@@ -204,7 +298,7 @@ def _attempt(message_id, to, text, attempts, created_at, retriable):
         return False
     gateway = _gateway()
     try:
-        gateway.deliver(to, text)
+        _handed(gateway, message_id, to, text)
     except SmsError:
         retry = _retry_at(attempts, created_at, now) if retriable else None
         SmsMessage.mark_failed(message_id, retry, now)
@@ -283,6 +377,15 @@ def _after_request(response):
     return response
 
 
+def _kannel_gateway(config):
+    missing = [f"PORTAL_{name}" for name in ("KANNEL_URL", "KANNEL_USER", "KANNEL_PASSWORD",
+                                             "SMS_SENDER", "PUBLIC_URL") if not config[name]]
+    if missing:
+        raise RuntimeError(f"PORTAL_SMS_BACKEND=kannel needs {', '.join(missing)} (docs/sms.md)")
+    return KannelGateway(config["KANNEL_URL"], config["KANNEL_USER"],
+                         config["KANNEL_PASSWORD"], config["SMS_SENDER"])
+
+
 def init_app(app):
     backend = app.config["SMS_BACKEND"]
     if "SMS_GATEWAY" in app.config:
@@ -291,11 +394,15 @@ def init_app(app):
         if not app.config["SMS_URL"]:
             raise RuntimeError("PORTAL_SMS_BACKEND=http needs PORTAL_SMS_URL")
         gateway = HttpGateway(app.config["SMS_URL"], app.config["SMS_TOKEN"])
+    elif backend == "kannel":
+        gateway = _kannel_gateway(app.config)
     elif backend == "outbox":
         gateway = OutboxGateway()
     else:
-        raise RuntimeError(f"PORTAL_SMS_BACKEND must be 'outbox' or 'http', not {backend!r}")
+        raise RuntimeError("PORTAL_SMS_BACKEND must be 'outbox', 'kannel' or 'http', not "
+                           f"{backend!r}")
     app.extensions["sms_gateway"] = gateway
+    kannel.init_app(app)
     app.config.setdefault("SMS_LIMITS", budget_rules.Limits())
     app.after_request(_after_request)
 

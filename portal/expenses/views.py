@@ -24,7 +24,6 @@ from rules.expenses import (
     parse_cursor,
     parse_group,
     parse_period,
-    summarize,
     types_of,
 )
 from rules.spreadsheet import text_cell
@@ -32,6 +31,7 @@ from ..core import clock
 from ..core.auth import current_subscription, current_subscription_or_404
 from ..core.formatting import Reader, day, money, sheet_amount
 from ..core.web import INVALID_FORM, render
+from . import service
 from .labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
 from .pdf import report_pdf as build_pdf
 
@@ -105,7 +105,7 @@ class Selection:
         return Report(self.subscription, self.period, self.types)
 
     def summary(self):
-        return summarize(self.report().totals_by_day_and_type(), self.period)
+        return service.report_summary(self.subscription, self.period, self.types)
 
 
 def parse_selection():
