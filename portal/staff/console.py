@@ -13,7 +13,7 @@ from ..core.web import CONFLICT, INVALID_FORM, or_404, render, see_other, submit
 from ..orders import service as orders_service
 from ..support.forms import MessageForm
 from ..support.service import FAULT_STATE_LABELS, POLL_SECONDS, fault_label, refusal_message
-from .access import audit, bp, current_staff, staff_required
+from .access import audit, bp, current_staff, demo_code, staff_required
 from .forms import ActionForm, LookupForm, StaffLoginForm
 
 # The queue -------------------------------------------------------------------------------
@@ -41,7 +41,8 @@ def queue_context(staff):
 def console():
     staff = current_staff()
     if staff is None:
-        return render("staff/login.html", form=StaffLoginForm(formdata=None), alert=None)
+        return render("staff/login.html", form=StaffLoginForm(formdata=None), alert=None,
+                      **demo_code())
     if not staff.can("view_queue"):
         abort(403)
     return render("staff/queue.html", **queue_context(staff))
