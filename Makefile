@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app portal
 export PORTAL_DEMO ?= 1
 
-.PHONY: run test test-fast lint bench audit translations catalogs clean restore-drill
+.PHONY: run test test-fast fuzz lint bench audit translations catalogs clean restore-drill
 
 # Compiled translations: build output, not kept in git.
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/*.po))
@@ -43,6 +43,12 @@ test: $(VENV)/.test-deps $(CATALOGS)
 test-fast: export PORTAL_DEMO = 0
 test-fast: $(VENV)/.test-deps $(CATALOGS)
 	$(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS)
+
+# The fuzzer (tests/test_fuzz.py) runs longer than in `make test`: FUZZ_EXAMPLES requests
+# (default 20000) drawn by hypothesis over every route, as each kind of visitor.
+fuzz: export PORTAL_DEMO = 0
+fuzz: $(VENV)/.test-deps $(CATALOGS)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(BIN)/python -m pytest -q -p no:randomly tests/test_fuzz.py $(PYTEST_ARGS)
 
 # ruff (pyflakes, bugbear, import order) and vulture (dead code), configured in pyproject.toml.
 lint: $(VENV)/.test-deps

@@ -2,6 +2,7 @@
 the technicians' visits."""
 from peewee import (
     JOIN,
+    BigIntegerField,
     BooleanField,
     CharField,
     DateField,
@@ -24,6 +25,10 @@ class StaffUser(BaseModel):
     password_hash = CharField()
     created_at = DateTimeField()
     password_changed_at = DateTimeField()
+    # The second factor (portal/staff/second_factor.py): the TOTP secret, sealed, and the
+    # time step of the last code taken (a code signs in once).
+    totp_secret = TextField(null=True)
+    totp_last_step = BigIntegerField(null=True)
 
     def can(self, permission):
         return support_rules.can(self.role, permission)

@@ -57,7 +57,7 @@ CARD_MIN_DIGITS, CARD_MAX_DIGITS = 13, 19
 _CARD_SEPARATORS = re.compile(r"[ \u00a0-]")
 _HOLDER = re.compile(r"^[A-Za-z][A-Za-z .'\-]*[A-Za-z.]$")
 HOLDER_MAX = 26  # what fits on a card
-_EXPIRY = re.compile(r"^(\d{1,2})\s*/\s*(\d{2}|\d{4})$")
+_EXPIRY = re.compile(r"^([0-9]{1,2})\s*/\s*([0-9]{2}|[0-9]{4})$")  # \d takes any script's digits
 EXPIRY_MAX_YEARS = 20
 
 

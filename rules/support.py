@@ -292,7 +292,7 @@ AGENT_PERMISSIONS = frozenset({
 })
 PERMISSIONS = {
     AGENT: AGENT_PERMISSIONS,
-    ADMIN: AGENT_PERMISSIONS | {"read_audit"},
+    ADMIN: AGENT_PERMISSIONS | {"read_audit", "unlock_staff"},
 }
 
 _STAFF_LOGIN = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")

@@ -26,6 +26,7 @@ from tests.helpers import (
     BrowserClient,
     Factory,
     RecordingGateway,
+    staff_secret,
 )
 
 # The LiqPay stand-in's fixture, `liqpay_standin` (tests/liqpay_standin/, docs/payments.md),
@@ -293,9 +294,9 @@ def make_staff(app):
     def make(login="olena", role="agent", password=STAFF_PASSWORD):
         with app.app_context():
             models.db.connect(reuse_if_open=True)
-            return models.StaffUser.create(login=login, role=role,
-                                           password_hash=security.hash_password(password),
-                                           created_at=START, password_changed_at=START)
+            return models.StaffUser.create(
+                login=login, role=role, password_hash=security.hash_password(password),
+                created_at=START, password_changed_at=START, totp_secret=staff_secret())
     return make
 
 

@@ -7,15 +7,20 @@ import uuid
 from datetime import date, datetime
 from html.parser import HTMLParser
 
+import pyotp
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
 import models
+from portal.core.clock import KYIV
 
 SECRET = "test-secret-key"
 START = datetime(2026, 11, 25, 10, 0, 0)
 PASSWORD = "Test-pass7"
 STAFF_PASSWORD = "Staff-pass9"
+# The tests' staff users' second factor (portal/staff/service.py): every staff sign-in a
+# test posts carries its current code unless the test gives a `code` of its own.
+STAFF_TOTP_SECRET = "TESTSTAFFTOTPSECRETFORTHETESTS23"
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 
 
@@ -37,11 +42,27 @@ class BrowserClient(FlaskClient):
         return URLSafeTimedSerializer(SECRET, salt="wtf-csrf-token").dumps(raw)
 
     def post(self, *args, csrf=True, **kwargs):
+        data = kwargs.get("data")
+        if args and args[0] == "/staff" and isinstance(data, dict) and "password" in data:
+            kwargs["data"] = {"code": self.staff_code(data.get("login")), **data}
         if csrf:
             data = dict(kwargs.pop("data", None) or {})
             data.setdefault("csrf_token", self.csrf_token())
             kwargs["data"] = data
         return super().post(*args, **kwargs)
+
+    def staff_code(self, login):
+        """The code staff `login`'s authenticator app shows at the app's "now" (its secret
+        as create-staff or the demo set it; the tests' own for a login nobody has)."""
+        from portal.core.totp import unseal
+        app = self.application
+        with app.app_context():
+            models.db.connect(reuse_if_open=True)
+            staff = models.StaffUser.get_or_none(
+                models.StaffUser.login == str(login or "").strip().lower()[:64])
+            secret = unseal(staff.totp_secret) if staff and staff.totp_secret else None
+            now = app.config["CLOCK"].now()
+        return totp_code(now, secret or STAFF_TOTP_SECRET)
 
 
 class RecordingGateway:
@@ -104,6 +125,17 @@ class Auth:
 
     def logout(self):
         return self.client.post("/logout")
+
+
+def totp_code(moment, secret=STAFF_TOTP_SECRET):
+    """The code an authenticator app with `secret` shows at `moment` (Kyiv local time)."""
+    return pyotp.TOTP(secret).at(moment.replace(tzinfo=KYIV).timestamp())
+
+
+def staff_secret():
+    """STAFF_TOTP_SECRET sealed as create-staff keeps it (inside an app context)."""
+    from portal.core.totp import seal
+    return seal(STAFF_TOTP_SECRET)
 
 
 def sms_to(app, number):

@@ -7,7 +7,7 @@ import pytest
 
 import models
 from rules.budget import Limits
-from tests.helpers import PASSWORD, burst, last_code, page, sms_to
+from tests.helpers import PASSWORD, burst, last_code, page, sms_to, staff_secret
 
 VICTIM = "+380961112233"
 CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
@@ -94,7 +94,8 @@ def test_the_portals_daily_total_refuses_politely_and_shows_to_staff(app, client
     assert "too many SMS right now" in page(response) and "26.11 00:00" in page(response)
     with app.app_context():
         models.db.connect(reuse_if_open=True)
-        models.StaffUser.create(login="agent", role="agent", password_hash=hash_password(
+        models.StaffUser.create(
+            totp_secret=staff_secret(), login="agent", role="agent", password_hash=hash_password(
             PASSWORD), created_at=datetime(2026, 1, 1), password_changed_at=datetime(2026, 1, 1))
     staff = app.test_client()
     staff.post("/staff", data={"login": "agent", "password": PASSWORD})
@@ -149,24 +150,149 @@ def test_twenty_wrong_codes_at_once_count_five(app, second_node, victim):
     with app.app_context():
         models.db.connect(reuse_if_open=True)
         assert models.OneTimeCode.get().attempts == 5
-        counted = models.FailedAttempt.select().where(
-            models.FailedAttempt.key.startswith("code:")).count()
-    assert counted == 5 and statuses.count(422) + statuses.count(429) == 20
+        # The code is burnt; the account is not locked (the owner's next code works).
+        assert models.FailedAttempt.select().count() == 0
+    assert statuses == [422] * 20
 
 
-def test_the_fifth_wrong_code_counts_towards_the_lockout(app, client, victim, clock):
-    for _ in range(2):
-        client.post("/login/sms", data={"login": VICTIM})
-        code = last_code(app, VICTIM)
-        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+def attack(client, clock, rounds=2):
+    """The probe's combined lockout: 11 wrong passwords, a code asked and 5 wrong codes,
+    again a minute later (23 requests in 62 seconds)."""
+    statuses = []
+    for _round in range(rounds):
+        for attempt in range(11 if _round == 0 else 0):
+            statuses.append(client.post("/login", data={
+                "login": VICTIM, "password": f"Wrong-{attempt}x"}).status_code)
+        statuses.append(client.post("/login/sms", data={"login": VICTIM}).status_code)
         for _ in range(5):
-            client.post("/login/sms/verify", data={"login": VICTIM, "code": wrong})
+            statuses.append(client.post("/login/sms/verify", data={
+                "login": VICTIM, "code": "000000"}).status_code)
+        clock.advance(seconds=61)
+    return statuses
+
+
+def test_the_combined_lockout_leaves_the_owner_a_fresh_code(app, victim, clock):
+    attacker, owner = app.test_client(), app.test_client()
+    statuses = attack(attacker, clock)
+    assert statuses[:11] == [422] * 9 + [429, 429] and 429 not in statuses[11:]
+    assert len(sms_to(app, VICTIM)) == 2
+    # The password waits, as it should; the code does not.
+    assert owner.post("/login", data={"login": VICTIM, "password": PASSWORD}).status_code == 429
+    assert owner.post("/login/sms", data={"login": VICTIM}).status_code == 200
+    response = owner.post("/login/sms/verify",
+                          data={"login": VICTIM, "code": last_code(app, VICTIM)})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_the_attack_repeated_all_day_never_holds_back_the_owners_code(app, victim, clock):
+    attacker = app.test_client()
+    for _hour in range(3):
+        attack(attacker, clock, rounds=2)
         clock.advance(minutes=1)
+        owner = app.test_client()
+        assert owner.post("/login/sms", data={"login": VICTIM}).status_code == 200
+        assert owner.post("/login/sms/verify", data={
+            "login": VICTIM, "code": last_code(app, VICTIM)}).status_code == 303
+        clock.advance(minutes=60)
+
+
+def test_wrong_codes_of_one_code_never_hold_back_the_next(app, client, victim, clock):
+    for _ in range(4):  # four codes burnt by five wrong tries each: twenty wrong codes
+        assert client.post("/login/sms", data={"login": VICTIM}).status_code == 200
+        for _ in range(5):
+            client.post("/login/sms/verify", data={"login": VICTIM, "code": "000000"})
+        clock.advance(minutes=1)
+    assert client.post("/login/sms", data={"login": VICTIM}).status_code == 200
+    assert client.post("/login/sms/verify", data={
+        "login": VICTIM, "code": last_code(app, VICTIM)}).status_code == 303
+
+
+# Password spraying from one address --------------------------------------------------------
+
+SPRAYER, NEIGHBOUR = "203.0.113.7", "198.51.100.9"
+
+
+def from_address(app, address):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+@pytest.fixture
+def twenty_numbers(factory):
+    return [factory.subscriber(number=f"+38067100{index:04d}", name=f"Абонент {index}").number
+            for index in range(20)]
+
+
+def test_a_hundred_sprayed_passwords_check_the_address_limit_only(app, twenty_numbers):
+    app.config["PASSWORD_FAILS_PER_ADDRESS"] = 50
+    sprayer = from_address(app, SPRAYER)
+    statuses = [sprayer.post("/login", data={"login": number, "password": f"Spray-{round_}x"}
+                             ).status_code
+                for round_ in range(5) for number in twenty_numbers]
+    assert statuses == [422] * 50 + [429] * 50
+    assert "Sign in with a code by SMS" in page(sprayer.post("/login", data={
+        "login": twenty_numbers[0], "password": PASSWORD}))
     with app.app_context():
         models.db.connect(reuse_if_open=True)
-        assert models.FailedAttempt.select().count() == 10
-    client.post("/login/sms", data={"login": VICTIM})
-    assert client.post("/login/sms", data={"login": VICTIM}).status_code == 429
+        assert models.AuditEvent.select().where(
+            models.AuditEvent.event == "login_failed").count() == 50
+    # No account is locked: from another address the owner's password works ...
+    neighbour = from_address(app, NEIGHBOUR)
+    assert neighbour.post("/login", data={"login": twenty_numbers[0], "password": PASSWORD}
+                          ).status_code == 303
+    # ... and from the sprayer's address (a carrier NAT) the owner signs in by SMS code.
+    owner = from_address(app, SPRAYER)
+    assert owner.post("/login/sms", data={"login": twenty_numbers[1]}).status_code == 200
+    assert owner.post("/login/sms/verify", data={
+        "login": twenty_numbers[1], "code": last_code(app, twenty_numbers[1])}
+        ).status_code == 303
+
+
+def test_the_address_limit_is_200_an_hour_by_default(app, twenty_numbers, clock):
+    assert app.config["PASSWORD_FAILS_PER_ADDRESS"] == 200
+    sprayer = from_address(app, SPRAYER)
+    statuses = []
+    for round_ in range(11):
+        for number in twenty_numbers:
+            statuses.append(sprayer.post("/login", data={
+                "login": number, "password": f"Spray-{round_}x"}).status_code)
+        clock.advance(minutes=1)
+        if round_ == 8:  # the accounts' own ten-a-quarter-hour waits pass
+            clock.advance(minutes=16)
+    assert statuses.count(429) >= 20 and "Sign in with a code by SMS" in page(sprayer.post(
+        "/login", data={"login": twenty_numbers[0], "password": "Spray-x1"}))
+    clock.advance(hours=1, minutes=1)
+    assert sprayer.post("/login", data={"login": twenty_numbers[0], "password": PASSWORD}
+                        ).status_code == 303
+
+
+def test_a_burst_of_sprayed_passwords_checks_no_more_than_the_limit(app, second_node,
+                                                                     twenty_numbers):
+    for node in (app, second_node):
+        node.config["PASSWORD_FAILS_PER_ADDRESS"] = 10
+    browsers = [from_address(node, SPRAYER) for node in (app, second_node) * 10]
+    statuses = burst(20, lambda i: browsers[i].post("/login", data={
+        "login": twenty_numbers[i], "password": f"Spray-{i}x"}).status_code)
+    assert statuses.count(422) == 10 and statuses.count(429) == 10
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        assert models.AuditEvent.select().where(
+            models.AuditEvent.event == "login_failed").count() == 10
+
+
+def test_a_right_password_takes_back_its_own_count_only(app, twenty_numbers):
+    app.config["PASSWORD_FAILS_PER_ADDRESS"] = 5
+    sprayer = from_address(app, SPRAYER)
+    for number in twenty_numbers[:4]:
+        assert sprayer.post("/login", data={"login": number, "password": "Spray-1x"}
+                            ).status_code == 422
+    assert from_address(app, SPRAYER).post("/login", data={
+        "login": twenty_numbers[5], "password": PASSWORD}).status_code == 303
+    assert sprayer.post("/login", data={"login": twenty_numbers[6], "password": "Spray-1x"}
+                        ).status_code == 422
+    assert sprayer.post("/login", data={"login": twenty_numbers[7], "password": PASSWORD}
+                        ).status_code == 429
 
 
 def test_forty_chat_posts_at_once_store_twenty(app, second_node, signed_in):

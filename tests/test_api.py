@@ -577,3 +577,66 @@ def test_an_older_database_moves_its_running_api_counts(app, db, clock):
     models.db.connect(reuse_if_open=True)
     assert models.ApiCallCount.current("d" * 64, clock.now()) == 7
     assert [row.key for row in models.SmsCount.select()] == ["to:+380671234567"]
+
+
+# HEAD and OPTIONS ---------------------------------------------------------------------------
+
+def test_head_and_options_count_against_no_rate(app, token):
+    widget = app.test_client()
+    for _ in range(100):
+        assert widget.head("/api/v1/balance", headers=bearer(token)).status_code == 200
+        response = widget.options("/api/v1/balance", headers=bearer(token))
+        assert response.status_code == 200 and response.mimetype == "application/json"
+    assert [call(app, token).status_code for _ in range(60)] == [200] * 60
+    assert call(app, token).status_code == 429
+
+
+def test_head_without_a_live_token_is_a_json_401(app):
+    response = app.test_client().head("/api/v1/balance")
+    assert response.status_code == 401 and response.mimetype == "application/json"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/balance", "/api/v1/openapi.json"])
+def test_options_answers_json_with_allow(app, path):
+    response = app.test_client().options(path)
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert set(response.get_json()["methods"]) == {"GET", "HEAD", "OPTIONS"}
+
+
+# Tokens end with the cabinet's sessions ----------------------------------------------------
+
+def test_a_password_change_revokes_every_token(app, client, token, other_cabinet):
+    _browser, others = other_cabinet
+    assert make_token(client, "second")[0].status_code == 201
+    assert call(app, token).status_code == 200
+    response = client.post("/password", data={
+        "current_password": "Test-pass7", "new_password": "Brand-new-pass5",
+        "new_password_confirm": "Brand-new-pass5"})
+    assert response.status_code == 303
+    assert call(app, token).status_code == 401
+    assert "API token is revoked" in page(client.get("/password"))
+    assert call(app, others).status_code == 200  # another cabinet's token lives on
+
+
+def test_sign_out_everywhere_revokes_every_token(app, client, token, signed_in):
+    assert call(app, token).status_code == 200
+    assert client.post("/profile/sessions/end-all").status_code == 303
+    assert call(app, token).status_code == 401
+    assert tokens_of(app, signed_in.profile_id) == []
+    assert "ended 1 sessions, revoked 1 API tokens" in events(app, "signed_out_everywhere")[
+        -1].details
+
+
+def test_the_pages_say_so_before_the_subscriber_confirms(client, signed_in):
+    assert "revokes every API token" in page(client.get("/password"))
+    assert "revokes every API token" in page(client.get("/profile"))
+    assert "revokes every token" in page(client.get("/profile/tokens"))
+
+
+def test_a_wrong_current_password_revokes_nothing(app, client, token):
+    response = client.post("/password", data={
+        "current_password": "Wrong-pass7", "new_password": "Brand-new-pass5",
+        "new_password_confirm": "Brand-new-pass5"})
+    assert response.status_code == 422
+    assert call(app, token).status_code == 200

@@ -6,7 +6,7 @@ import pytest
 
 import models
 from portal.demo.loading import load_demo_data
-from tests.helpers import connect_service
+from tests.helpers import connect_service, staff_secret
 
 
 def page(response):
@@ -222,7 +222,8 @@ def agent(app):
     from tests.helpers import START
     with app.app_context():
         models.db.connect(reuse_if_open=True)
-        models.StaffUser.create(login="agent1", role="agent", password_hash=hash_password("Staff-pass9"),
+        models.StaffUser.create(
+            totp_secret=staff_secret(), login="agent1", role="agent", password_hash=hash_password("Staff-pass9"),
                                 created_at=START, password_changed_at=START)
     browser = app.test_client()
     assert browser.post("/staff", data={"login": "agent1", "password": "Staff-pass9"}

@@ -1,4 +1,5 @@
 """Card top-up: the form, the SMS code, the credit, and every way it can be refused."""
+import dataclasses
 import logging
 import re
 
@@ -352,3 +353,31 @@ def test_a_cancelled_top_up_may_be_tried_again(app, client, target, clock):
     html = page(client.get(f"/topup/{key}"))
     assert "The code has expired" in html and "Another top-up" not in html
     assert '<a href="/topup?target=%2B380971234567&amp;amount=150.50">Try again</a>' in html
+
+
+def test_the_session_cookie_stays_small_after_200_top_up_starts(app, client, target, clock):
+    """What a top-up waits for is kept on the server: the browser's cookie holds one nonce
+    for all of its codes, so it never grows to the size a server refuses (431)."""
+    # 200 payers no subscriber has, from one browser: the SMS budget's per-address counts
+    # are not what this test is about.
+    app.config["SMS_LIMITS"] = dataclasses.replace(
+        app.config["SMS_LIMITS"], per_address_short=1000, per_address_day=1000,
+        stranger_address_short=1000, stranger_address_day=1000)
+    sizes = []
+    for index in range(200):
+        response = start(client, payer_phone=f"067{5000000 + index}")
+        assert response.status_code == 200, page(response)
+        sizes.append(len(client.get_cookie("session").value))
+        clock.advance(seconds=3)  # the payers' SMS stay inside the address's budget
+    assert max(sizes) < 1024 and sizes[-1] == sizes[0]
+    assert client.get("/login").status_code == 200
+
+
+def test_each_started_top_up_is_still_confirmed_in_its_browser(app, client, target):
+    first, second = (key_of(start(client, payer_phone=phone))
+                     for phone in ("0681112233", "0681112244"))
+    code = last_code(app, "+380681112233")
+    response = client.post(f"/topup/{first}/confirm", data={"code": code})
+    assert response.status_code == 303
+    assert client.get(f"/topup/{second}").status_code == 200
+    assert app.test_client().get(f"/topup/{second}").status_code == 404

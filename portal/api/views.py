@@ -17,6 +17,7 @@ from rules import tokens as tokens_rules
 from ..bonuses import service as bonuses_service
 from ..core import clock, security
 from ..core.formatting import plain
+from ..core.web import api_error
 from ..profile import service as profile_service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -24,10 +25,19 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = Path(__file__).resolve().parent / "openapi.json"
 
 
-def _error(status, message, headers=None):
-    response = jsonify(error=message)
-    response.status_code = status
-    response.headers.update(headers or {})
+_error = api_error
+
+
+@bp.before_request
+def options():
+    """OPTIONS is answered here, in JSON like everything under the API (Flask's own answer
+    is an empty HTML one): the methods the address takes, in `Allow` and in the body. It
+    reads nothing and counts against no rate."""
+    if request.method != "OPTIONS":
+        return None
+    methods = sorted(request.url_rule.methods)
+    response = jsonify(methods=methods)
+    response.headers["Allow"] = ", ".join(methods)
     return response
 
 
@@ -58,6 +68,10 @@ def balance():
                       {"WWW-Authenticate": 'Bearer realm="api"'})
     if request.args:
         return _error(400, "This address takes no query parameters.")
+    if request.method == "HEAD":
+        # Whether the token is live, and no more: a HEAD reads no balance and counts
+        # against no rate (a monitor's check must not use up a widget's calls).
+        return current_app.response_class(status=200, mimetype="application/json")
     now = clock.now()
     with models.locking_transaction():
         calls = RateEvent.take(f"api:{token.digest}", now, tokens_rules.WINDOWS)
@@ -78,12 +92,6 @@ def balance():
 @bp.get("/openapi.json")
 def openapi():
     return current_app.response_class(OPENAPI.read_bytes(), mimetype="application/json")
-
-
-@bp.errorhandler(400)
-def refused(error):
-    """A request refused before the view (guards.py) is answered in JSON too."""
-    return _error(400, error.description)
 
 
 @bp.after_request

@@ -85,6 +85,19 @@ def check_new_password(form):
     return ok
 
 
+class RecordIdField(HiddenField):
+    """A hidden field naming a row by its id: `.record_id` holds it as an int, or None when the
+    text is not an id the database can hold (ASCII digits only: "²".isdigit() is true,
+    and int("²") fails)."""
+
+    @property
+    def record_id(self):
+        text = self.data or ""
+        if text.isascii() and text.isdigit() and len(text) <= 18:
+            return int(text)
+        return None
+
+
 class PollForm(Form):
     """What a chat page polling for news (htmx, every few seconds) already shows: the last
     message's id and the chat's state, from the query string."""

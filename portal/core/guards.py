@@ -7,10 +7,9 @@ from urllib.parse import unquote_to_bytes
 
 from flask import abort, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
-from .web import render
+from .web import Refused
 
 # The database's integers (ids, offsets) are signed 64-bit.
 INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
@@ -18,10 +17,6 @@ INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
 # that are not UTF-8 in a path or a multipart field. (Other control characters are the
 # views' to refuse, field by field.)
 _NOT_TEXT = re.compile(r"[\x00\ufffd]")
-
-
-class Refused(BadRequest):
-    """A request the portal will not read; the description says why, to the user."""
 
 
 class IdConverter(IntegerConverter):
@@ -75,16 +70,8 @@ def refuse_hostile_input():
                         "it."))
 
 
-def refused(error):
-    message = error.description if isinstance(error, Refused) else _(
-        "Please go back, reload the page and try again.")
-    return render("error.html", status=400, title=_("The request cannot be read"),
-                  message=message)
-
-
 def init_app(app):
     """Before the routes are added (their `<int:…>` takes the converter) and before any
     other hook reads the request (the check needs the body's raw bytes)."""
     app.url_map.converters["int"] = IdConverter
     app.before_request(refuse_hostile_input)
-    app.register_error_handler(400, refused)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, has_request_context, request
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_time, gettext as _
 
 import models
@@ -63,21 +63,24 @@ def lockout_message(until):
              time=format_time(until, "HH:mm"))
 
 
-def locked_until(key, max_failures=throttle_rules.MAX_FAILURES):
-    """When `key` (an account) may try again, or None if it may try now."""
-    now = clock.now()
-    return throttle_rules.locked_until(FailedAttempt.times_since(key, throttle_rules.relevant_since(now)),
-                                 now, max_failures)
+def _rule(max_failures, rule):
+    return rule or throttle_rules.Burst(max_failures)
 
 
-def _reserve(key, max_failures):
+def locked_until(key, max_failures=throttle_rules.MAX_FAILURES, rule=None):
+    """When `key` (an account, an address) may try again, or None if it may try now.
+    `rule`: a rules.throttle rule (Burst, GrowingDelay); else a Burst of `max_failures`."""
+    rule, now = _rule(max_failures, rule), clock.now()
+    return rule.locked_until(FailedAttempt.times_since(key, rule.relevant_since(now)), now)
+
+
+def _reserve(key, rule):
     """Count one attempt of `key` as a failure before it is checked: (None, the row) when
     it may go ahead, (when it may try again, None) when the account waits."""
     now = clock.now()
     with models.locking_transaction():
         models.lock_name(f"throttle:{key}")
-        until = throttle_rules.locked_until(
-            FailedAttempt.times_since(key, throttle_rules.relevant_since(now)), now, max_failures)
+        until = rule.locked_until(FailedAttempt.times_since(key, rule.relevant_since(now)), now)
         if until:
             return until, None
         return None, FailedAttempt.create(key=key, at=now)
@@ -99,11 +102,15 @@ class Attempt:
         return not self.checked
 
 
-def attempt(key, check, max_failures=throttle_rules.MAX_FAILURES):
+def attempt(key, check, max_failures=throttle_rules.MAX_FAILURES, rule=None,
+            forget_on_success=True):
     """Run `check()` (True when right; or raising CodeRefused) as one attempt on account
     `key`. While the account waits, nothing is checked. A wrong password or code counts
-    towards the lockout; a code refused for another reason (expired, used) does not."""
-    until, reserved = _reserve(key, max_failures)
+    towards the lockout; a code refused for another reason (expired, used) does not.
+    `forget_on_success=False` (a client address's count, shared by many people): a success
+    takes back its own count only, not the others' failures."""
+    rule = _rule(max_failures, rule)
+    until, reserved = _reserve(key, rule)
     if until:
         return Attempt(False, checked=False, until=until)
     try:
@@ -111,25 +118,28 @@ def attempt(key, check, max_failures=throttle_rules.MAX_FAILURES):
     except CodeRefused as refusal:
         if not refusal.counted:
             FailedAttempt.delete_by_id(reserved.id)
-        return Attempt(False, until=_lockout(key, max_failures), refusal=refusal)
+        return Attempt(False, until=_lockout(key, rule), refusal=refusal)
     if ok:
-        forget_failures(key)
+        if forget_on_success:
+            forget_failures(key)
+        else:
+            FailedAttempt.delete_by_id(reserved.id)
         return Attempt(True)
-    return Attempt(False, until=_lockout(key, max_failures))
+    return Attempt(False, until=_lockout(key, rule))
 
 
-def _lockout(key, max_failures):
-    until = locked_until(key, max_failures)
+def _lockout(key, rule):
+    until = locked_until(key, rule=rule)
     if until:
         audit("lockout", subject=key, details=f"until {until.isoformat(timespec='minutes')}")
     return until
 
 
-def record_failure(key, max_failures=throttle_rules.MAX_FAILURES):
+def record_failure(key, max_failures=throttle_rules.MAX_FAILURES, rule=None):
     """Count a failure that was not an attempt (a number nobody has); returns the lockout
     end if this failure started one."""
     FailedAttempt.create(key=key, at=clock.now())
-    return _lockout(key, max_failures)
+    return _lockout(key, _rule(max_failures, rule))
 
 
 def forget_failures(key):
@@ -167,13 +177,22 @@ def code_refusal_message(refusal):
     }[refusal.code]()
 
 
-def issue_code(purpose, number, reference=""):
+def browser_nonce():
+    """One random value for the browser's session, kept in it once: the codes it asks for
+    (each top-up's) are bound to it on the server, so the cookie never grows with use."""
+    nonce = session.get("browser")
+    if not nonce:
+        nonce = session["browser"] = secrets.token_urlsafe(24)
+    return nonce
+
+
+def issue_code(purpose, number, reference="", nonce=None):
     """A new 6-digit code for `number`; returns (code, nonce). The nonce goes to the browser
-    that asked (its session), so the code works only there. How often codes may be sent is
-    the SMS budget's to say (portal.sms)."""
+    that asked (its session; `nonce`: the browser's own, `browser_nonce()`), so the code
+    works only there. How often codes may be sent is the SMS budget's to say (portal.sms)."""
     now = clock.now()
     code = f"{secrets.randbelow(1_000_000):06d}"
-    nonce = secrets.token_urlsafe(24)
+    nonce = nonce or secrets.token_urlsafe(24)
     OneTimeCode.create(purpose=purpose, number=number, code_hash=keyed_digest(code),
                        nonce=nonce, reference=reference, created_at=now,
                        expires_at=now + CODE_LIFETIME)

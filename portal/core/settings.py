@@ -22,7 +22,10 @@ DEFAULTS = {
     "SMS_PER_ADDRESS": budget_rules.Limits.per_address_short,
     "SMS_PER_ADDRESS_DAY": budget_rules.Limits.per_address_day,
     "SMS_DAILY_TOTAL": budget_rules.Limits.portal_day,
-    "SECURE_COOKIES": False,
+    # Wrong passwords from one client address, across accounts, in an hour; past them that
+    # address signs in by SMS code only (carrier NAT puts thousands behind one address).
+    "PASSWORD_FAILS_PER_ADDRESS": 200,
+    "SECURE_COOKIES": None,  # unset: on outside demo mode (make run serves plain HTTP)
     "BEHIND_PROXY": False,
     # The operator's caps on a number's automatic top-ups in a calendar month.
     "AUTOPAY_MONTHLY_COUNT": 3,
@@ -82,12 +85,19 @@ def load(app, given):
     app.config.from_prefixed_env("PORTAL", loads=str)
     app.config.update(given or {})
     config = app.config
+    if config["SECURE_COOKIES"] is None or str(config["SECURE_COOKIES"]).strip() == "":
+        config["SECURE_COOKIES"] = not _flag(config["DEMO"])
     for name in ("DEMO", "SECURE_COOKIES", "BEHIND_PROXY"):
         config[name] = _flag(config[name])
+    if not config["DEMO"] and not config["SECURE_COOKIES"]:
+        # Said at every start: a real site serving plain HTTP gives its cookies away.
+        app.logger.warning("PORTAL_SECURE_COOKIES=0: cookies are not Secure and no HSTS is "
+                           "sent; use it only to test over plain HTTP, never on a real site")
     if not config["DEMO"]:
         config["NOW"] = ""  # a real site can never be moved in time
     config["SESSION_COOKIE_SECURE"] = config["SECURE_COOKIES"]
     config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
+    config["PASSWORD_FAILS_PER_ADDRESS"] = int(config["PASSWORD_FAILS_PER_ADDRESS"])
     config.setdefault("SMS_LIMITS", budget_rules.Limits(
         per_address_short=int(config["SMS_PER_ADDRESS"]),
         per_address_day=int(config["SMS_PER_ADDRESS_DAY"]),

@@ -1,6 +1,8 @@
 """What every page shares: database connection per request, fragment-or-page rendering,
 post/redirect/get, security headers, fields with their errors, error pages."""
 import hashlib
+import json
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -17,13 +19,14 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup, escape
 from peewee import OperationalError
+from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
 from wtforms import HiddenField, StringField
 
 import models
@@ -96,9 +99,11 @@ def _static_cache(response):
     a rolling upgrade an old node asked for a new file's URL answers with its old content,
     which must not be kept under the new name."""
     filename = request.view_args.get("filename", "") if request.view_args else ""
-    path = Path(current_app.static_folder) / filename
+    path = os.path.join(current_app.static_folder, filename)
     wanted = request.args.get("v")
-    if not wanted or not path.is_file() or wanted != _static_hash(str(path)):
+    # os.path.isfile, not Path.is_file: a name too long for the file system is no file
+    # (Path.is_file raises OSError for it).
+    if not wanted or not os.path.isfile(path) or wanted != _static_hash(path):
         response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -168,8 +173,78 @@ def share_macros(app):
         app.jinja_env.globals.update({macro: getattr(module, macro) for macro in macros})
 
 
+class Refused(BadRequest):
+    """A request the portal will not read; its description says why, to the reader (in
+    the reader's language). Raised before any view runs (guards.py) or by a view."""
+
+
+# Every HTTP error's page: its title and what the reader can do, in the reader's language.
+# A status not listed takes its class's (4xx: 400's, 5xx: 500's).
+ERROR_TEXTS = {
+    400: (_l("The request cannot be read"), _l("Please go back, reload the page and try again.")),
+    401: (_l("Sign in first"), _l("This page needs you signed in.")),
+    403: (_l("Not open to you"), _l("This page is not open to your account.")),
+    404: (_l("Page not found"), _l("There is no such page.")),
+    405: (_l("Not allowed"), _l("This address does not take that request.")),
+    409: (_l("Not possible right now"),
+          _l("Things have changed since the page was shown. Please reload it and try again.")),
+    413: (_l("Too much sent"),
+          _l("No form of ours sends this much. Please go back and send the form as the page "
+             "shows it.")),
+    422: (_l("Please check what you sent"),
+          _l("Some of it could not be accepted. Please go back, reload the page and try "
+             "again.")),
+    429: (_l("Too many requests"), _l("Please wait a minute and try again.")),
+    431: (_l("Your browser sent too much"),
+          _l("Its cookies for this site have grown too large. Please sign out, or clear this "
+             "site's cookies, and try again.")),
+    500: (_l("Something went wrong"), _l("Nothing was changed. Please try again in a minute.")),
+    503: (_l("Busy right now"), _l("Nothing was changed. Please try again in a minute.")),
+}
+# The API's answers are JSON whatever the status (its messages in English: programs read
+# them); everything else under this prefix is the API's too (no page lives there).
+API_PREFIX = "/api/"
+# Headers of an error that say what to do next: kept on the page and in the JSON alike.
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
 def _error_page(status, title, message):
     return render("error.html", status=status, title=title, message=message)
+
+
+def is_api_request():
+    return request.path.startswith(API_PREFIX)
+
+
+def api_error(status, message, headers=None):
+    """The API's error: `{"error": message}` with `status`."""
+    response = current_app.response_class(
+        json.dumps({"error": message}, ensure_ascii=False), status=status,
+        mimetype="application/json")
+    response.headers.update(headers or {})
+    return response
+
+
+def http_error(error):
+    """THE handler of every HTTP error (werkzeug's, abort(), CSRF, a refused request, an
+    unhandled exception's 500): JSON under the API, else a page in the reader's language
+    with the site's layout. Allow (405), Retry-After and WWW-Authenticate are kept."""
+    status = error.code or 500
+    headers = {name: value for name, value in error.get_headers() if name in _KEPT_HEADERS}
+    if is_api_request():
+        # werkzeug's descriptions are English; a refusal's own (guards) says what it is.
+        message = error.description if status < 500 else "The server could not answer."
+        return api_error(status, str(message), headers)
+    if isinstance(error, CSRFError):
+        title, message = _("The form has expired"), _(
+            "Please go back, reload the page and send the form again.")
+    else:
+        title, message = ERROR_TEXTS.get(status) or ERROR_TEXTS[500 if status >= 500 else 400]
+        if isinstance(error, Refused):
+            message = error.description
+    response = _error_page(status, str(title), str(message))
+    response.headers.update(headers)
+    return response
 
 
 def init_app(app):
@@ -180,19 +255,7 @@ def init_app(app):
     app.jinja_env.globals.update(static_url=static_url, url_for=template_url,
                                  form_field=form_field,
                                  demo_mode=app.config["DEMO"])
-
-    @app.errorhandler(CSRFError)
-    def csrf_failed(error):
-        return _error_page(400, _("The form has expired"),
-                           _("Please go back, reload the page and send the form again."))
-
-    @app.errorhandler(404)
-    def not_found(error):
-        return _error_page(404, _("Page not found"), _("There is no such page."))
-
-    @app.errorhandler(405)
-    def method_not_allowed(error):
-        return _error_page(405, _("Not allowed"), _("This address does not take that request."))
+    app.register_error_handler(HTTPException, http_error)
 
     @app.errorhandler(OperationalError)
     def database_busy(error):
@@ -200,15 +263,7 @@ def init_app(app):
         was written (the transaction rolled back), and trying again works."""
         if not any(sign in str(error) for sign in BUSY_SIGNS):
             raise error
-        response = _error_page(GATEWAY_DOWN, _("Busy right now"),
-                               _("Nothing was changed. Please try again in a minute."))
-        response.headers["Retry-After"] = "10"
-        return response
-
-    @app.errorhandler(500)
-    def server_error(error):
-        return _error_page(500, _("Something went wrong"),
-                           _("Nothing was changed. Please try again in a minute."))
+        return http_error(ServiceUnavailable(retry_after=10))
 
     @app.context_processor
     def page_globals():

@@ -1,11 +1,11 @@
 """The demo's support: three technicians, an agent and an admin of the staff console (the
-demo password), Олена's chat with an answer and her Home Internet fault with a visit
+demo password, and the demo's TOTP secret for their second factor), Олена's chat with an answer and her Home Internet fault with a visit
 offered, Тарас's closed chat waiting for his score."""
 from datetime import datetime, timedelta
 
 from models import Chat, ChatMessage, Fault, StaffUser, Subscription, Technician, Visit
 from rules import support as support_rules
-from ..core import security
+from ..core import security, totp
 from .data import DEMO_PASSWORD
 
 DEMO_TECHNICIANS = ("Петро Савчук", "Іван Мороз", "Оксана Руденко")
@@ -25,7 +25,8 @@ def load_support(demo_clock):
     for login, role in DEMO_STAFF:
         if StaffUser.get_or_none(StaffUser.login == login) is None:
             StaffUser.create(login=login, role=role, created_at=now, password_changed_at=now,
-                             password_hash=security.hash_password(DEMO_PASSWORD))
+                             password_hash=security.hash_password(DEMO_PASSWORD),
+                             totp_secret=totp.seal(totp.DEMO_SECRET))
     agent = StaffUser.get(StaffUser.login == "agent")
     olena = Subscription.by_number("+380671234567")
     if olena and not Chat.select().where(Chat.profile == olena.profile_id).exists():

@@ -6,12 +6,19 @@ import secrets
 
 from flask_babel import gettext as _
 
-from models import AuditEvent, AuthSession, UsageDay
+from models import ApiToken, AuditEvent, AuthSession, UsageDay
 from rules import profile as profile_rules, tokens as tokens_rules
 from rules.expenses import CREDIT_TYPES
 from rules.sessions import ENDED, check_session
 from ..core import clock
 from ..core.auth import IDLE, REMEMBERED
+
+
+def revoke_all_tokens(profile_id):
+    """Every API token of the cabinet revoked (in the caller's transaction): a token ends
+    with the cabinet's sessions, at a password change and at "sign out everywhere", or it
+    would keep reading the balances of a cabinet its owner took back. Returns how many."""
+    return ApiToken.delete().where(ApiToken.profile == profile_id).execute()
 
 
 def public_id(token):

@@ -12,7 +12,7 @@ from rules import profile as profile_rules
 from ..core import clock, security, sms
 from ..core.auth import current_profile, own_subscription
 from ..core.formatting import phone as phone_text
-from ..core.forms import BaseForm, LoginField, MobileField, sms_code_field
+from ..core.forms import BaseForm, LoginField, MobileField, RecordIdField, sms_code_field
 from ..core.web import (
     CONFLICT,
     INVALID_FORM,
@@ -52,7 +52,7 @@ class RemoveNumberForm(BaseForm):
 
 
 class RemoveManagerForm(BaseForm):
-    manager = HiddenField()  # a ManagedNumber id of one of this cabinet's own numbers
+    manager = RecordIdField()  # a ManagedNumber id of one of this cabinet's own numbers
 
 
 class EndSessionForm(BaseForm):
@@ -277,10 +277,10 @@ def remove_manager():
     """The owner of a number ends another cabinet's managing of it."""
     profile = current_profile()
     form = RemoveManagerForm()
-    if not form.validate() or not (form.manager.data or "").isdigit():
+    if not form.validate() or form.manager.record_id is None:
         abort(400)
     row = (ManagedNumber.select(ManagedNumber, Subscription).join(Subscription)
-           .where((ManagedNumber.id == int(form.manager.data[:18]))
+           .where((ManagedNumber.id == form.manager.record_id)
                   & (Subscription.profile == profile.id)).first())
     if row is None:
         abort(404)
@@ -314,8 +314,11 @@ def end_session():
 @login_required
 def end_all_sessions():
     profile = current_profile()
-    ended = AuthSession.end_all(profile, clock.now())
-    security.audit("signed_out_everywhere", profile=profile, details=f"ended {ended} sessions")
+    with models.locking_transaction():
+        ended = AuthSession.end_all(profile, clock.now())
+        revoked = service.revoke_all_tokens(profile.id)
+        security.audit("signed_out_everywhere", profile=profile,
+                       details=f"ended {ended} sessions, revoked {revoked} API tokens")
     logout_user()
     session.clear()
     return see_other(url_for("auth.login_page"))

@@ -1,12 +1,17 @@
 """Signing in by password or SMS code, registration with a temporary password, the first
 sign-in's confirmation, the password change and signing out.
 
-A password and an SMS code are throttled apart: ten wrong passwords from anyone make the
-password wait, but leave the phone's owner the way in by a code (with its own limits).
-A number nobody has costs the same password hash as one that exists, and is throttled per
-number and per address."""
+A way in an attacker cannot close: ten wrong passwords from anyone make the password wait,
+but never hold back a code by SMS; a code allows five tries and wrong codes of one code
+never hold back a new one (how many codes go is the SMS budget's to say): the owner, who
+holds the phone, can always sign in with a fresh code. Wrong passwords are counted per
+client address too, across accounts (spraying): past PORTAL_PASSWORD_FAILS_PER_ADDRESS an
+hour that address signs in by code only, and no account is locked by it. A number nobody
+has costs the same password hash as one that exists, and is throttled per number and per
+address."""
+from datetime import timedelta
 
-from flask import Blueprint, request, session, url_for
+from flask import Blueprint, current_app, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 from wtforms import BooleanField, PasswordField, SelectField, StringField
@@ -14,10 +19,8 @@ from wtforms.validators import DataRequired, Length, Optional
 
 import models
 from models import AuthSession, Profile, Subscription
-from rules.passwords import (
-    check_password,
-    has_cyrillic,
-)
+from rules import throttle as throttle_rules
+from rules.passwords import check_password, has_cyrillic
 from ..core import clock, metrics, security, sms
 from ..core.auth import current_profile, start_session
 from ..core.formatting import phone as phone_text
@@ -38,6 +41,7 @@ from ..core.web import (
     render,
     see_other,
 )
+from ..profile import service as profile_service
 from . import service
 
 bp = Blueprint("auth", __name__)
@@ -96,9 +100,19 @@ class PasswordCheckForm(BaseForm):
 # Shared pieces ---------------------------------------------------------------------------
 
 
-def code_key(profile_id):
-    """The throttle of a cabinet's SMS sign-in codes: apart from the password's."""
-    return f"code:{profile_id}"
+def _spraying_rule():
+    """Wrong passwords from one client address, across accounts, in an hour."""
+    return throttle_rules.Burst(current_app.config["PASSWORD_FAILS_PER_ADDRESS"],
+                                window=timedelta(hours=1), lockout=timedelta(hours=1))
+
+
+def _address_key():
+    return f"password-ip:{security.client_address()}"
+
+
+def spraying_message():
+    return _("Too many wrong passwords came from your network. Sign in with a code by SMS: "
+             "the button below sends it to your phone.")
 
 
 def _live_subscription(login_field):
@@ -190,7 +204,20 @@ def login():
             opened["must_confirm"] = True
         return bool(opened)
 
-    result = security.attempt(security.password_key(profile.id), check)
+    account = {}
+
+    def account_check():
+        account["result"] = security.attempt(security.password_key(profile.id), check)
+        return account["result"].ok
+
+    # Counted per address before anything is checked, like the account's own count: a
+    # burst from one address gets no more checks than the limit.
+    by_address = security.attempt(_address_key(), account_check, rule=_spraying_rule(),
+                                  forget_on_success=False)
+    if by_address.refused_unchecked:
+        # Not checked: this address sprayed passwords. The owner's way in is the code.
+        return refused(TOO_MANY, spraying_message())
+    result = account["result"]
     metrics.login("password", result)
     if result.refused_unchecked:
         return refused(TOO_MANY, security.lockout_message(result.until))
@@ -226,9 +253,6 @@ def login_sms():
     subscription, refusal = _named_subscription(form)
     if refusal:
         return refused(*refusal)
-    until = security.locked_until(code_key(subscription.profile_id))
-    if until:
-        return refused(TOO_MANY, security.lockout_message(until))
     phone = subscription.sms_phone()
     if not phone:
         form.login.errors.append(_("This account has no phone number for codes. Sign in with "
@@ -278,17 +302,14 @@ def login_sms_verify():
         return refused(*refusal)
     pending = session.get("sms_login") or {}
     nonce = pending.get("nonce") if pending.get("number") == subscription.number else None
-    result = security.attempt(code_key(subscription.profile_id), lambda: bool(
-        security.check_code("login", subscription.number, nonce, form.code.data)))
-    metrics.login("sms", result)
-    if result.refused_unchecked:
-        return refused(TOO_MANY, security.lockout_message(result.until))
-    if not result.ok:
+    try:
+        # Five tries a code (counted atomically) and the SMS budget bound the guessing; no
+        # lock of the account, which would shut its owner out with a fresh code in hand.
+        security.check_code("login", subscription.number, nonce, form.code.data)
+    except security.CodeRefused as refusal:
         security.audit("login_failed", profile=subscription.profile_id,
-                       actor=subscription.number, details=f"sms code: {result.refusal.code}")
-        if result.until:
-            return refused(TOO_MANY, security.lockout_message(result.until))
-        form.code.errors.append(security.code_refusal_message(result.refusal))
+                       actor=subscription.number, details=f"sms code: {refusal.code}")
+        form.code.errors.append(security.code_refusal_message(refusal))
         return refused(INVALID_FORM)
     start_session(subscription.profile, subscription)
     return see_other(url_for("dashboard.index"))
@@ -382,6 +403,7 @@ def first_login():
         AuthSession.update(must_confirm=False).where(
             AuthSession.token == session_row.token).execute()
         AuthSession.end_all(profile, now, keep=session_row.token)
+        profile_service.revoke_all_tokens(profile.id)
         security.audit("password_set", profile=profile)
     return see_other(url_for("dashboard.index"))
 
@@ -417,9 +439,11 @@ def password():
         Profile.update(password_hash=security.hash_password(form.new_password.data)).where(
             Profile.id == profile.id).execute()
         ended = AuthSession.end_all(profile, clock.now(), keep=current_user.auth_session.token)
-        security.audit("password_changed", profile=profile, details=f"ended {ended} sessions")
-    return see_other(url_for("auth.password"),
-                     notice=_("Password changed. Other sessions are signed out."))
+        revoked = profile_service.revoke_all_tokens(profile.id)
+        security.audit("password_changed", profile=profile,
+                       details=f"ended {ended} sessions, revoked {revoked} API tokens")
+    return see_other(url_for("auth.password"), notice=_(
+        "Password changed. Other sessions are signed out and every API token is revoked."))
 
 
 @bp.post("/password/check")

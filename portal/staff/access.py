@@ -7,15 +7,16 @@ import secrets
 from datetime import timedelta
 from functools import wraps
 
-from flask import Blueprint, abort, g, request, session, url_for
+from flask import Blueprint, abort, current_app, g, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from htmx_flask import make_response as htmx_response
 
 from models import AuthSession, StaffSession, StaffUser
 from rules.sessions import SessionRule
-from ..core import clock, metrics, security
+from ..core import clock, metrics, security, totp
 from ..core.web import INVALID_FORM, TOO_MANY, render, see_other
+from . import service
 from .forms import StaffLoginForm
 
 bp = Blueprint("staff", __name__)
@@ -64,6 +65,14 @@ def staff_required(permission):
     return decorator
 
 
+def demo_code():
+    """In demo mode, the demo staff's current code, for the sign-in page (trainers)."""
+    if not current_app.config["DEMO"]:
+        return {}
+    return {"demo_secret": totp.DEMO_SECRET,
+            "demo_code": totp.current_code(totp.DEMO_SECRET)}
+
+
 def audit(staff, event, subject="", profile=None, details=""):
     return security.audit(event, profile=profile, actor=f"staff:{staff.login}", subject=subject,
                           details=details)
@@ -74,14 +83,28 @@ def sign_in():
     form = StaffLoginForm()
 
     def refused(status, alert=None):
-        return render("staff/login.html", "login_form", status, form=form, alert=alert)
+        return render("staff/login.html", "login_form", status, form=form, alert=alert,
+                      **demo_code())
 
     if not form.validate():
         return refused(INVALID_FORM)
     login = form.login.data.strip().lower()
     staff = StaffUser.get_or_none(StaffUser.login == login)
-    result = security.attempt(f"staff:{login}", lambda: security.verify_password(
-        staff.password_hash if staff else None, form.password.data) and staff is not None)
+    account = {}
+
+    def both_factors():
+        return (security.verify_password(staff.password_hash if staff else None,
+                                         form.password.data)
+                and staff is not None and totp.check(staff, form.code.data))
+
+    def account_check():
+        account["result"] = security.attempt(service.staff_key(login), both_factors,
+                                             rule=service.STAFF_THROTTLE)
+        return account["result"].ok
+
+    by_address = security.attempt(f"staff-ip:{security.client_address()}", account_check,
+                                  rule=service.STAFF_ADDRESS_THROTTLE, forget_on_success=False)
+    result = by_address if by_address.refused_unchecked else account["result"]
     metrics.login("staff", result)
     if result.refused_unchecked:
         return refused(TOO_MANY, security.lockout_message(result.until))
@@ -89,7 +112,7 @@ def sign_in():
         security.audit("staff_login_failed", actor=f"staff:{login}"[:80])
         if result.until:
             return refused(TOO_MANY, security.lockout_message(result.until))
-        form.password.errors.append(_("Wrong login or password."))
+        form.password.errors.append(_("Wrong login, password or code."))
         return refused(INVALID_FORM)
     now = clock.now()
     # A new session: whatever this browser held ends here, a subscriber's cabinet included

@@ -1,4 +1,5 @@
-"""The staff console's commands: `create-staff`, `add-technician`, `technicians`."""
+"""The staff console's commands: `create-staff`, `unlock-staff`, `add-technician`,
+`technicians`."""
 from datetime import datetime
 
 import click
@@ -8,7 +9,8 @@ import models
 from models import AuditEvent, StaffSession, StaffUser, Technician
 from rules import support as support_rules
 from rules.passwords import check_password
-from ..core import clock, security
+from ..core import clock, security, totp
+from . import service
 
 PASSWORD_RULE_TEXTS = {
     "length": "at least 6 characters",
@@ -38,15 +40,18 @@ def create_staff_command(login, role):
         raise click.ClickException("the password does not meet the rules: "
                                    + "; ".join(PASSWORD_RULE_TEXTS[code] for code in unmet))
     now = clock.now()
+    secret = totp.new_secret()
     with models.db.connection_context(), models.db.atomic():
         staff = StaffUser.get_or_none(StaffUser.login == login)
         if staff is None:
             StaffUser.create(login=login, role=role, password_hash=security.hash_password(password),
-                             created_at=now, password_changed_at=now)
+                             created_at=now, password_changed_at=now,
+                             totp_secret=totp.seal(secret))
             event = "staff_created"
         else:
             StaffUser.update(role=role, password_hash=security.hash_password(password),
-                             password_changed_at=now).where(StaffUser.id == staff.id).execute()
+                             password_changed_at=now, totp_secret=totp.seal(secret),
+                             totp_last_step=None).where(StaffUser.id == staff.id).execute()
             StaffSession.update(ended_at=now).where((StaffSession.staff == staff)
                                                     & StaffSession.ended_at.is_null()).execute()
             event = "staff_updated"
@@ -54,6 +59,23 @@ def create_staff_command(login, role):
                           details=f"role {role}")
     done = "created" if event == "staff_created" else "updated"
     click.echo(f"Staff user {login} ({role}) {done}.")
+    click.echo("Second factor: add this to the authenticator app (shown this once); every "
+               "sign-in asks for its code.")
+    click.echo(f"  secret: {secret}")
+    click.echo(f"  URI:    {totp.provisioning_uri(login, secret)}")
+
+
+@click.command("unlock-staff")
+@with_appcontext
+@click.argument("login")
+def unlock_staff_command(login):
+    """Lift a staff account's sign-in lock (the wait its wrong sign-ins made)."""
+    login = login.strip().lower()
+    with models.db.connection_context():
+        if StaffUser.get_or_none(StaffUser.login == login) is None:
+            raise click.ClickException(f"no staff user {login}")
+        service.unlock(login, by="cli")
+    click.echo(f"Staff user {login} may sign in again.")
 
 
 @click.command("add-technician")
@@ -94,5 +116,6 @@ def technicians_command(retire):
 
 def init_app(app):
     app.cli.add_command(create_staff_command)
+    app.cli.add_command(unlock_staff_command)
     app.cli.add_command(add_technician_command)
     app.cli.add_command(technicians_command)

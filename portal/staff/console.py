@@ -14,7 +14,7 @@ from ..orders import service as orders_service
 from ..support.forms import MessageForm
 from ..support.service import POLL_SECONDS, fault_label, refusal_message
 from . import words
-from .access import audit, bp, current_staff, staff_required
+from .access import audit, bp, current_staff, demo_code, staff_required
 from .forms import ActionForm, LookupForm, StaffLoginForm
 
 # The queue -------------------------------------------------------------------------------
@@ -42,7 +42,8 @@ def queue_context(staff):
 def console():
     staff = current_staff()
     if staff is None:
-        return render("staff/login.html", form=StaffLoginForm(formdata=None), alert=None)
+        return render("staff/login.html", form=StaffLoginForm(formdata=None), alert=None,
+                      **demo_code())
     if not staff.can("view_queue"):
         abort(403)
     return render("staff/queue.html", **queue_context(staff))

@@ -11,6 +11,9 @@ class StaffLoginForm(BaseForm):
                                                        Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Type your password.")),
                                                          Length(max=200)])
+    code = StringField(_l("Code from the authenticator app"), validators=[
+        DataRequired(_l("Type the 6-digit code your authenticator app shows.")),
+        Length(max=10, message=_l("The code has 6 digits."))])
 
 
 class ActionForm(BaseForm):

@@ -61,6 +61,7 @@ EVENT_LABELS = {
     "visit_confirmed": _l("Technician's visit confirmed"),
     "staff_login": _l("Staff signed in"),
     "staff_login_failed": _l("Staff sign-in refused"),
+    "staff_unlocked": _l("Staff sign-in wait lifted"),
     "staff_logout": _l("Staff signed out"),
     "staff_lookup": _l("Subscriber looked up"),
     "staff_chat_viewed": _l("Chat read by staff"),
@@ -75,6 +76,14 @@ EVENT_LABELS = {
     "credit_settled": _l("Self-service credit charged after its last day"),
     "staff_secret_refused": _l("Secret answer refused (typed by staff)"),
     "staff_password_sent": _l("Secret answer matched: temporary password sent by staff"),
+    "card_saved": _l("Card saved for automatic top-ups"),
+    "card_not_saved": _l("Card not saved: the provider gave no token"),
+    "payment_status_refused": _l("The payment provider refused a status request"),
+    "card_removed": _l("Saved card removed, its automatic top-ups stopped"),
+    "card_token_replayed": _l("A saved card's token from another cabinet refused"),
+    "payment_status_unanswered": _l("The payment provider did not answer a status request"),
+    "payment_conflict": _l("The payment provider contradicted a settled payment"),
+    "liqpay_callback_refused": _l("A payment callback refused (bad signature or data)"),
 }
 
 

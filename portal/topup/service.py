@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask_babel import gettext as _
 
 import models
-from models import AutopayRule, Payment, SavedCard, Subscription
+from models import AutopayRule, OneTimeCode, Payment, SavedCard, Subscription
 from rules import (
     autopay as autopay_rules,
     budget as budget_rules,
@@ -111,6 +111,12 @@ def expire_payments(now):
     return count
 
 
+def asked_from(payment, nonce):
+    """The payment's code was asked for by the browser holding `nonce`."""
+    return bool(nonce) and OneTimeCode.select().where(
+        (OneTimeCode.reference == payment.key) & (OneTimeCode.nonce == nonce)).exists()
+
+
 def check_payer_budget(payer, target):
     """In the code's transaction: the payer's payments still waiting for their code are
     its budget (rules.budget.check_open_top_ups), counted under the payer's lock on any
@@ -134,7 +140,8 @@ def send_code(payment_fields, target, card, payer, acquirer):
         payment = Payment.create(target=target, payer_phone=payer, card_brand=card.brand,
                                  card_last4=card.last4, provider=acquirer.name,
                                  created_at=clock.now(), **payment_fields)
-        code, nonce = security.issue_code(purpose(payment), payer, reference=payment.key)
+        code, nonce = security.issue_code(purpose(payment), payer, reference=payment.key,
+                                          nonce=security.browser_nonce())
         return code, (payment, nonce)
 
     try:

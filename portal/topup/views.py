@@ -31,6 +31,7 @@ from . import liqpay, service
 from .acquiring import Declined, provider
 
 bp = Blueprint("topup", __name__)
+CHECKOUTS_KEPT = 5  # hosted checkouts a browser is shown as its own (result page)
 
 CARD_MESSAGES = {
     ("card_number", "empty"): _l("Type the card number."),
@@ -215,14 +216,13 @@ def start():
                             else _("The bank declined the card. Try another card."))
         return render("topup.html", "topup_form", INVALID_FORM, **context)
     try:
-        payment, nonce = service.send_code(
+        payment, _nonce = service.send_code(
             {"key": key, "profile": current_user.id if _signed_in() else None,
              "amount": amount, "provider_reference": reference,
              "save_card": bool(form.save_card.data)}, target, card, payer, acquirer)
     except sms.NotSent as failure:
         context["alert"] = failure.message
         return render("topup.html", "topup_form", failure.status, **context)
-    session[_session_key(payment)] = nonce
     return render("topup_confirm.html", "confirm",
                   **_confirm_context(payment, ConfirmForm(formdata=None)))
 
@@ -267,13 +267,11 @@ def _start_hosted(form, context):
     payment, checkout = service.start_hosted(
         target, form.amount.kopiyky, current_user.id if _signed_in() else None, payer,
         bool(form.save_card.data), str(get_locale()))
-    session[_session_key(payment)] = "liqpay"
+    # The browser that started it sees what it paid on the result page: the last few
+    # checkouts' order ids, so the cookie stays small however many it starts.
+    session["checkouts"] = [payment.key, *session.get("checkouts", [])][:CHECKOUTS_KEPT]
     return render("topup_checkout.html", "topup_form", payment=payment, checkout=checkout,
                   amount=uah(payment.amount))
-
-
-def _session_key(payment):
-    return f"topup:{payment.key}"
 
 
 def _payment_or_404(key):
@@ -284,7 +282,7 @@ def _payment_or_404(key):
     if payment is None or payment.provider == "liqpay" or payment.autopay_rule is not None:
         abort(404)
     own = _signed_in() and payment.profile_id == current_user.id
-    if not own and _session_key(payment) not in session:
+    if not own and not service.asked_from(payment, security.browser_nonce()):
         abort(404)
     service.lapse_if_expired(payment, clock.now())
     return payment
@@ -315,7 +313,7 @@ def confirm(key):
     if not form.validate():
         return render("topup_confirm.html", "confirm", INVALID_FORM,
                       **_confirm_context(payment, form))
-    nonce = session.get(_session_key(payment))
+    nonce = security.browser_nonce()
     try:
         security.check_code(service.purpose(payment), payment.payer_phone, nonce, form.code.data,
                             reference=key)
@@ -353,7 +351,7 @@ def result(order_id):
     if payment is None or payment.autopay_rule is not None:
         abort(404)
     own = (_signed_in() and payment.profile_id == current_user.id) \
-        or _session_key(payment) in session
+        or payment.key in session.get("checkouts", ())
     return render("topup_result.html", "result", payment=payment, own=own,
                   amount=uah(payment.amount))
 

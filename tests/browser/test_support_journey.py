@@ -5,7 +5,7 @@ import pytest
 
 import models
 from portal.core.security import hash_password
-from tests.helpers import PASSWORD, START
+from tests.helpers import PASSWORD, START, staff_secret, totp_code
 
 STAFF_PASSWORD = "Staff-pass9"
 
@@ -19,7 +19,8 @@ def live(app, factory, app_url):
         models.Technician.create(name="Petro")
         for login, role in (("olena", "agent"), ("boss", "admin")):
             models.StaffUser.create(login=login, role=role, password_hash=hash_password(STAFF_PASSWORD),
-                                    created_at=START, password_changed_at=START)
+                                    created_at=START, password_changed_at=START,
+                                    totp_secret=staff_secret())
         models.db.close()
     return app_url
 
@@ -35,6 +36,7 @@ def staff_sign_in(browser, base, login):
     page.goto("/staff")
     page.fill("#login", login)
     page.fill("#password", STAFF_PASSWORD)
+    page.fill("#code", totp_code(START))  # the app's clock stands at START
     page.click("#staff-signin button[type=submit]")
     return page
 
