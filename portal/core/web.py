@@ -154,6 +154,10 @@ def init_app(app):
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
+        if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+            # No session came back at all: the browser refuses cookies (Dillo does by
+            # default), and "reload the page" would loop for ever.
+            return render("cookies_refused.html", status=400, host=request.host)
         return _error_page(400, _("The form has expired"),
                            _("Please go back, reload the page and send the form again."))
 
