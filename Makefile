@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app portal
 export PORTAL_DEMO ?= 1
 
-.PHONY: run test test-fast lint bench audit translations catalogs clean
+.PHONY: run test test-fast lint bench audit translations catalogs clean restore-drill
 
 # Compiled translations: build output, not kept in git.
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/*.po))
@@ -60,6 +60,20 @@ $(LIGHTHOUSE):
 
 audit: $(VENV)/.run-deps $(CATALOGS) $(LIGHTHOUSE)
 	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(BIN)/python -m bench.audit
+
+# The restore drill (docs/operations.md): a demo portal is backed up with deploy/backup.sh,
+# restored into an empty database with deploy/restore.sh, started as its unit starts it, and
+# every balance, ledger total, session and table row compared. DRILL_SOURCE and DRILL_TARGET
+# are database URLs (two SQLite files by default; for PostgreSQL, two empty databases made
+# with createdb).
+DRILL_DIR := instance/drill
+DRILL_SOURCE ?= sqlite:///$(DRILL_DIR)/source.db
+DRILL_TARGET ?= sqlite:///$(DRILL_DIR)/restored.db
+restore-drill: $(VENV)/.run-deps $(CATALOGS)
+	rm -rf $(DRILL_DIR)
+	PORTAL_DATABASE_URL=$(DRILL_SOURCE) $(FLASK) init-db
+	PORTAL_DATABASE_URL=$(DRILL_SOURCE) $(FLASK) demo-data
+	PORTAL_DATABASE_URL=$(DRILL_SOURCE) $(FLASK) restore-drill --into $(DRILL_TARGET)
 
 # After adding or changing texts: refresh the catalogs, then translate the new entries.
 translations: $(VENV)/.run-deps

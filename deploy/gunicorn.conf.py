@@ -1,6 +1,8 @@
 """gunicorn settings for `make run` and the systemd unit (see deploy/README.md)."""
 import multiprocessing
 import os
+import shutil
+from pathlib import Path
 
 bind = f"127.0.0.1:{os.environ.get('PORT', '5000')}"
 # Sync workers: each request is short and the database is local.
@@ -11,9 +13,9 @@ graceful_timeout = 20
 max_requests = 50_000  # recycle workers now and then, so a slow leak can never grow,
 # but seldom: a new worker spends about 0.4 s of CPU importing and warming the app
 max_requests_jitter = 5_000
-accesslog = "-"
-# The log line leaves out query strings, which may hold numbers.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# No access log: the app writes one JSON line per request itself (portal/ops/logs.py),
+# with its request id and without the address's values, which may hold numbers.
+accesslog = None
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
@@ -23,3 +25,22 @@ def post_worker_init(worker):
     (about 5% of a report page's CPU, see `make bench`)."""
     import gc
     gc.freeze()
+
+
+# prometheus-client's multiprocess mode: each worker keeps its counts in a file of this
+# folder and /metrics adds them all up. Set here, before any worker imports the app;
+# portal.service gives it /run/portal/metrics (RuntimeDirectory), emptied at every start.
+METRICS_DIR = Path(os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", str(Path(__file__).resolve().parent.parent / "instance"
+                                    / "metrics")))
+
+
+def on_starting(server):
+    """A new master: the counts start from zero (Prometheus reads a restart as one)."""
+    shutil.rmtree(METRICS_DIR, ignore_errors=True)
+    METRICS_DIR.mkdir(mode=0o700, parents=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)

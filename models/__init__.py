@@ -2,6 +2,7 @@
 import them here so `all_models()` (what `init-db` creates) sees every table."""
 from peewee import sort_models
 
+from .autopay import AutopayRule, SavedCard
 from .base import (
     BaseModel,
     db,
@@ -12,6 +13,7 @@ from .base import (
     open_database,
     prepared,
 )
+from .budget import HeldNotice, RateEvent
 from .credit import Credit
 from .demo import DemoTimeline
 from .ledger import LedgerEntry
@@ -19,12 +21,13 @@ from .money import BonusAccrual, BonusLot, ServiceInterruption, Transfer
 from .payments import Payment
 from .profile import Device, FreeSms, Shop
 from .security import AuditEvent, FailedAttempt, OneTimeCode
-from .services import Service, ServiceConnection, ServiceRequest
+from .services import Service, ServiceConnection, ServiceRequest, TariffAllowance
 from .sms import SmsCount, SmsMessage, SmsPace
 from .subscribers import AuthSession, ManagedNumber, Profile, Subscription, Tariff
 from .support import Chat, ChatMessage, Fault, StaffSession, StaffUser, Technician, Visit
 from .tokens import ApiCallCount, ApiToken
 from .usage import UsageDay, UsageRecord
+from .welcome import WelcomeSms
 
 
 def all_models():

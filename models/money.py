@@ -3,7 +3,15 @@ bonuses moved to mobile numbers (they lapse), and the days a service was interru
 (no bonuses for them). Every balance change they cause is a LedgerEntry."""
 from datetime import datetime, time, timedelta
 
-from peewee import BigIntegerField, CharField, DateField, DateTimeField, ForeignKeyField, fn
+from peewee import (
+    BigIntegerField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    fn,
+)
 
 from .base import BaseModel, prepared
 from .subscribers import Profile, Subscription
@@ -58,6 +66,9 @@ class BonusLot(BaseModel):
     subscription = ForeignKeyField(Subscription, backref="bonus_lots", on_delete="CASCADE")
     transfer = ForeignKeyField(Transfer, backref="lots", on_delete="CASCADE")
     amount = BigIntegerField()
+    # What of it paid for usage (the usage feed's bonus parts, oldest lot first): that
+    # part no longer lapses.
+    spent = BigIntegerField(default=0)
     arrived_on = DateField()
     lapses_on = DateField()
     lapsed_at = DateTimeField(null=True)
@@ -72,6 +83,10 @@ class BonusLot(BaseModel):
             cls.select().where(cls.subscription.in_(subscriptions) & cls.lapsed_at.is_null()),
             f"bonus_lot.open_for.{len(subscriptions)}", *(sub.id for sub in subscriptions))
 
+    @property
+    def left(self):
+        return self.amount - self.spent
+
 
 class BonusAccrual(BaseModel):
     """The monthly Home Internet bonuses of one account for one month: at most one row
@@ -81,6 +96,10 @@ class BonusAccrual(BaseModel):
     month = DateField()  # its first day
     amount = BigIntegerField()
     created_at = DateTimeField()
+    # What it came from, for the bonus history: the fee paid that month (kopiyky) and the
+    # days without service left out (None: accrued before they were kept).
+    fee_paid = BigIntegerField(null=True)
+    days_out = IntegerField(null=True)
 
     class Meta:
         indexes = ((("subscription", "month"), True),)

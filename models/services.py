@@ -9,9 +9,9 @@ from peewee import (
     TextField,
 )
 
-from rules import services as services_rules
+from rules import services as services_rules, tariffs as tariffs_rules
 from .base import BaseModel, prepared
-from .subscribers import Localized, Subscription
+from .subscribers import Localized, Subscription, Tariff
 
 
 class Service(BaseModel, Localized):
@@ -98,3 +98,23 @@ class ServiceRequest(BaseModel):
         return [kind for (kind,) in prepared(query, "service_request.pending_kinds",
                                              subscription.id, services_rules.PENDING,
                                              *services_rules.DEFERRED_KINDS)]
+
+
+class TariffAllowance(BaseModel):
+    """What a tariff includes each month (rules.tariffs): `amount` of `unit` (None:
+    unlimited) within the network, to other networks or anywhere. The catalogue's
+    `allowances` of a tariff, replaced whole when it is applied."""
+
+    tariff = ForeignKeyField(Tariff, backref="allowances", on_delete="CASCADE")
+    position = IntegerField(default=0)
+    unit = CharField(max_length=8)  # rules.tariffs.UNITS
+    amount = BigIntegerField(null=True)
+    scope = CharField(max_length=8, default="all")  # rules.tariffs.SCOPES
+
+    class Meta:
+        indexes = ((("tariff", "position"), True),)
+
+    @classmethod
+    def of(cls, tariff):
+        return [tariffs_rules.Allowance(row.unit, row.amount, row.scope)
+                for row in cls.select().where(cls.tariff == tariff).order_by(cls.position)]

@@ -19,7 +19,13 @@ from .base import BaseModel, db
 
 
 class SmsMessage(BaseModel):
+    # `state`: handed to the gateway or not. FAILED: the gateway took no attempt in an hour.
     QUEUED, SENT, FAILED = "queued", "sent", "failed"
+    # `delivery`: what the gateway's delivery reports said of a sent message, in the order
+    # they may only move forward (a late "accepted by the SMS centre" never undoes
+    # "delivered"). '' is no report yet.
+    ACCEPTED, BUFFERED, DELIVERED, UNDELIVERED = "accepted", "buffered", "delivered", "undelivered"
+    DELIVERY_RANK = {"": 0, ACCEPTED: 1, BUFFERED: 2, DELIVERED: 3, UNDELIVERED: 3}
 
     to = CharField(max_length=16)
     # The text as kept: a code or a temporary password in it is masked outside demo mode
@@ -33,6 +39,8 @@ class SmsMessage(BaseModel):
     next_attempt_at = DateTimeField(null=True)
     sent_at = DateTimeField(null=True)
     backend = CharField(max_length=20, default="")
+    delivery = CharField(max_length=12, default="")
+    delivery_at = DateTimeField(null=True)  # when the last delivery report came
 
     class Meta:
         indexes = ((("to", "created_at"), False), (("created_at",), False),
@@ -42,6 +50,25 @@ class SmsMessage(BaseModel):
     def newest_first(cls, to=None):
         query = cls.select().order_by(cls.created_at.desc(), cls.id.desc())
         return query.where(cls.to == to) if to else query
+
+    @classmethod
+    def recent_to(cls, numbers, limit):
+        """The newest messages to any of `numbers`, newest first."""
+        return cls.select().where(cls.to.in_(list(numbers))).order_by(
+            cls.created_at.desc(), cls.id.desc()).limit(limit)
+
+    @classmethod
+    def newest_of_kind(cls, to, kind):
+        return cls.newest_first(to).where(cls.kind == kind).first()
+
+    @classmethod
+    def record_delivery(cls, message_id, delivery, now):
+        """A delivery report, in one atomic step: kept only when it moves the message's
+        delivery forward (reports may come late or twice). True when it did."""
+        behind = [state for state, rank in cls.DELIVERY_RANK.items()
+                  if rank < cls.DELIVERY_RANK[delivery]]
+        return bool(cls.update(delivery=delivery, delivery_at=now).where(
+            (cls.id == message_id) & cls.delivery.in_(behind)).execute())
 
     @classmethod
     def due(cls, now):

@@ -64,6 +64,7 @@ class Profile(UserMixin, BaseModel):
     secret_answer_hash = CharField(null=True)
     contact_phone = CharField(max_length=16, null=True)
     language = CharField(max_length=2, default="uk")  # of the pages and of its SMS
+    terms_accepted_at = DateTimeField(null=True)  # the terms of use, at the first sign-in
     created_at = DateTimeField()
 
     def get_id(self):

@@ -3,6 +3,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from peewee import (
+    SQL,
     BigIntegerField,
     CharField,
     CompositeKey,
@@ -28,22 +29,41 @@ class UsageRecord(BaseModel):
     counterpart = CharField(max_length=64, default="")
     quantity = BigIntegerField(default=0)  # seconds, kilobytes or a count (rules.expenses)
     amount = BigIntegerField()  # kopiyky
+    # The part of `amount` the billing took from the number's moved bonuses (kopiyky):
+    # checked against the guide and the live bonuses when imported (rules.bonus_spending).
+    bonus_amount = BigIntegerField(default=0)
 
     class Meta:
         # Every report reads one subscription's records in (started_at, id) order between
         # two moments: this index answers it, keyset paging included, without a sort.
         indexes = ((("subscription", "started_at", "id"), False),)
 
-    COLUMNS = ("subscription", "started_at", "type", "counterpart", "quantity", "amount")
+    COLUMNS = ("subscription", "started_at", "type", "counterpart", "quantity", "amount",
+               "bonus_amount")
 
     @classmethod
     def insert_rows(cls, rows):
-        """Append rows of COLUMNS values, and their days' totals, fast: one prepared
-        statement run for every row (peewee's insert_many spends most of its time building
-        the SQL text). Call it inside the transaction that should hold both."""
-        rows = list(rows)
+        """Append rows of COLUMNS values (the last, bonus_amount, may be left out: none),
+        and their days' totals, fast: one prepared statement run for every row (peewee's
+        insert_many spends most of its time building the SQL text). Call it inside the
+        transaction that should hold both."""
+        rows = [row if len(row) == len(cls.COLUMNS) else (*row, 0) for row in rows]
         _insert_many(cls, cls.COLUMNS, rows)
         UsageDay.add(rows)
+
+    @classmethod
+    def month_usage(cls, subscription, since, until, types):
+        """(type, the counterpart's first six characters, minutes with each call rounded
+        up, kilobytes, records) of `subscription`'s records of `types` in [since, until):
+        what a tariff's allowances count, a few rows however much was used."""
+        prefix = fn.SUBSTR(cls.counterpart, 1, 6)
+        query = (cls.select(cls.type, prefix, fn.SUM((cls.quantity + 59) / 60),
+                            fn.SUM(cls.quantity), fn.COUNT(cls.id))
+                 .where((cls.subscription == subscription) & (cls.started_at >= since)
+                        & (cls.started_at < until) & cls.type.in_(list(types)))
+                 .group_by(cls.type, prefix))
+        return [(usage_type, start or "", int(minutes or 0), int(kilobytes or 0), count)
+                for usage_type, start, minutes, kilobytes, count in query.tuples()]
 
     def save(self, *args, **kwargs):
         """A record written one at a time (`create`) adds to its day's totals too."""
@@ -51,7 +71,7 @@ class UsageRecord(BaseModel):
         saved = super().save(*args, **kwargs)
         if inserting:
             UsageDay.add([(self.subscription_id, self.started_at, self.type, self.counterpart,
-                           self.quantity, self.amount)])
+                           self.quantity, self.amount, self.bonus_amount or 0)])
         return saved
 
 
@@ -66,6 +86,9 @@ class UsageDay(BaseModel):
     type = CharField(max_length=16)
     records = IntegerField()
     amount = BigIntegerField()  # kopiyky, as UsageRecord.amount
+    # kopiyky of it paid from moved bonuses; a default in the table too, for migration
+    # 0001, which adds up records kept before there were days' totals
+    bonus_amount = BigIntegerField(default=0, constraints=[SQL("DEFAULT 0")])
 
     class Meta:
         primary_key = CompositeKey("subscription", "day", "type")
@@ -77,6 +100,13 @@ class UsageDay(BaseModel):
         return int(cls.select(fn.COALESCE(fn.SUM(cls.amount), 0)).where(
             (cls.subscription == subscription) & cls.type.in_(usage_types)
             & (cls.day >= start) & (cls.day < end)).scalar())
+
+    @classmethod
+    def bonus_spent(cls, subscription, start, end):
+        """What moved bonuses paid for `subscription`'s usage from day `start` to the day
+        before `end` (kopiyky)."""
+        return int(cls.select(fn.COALESCE(fn.SUM(cls.bonus_amount), 0)).where(
+            (cls.subscription == subscription) & (cls.day >= start) & (cls.day < end)).scalar())
 
     @classmethod
     def last_days_of(cls, subscription_ids, types):
@@ -92,28 +122,31 @@ class UsageDay(BaseModel):
         """Add usage rows (UsageRecord.COLUMNS values) to their days' totals: summed here
         first, so each (subscription, day, type) is one upsert."""
         totals = {}
-        for subscription_id, started_at, usage_type, _, _, amount in rows:
+        for subscription_id, started_at, usage_type, _, _, amount, bonus in rows:
             day = started_at.date() if isinstance(started_at, datetime) else started_at
             key = (subscription_id, day, usage_type)
-            records, total = totals.get(key, (0, 0))
-            totals[key] = (records + 1, total + amount)
+            records, total, bonuses = totals.get(key, (0, 0, 0))
+            totals[key] = (records + 1, total + amount, bonuses + bonus)
         table = cls._meta.table_name
-        _insert_many(cls, ("subscription", "day", "type", "records", "amount"),
-                     [(*key, records, amount) for key, (records, amount) in totals.items()],
+        _insert_many(cls, ("subscription", "day", "type", "records", "amount", "bonus_amount"),
+                     [(*key, *sums) for key, sums in totals.items()],
                      f" ON CONFLICT (subscription_id, day, type) DO UPDATE SET "
                      f"records = {table}.records + excluded.records, "
-                     f"amount = {table}.amount + excluded.amount")
+                     f"amount = {table}.amount + excluded.amount, "
+                     f"bonus_amount = {table}.bonus_amount + excluded.bonus_amount")
 
 
     @classmethod
     def recount(cls):
-        """{(subscription id, day, type): (records, amount)} added up from the records
-        themselves: what the table must hold (the test suite checks it after every test)."""
+        """{(subscription id, day, type): (records, amount, bonus amount)} added up from the
+        records themselves: what the table must hold (the test suite checks it after every
+        test)."""
         r = UsageRecord
         day = fn.date(r.started_at).coerce(False) if is_sqlite() else r.started_at.cast("date")
-        query = r.select(r.subscription, day, r.type, fn.COUNT(r.id), fn.SUM(r.amount)
-                         ).group_by(r.subscription, day, r.type)
-        return {(s, _as_date(d), t): (n, int(a)) for s, d, t, n, a in query.tuples()}
+        query = r.select(r.subscription, day, r.type, fn.COUNT(r.id), fn.SUM(r.amount),
+                         fn.SUM(r.bonus_amount)).group_by(r.subscription, day, r.type)
+        return {(s, _as_date(d), t): (n, int(a), int(b)) for s, d, t, n, a, b
+                in query.tuples()}
 
 
 def _insert_many(model, names, rows, suffix=""):
@@ -138,6 +171,7 @@ class ReportRecord(NamedTuple):
     quantity: int
     amount: int  # kopiyky: charged positive, credited negative
     id: int
+    bonus_amount: int = 0  # kopiyky of `amount` paid from moved bonuses
 
 
 class Report:
@@ -169,11 +203,13 @@ class Report:
                         self.subscription.id, self.period.start, self.period.end, *self.types)
 
     def totals_by_day_and_type(self):
-        """(day, type, count, amount) rows for rules.expenses.summarize, from the days'
-        totals: a month is at most a few hundred rows however much was used."""
+        """(day, type, count, amount, bonus amount) rows for rules.expenses.summarize, from
+        the days' totals: a month is at most a few hundred rows however much was used."""
         d = UsageDay
-        return [(_as_date(day), t, records, int(amount)) for day, t, records, amount
-                in _raw_rows(self._days("totals", d.day, d.type, d.records, d.amount))]
+        return [(_as_date(day), t, records, int(amount), int(bonus))
+                for day, t, records, amount, bonus
+                in _raw_rows(self._days("totals", d.day, d.type, d.records, d.amount,
+                                        d.bonus_amount))]
 
     def amounts_by_day(self):
         """(day, amount) of the period's days that have records."""
@@ -185,7 +221,8 @@ class Report:
         """Up to `size` records after the cursor (started_at, id), in that order: keyset
         paging, as quick on the last page of a big month as on the first (OFFSET is not)."""
         c = UsageRecord
-        query = self._select(c.started_at, c.type, c.counterpart, c.quantity, c.amount, c.id)
+        query = self._select(c.started_at, c.type, c.counterpart, c.quantity, c.amount, c.id,
+                             c.bonus_amount)
         params = self._record_params()
         if after is not None:
             started_at, record_id = after

@@ -24,6 +24,8 @@ from . import (
     expenses,
     feeds,
     free_sms,
+    legal,
+    ops,
     orders,
     profile,
     services,
@@ -33,16 +35,17 @@ from . import (
     support,
     topup,
     transfers,
+    widget,
 )
 from .core import auth, catalogue, formatting, guards, i18n, settings, sms, web
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # The core's pieces first (pages, money printing, SMS, the signed-in session, the catalogue),
-# then the areas.
+# then the areas; ops last (it logs every command the others registered).
 AREAS = (web, formatting, sms, auth, catalogue, signin, dashboard, database, feeds, expenses,
          orders, services, free_sms, profile, shops, support, staff, topup, transfers, bonuses,
-         credit, api, demo)
+         credit, legal, widget, api, demo, ops)
 
 csrf = CSRFProtect()
 compress = Compress()

@@ -2,10 +2,13 @@
 balance sends the one SMS.
 
 A debit that leaves the balance below the threshold sends it, unless one was sent already
-and the balance has not been at or above the threshold since: the number keeps an
-"alerted" flag, raised by the SMS (or by setting a threshold the balance is already below:
-the subscriber sees the balance as they set it) and cleared by any change that leaves
-the balance at or above the threshold.
+and no top-up has put the balance back at or above the threshold since: the number keeps
+an "alerted" flag, raised by the SMS (or by setting a threshold the balance is already
+below: the subscriber sees the balance as they set it) and cleared only by a top-up (or
+the billing's feed) that leaves the balance at or above the threshold. Money moved in by a
+transfer, a credit or a refund does not clear it: 1 UAH moved back and forth between two
+numbers re-arms nothing. At most one alert a day goes to a number whatever re-arms it (the
+SMS budget, rules.budget).
 """
 from dataclasses import dataclass
 
@@ -49,11 +52,13 @@ class Verdict:
     alerted: bool  # the flag after this change
 
 
-def after_change(threshold, alerted, balance, debit):
-    """The balance is now `balance` after a debit (`debit`) or a credit: whether the SMS
-    goes, and the flag after it."""
-    if threshold is None or balance >= threshold:
+def after_change(threshold, alerted, balance, debit, topped_up=False):
+    """The balance is now `balance` after a debit (`debit`) or a credit (`topped_up` when
+    it was a top-up): whether the SMS goes, and the flag after it."""
+    if threshold is None:
         return Verdict(False, False)
+    if balance >= threshold:
+        return Verdict(False, alerted and not topped_up)
     if debit and not alerted:
         return Verdict(True, True)
     return Verdict(False, alerted)

@@ -235,10 +235,12 @@ def dashboard_periods(today):
 class Total:
     count: int = 0
     amount: int = 0  # kopiyky, as in the feed: charged positive
+    bonuses: int = 0  # kopiyky of `amount` paid from moved bonuses
 
-    def add(self, count, amount):
+    def add(self, count, amount, bonuses=0):
         self.count += count
         self.amount += amount
+        self.bonuses += bonuses
 
 
 @dataclass
@@ -267,24 +269,28 @@ class Summary:
 
     @property
     def balance_change(self):
-        return balance_change(self.spending.amount + self.payments.amount)
+        """What the period did to the money balance: what bonuses paid left it alone."""
+        return balance_change(self.spending.amount - self.spending.bonuses
+                              + self.payments.amount)
 
 
 def summarize(rows, period):
-    """Fold aggregated rows (day, type, count, amount) -- one per day and type, as a
-    GROUP BY gives them, or one per record with count 1 -- into the period's Summary."""
+    """Fold aggregated rows (day, type, count, amount[, bonus amount]) -- one per day and
+    type, as a GROUP BY gives them, or one per record with count 1 -- into the period's
+    Summary."""
     by_type = {t: Total() for t in TYPES}
     by_group = {g: Total() for g in GROUPS}
     spent_on = {day: 0 for day in period.days}
     summary = Summary(by_group, by_type, [])
-    for day, usage_type, count, amount in rows:
+    for day, usage_type, count, amount, *bonus_part in rows:
+        bonuses = bonus_part[0] if bonus_part else 0
         group = GROUP_OF_TYPE[usage_type]
-        by_type[usage_type].add(count, amount)
-        by_group[group].add(count, amount)
+        by_type[usage_type].add(count, amount, bonuses)
+        by_group[group].add(count, amount, bonuses)
         if group == PAYMENTS:
-            summary.payments.add(count, amount)
+            summary.payments.add(count, amount, bonuses)
         else:
-            summary.spending.add(count, amount)
+            summary.spending.add(count, amount, bonuses)
             spent_on[day] = spent_on.get(day, 0) + amount
     summary.by_day = sorted(spent_on.items())
     return summary
@@ -293,6 +299,8 @@ def summarize(rows, period):
 # ---------------------------------------------------------------- the usage feed
 
 USAGE_COLUMNS = ("number", "started_at", "type", "counterpart", "quantity", "amount")
+BONUS_COLUMN = "bonus_amount"  # optional: the part of `amount` paid from moved bonuses
+_CHECKED_COLUMNS = USAGE_COLUMNS + (BONUS_COLUMN,)
 MAX_COUNTERPART = 64
 MAX_QUANTITY = 10**12
 _DATETIME = re.compile(
@@ -309,6 +317,7 @@ class UsageRow:
     counterpart: str
     quantity: int
     amount: int  # kopiyky: charged positive, credited negative
+    bonus_amount: int = 0  # kopiyky of `amount` paid from moved bonuses
 
 
 def missing_usage_columns(header):
@@ -342,7 +351,7 @@ def parse_started_at(text):
 def parse_usage_row(row, now):
     """A CSV row (dict of str) -> (UsageRow, []) or (None, [RowError, ...]) with every bad
     field. Records may not start after `now` or before EARLIEST."""
-    errors = control_errors(row, USAGE_COLUMNS)
+    errors = control_errors(row, _CHECKED_COLUMNS)
     if errors:
         return None, errors
     get = row.get
@@ -384,9 +393,18 @@ def parse_usage_row(row, now):
         elif usage_type in DEBIT_TYPES and amount < 0:
             errors.append(RowError("amount", "charge_expected", amount_text))
 
+    bonus = 0
+    bonus_text = get(BONUS_COLUMN)
+    if bonus_text and (bonus_text := bonus_text.strip()):
+        try:
+            bonus = parse_uah(bonus_text)
+        except AmountError:
+            # The value goes in the reason: a bonus part's problems all read "bonus_amount: …".
+            errors.append(RowError(BONUS_COLUMN, "bonus_format", text=bonus_text[:20]))
+
     if errors:
         return None, errors
-    return UsageRow(number, started_at, usage_type, counterpart, quantity, amount), []
+    return UsageRow(number, started_at, usage_type, counterpart, quantity, amount, bonus), []
 
 
 # ---------------------------------------------------------------- the chart

@@ -18,6 +18,10 @@ CUSTOMERS = ("individual", "business")
 STATUSES = ("active", "suspended", "debt_blocked", "closed")
 MAX_NAME = 200
 MAX_PROFILE_KEY = 64
+# Columns a feed may leave out: `profile` (rows with one key share a cabinet) and
+# `welcome` (yes/no: the welcome SMS, see welcome_due).
+OPTIONAL_COLUMNS = ("profile", "welcome")
+WELCOME_CHOICES = ("yes", "no")
 MAX_FIELD = csv.field_size_limit()  # the csv module's: 131,072 characters
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # What stops the csv module in a record, by the start of its message; a record it cannot
@@ -136,6 +140,7 @@ class SubscriberRow:
     bonus_balance: int  # kopiyky
     activated_on: date
     profile: str  # '' when the row names no profile
+    welcome: str = ""  # the optional column: 'yes', 'no' or '' (welcome_due decides)
 
 
 def missing_columns(header):
@@ -147,10 +152,10 @@ def parse_subscriber_row(row, tariff_kinds, today):
 
     `tariff_kinds` maps each catalogue tariff code to its kind ('mobile', 'home_internet').
     """
-    errors = control_errors(row, SUBSCRIBER_COLUMNS + ("profile",))
+    errors = control_errors(row, SUBSCRIBER_COLUMNS + OPTIONAL_COLUMNS)
     if errors:
         return None, errors
-    value = {key: (row.get(key) or "").strip() for key in SUBSCRIBER_COLUMNS + ("profile",)}
+    value = {key: (row.get(key) or "").strip() for key in SUBSCRIBER_COLUMNS + OPTIONAL_COLUMNS}
 
     def choice(field, allowed):
         if value[field] not in allowed:
@@ -200,6 +205,8 @@ def parse_subscriber_row(row, tariff_kinds, today):
 
     if len(value["profile"]) > MAX_PROFILE_KEY:
         errors.append(RowError("profile", "too_long", value["profile"][:20]))
+    if value["welcome"]:
+        choice("welcome", WELCOME_CHOICES)
 
     if errors:
         return None, errors
@@ -207,5 +214,14 @@ def parse_subscriber_row(row, tariff_kinds, today):
         number=number, kind=value["kind"], name=value["name"], tariff=value["tariff"],
         payment=value["payment"], customer=value["customer"], status=value["status"],
         balance=amounts["balance"], bonus_balance=amounts["bonus_balance"],
-        activated_on=activated_on, profile=value["profile"],
+        activated_on=activated_on, profile=value["profile"], welcome=value["welcome"],
     ), []
+
+
+def welcome_due(row):
+    """Whether a newly imported number whose cabinet never existed gets the welcome SMS
+    (login and a temporary password): a mobile number, unless it is closed or a business
+    customer's; the feed's `welcome` column ('yes', 'no') overrides that."""
+    if row.kind != MOBILE or row.welcome == "no":
+        return False
+    return row.welcome == "yes" or (row.status != "closed" and row.customer != "business")

@@ -1,6 +1,6 @@
 """LiqPay's words turned into the portal's: what a payment status means, and amounts.
 
-Pure: the protocol itself (signatures, HTTP) is `portal/liqpay.py`. Sources, as read in
+Pure: the protocol itself (signatures, HTTP) is `portal/topup/liqpay.py`. Sources, as read in
 December 2026:
 - statuses: LiqPay API 3, "Callback" (https://www.liqpay.ua/en/doc/callback: final
   statuses, statuses that need the payer's confirmation, other statuses) and the status
@@ -153,3 +153,20 @@ def safe_card_mask(text):
     if not isinstance(text, str) or len(text) > 32 or not _MASK.match(text):
         return None
     return text
+
+
+# When reconciliation asks LiqPay about a payment it has not heard of: every minute at
+# first (a lost callback is made good in minutes), then less often, so abandoned checkouts
+# (most pending payments) cost 60 questions in their 24 hours, not 1,440.
+ASK_EVERY_MINUTE_UNTIL = 15  # minutes of age
+ASK_EVERY_TEN_UNTIL = 120
+
+
+def status_due(age_minutes):
+    """Whether a payment pending for `age_minutes` whole minutes (at least 2) is asked
+    about in this minute's run."""
+    if age_minutes < ASK_EVERY_MINUTE_UNTIL:
+        return True
+    if age_minutes < ASK_EVERY_TEN_UNTIL:
+        return age_minutes % 10 == 0
+    return age_minutes % 60 == 0

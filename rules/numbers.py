@@ -32,17 +32,32 @@ def parse_mobile(text):
     return number
 
 
+# What people put between digits: spaces, dashes, dots, slashes, brackets.
+SEPARATORS = "()-./ \u00a0"
+# The old long-distance prefix: '8 067 123 45 67' is dialled as 0 67 123 45 67.
+TRUNK_EIGHT_DIGITS = 11
+
+
 def parse_ukrainian_mobile(text):
-    """Any common form of a Ukrainian mobile number, of any network -> '+380XXXXXXXXX'.
-    NumberError 'foreign' for a number of another country or a landline."""
+    """Any common form of a Ukrainian mobile number, of any network -> '+380XXXXXXXXX':
+    '0671234567', '+380 67 123 45 67', '380671234567', '8 067 123 45 67', '80671234567',
+    '067-123-45-67', '(067) 123.45.67'... NumberError 'foreign' for a number of another
+    country or a landline."""
     raw = (text or "").strip()
     if not raw:
         raise NumberError("empty")
-    digits = "".join(ch for ch in raw if ch.isdigit())
-    if len(digits) > 15 or any(ch not in "0123456789+()-. \u00a0" for ch in raw):
+    digits = "".join(ch for ch in raw if ch in "0123456789")
+    if (len(digits) > 15 or not digits or any(ch not in "0123456789+" + SEPARATORS for ch in raw)
+            or "+" in raw[1:]):
         raise NumberError("invalid")
+    if raw.startswith("+"):
+        dialled = "+" + digits
+    elif len(digits) == TRUNK_EIGHT_DIGITS and digits.startswith("80"):
+        dialled = digits[1:]
+    else:
+        dialled = digits
     try:
-        parsed = phonenumbers.parse(raw, "UA")
+        parsed = phonenumbers.parse(dialled, "UA")
     except phonenumbers.NumberParseException as exc:
         raise NumberError("invalid") from exc
     if parsed.country_code != 380 or not phonenumbers.is_valid_number(parsed):
@@ -59,12 +74,18 @@ def is_home_internet_account(text):
     return len(cleaned) == HOME_INTERNET_DIGITS and cleaned.isascii() and cleaned.isdigit()
 
 
+def account_digits(text):
+    """An account number as typed ('1234 5678', '1234-5678') -> its 8 digits, else None."""
+    cleaned = "".join(ch for ch in (text or "").strip() if ch not in " -\u00a0")
+    return cleaned if is_home_internet_account(cleaned) else None
+
+
 def parse_login(text):
     """The sign-in field: a mobile number in any common form or an 8-digit account number."""
-    cleaned = (text or "").strip()
-    if is_home_internet_account(cleaned):
-        return Login(HOME_INTERNET, cleaned)
-    return Login(MOBILE, parse_mobile(cleaned))
+    account = account_digits(text)
+    if account:
+        return Login(HOME_INTERNET, account)
+    return Login(MOBILE, parse_mobile(text))
 
 
 def luhn_ok(digits):

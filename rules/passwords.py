@@ -3,12 +3,14 @@ import secrets
 import string
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 MIN_LENGTH = 6
 MAX_LENGTH = 128  # long enough for any passphrase or manager; bounds the hashing work
 MAX_REPEATS = 2  # no character more than twice anywhere (case-sensitive)
 MIN_KINDS = 2
+TEMPORARY_PASSWORD_LIFETIME = timedelta(hours=72)  # "Get a password" and the welcome SMS
 
 _COMMON_FILE = Path(__file__).with_name("common-passwords.txt")
 

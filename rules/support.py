@@ -312,7 +312,7 @@ ROLES = (AGENT, ADMIN)
 
 AGENT_PERMISSIONS = frozenset({
     "view_queue", "answer_chat", "close_chat", "process_request", "offer_visit",
-    "lookup_subscriber",
+    "lookup_subscriber", "restore_access",
 })
 PERMISSIONS = {
     AGENT: AGENT_PERMISSIONS,

@@ -4,14 +4,15 @@ import math
 import re
 from datetime import timedelta
 
-from .budget import window_start
+from .budget import free_at
 from .profile import ProfileRefused, clean_line
 
 PREFIX = "pk_"  # a leaked token is easy to spot, and to search logs and code for
 NAME_MAX = 40
 MAX_TOKENS = 10  # live tokens in one cabinet
-CALLS_PER_WINDOW = 60  # calls of one token in one fixed window
+CALLS_PER_WINDOW = 60  # calls of one token in any minute (a sliding window)
 WINDOW = timedelta(minutes=1)
+WINDOWS = ((WINDOW, CALLS_PER_WINDOW),)
 TOUCH_EVERY = timedelta(minutes=1)  # a token's last use is written at most this often
 
 # What follows the prefix: secrets.token_urlsafe's alphabet (and the demo token's), so a
@@ -46,12 +47,11 @@ def bearer_token(header):
 
 
 def retry_after(calls, now):
-    """None while `calls` (the token's calls in the window holding `now`, this one
-    included) is within the rate; past it, the whole seconds until the next window."""
-    if calls <= CALLS_PER_WINDOW:
+    """None when the call is counted (`calls` is None); else `calls` are the moments of the
+    token's calls in the last minute, and the answer the whole seconds until one leaves."""
+    if calls is None:
         return None
-    end = window_start(now, WINDOW) + WINDOW
-    return max(1, math.ceil((end - now).total_seconds()))
+    return max(1, math.ceil((free_at(calls, WINDOWS, now) - now).total_seconds()))
 
 
 def touch_due(last_used_at, now):

@@ -28,8 +28,10 @@ from tests.helpers import (
     RecordingGateway,
 )
 
-# The LiqPay stand-in's fixture, `liqpay_standin` (tests/liqpay_standin/, docs/payments.md).
-pytest_plugins = ["tests.liqpay_standin"]
+# The LiqPay stand-in's fixture, `liqpay_standin` (tests/liqpay_standin/, docs/payments.md),
+# and Kannel's, `kannel` (tests/kannel_box.py, docs/sms.md), and `portal`, the portal with
+# LiqPay as its provider (tests/liqpay_portal.py).
+pytest_plugins = ["tests.liqpay_standin", "tests.kannel_box", "tests.liqpay_portal"]
 
 # hypothesis: new examples on every run in development, to keep searching; in CI
 # (HYPOTHESIS_PROFILE=ci, set by .ci/run) the same examples every run, so a submission never
@@ -206,9 +208,9 @@ def app(tmp_path, clock, databases, template_cache):
 
 def usage_days_as_recorded():
     """Whatever a test did, the days' totals still sum the usage records exactly."""
-    kept = {(s, d, t): (n, a) for s, d, t, n, a in models.UsageDay.select(
+    kept = {(s, d, t): (n, a, b) for s, d, t, n, a, b in models.UsageDay.select(
         models.UsageDay.subscription, models.UsageDay.day, models.UsageDay.type,
-        models.UsageDay.records, models.UsageDay.amount).tuples()}
+        models.UsageDay.records, models.UsageDay.amount, models.UsageDay.bonus_amount).tuples()}
     return kept == models.UsageDay.recount()
 
 

@@ -8,12 +8,22 @@ import pytest
 
 import models
 from portal.feeds.service import FeedError, import_usage
-from tests.helpers import PASSWORD, START, connect_service, field_error, page, sms_to
+from tests.helpers import (
+    PASSWORD,
+    START,
+    connect_service,
+    field_error,
+    last_code,
+    page,
+    sms_to,
+)
 from tests.test_budgets import QueryCounter
 
 NUMBER = "+380671234567"
 FRIEND = "+380681234567"
 HEADER = "number,started_at,type,counterpart,quantity,amount\n"
+CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
+        "card_holder": "OLENA KOVALENKO", "card_cvv": "123"}
 
 
 def fresh(subscription):
@@ -38,6 +48,7 @@ def friend(factory):
 
 def send_money(client, amount, target="0681234567"):
     review = client.post("/transfer", data={"target": target, "amount": amount})
+    assert review.status_code == 200, page(review)
     key = re.search(r'name="key" value="([0-9a-f]{32})"', page(review)).group(1)
     return client.post("/transfer", data={"target": target, "amount": amount, "key": key})
 
@@ -116,19 +127,61 @@ def test_a_transfer_below_the_threshold_sends_one_sms(client, signed_in, friend,
     assert len(alerts_to(app)) == 1 and fresh(signed_in).alert_sent is True
 
 
-def test_money_back_above_clears_the_flag_and_the_next_debit_alerts_again(
-        client, signed_in, friend, db, app):
+def card_top_up(app, client, amount, number="0671234567"):
+    """A signed-in card top-up of `number`, its code read back and confirmed."""
+    response = client.post("/topup", data={"target": number, "amount": amount, **CARD})
+    key = re.search(r"/topup/([\w-]+)/confirm", page(response)).group(1)
+    assert client.post(f"/topup/{key}/confirm", data={
+        "code": last_code(app, NUMBER)}).status_code == 303
+
+
+def test_money_moved_in_does_not_re_arm_the_alert_a_top_up_does(
+        client, signed_in, friend, db, app, clock):
     set_alert(client, "50")
     send_money(client, "60")  # 100 -> 40: one SMS
     friend_client = app.test_client()
     friend_client.post("/login", data={"login": "0681234567", "password": PASSWORD})
     models.Subscription.update(balance=10000).where(models.Subscription.id == friend.id).execute()
-    send_money(friend_client, "5", target="0671234567")  # 40 -> 45: still below, flag kept
-    assert fresh(signed_in).alert_sent is True
-    send_money(friend_client, "10", target="0671234567")  # 45 -> 55: back above
+    send_money(friend_client, "15", target="0671234567")  # 40 -> 55: back above by a transfer
+    assert fresh(signed_in).alert_sent is True  # ... which re-arms nothing
+    send_money(client, "10")  # 55 -> 45: no second SMS
+    assert len(alerts_to(app)) == 1
+    card_top_up(app, client, "10")  # 45 -> 55 by a top-up: re-armed
     assert fresh(signed_in).alert_sent is False
-    send_money(client, "10")  # 55 -> 45: below again
+    clock.advance(hours=24)
+    client.post("/login", data={"login": "0671234567", "password": PASSWORD})
+    send_money(client, "10")  # 55 -> 45: below again, a day later
     assert len(alerts_to(app)) == 2
+
+
+def test_at_most_one_alert_a_day_however_often_top_ups_re_arm_it(
+        client, signed_in, friend, db, app, clock):
+    set_alert(client, "50")
+    send_money(client, "60")  # 100 -> 40: the day's alert
+    for _ in range(3):
+        card_top_up(app, client, "20")  # 40 -> 60: re-armed
+        clock.advance(minutes=2)
+        send_money(client, "20")  # 60 -> 40: below again, no second SMS today
+    assert len(alerts_to(app)) == 1
+    clock.advance(hours=23, minutes=55)  # 24 hours after the first
+    client.post("/login", data={"login": "0671234567", "password": PASSWORD})
+    card_top_up(app, client, "20")
+    send_money(client, "20")
+    assert len(alerts_to(app)) == 2
+
+
+def test_twenty_cycles_of_one_uah_back_and_forth_send_one_alert(
+        client, signed_in, friend, db, app):
+    """The probe: 1 UAH moved back and forth 20 times between two numbers sent 20 alerts."""
+    models.Subscription.update(balance=5050).where(models.Subscription.id == signed_in.id
+                                                   ).execute()
+    set_alert(client, "50")
+    friend_client = app.test_client()
+    friend_client.post("/login", data={"login": "0681234567", "password": PASSWORD})
+    for _ in range(20):
+        send_money(client, "1")  # 50.50 -> 49.50
+        send_money(friend_client, "1", target="0671234567")  # and back
+    assert len(alerts_to(app)) == 1
 
 
 def test_a_service_fee_below_the_threshold_alerts(client, signed_in, db, app):

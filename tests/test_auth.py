@@ -299,7 +299,7 @@ def register_and_get_password(app, client, number="0391234567"):
 
 def confirm_data(new="Fresh-word9", **extra):
     return {"new_password": new, "new_password_confirm": new, "secret_question": "pet",
-            "secret_answer": "Barsik", **extra}
+            "secret_answer": "Barsik", "accept_terms": "y", **extra}
 
 
 def test_registration_and_first_login(app, client, auth, newcomer):

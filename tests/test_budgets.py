@@ -43,7 +43,18 @@ PAGES_WITH_ARGUMENTS = {
     "staff.service_request": lambda: [f"/staff/requests/{r.id}" for r in models.ServiceRequest
                                        .select().where(models.ServiceRequest.kind == "pause")],
     "topup.status": lambda: [f"/topup/{key}" for key in _olenas_payment()],
+    "topup.result": lambda: [f"/topup/result/{key}" for key in _waiting_card_payment()],
 }
+
+
+def _waiting_card_payment():
+    """A card payment waiting for LiqPay's word: its result page reloads itself."""
+    target = models.Subscription.by_number("+380671234567")
+    payment = models.Payment.create(
+        key="result-sample", target=target, profile=target.profile_id, payer_phone="",
+        amount=15000, card_brand="liqpay", card_last4="", provider="liqpay",
+        provider_reference="", created_at=target.activated_on)
+    return [payment.key]
 
 
 def _olenas_payment():

@@ -147,7 +147,7 @@ def test_the_balance_comes_first_with_top_up_beside_it(client, signed_in, family
     assert '<a class="button" href="/topup?target=%2B380671234567">Top up</a>' in main
     assert main.index('id="balance"') < main.index("/topup?target=") < main.index('id="state"')
     assert '<label for="number-switch" class="visually-hidden">' in main
-    assert '<a href="/tariffs">Smart</a>' in main
+    assert '<a href="/tariff">Smart</a>' in main
 
 
 def test_the_dashboard_links_services_and_the_device_with_its_model(app, client, signed_in):
@@ -155,7 +155,7 @@ def test_the_dashboard_links_services_and_the_device_with_its_model(app, client,
         models.Device.create(subscription=signed_in.id, phone_model="Nokia 105",
                              iccid="89380062300000000001", puk1="12345678")
     html = page(client.get("/"))
-    assert '<a href="/services">Services and promotions for you</a>' in html
+    assert '<a href="/offers">Services and promotions for you</a>' in html
     assert '<a href="/device">Device: Nokia 105</a>' in html
 
 

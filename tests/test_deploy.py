@@ -5,6 +5,7 @@ import configparser
 import getpass
 import gzip
 import http.client
+import re
 import shutil
 import socket
 import ssl
@@ -62,7 +63,7 @@ def nginx_site(tmp_path, app_server):
         ("/etc/letsencrypt/live/cabinet.example.ua/fullchain.pem", str(tmp_path / "cert.pem")),
         ("/etc/letsencrypt/live/cabinet.example.ua/privkey.pem", str(tmp_path / "key.pem")),
         ("/srv/portal/static/", str(ROOT / "static") + "/"),
-        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_server};"),
+        ("server 127.0.0.1:8000 ", f"server 127.0.0.1:{app_server} "),
         ("listen [::]:80;", ""), ("listen [::]:443 ssl http2;", ""),
         ("listen 80;", f"listen 127.0.0.1:{http_port};"),
         ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
@@ -166,7 +167,7 @@ def test_the_credit_timer_fires_every_night():
 
 
 @pytest.mark.parametrize("name", ["portal-requests.timer", "portal-sms.timer",
-                                  "portal-payments.timer"])
+                                  "portal-payments.timer", "portal-autopay.timer"])
 def test_the_minute_timers_fire_every_minute(name):
     timer = unit(name)["Timer"]
     assert timer["OnCalendar"] == "*-*-* *:*:00"
@@ -257,3 +258,106 @@ def test_behind_nginx_the_audit_log_keeps_the_subscribers_address(
         models.db.connect(reuse_if_open=True)
         event = models.AuditEvent.select().order_by(models.AuditEvent.id.desc()).first()
     assert event.ip == seen
+
+
+# Operators' probes and metrics (issue 27) ------------------------------------------------
+
+METRICS_TOKEN = "token-of-the-deploy-tests"
+
+
+def test_nginx_passes_the_probes_and_hides_the_metrics(app, nginx_site):
+    app.config["METRICS_TOKEN"] = METRICS_TOKEN
+    _, https_port = nginx_site
+    response, body = https_get(https_port, "/readyz")
+    assert (response.status, body) == (200, b"ready\n")
+    response, body = https_get(https_port, "/healthz")
+    assert (response.status, body) == (200, b"ok\n")
+    response, _ = https_get(https_port, "/metrics",
+                            {"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert response.status == 404  # nginx's own: Prometheus asks each node directly
+    response, _ = https_get(https_port, "/login", {"X-Request-ID": "from-the-client-0001"})
+    given = response.getheader("X-Request-ID")  # nginx's $request_id, answered by the app
+    assert given and given != "from-the-client-0001" and len(given) == 32
+
+
+def wait_ready(port, seconds):
+    return subprocess.run([str(DEPLOY / "wait-ready.sh")], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "PORT": str(port),
+                               "WAIT_SECONDS": str(seconds)}, timeout=seconds + 30)
+
+
+def test_the_unit_is_started_only_once_the_node_is_ready(app_server):
+    service = unit("portal.service")["Service"]
+    assert service["ExecStartPost"] == "/srv/portal/deploy/wait-ready.sh"
+    assert service["Environment"] == "PROMETHEUS_MULTIPROC_DIR=/run/portal/metrics"
+    assert service["RuntimeDirectory"] == "portal"
+    assert wait_ready(app_server, 10).returncode == 0
+    refused = wait_ready(free_port(), 1)
+    assert refused.returncode == 1 and "is not ready" in refused.stderr
+
+
+def metric_value(text, name, **labels):
+    from prometheus_client.parser import text_string_to_metric_families
+    return sum(sample.value for family in text_string_to_metric_families(text)
+               for sample in family.samples if sample.name == name
+               and all(sample.labels.get(key) == value for key, value in labels.items()))
+
+
+def test_gunicorn_workers_add_up_their_counts(app, tmp_path):
+    """deploy/gunicorn.conf.py for real: two workers, prometheus-client's multiprocess
+    mode; whichever worker served each request, /metrics counts them all."""
+    port = free_port()
+    environment = {"PATH": "/usr/bin:/bin", "PORT": str(port), "WEB_CONCURRENCY": "2",
+                   "PORTAL_DATABASE_URL": app.config["DATABASE_URL"], "PORTAL_DEMO": "0",
+                   "PORTAL_SECRET_KEY": "deploy-test-secret",
+                   "PORTAL_METRICS_TOKEN": METRICS_TOKEN,
+                   "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    if models.db.obj is not None and not models.db.is_closed():
+        models.db.close()
+    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-c",
+                               str(DEPLOY / "gunicorn.conf.py"), "portal:create_app()"],
+                              cwd=ROOT, env=environment, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_ready(port, 60).returncode == 0
+        for _ in range(20):  # a new connection each: the workers take turns as they can
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/healthz")
+            assert connection.getresponse().status == 200
+            connection.close()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/metrics", headers={"Authorization":
+                                                       f"Bearer {METRICS_TOKEN}"})
+        text = connection.getresponse().read().decode()
+        connection.close()
+        assert metric_value(text, "portal_http_request_duration_seconds_count",
+                            route="/healthz", status="200") == 20
+        assert metric_value(text, "portal_ready") == 1
+        assert list((tmp_path / "metrics").glob("histogram_*.db"))  # one file a worker
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=30)
+    lines = [line for line in errors.splitlines() if line.startswith("{")]
+    assert sum('"route": "/healthz"' in line for line in lines) == 20  # one JSON line each
+
+
+def test_the_alert_rules_and_the_scrape_job_read_what_the_portal_exposes(app):
+    import yaml
+    scrape = yaml.safe_load((DEPLOY / "prometheus" / "scrape.yml").read_text())
+    [job] = scrape["scrape_configs"]
+    assert job["metrics_path"] == "/metrics" and job["authorization"]["type"] == "Bearer"
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    alerts = {rule["alert"]: rule["expr"] for group in rules["groups"]
+              for rule in group["rules"]}
+    assert set(alerts) == {"PortalServerErrors", "PortalSmsFailing", "PortalPaymentsStuck",
+                           "PortalNodeNotReady"}
+    app.config["METRICS_TOKEN"] = METRICS_TOKEN
+    exposed = app.test_client().get(
+        "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).get_data(as_text=True)
+    names = set(re.findall(r"^# TYPE (\w+) (\w+)", exposed, re.M))
+    known = {"up"} | {name for name, _ in names} | {
+        f"{name}{suffix}" for name, kind in names if kind in ("counter", "histogram")
+        for suffix in ("_total", "_count", "_sum", "_bucket")}
+    for name, expr in alerts.items():
+        used = set(re.findall(r"\b(portal_\w+|up)\b(?=[{\s)]|$)", expr))
+        assert used and used <= known, (name, used - known)

@@ -325,10 +325,12 @@ def test_csv_is_the_same_selection_with_a_bom(client, usage):
     assert response.headers["Content-Disposition"] == (
         'attachment; filename="expenses-380671234567-2026-11.csv"')
     header, *rows = csv_rows(response)
-    assert header[0] == "Start" and header[-2:] == ["Charged, UAH", "Balance change, UAH"]
+    assert header[0] == "Start" and header[5:] == ["Charged, UAH", "Balance change, UAH",
+                                                   "Paid by bonuses, UAH"]
     assert [row[0] for row in rows] == ["2026-11-03 09:15:02.125000", "2026-11-03 09:30:00.000000",
                                         "2026-11-24 23:59:59.999999"]
-    assert rows[0][1:] == ["Outgoing call", "'+380501112233", "2:05", "125", "4,50", "-4,50"]
+    assert rows[0][1:] == ["Outgoing call", "'+380501112233", "2:05", "125", "4,50", "-4,50",
+                           "0,00"]
 
 
 def test_csv_opens_in_columns_in_excel_set_to_ukrainian(client, usage):
@@ -339,7 +341,7 @@ def test_csv_opens_in_columns_in_excel_set_to_ukrainian(client, usage):
     raw = client.get("/expenses.csv?month=2026-11").get_data(as_text=True)
     lines = raw[1:].splitlines()
     assert lines[0].startswith("Початок;Тип;")
-    assert all(len(row) == 7 for row in csv.reader(lines, delimiter=";"))
+    assert all(len(row) == 8 for row in csv.reader(lines, delimiter=";"))
     assert "20,0\u00a0МБ" in raw and not re.search(r";-?[0-9]+\.[0-9]{2}(;|$)", raw, re.M)
     header, *rows = csv_rows(client.get("/expenses.csv?month=2026-11"))
     assert sum(sheet_decimal(row[5]) for row in rows) == Decimal(NOVEMBER_SPENT - 20000 + 2501
@@ -353,8 +355,8 @@ def test_csv_text_never_starts_a_formula(app, client, signed_in, sender):
     add_records(app, signed_in, [(datetime(2026, 11, 20, 9, 0), "sms_in", sender, 1, 250),
                                  (datetime(2026, 11, 21, 9, 0), "service", "Повернення", 1, -333)])
     rows = csv_rows(client.get("/expenses.csv?month=2026-11"))[1:]
-    assert rows[0][1:] == ["Incoming SMS", "'" + sender, "1", "1", "2,50", "-2,50"]
-    assert rows[1][1:] == ["Service", "Повернення", "1", "1", "-3,33", "3,33"]
+    assert rows[0][1:] == ["Incoming SMS", "'" + sender, "1", "1", "2,50", "-2,50", "0,00"]
+    assert rows[1][1:] == ["Service", "Повернення", "1", "1", "-3,33", "3,33", "0,00"]
 
 
 def test_page_csv_and_pdf_agree_to_the_kopiyka(client, usage):

@@ -1,11 +1,11 @@
 """The LiqPay stand-in's own behaviours, checked as a merchant would: its callbacks reach a
-callback address over HTTP and are read with the portal's client (portal/liqpay.py)."""
+callback address over HTTP and are read with the portal's client (portal/topup/liqpay.py)."""
 import json
 from decimal import Decimal
 
 import pytest
 
-from portal import liqpay
+from portal.topup import liqpay
 from rules import liqpay as rules
 from tests.liqpay_standin import (
     APPROVED_CARD,

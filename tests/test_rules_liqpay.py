@@ -121,3 +121,15 @@ def test_no_card_number_passes_as_a_mask(text):
     kept = liqpay.safe_card_mask(text)
     if kept is not None:
         assert sum(ch.isdigit() for ch in kept) <= 10
+
+
+def test_status_is_asked_every_minute_then_less_often():
+    asked = [minute for minute in range(2, 24 * 60) if liqpay.status_due(minute)]
+    assert asked[:13] == list(range(2, 15))
+    assert 15 not in asked and 20 in asked and 130 not in asked and 180 in asked
+    assert len(asked) < 70
+
+
+@given(st.integers(min_value=2, max_value=24 * 60))
+def test_a_pending_payment_is_never_left_unasked_for_more_than_an_hour(minute):
+    assert any(liqpay.status_due(m) for m in range(minute, minute + 60))

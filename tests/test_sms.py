@@ -108,14 +108,17 @@ def test_a_refused_message_is_tried_again_by_the_job(app, db, aggregator, clock)
     assert app.config["SMS_GATEWAY"].sent == [("+380670000000", "receipt")]
 
 
-def test_the_job_gives_up_after_a_day(app, db, clock, gateway_down):
+def test_the_job_gives_up_after_an_hour(app, db, clock, gateway_down):
     with app.test_request_context():
         with models.locking_transaction():
             sms.send("+380671234567", "receipt")
         sms.deliver_queued()
-        for _ in range(10):
-            clock.advance(hours=7)
+        for _ in range(5):
+            clock.advance(minutes=11)
             sms.retry_due(clock.now())
+        assert models.SmsMessage.get().state == "queued"  # 55 minutes: still trying
+        clock.advance(minutes=5)
+        sms.retry_due(clock.now())
     assert models.SmsMessage.get().state == "failed"
 
 

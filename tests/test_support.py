@@ -665,7 +665,7 @@ def test_staff_pages_fit_the_budgets(app):
     for _ in range(60):  # a busy audit log: a full page of it
         staff.get("/staff/lookup?number=0671234567")
     urls = ["/staff", "/staff/audit", "/staff/lookup?number=0671234567", "/staff/chats/1",
-            "/staff/faults/1"]
+            "/staff/faults/1", "/staff/lookup/sms?number=0671234567"]
     for url in urls:
         with QueryCounter(models.db.obj) as counter:
             response = staff.get(url)

@@ -3,15 +3,17 @@ personal token (portal/profile/token_views.py), described by the OpenAPI documen
 (a file kept as it is served: portal/api/openapi.json).
 
 A token opens the API and nothing else; a signed-in browser's cookie opens no part of it.
-Each token's calls are counted in the database in fixed windows (ApiCallCount), in one
-atomic upsert, so every worker and server shares the rate. Answers are JSON, errors
+Each token's calls are counted in the database in a sliding minute (models.RateEvent, under
+the token's lock), so every worker and server shares the rate and no 60 seconds ever hold
+more than the limit. Answers are JSON, errors
 too (`{"error": "..."}`; the API's own in English: programs read them)."""
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
 
-from models import ApiCallCount, ApiToken, Subscription
-from rules import budget as budget_rules, tokens as tokens_rules
+import models
+from models import ApiToken, RateEvent, Subscription
+from rules import tokens as tokens_rules
 from ..bonuses import service as bonuses_service
 from ..core import clock, security
 from ..core.formatting import plain
@@ -57,11 +59,8 @@ def balance():
     if request.args:
         return _error(400, "This address takes no query parameters.")
     now = clock.now()
-    window = budget_rules.window_start(now, tokens_rules.WINDOW)
-    calls = ApiCallCount.increase(token.digest, window)
-    if calls == 1:  # a new window: the token's earlier ones are over
-        ApiCallCount.delete().where((ApiCallCount.key == token.digest)
-                                    & (ApiCallCount.window_start < window)).execute()
+    with models.locking_transaction():
+        calls = RateEvent.take(f"api:{token.digest}", now, tokens_rules.WINDOWS)
     wait = tokens_rules.retry_after(calls, now)
     if wait is not None:
         return _error(429, f"Too many calls: at most {tokens_rules.CALLS_PER_WINDOW} a minute "

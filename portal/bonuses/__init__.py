@@ -1,7 +1,7 @@
 """Home Internet bonuses: moving them to a mobile number (views.py), the accrual, the
 lapse, the move's booking and the bonuses a number shows (service.py), and the timers'
 commands (commands.py)."""
-from . import commands, views
+from . import commands, history_views, views  # noqa: F401 (history_views: its page joins views.bp)
 
 
 def init_app(app):

@@ -1,6 +1,6 @@
 """The low-balance alert (rules.alerts): one SMS when a debit leaves a mobile number's
-balance below the threshold its subscriber set in /settings, none again until the balance
-has been at or above it.
+balance below the threshold its subscriber set in /settings, none again until a top-up has
+put the balance at or above it, and at most one a day (the SMS budget).
 
 Every money event judges it (portal/core/money_events.py: `judge` on the locked row, in
 its transaction, after the ledger has posted): the SMS is queued in that transaction. A
@@ -23,16 +23,17 @@ def alert_text(number, balance, threshold):
 
 
 def _send(number, balance, threshold, profile=None):
+    """Queue the alert unless the number had one in the last day (None then)."""
     with sms.language_of(number=None if profile else number, profile=profile):
-        sms.send(number, alert_text(number, balance, threshold))
+        return sms.send(number, alert_text(number, balance, threshold), kind=sms.ALERT)
 
 
-def judge(subscription, debit):
+def judge(subscription, debit, topped_up=False):
     """Money was just taken from (`debit`) or put on `subscription` (locked; its balance is
-    the new one): below the threshold after a debit sends the SMS once; back at it clears
-    the flag."""
+    the new one; `topped_up`: by a top-up): below the threshold after a debit sends the SMS
+    once; a top-up back at it clears the flag."""
     verdict = alerts_rules.after_change(subscription.alert_threshold, subscription.alert_sent,
-                                 subscription.balance, debit)
+                                        subscription.balance, debit, topped_up)
     if verdict.alerted != subscription.alert_sent:
         Subscription.update(alert_sent=verdict.alerted).where(
             Subscription.id == subscription.id).execute()
@@ -41,10 +42,10 @@ def judge(subscription, debit):
         _send(subscription.number, subscription.balance, subscription.alert_threshold)
 
 
-def after_import(charged_by_id):
+def after_import(charged_by_id, topped_up_ids=frozenset()):
     """A usage import added, per subscription id, records summing to `charged_by_id[id]`
-    (charged positive, credited negative); each number with an alert is judged on the
-    balance that implies (see portal/usage.py). One query finds the numbers with an alert;
+    (charged positive, credited negative; `topped_up_ids` had a top-up among them); each
+    number with an alert is judged on the balance that implies (see portal/usage.py). One query finds the numbers with an alert;
     the flags change in one statement each way; an SMS per number that crossed. Returns
     how many SMS were queued."""
     if not charged_by_id:
@@ -59,11 +60,12 @@ def after_import(charged_by_id):
         if not charged:
             continue
         implied = row.balance - charged
-        verdict = alerts_rules.after_change(row.alert_threshold, row.alert_sent, implied, charged > 0)
+        verdict = alerts_rules.after_change(row.alert_threshold, row.alert_sent, implied,
+                                            charged > 0, row.id in topped_up_ids)
         if verdict.alerted != row.alert_sent:
             (raised if verdict.alerted else cleared).append(row.id)
-        if verdict.send:
-            _send(row.number, implied, row.alert_threshold, profile=row.profile)
+        if verdict.send and _send(row.number, implied, row.alert_threshold,
+                                  profile=row.profile) is not None:
             sent += 1
     for ids, flag in ((raised, True), (cleared, False)):
         if ids:

@@ -18,7 +18,7 @@ from rules.numbers import NumberError, parse_login
 from rules.sessions import SessionRule
 from . import clock, security
 from .i18n import LANGUAGE_COOKIE, LOCALES
-from .web import see_other
+from .web import is_bare, see_other
 
 login_manager = LoginManager()
 
@@ -91,7 +91,7 @@ def _forget_previous_request():
 def _confirmation_gate():
     """A temporary-password sign-in reaches only the confirmation page. (The API, which
     reads no session, answers for its token alone.)"""
-    if request.blueprint == "api":
+    if request.blueprint == "api" or is_bare():
         return None
     if (current_user.is_authenticated and current_user.auth_session.must_confirm
             and request.endpoint not in CONFIRMATION_ENDPOINTS):

@@ -1,40 +1,72 @@
 """Languages: Ukrainian by default, English and Russian; chosen from a cookie the footer
 switch sets, else from Accept-Language."""
+from contextlib import contextmanager
 from pathlib import Path
 
-from flask import has_request_context, request
-from flask_babel import Domain, get_locale
+from flask import g, has_app_context, has_request_context, request
+from flask_babel import Domain, force_locale, get_locale
 
 CATALOG_DIR = Path(__file__).resolve().parents[2] / "translations"
 LOCALES = ("uk", "en", "ru")
 LANGUAGE_COOKIE = "lang"
 
 
+TRANSLATIONS = "translations"  # `g`'s key for the catalog of the language in force
+
+
 class QuickDomain(Domain):
-    """Flask-Babel's message domain, finding the catalog by the locale itself: Flask-Babel
-    turns the locale into text again for every string (11 µs a string, a fifth of a
-    report page's time). get_locale() is still asked each time, so force_locale holds.
-    Every request takes it as its domain (`as_default`); outside a request Flask-Babel's
-    own default domain answers, as fast as it is."""
+    """Flask-Babel's message domain, finding the catalog by the locale itself and keeping
+    it in `g` for the request: Flask-Babel turns the locale into text again for every
+    string, and even asking for the locale costs more than the lookup (a page has some 50
+    strings). The language changes within a request only through `in_language` below,
+    which puts the catalog of that language in force and back. Every request takes this
+    domain as its own (`as_default`)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.by_locale = {}
 
     def get_translations(self):
-        locale = get_locale()
-        if locale is None:  # outside a request or app context
+        if not has_app_context():
             return super().get_translations()
-        found = self.by_locale.get(locale)
+        found = g.get(TRANSLATIONS)
         if found is None:
-            found = self.by_locale[locale] = super().get_translations()
+            locale = get_locale()
+            if locale is None:
+                return super().get_translations()
+            found = self.by_locale.get(locale)
+            if found is None:
+                found = self.by_locale[locale] = super().get_translations()
+            g.setdefault(TRANSLATIONS, found)
         return found
+
+
+def forget_language():
+    """Each request finds its language anew (`g` outlives a request in a CLI command or a
+    test that holds an app context)."""
+    g.pop(TRANSLATIONS, None)
+
+
+@contextmanager
+def in_language(language):
+    """Texts made inside are in `language` (Flask-Babel's force_locale, with this domain's
+    catalog of the request put aside and back). The one way to change the language within
+    a request."""
+    outer = g.pop(TRANSLATIONS, None)
+    try:
+        with force_locale(language):
+            yield
+    finally:
+        g.pop(TRANSLATIONS, None)
+        if outer is not None:
+            g.setdefault(TRANSLATIONS, outer)
 
 
 def init_app(app, babel):
     babel.init_app(app, locale_selector=select_locale)
     domain = QuickDomain()  # Flask-Babel's default domain: messages
     # Flask-Babel's public way to choose a request's domain (`Domain.as_default`).
+    app.before_request(forget_language)
     app.before_request(domain.as_default)
     # Templates ask the domain straight away (Flask-Babel's callables look it up again
     # through the request context for each string).

@@ -9,9 +9,11 @@ then runs what follows, always in this order:
 1. money paid in (a `Cause` with `payment`: a top-up, money received) repays an open
    self-service credit first;
 2. a debt block the balance now pays off is lifted (`states.lift_paid_debt_block`);
-3. the low-balance alert is judged on the balance after both (`alerts.judge`);
-4. automatic top-ups with a saved card are judged here, once they exist: after the alert,
-   before the receipt, so the receipt tells the balance they leave;
+3. the low-balance alert is judged on the balance after both (`alerts.judge`; only a
+   top-up re-arms it);
+4. after a debit, automatic top-ups with a saved card are judged (`autopay.judge`): one
+   below its threshold enqueues an attempt in this transaction, which the `autopay`
+   command charges (the receipt tells the balance the debit left);
 5. the cause's receipt SMS, telling the balance after all of the above.
 
 Money out runs 3 to 5. A new way money moves (a card provider's callback, autopay) builds
@@ -28,13 +30,14 @@ from flask_babel import gettext as _
 import models
 from models import Credit, LedgerEntry, UsageRecord
 from rules import credit as credit_rules
-from . import alerts, security, sms, states
+from . import alerts, autopay, security, sms, states
 from .formatting import day, plain, uah
 
 # A self-service credit's records among the payments and expenses: money moved between the
 # number and its credit (portal/credit.py says why this type), named as the feed names them.
 CREDIT_USAGE_TYPE = "transfer_out"
 CREDIT_REPAID = "Кредит: погашення"
+TOP_UP = "topup"  # the ledger's kind of money paid in by card (by hand or autopay)
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ def credited(subscription, amount, cause, now, reference):
     if cause.payment:
         _repay_credit(subscription, amount, now, reference)
     states.lift_paid_debt_block(subscription, now, reference)
-    alerts.judge(subscription, debit=False)
+    alerts.judge(subscription, debit=False, topped_up=cause.kind == TOP_UP)
     _send_receipt(subscription, cause)
 
 
@@ -67,6 +70,7 @@ def debited(subscription, amount, cause, now, reference):
     zero, and everything that follows it (steps 3 to 5)."""
     _post(subscription, -amount, cause, now, reference)
     alerts.judge(subscription, debit=True)
+    autopay.judge(subscription)
     _send_receipt(subscription, cause)
 
 

@@ -14,11 +14,20 @@ DEFAULTS = {
     "SMS_BACKEND": "outbox",
     "SMS_URL": "",
     "SMS_TOKEN": "",
+    "KANNEL_URL": "",  # smsbox's sendsms: http://127.0.0.1:13013/cgi-bin/sendsms
+    "KANNEL_USER": "",
+    "KANNEL_PASSWORD": "",
+    "SMS_SENDER": "",  # the alphanumeric sender the SMS centre lets us use
+    "PUBLIC_URL": "",  # the portal's address as the outside sees it (delivery reports, LiqPay)
     "SMS_PER_ADDRESS": budget_rules.Limits.per_address_short,
     "SMS_PER_ADDRESS_DAY": budget_rules.Limits.per_address_day,
     "SMS_DAILY_TOTAL": budget_rules.Limits.portal_day,
     "SECURE_COOKIES": False,
     "BEHIND_PROXY": False,
+    # The operator's caps on a number's automatic top-ups in a calendar month.
+    "AUTOPAY_MONTHLY_COUNT": 3,
+    "AUTOPAY_MONTHLY_UAH": 3000,
+    "METRICS_TOKEN": "",  # unset: /metrics answers 404
 }
 FLASK_DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
@@ -30,7 +39,11 @@ FLASK_DEFAULTS = {
     "BABEL_DEFAULT_TIMEZONE": "UTC",  # our times are already Kyiv local: print them as they are
     "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/csv", "text/javascript",
                            "application/javascript", "application/json", "image/svg+xml",
-                           "application/pdf"],  # report PDFs shrink by about a tenth
+                           "application/pdf",  # report PDFs shrink by about a tenth
+                           "application/manifest+json"],
+    # Flask-Compress leaves alone what is under 500 bytes; the service worker's loader
+    # (static/app.js, about 200) still comes out smaller, and every asset is gzipped.
+    "COMPRESS_MIN_SIZE": 150,
     "COMPRESS_ALGORITHM": ["gzip"],
     "COMPRESS_ALGORITHM_STREAMING": ["gzip"],  # static files are streamed: gzip them too
     "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,  # static URLs carry a content hash

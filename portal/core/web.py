@@ -74,7 +74,21 @@ def _static_hash(path):
 def static_url(filename):
     """A static URL that changes with the file's content, so it can be cached for a year."""
     path = Path(current_app.static_folder) / filename
-    return url_for("static", filename=filename, v=_static_hash(str(path)))
+    return template_url("static", filename=filename, v=_static_hash(str(path)))
+
+
+def template_url(endpoint, **values):
+    """Templates' url_for: a URL without arguments (the menu's, the footer's: some 30 a
+    page) is built once per app and script root, the rest by Flask's url_for. Static
+    files' URLs are kept too: a file's content does not change under a running app."""
+    if values and endpoint != "static":
+        return url_for(endpoint, **values)
+    built = current_app.extensions.setdefault("template_urls", {})
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    found = built.get(key)
+    if found is None:
+        found = built[key] = url_for(endpoint, **values)
+    return found
 
 
 def _static_cache(response):
@@ -89,8 +103,22 @@ def _static_cache(response):
     return response
 
 
+def bare(view):
+    """Mark `view` as one that needs neither the request's database connection nor the
+    session: the load balancer's and Prometheus's probes (portal/ops), which must answer
+    while the database is gone and read nothing of the visitor."""
+    view.bare = True
+    return view
+
+
+def is_bare():
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(view, "bare", False)
+
+
 def _connect():
-    models.db.connect(reuse_if_open=True)
+    if not is_bare():
+        models.db.connect(reuse_if_open=True)
 
 
 def _close(exc):
@@ -149,7 +177,8 @@ def init_app(app):
     app.teardown_request(_close)
     app.after_request(_security_headers)
     app.add_url_rule("/language", "set_language", set_language, methods=["POST"])
-    app.jinja_env.globals.update(static_url=static_url, form_field=form_field,
+    app.jinja_env.globals.update(static_url=static_url, url_for=template_url,
+                                 form_field=form_field,
                                  demo_mode=app.config["DEMO"])
 
     @app.errorhandler(CSRFError)

@@ -5,7 +5,7 @@ from wtforms import HiddenField
 
 from models import AuthSession
 from ..bonuses import service as bonuses_service
-from ..core import clock, states
+from ..core import catalogue, clock, states
 from ..core.auth import current_profile, current_subscription, own_subscription, own_subscriptions
 from ..core.forms import BaseForm
 from ..core.web import local_target, render, see_other, submitted
@@ -22,6 +22,7 @@ PANELS = (
     ("panels/requests.html", orders_service.requests_panel),
     ("panels/money.html", bonuses_service.money_panel),
     ("panels/credit.html", credit_service.credit_panel),
+    ("panels/offers.html", catalogue.offers_panel),
 )
 
 

@@ -1,5 +1,6 @@
 """The operators' database commands: `init-db` (create or migrate the schema, apply the
-catalogue; safe to run again) and `copy-db --to URL` (the move from SQLite to PostgreSQL)."""
+catalogue; safe to run again), `copy-db --to URL` (the move from SQLite to PostgreSQL) and
+`restore-drill --into URL` (a backup restored and proven, drill.py)."""
 import sys
 
 import click
@@ -8,6 +9,7 @@ from flask.cli import with_appcontext
 
 import models
 from models.schema import SchemaDrift
+from .drill import DrillFailed, drill, summary
 from .service import ROOT, copy_database, init_db
 
 
@@ -52,3 +54,27 @@ def copy_db_command(target_url):
         init_db()  # the source up to date first, so both schemas are the same
         counts = copy_database(source, target, echo=click.echo)
     click.echo(f"Copied {sum(counts.values())} rows in {len(counts)} tables.")
+
+
+@click.command("restore-drill")
+@with_appcontext
+@click.option("--into", "target_url", required=True,
+              help="An empty database to restore into, e.g. sqlite:////tmp/drill.db or "
+                   "postgresql://portal@localhost/portal_drill (made with createdb)")
+def restore_drill_command(target_url):
+    """Back up this database, restore the copy into an empty one with deploy/restore.sh,
+    start the portal on it and prove the balances, ledger and sessions are the same."""
+    source_url = current_app.config["DATABASE_URL"]
+    if target_url == source_url:
+        click.echo("The drill restores into another, empty database: give its URL.", err=True)
+        sys.exit(2)
+    try:
+        with models.db.connection_context():
+            found = drill(source_url, target_url, current_app.secret_key, echo=click.echo)
+    except DrillFailed as failure:
+        click.echo(f"Restore drill FAILED: {failure}", err=True)
+        sys.exit(1)
+    for line in summary(found):
+        click.echo(line)
+    click.echo("Restore drill passed: every balance, ledger total, session and table row "
+               "is the same in the restored database.")

@@ -1,8 +1,9 @@
 """The demo's money history: Олена's bonus move and Тарас's paused account (bonuses), and
 Тарас's open self-service credit."""
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from models import (
+    BonusAccrual,
     BonusLot,
     Credit,
     LedgerEntry,
@@ -13,6 +14,7 @@ from models import (
 )
 from rules import credit as credit_rules, money as money_rules, states as states_rules
 from rules.dates import add_months, month_start
+from ..bonuses import service as bonuses_service
 from ..core import money_events
 from ..credit.service import TAKEN
 
@@ -20,12 +22,14 @@ DEMO_MOVE_KEY = "demo-bonus-move-olena"
 
 
 def load_bonuses(demo_clock):
-    """Олена moved 30 bonuses from 10000001 to 067 123 45 67 five days ago (they show with
-    the day they lapse); Тарас's account 10000002 has been paused since the 11th of last
-    month (the accrual leaves those days out).
+    """Олена's account 10000001 had last month's accrual (100 bonuses for the fee paid),
+    then she moved 30 bonuses to 067 123 45 67 five days ago (they show with the day they
+    lapse), and a call three days later was paid with 7.50 of them (the usage feed's
+    bonus part): her bonus history shows each. Тарас's account 10000002 has been paused
+    since the 11th of last month (the accrual leaves those days out).
 
-    The feed's balances (demo/subscribers.csv) are the billing's, taken after that move:
-    the move is recorded with its ledger entries as history, balances untouched."""
+    The feed's balances (demo/subscribers.csv) are the billing's, taken after all that:
+    each is recorded with its ledger entries as history, balances untouched."""
     today, now = demo_clock.today(), demo_clock.now()
     paused = Subscription.by_number("10000002")
     if paused is not None and paused.status == states_rules.SUSPENDED:
@@ -37,15 +41,36 @@ def load_bonuses(demo_clock):
     if account is None or phone is None or Transfer.get_or_none(Transfer.key == DEMO_MOVE_KEY):
         return
     at = now - timedelta(days=5)
-    moved = 3000
+    moved, spent = 3000, 750
+    # The latest accrual before the move (the history shows 100 in, then 30 out).
+    month = money_rules.due_accrual_month(at.date())
+    accrued_at = datetime.combine(
+        add_months(month, 1).replace(day=money_rules.BONUS_ACCRUAL_DAY), time(6, 0))
+    fee = account.tariff.monthly_fee
+    accrual = BonusAccrual.create(subscription=account, month=month, amount=fee,
+                                  created_at=accrued_at, fee_paid=fee, days_out=0)
+    LedgerEntry.create(subscription=account, at=accrued_at, kind="bonus_accrual",
+                       bonus_change=fee, balance_after=account.balance,
+                       bonus_after=account.bonus_balance + moved,
+                       reference=f"accrual:{accrual.id}")
     done = Transfer.create(key=DEMO_MOVE_KEY, kind=Transfer.BONUS, source=account, target=phone,
                            profile=account.profile_id, amount=moved, created_at=at)
-    for side, change in ((account, -moved), (phone, moved)):
+    for side, change, after in ((account, -moved, account.bonus_balance),
+                                (phone, moved, phone.bonus_balance + spent)):
         LedgerEntry.create(subscription=side, at=at, kind="bonus_transfer_" + (
             "out" if change < 0 else "in"), bonus_change=change, balance_after=side.balance,
-            bonus_after=side.bonus_balance, reference=f"transfer:{done.id}")
-    BonusLot.create(subscription=phone, transfer=done, amount=moved, arrived_on=at.date(),
-                    lapses_on=money_rules.lapse_date(at.date()))
+            bonus_after=after, reference=f"transfer:{done.id}")
+    BonusLot.create(subscription=phone, transfer=done, amount=moved, spent=spent,
+                          arrived_on=at.date(), lapses_on=money_rules.lapse_date(at.date()))
+    # Three days later a five-minute call to another network was paid with bonuses, as the
+    # billing's usage feed says (a record with its bonus part, as BonusSpending books it).
+    call = (now - timedelta(days=2)).replace(hour=18, minute=5, second=0, microsecond=0)
+    UsageRecord.create(subscription=phone, started_at=call, type="call_out",
+                       counterpart="+380501234567", quantity=300, amount=spent,
+                       bonus_amount=spent)
+    LedgerEntry.create(subscription=phone, at=call, kind=bonuses_service.SPEND,
+                       bonus_change=-spent, balance_after=phone.balance,
+                       bonus_after=phone.bonus_balance, reference="usage:call_out:+380501234567")
 
 
 DEMO_KEY = "demo-credit-taras"

@@ -6,12 +6,12 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 
 from rules.expenses import PAYMENTS, SPENDING_GROUPS
-from ..core.formatting import Reader, amount as _money, day, phone
+from ..core.formatting import Reader, amount as _money, day, month, phone
 from .labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
 
 FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"
 # Columns of the records table: width in mm and alignment.
-RECORD_COLUMNS = ((38, "L"), (30, "L"), (38, "L"), (24, "R"), (26, "R"), (26, "R"))
+RECORD_COLUMNS = ((32, "L"), (28, "L"), (34, "L"), (22, "R"), (24, "R"), (24, "R"), (22, "R"))
 ROW = 4.6
 
 
@@ -87,6 +87,8 @@ def report_pdf(selection, summary, now, tariff_names):
         if not selection.group or selection.group == group:
             pdf.line_pair(str(GROUP_LABELS[group]), _money(summary.by_group[group].amount))
     pdf.line_pair(_("Spent in all"), _money(summary.spending.amount), bold=True)
+    if summary.spending.bonuses:
+        pdf.line_pair(_("Of it paid by bonuses"), _money(summary.spending.bonuses))
     if selection.group in ("", PAYMENTS):
         pdf.line_pair(_("Paid in (top-ups and transfers received)"), _money(summary.paid_in))
         pdf.line_pair(_("Transferred to other numbers"), _money(summary.paid_out))
@@ -106,7 +108,7 @@ def report_pdf(selection, summary, now, tariff_names):
 
     pdf.heading(_("Records"))
     pdf.record_headers = (_("Start"), _("Type"), _("Counterpart"), _("Duration or volume"),
-                          _("Charged, UAH"), _("Balance change, UAH"))
+                          _("Charged, UAH"), _("Balance change, UAH"), _("Bonuses"))
     pdf.record_header()
     labels, reader, names = translated(TYPE_LABELS), Reader(), Names(tariff_names)
     count = 0
@@ -114,8 +116,46 @@ def report_pdf(selection, summary, now, tariff_names):
         pdf.record_row((reader.moment(record.started_at), labels[record.type],
                         names.counterpart(record.type, record.counterpart)[:24],
                         quantity_text(record.type, record.quantity, reader),
-                        _money(record.amount), _money(-record.amount)))
+                        _money(record.amount), _money(-(record.amount - record.bonus_amount)),
+                        _money(record.bonus_amount) if record.bonus_amount else ""))
         count += 1
     if not count:
         pdf.cell(0, ROW, _("No records in this period."), new_x="LMARGIN", new_y="NEXT")
+    return pdf.output()
+
+
+def invoice_pdf(invoice, subscription, now):
+    """The PDF bytes of a contract number's monthly invoice (rules.invoices.Invoice): the
+    same page, fonts and lines as the report, so the two read alike."""
+    period = invoice.period
+    number = phone(subscription.number)
+    pdf = ReportPDF(f"{number} · {period.month}")
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 15)
+    pdf.cell(0, 9, _("Invoice for %(month)s", month=month(period.start)),
+             new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    customer = (_("Business customer: %(name)s", name=subscription.holder_name)
+                if subscription.customer == "business"
+                else _("Subscriber: %(name)s", name=subscription.holder_name))
+    for line in (customer, _("Number or account: %(number)s", number=number),
+                 _("Period: %(start)s – %(end)s", start=day(period.start), end=day(period.end)),
+                 _("Made on %(moment)s", moment=f"{now:%d.%m.%Y %H:%M}")):
+        pdf.cell(0, 5.5, line, new_x="LMARGIN", new_y="NEXT")
+
+    pdf.heading(_("Balance when the month began, UAH"))
+    pdf.line_pair(_("Opening balance"), _money(invoice.opening), bold=True)
+    pdf.heading(_("Charges, UAH"))
+    for group in SPENDING_GROUPS:
+        pdf.line_pair(str(GROUP_LABELS[group]), _money(invoice.charges[group]))
+    pdf.line_pair(_("Charged in all"), _money(invoice.charged), bold=True)
+    pdf.heading(_("Payments, UAH"))
+    pdf.line_pair(_("Paid in (top-ups and transfers received)"), _money(invoice.paid_in))
+    pdf.line_pair(_("Transferred to other numbers"), _money(invoice.paid_out))
+    pdf.heading(_("Balance when the month ended, UAH"))
+    pdf.line_pair(_("Closing balance"), _money(invoice.closing), bold=True)
+    pdf.ln(3)
+    pdf.set_font("DejaVu", "", 8)
+    pdf.multi_cell(0, 4, _("The figures are those of the expenses report for the month; every "
+                           "record is listed in its PDF."))
     return pdf.output()

@@ -24,7 +24,6 @@ from rules.expenses import (
     parse_cursor,
     parse_group,
     parse_period,
-    summarize,
     types_of,
 )
 from rules.spreadsheet import text_cell
@@ -32,6 +31,7 @@ from ..core import clock
 from ..core.auth import current_subscription, current_subscription_or_404
 from ..core.formatting import Reader, day, money, sheet_amount
 from ..core.web import INVALID_FORM, render
+from . import service
 from .labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
 from .pdf import report_pdf as build_pdf
 
@@ -105,7 +105,7 @@ class Selection:
         return Report(self.subscription, self.period, self.types)
 
     def summary(self):
-        return summarize(self.report().totals_by_day_and_type(), self.period)
+        return service.report_summary(self.subscription, self.period, self.types)
 
 
 def parse_selection():
@@ -141,6 +141,7 @@ class RecordLine(NamedTuple):
     label: str
     detail: str  # counterpart · duration or volume
     change: Markup  # the balance change, <data>
+    bonuses: Markup | None  # what moved bonuses paid of it, <data>
 
 
 def tariff_names(codes=None):
@@ -164,8 +165,10 @@ def record_lines(records):
     more than the rest of the table)."""
     labels, reader, names = translated(TYPE_LABELS), Reader(), record_names(records)
     return [RecordLine(
-        record.started_at.isoformat(timespec="milliseconds"), reader.moment(record.started_at), labels[record.type],
-        names.detail(record, reader), money(-record.amount, currency=False))
+        record.started_at.isoformat(timespec="milliseconds"), reader.moment(record.started_at),
+        labels[record.type], names.detail(record, reader),
+        money(-(record.amount - record.bonus_amount), currency=False),
+        money(record.bonus_amount, currency=False) if record.bonus_amount else None)
         for record in records]
 
 
@@ -226,7 +229,7 @@ CSV_DELIMITER = ";"
 
 def csv_header():
     return [_("Start"), _("Type"), _("Counterpart"), _("Duration or volume"), _("Quantity"),
-            _("Charged, UAH"), _("Balance change, UAH")]
+            _("Charged, UAH"), _("Balance change, UAH"), _("Paid by bonuses, UAH")]
 
 
 def csv_row(record, labels, reader):
@@ -236,7 +239,8 @@ def csv_row(record, labels, reader):
     return [record.started_at.isoformat(sep=" ", timespec="microseconds"),
             text_cell(labels[record.type]), text_cell(record.counterpart),
             text_cell(quantity_text(record.type, record.quantity, reader)),
-            record.quantity, sheet_amount(record.amount), sheet_amount(-record.amount)]
+            record.quantity, sheet_amount(record.amount),
+            sheet_amount(-(record.amount - record.bonus_amount)), sheet_amount(record.bonus_amount)]
 
 
 def _gzip(chunks):

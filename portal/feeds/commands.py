@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 import models
 from ..core import clock, sms
+from . import welcome
 from .service import FeedError, import_subscriber_file, import_usage_file
 
 
@@ -37,10 +38,17 @@ def import_feed(file, do_import, shown=200):
 @with_appcontext
 @click.argument("file", type=click.Path(dir_okay=False))
 def import_subscribers_command(file):
-    """Upsert subscribers from the operator's CSV feed: all rows or none."""
-    created, updated = import_feed(file, lambda: import_subscriber_file(file, clock))
+    """Upsert subscribers from the operator's CSV feed: all rows or none. New numbers whose
+    cabinet never existed get the welcome SMS (portal/feeds/welcome.py)."""
+    queue = welcome.Queue(clock.now())
+
+    def run():
+        created, updated = import_subscriber_file(file, clock, on_created=queue)
+        return created, updated, welcome.send_due()  # once the import has committed
+
+    created, updated, sent = import_feed(file, run)
     click.echo(f"Imported {created + updated} subscriptions: {created} created, "
-               f"{updated} updated.")
+               f"{updated} updated. Welcome SMS: {queue.queued} queued, {sent} sent.")
 
 
 @click.command("import-usage")

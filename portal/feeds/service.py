@@ -16,9 +16,12 @@ balance the file does not end on. The sums are kept per number as the rows strea
 judged once, in the import's transaction, after the last row."""
 import models
 from models import Profile, Subscription, Tariff, UsageRecord
-from rules.expenses import missing_usage_columns, parse_usage_row
+from rules import bonus_spending as spending_rules
+from rules.amounts import format_plain
+from rules.expenses import BONUS_COLUMN, missing_usage_columns, parse_usage_row
 from rules.feeds import MAX_FIELD, RowError, missing_columns, parse_subscriber_row, read_feed
-from ..core import alerts
+from ..bonuses import service as bonuses_service
+from ..core import alerts, autopay
 
 # Both feeds: a record the CSV reader stops in, and what no field may hold.
 _NOT_READ = "; the rest of the file was not read"
@@ -90,8 +93,9 @@ def read_subscriber_feed(stream, today):
     return rows
 
 
-def upsert_subscribers(rows, now):
-    """Create or update each subscription and its profile in one transaction.
+def upsert_subscribers(rows, now, on_created=None):
+    """Create or update each subscription and its profile in one transaction;
+    `on_created(row, subscription)` is called, in it, for each new one (the welcome SMS).
     Returns (created, updated)."""
     created = updated = 0
     with models.db.atomic():
@@ -115,7 +119,10 @@ def upsert_subscribers(rows, now):
             if subscription is None:
                 subscription = Subscription.create(number=row.number, **fields)
                 created += 1
+                if on_created is not None:
+                    on_created(row, subscription)
             else:
+                bonuses_service.correct(subscription, row.bonus_balance, now)
                 Subscription.update(**fields).where(Subscription.id == subscription.id).execute()
                 updated += 1
             models.ServiceInterruption.track(subscription.id, row.status, now.date())
@@ -123,10 +130,10 @@ def upsert_subscribers(rows, now):
     return created, updated
 
 
-def import_subscriber_file(path, clock):
+def import_subscriber_file(path, clock, on_created=None):
     with open(path, newline="", encoding="utf-8-sig") as stream:
         rows = read_subscriber_feed(stream, clock.today())
-    return upsert_subscribers(rows, clock.now())
+    return upsert_subscribers(rows, clock.now(), on_created)
 
 
 BATCH = 2000  # rows per executemany
@@ -149,7 +156,24 @@ USAGE_REASONS = {
     "credit_expected": "a top-up or incoming transfer is credited: the amount must be "
                        "negative or zero",
     "charge_expected": "an outgoing transfer is charged: the amount must be positive or zero",
+    # A bonus part (the optional column bonus_amount), held to the guide's rules.
+    "bonus_format": "{text!r} is not an amount in UAH with at most 2 decimals",
+    "more_than_charged": "more than the {left} UAH charged",
+    "account": "bonuses pay for mobile numbers' usage only, not a Home Internet account's",
+    "free_family": "bonuses pay for nothing on the \u201cFree\u201d (Svobodnyi) tariffs",
+    "business": "bonuses pay only for prepaid numbers and individuals' contract numbers",
+    "type": "bonuses pay only for outgoing calls, SMS/MMS and mobile internet",
+    "abroad": "bonuses pay only for calls and messages to Ukrainian numbers and the "
+              "answering-machine numbers",
+    "live": "more than the {left} UAH of moved bonuses live on the number at that moment",
+    "monthly": "past the {limit} UAH a month bonuses may pay: {left} UAH were left this month",
 }
+
+
+def _bonus_problem(error):
+    """A refused bonus part as a RowError of its column (the figures in UAH)."""
+    return RowError(BONUS_COLUMN, error.code, left=format_plain(error.left),
+                    limit=format_plain(error.limit))
 
 
 class _SubscriptionIds:
@@ -176,7 +200,9 @@ def import_usage(stream, now, batch=BATCH):
     subscription_ids = _SubscriptionIds()
     problems, pending, count = [], [], 0
     charged = {}  # subscription id -> what the file charges it, net (kopiyky)
-    with models.db.atomic():
+    topped_up = set()  # subscription ids the file tops up (re-arms their alert)
+    with models.locking_transaction():
+        spending = bonuses_service.BonusSpending()
         for line, record, errors in records:
             row = None
             if not errors:
@@ -185,6 +211,11 @@ def import_usage(stream, now, batch=BATCH):
                 subscription_id = subscription_ids[row.number]
                 if subscription_id is None:
                     errors = [RowError("number", "unknown", row.number)]
+            if not errors and row.bonus_amount:
+                try:
+                    spending.accept(subscription_id, row)
+                except spending_rules.BonusSpendError as error:
+                    errors = [_bonus_problem(error)]
             if errors:
                 problems += [(line, describe(error, USAGE_REASONS)) for error in errors]
                 continue
@@ -192,8 +223,12 @@ def import_usage(stream, now, batch=BATCH):
             if problems:
                 continue  # nothing of this file will be kept: only check the rest
             pending.append((subscription_id, row.started_at, row.type, row.counterpart,
-                            row.quantity, row.amount))
-            charged[subscription_id] = charged.get(subscription_id, 0) + row.amount
+                            row.quantity, row.amount, row.bonus_amount))
+            # What the money balance paid: the bonus part left it alone.
+            charged[subscription_id] = (charged.get(subscription_id, 0) + row.amount
+                                        - row.bonus_amount)
+            if row.type == "topup":
+                topped_up.add(subscription_id)
             if len(pending) >= batch:
                 UsageRecord.insert_rows(pending)
                 pending = []
@@ -201,7 +236,9 @@ def import_usage(stream, now, batch=BATCH):
             raise FeedError(problems)  # leaving the block rolls the transaction back
         if pending:
             UsageRecord.insert_rows(pending)
-        alerts.after_import(charged)
+        spending.book()
+        alerts.after_import(charged, topped_up)
+        autopay.after_import(charged)
     return count
 
 

@@ -26,4 +26,4 @@ def send(sender_id, to, text, counted, now):
         sms_rules.check_daily_cap(FreeSms.parts_since(sender, start_of_day()), counted.parts)
         FreeSms.create(sender=sender, to=to, text=text, parts=counted.parts,
                        encoding=counted.encoding, sent_at=now)
-        sms.send(to, sender_prefix(sender) + text)
+        sms.send(to, sender_prefix(sender) + text, kind=sms.FREE_SMS)

@@ -52,6 +52,7 @@ REFUSALS = {
     "not_paused": lambda r, action, sub: _("The service is not paused."),
     "pending": lambda r, action, sub: _("A request like this one is already waiting to be "
                                         "done."),
+    "offer": lambda r, action, sub: _("This offer is not available for this number now."),
 }
 
 

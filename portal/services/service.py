@@ -1,12 +1,15 @@
 """Services and tariffs of a number: connecting and disconnecting a service and switching
 the tariff, each a done request in the archive, its fee a money event in the same
 transaction under the number's lock."""
+from datetime import datetime, time
+
 from peewee import IntegrityError
 
 import models
-from models import ServiceConnection, ServiceRequest, Subscription
-from rules import services as services_rules
-from ..core import money_events
+from models import ServiceConnection, ServiceRequest, Subscription, TariffAllowance, UsageRecord
+from rules import offers as offers_rules, services as services_rules, tariffs as tariffs_rules
+from rules.dates import add_months, month_start
+from ..core import catalogue, money_events
 from ..orders.service import rules_subscriber
 
 
@@ -15,31 +18,36 @@ def _offer(item, fee):
                                 payment=getattr(item, "payment", ""))
 
 
-def service_refusal(subscription, offered, connect):
-    """Why `subscription` may not connect (or disconnect) the service `offered` now, or
-    None."""
+def service_refusal(subscription, offered, connect, promotion=None, today=None):
+    """Why `subscription` may not connect (or disconnect) the service `offered` now (at a
+    `promotion`'s price and on its terms, `today`, when given), or None."""
     connected = ServiceConnection.codes(subscription)
     subscriber = rules_subscriber(subscription)
+    if connect and promotion is not None and offers_rules.refusal(
+            promotion, subscription.kind, subscription.tariff_id, today):
+        return services_rules.Refusal("offer")
     if connect:
-        return services_rules.can_connect(subscriber, _offer(offered, offered.connect_fee),
-                                          connected)
+        fee = offered.connect_fee if promotion is None else promotion.price
+        return services_rules.can_connect(subscriber, _offer(offered, fee), connected)
     return services_rules.can_disconnect(subscriber, _offer(offered, 0), connected)
 
 
-def change_service(offered, subscription_id, connect, now, key=None):
+def change_service(offered, subscription_id, connect, now, key=None, promotion=None):
     """Connect or disconnect, in one transaction under the number's lock: the request in
     the archive, the fee a money event. A connection's `key` (from its review) makes a
-    replay find the request it made instead of charging again. Returns the refusal, or
+    replay find the request it made instead of charging again; a `promotion` connects at
+    its price once its terms are checked again under the lock. Returns the refusal, or
     None when done."""
     try:
         with models.locking_transaction():
             locked = Subscription.locked(subscription_id)
             if key and ServiceRequest.get_or_none(ServiceRequest.key == key):
                 return None  # confirmed already (a replay, or a copy sent at the same moment)
-            refusal = service_refusal(locked, offered, connect)
+            refusal = service_refusal(locked, offered, connect, promotion, now.date())
             if refusal is not None:
                 return refusal
-            fee = offered.connect_fee if connect else 0
+            fee = (0 if not connect else offered.connect_fee if promotion is None
+                   else promotion.price)
             done = ServiceRequest.create(
                 subscription=locked, kind=services_rules.SERVICE_CONNECT if connect
                 else services_rules.SERVICE_DISCONNECT, subject=offered.code,
@@ -91,3 +99,20 @@ def _charge(subscription, kind, fee, service_request, now, counterpart):
     if fee > 0:
         money_events.debited(subscription, fee, money_events.Cause(kind, "service", counterpart),
                              now, service_request.reference)
+
+
+def tariff_month(subscription, today):
+    """The tariff's allowances with what the number used of each this month and what is
+    left (rules.tariffs), from the month's usage records."""
+    start = month_start(today)
+    usages = [tariffs_rules.Usage(usage_type, prefix, minutes, kilobytes, count)
+              for usage_type, prefix, minutes, kilobytes, count in UsageRecord.month_usage(
+                  subscription, datetime.combine(start, time.min),
+                  datetime.combine(add_months(start, 1), time.min),
+                  tariffs_rules.USAGE_TYPE.values())]
+    return tariffs_rules.used_and_left(TariffAllowance.of(subscription.tariff_id), usages)
+
+
+def promotion(code):
+    """The catalogue's promotion `code`, or None."""
+    return next((found for found in catalogue.promotions() if found.code == code), None)

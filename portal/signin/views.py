@@ -5,19 +5,20 @@ A password and an SMS code are throttled apart: ten wrong passwords from anyone 
 password wait, but leave the phone's owner the way in by a code (with its own limits).
 A number nobody has costs the same password hash as one that exists, and is throttled per
 number and per address."""
-from datetime import timedelta
 
 from flask import Blueprint, request, session, url_for
-from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 import models
 from models import AuthSession, Profile, Subscription
-from rules.passwords import check_password, generate_temporary_password, has_cyrillic
-from ..core import clock, security, sms
+from rules.passwords import (
+    check_password,
+    has_cyrillic,
+)
+from ..core import clock, metrics, security, sms
 from ..core.auth import current_profile, start_session
 from ..core.formatting import phone as phone_text
 from ..core.forms import (
@@ -37,19 +38,11 @@ from ..core.web import (
     render,
     see_other,
 )
+from . import service
 
 bp = Blueprint("auth", __name__)
 
-TEMPORARY_PASSWORD_LIFETIME = timedelta(hours=72)
 UNKNOWN_PER_ADDRESS = 100  # failed sign-ins for numbers nobody has, from one address
-
-SECRET_QUESTIONS = [
-    SelectChoice("mother", _l("Your mother's maiden name")),
-    SelectChoice("pet", _l("The name of your first pet")),
-    SelectChoice("school", _l("The number of your school")),
-    SelectChoice("city", _l("The city you were born in")),
-    SelectChoice("book", _l("Your favourite book")),
-]
 
 
 # Forms -----------------------------------------------------------------------------------
@@ -76,7 +69,7 @@ class RegisterForm(BaseForm):
 
 class FirstLoginForm(BaseForm):
     contact_phone = MobileField(_l("Contact number (optional)"), validators=[Optional()])
-    secret_question = SelectField(_l("Secret question"), choices=SECRET_QUESTIONS,
+    secret_question = SelectField(_l("Secret question"), choices=service.SECRET_QUESTIONS,
                                   invalid_choice_message=_l("Choose one of the questions."))
     secret_answer = StringField(_l("Answer to the secret question"), validators=[
         DataRequired(_l("Type the answer.")),
@@ -84,6 +77,8 @@ class FirstLoginForm(BaseForm):
     new_password = new_password_field(_l("New password"))
     new_password_confirm = PasswordField(_l("New password again"),
                                          validators=[DataRequired(_l("Type the password again."))])
+    # Asked only of a cabinet that has not accepted the terms yet (the template shows it then).
+    accept_terms = BooleanField(_l("I have read and accept the terms of use"))
 
 
 class PasswordForm(BaseForm):
@@ -196,6 +191,7 @@ def login():
         return bool(opened)
 
     result = security.attempt(security.password_key(profile.id), check)
+    metrics.login("password", result)
     if result.refused_unchecked:
         return refused(TOO_MANY, security.lockout_message(result.until))
     if not result.ok:
@@ -248,11 +244,26 @@ def login_sms():
         if failure.refusal is not None and failure.refusal.code == "pace":
             # The code sent a moment ago still works: show where to type it.
             return render("sms_code.html", "code_form", TOO_MANY, form=verify_form,
-                          alert=failure.message)
+                          alert=failure.message, delivery=sms.code_delivery(phone, "sign-in"))
         return refused(failure.status, failure.message)
     session["sms_login"] = {"number": subscription.number, "nonce": nonce}
     return render("sms_code.html", "code_form", form=verify_form, alert=None,
-                  sent_to=_shown_phone(subscription, phone))
+                  sent_to=_shown_phone(subscription, phone),
+                  delivery=sms.code_delivery(phone, "sign-in"))
+
+
+@bp.get("/login/sms")
+def login_sms_page():
+    """The code page again, with what the gateway reported of the code's SMS: delivered,
+    or not yet (then a new code is one button away). htmx asks for that line alone."""
+    pending = session.get("sms_login") or {}
+    subscription = Subscription.get_or_none(Subscription.number == pending.get("number", ""))
+    if subscription is None or current_user.is_authenticated:
+        return see_other(url_for("auth.login_page"))
+    phone = subscription.sms_phone()
+    return render("sms_code.html", "code_delivery",
+                  form=SmsVerifyForm(formdata=None, login=subscription.number), alert=None,
+                  delivery=sms.code_delivery(phone, "sign-in") if phone else None)
 
 
 @bp.post("/login/sms/verify")
@@ -269,6 +280,7 @@ def login_sms_verify():
     nonce = pending.get("nonce") if pending.get("number") == subscription.number else None
     result = security.attempt(code_key(subscription.profile_id), lambda: bool(
         security.check_code("login", subscription.number, nonce, form.code.data)))
+    metrics.login("sms", result)
     if result.refused_unchecked:
         return refused(TOO_MANY, security.lockout_message(result.until))
     if not result.ok:
@@ -300,21 +312,8 @@ def register():
         form.login.errors.append(_("This account has no phone number for the password. "
                                    "Please call support."))
         return refused(INVALID_FORM)
-    password = generate_temporary_password()
-    expires = clock.now() + TEMPORARY_PASSWORD_LIFETIME
-
-    def issue():
-        Profile.update(temporary_password_hash=security.hash_password(password),
-                       temporary_password_expires_at=expires).where(
-            Profile.id == profile.id).execute()
-        security.audit("register", profile=profile, actor=subscription.number)
-        return password, None
-
     try:
-        sms.send_secret(phone, "password", issue, lambda secret: _(
-            "Your temporary password for the cabinet: %(password)s. It is valid until "
-            "%(until)s. Never tell it to anyone.", password=secret,
-            until=format_datetime(expires, "dd.MM HH:mm")))
+        service.send_temporary_password(profile, phone, "register", subscription.number)
     except sms.NotSent as failure:
         if failure.refusal is not None and failure.refusal.code == "pace":
             return refused(TOO_MANY, _("A password was sent less than a minute ago. Please "
@@ -365,6 +364,9 @@ def first_login():
             profile.temporary_password_hash, form.new_password.data):
         form.new_password.errors.append(_("Choose a password other than the temporary one."))
         valid = False
+    if profile.terms_accepted_at is None and not form.accept_terms.data:
+        form.accept_terms.errors.append(_("Accept the terms of use to use the cabinet."))
+        valid = False
     if not valid:
         return render("first_login.html", "confirm_form", INVALID_FORM, **context)
     with models.locking_transaction():
@@ -372,8 +374,9 @@ def first_login():
             password_hash=security.hash_password(form.new_password.data),
             temporary_password_hash=None, temporary_password_expires_at=None, confirmed_at=now,
             secret_question=form.secret_question.data,
-            secret_answer_hash=security.hash_password(form.secret_answer.data.strip().lower()),
+            secret_answer_hash=service.answer_hash(form.secret_answer.data),
             contact_phone=form.contact_phone.parsed or profile.contact_phone,
+            terms_accepted_at=profile.terms_accepted_at or now,
         ).where(Profile.id == profile.id).execute()
         session_row = current_user.auth_session
         AuthSession.update(must_confirm=False).where(
@@ -434,4 +437,7 @@ def logout():
         security.audit("logout", profile=current_user.id)
     logout_user()
     session.clear()
-    return see_other(url_for("auth.login_page"))
+    response = see_other(url_for("auth.login_page"))
+    # The service worker's copy of the widget (static/sw.js) goes with the session.
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response

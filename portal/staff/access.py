@@ -14,7 +14,7 @@ from htmx_flask import make_response as htmx_response
 
 from models import AuthSession, StaffSession, StaffUser
 from rules.sessions import SessionRule
-from ..core import clock, security
+from ..core import clock, metrics, security
 from ..core.web import INVALID_FORM, TOO_MANY, render, see_other
 from .forms import StaffLoginForm
 
@@ -82,6 +82,7 @@ def sign_in():
     staff = StaffUser.get_or_none(StaffUser.login == login)
     result = security.attempt(f"staff:{login}", lambda: security.verify_password(
         staff.password_hash if staff else None, form.password.data) and staff is not None)
+    metrics.login("staff", result)
     if result.refused_unchecked:
         return refused(TOO_MANY, security.lockout_message(result.until))
     if not result.ok:

@@ -1,10 +1,10 @@
 """The staff console's forms."""
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..core.confirmation import ConfirmedField
-from ..core.forms import BaseForm
+from ..core.forms import BaseForm, UkrainianMobileField
 
 
 class StaffLoginForm(BaseForm):
@@ -42,3 +42,13 @@ class AuditFilterForm(BaseForm):
     page = IntegerField(validators=[Optional(), NumberRange(min=-10**6, max=10**6)])
     actor = StringField()
     subject = StringField()
+
+
+class RecoveryForm(BaseForm):
+    """Restoring access by the secret question (recovery.py). The answer is typed into a
+    password field: never shown on the agent's screen, never sent back in the page."""
+
+    number = HiddenField()  # the looked-up number
+    answer = PasswordField(_l("The answer the subscriber tells you"), validators=[
+        DataRequired(_l("Type the answer the subscriber tells you.")), Length(max=100)])
+    phone = UkrainianMobileField(_l("Send the temporary password to"))

@@ -5,21 +5,33 @@ from flask import request
 from flask_babel import gettext as _, lazy_gettext as _l
 from peewee import JOIN
 
-from models import AuditEvent, Chat, Credit, Fault, Profile, ServiceRequest, Subscription, Tariff
+from models import (
+    AuditEvent,
+    Chat,
+    Credit,
+    Fault,
+    Profile,
+    ServiceRequest,
+    SmsMessage,
+    Subscription,
+    Tariff,
+)
 from rules import services as services_rules
 from rules.dates import add_months
 from rules.numbers import NumberError, parse_login
-from ..core import clock
+from ..core import clock, sms
 from ..core.guards import checked_query
-from ..core.web import INVALID_FORM, render
+from ..core.web import INVALID_FORM, flashed_notice, render
 from ..credit import service as credit_service
 from ..orders import service as orders_service
+from ..signin import service as signin_service
 from ..support.service import FAULT_STATE_LABELS, fault_label
 from .access import audit, bp, staff_required
-from .forms import AuditFilterForm, LookupForm
+from .forms import AuditFilterForm, LookupForm, RecoveryForm
 
 AUDIT_PAGE = 50
 CREDIT_MONTHS = 12  # the look-up lists the credits taken in this many months
+RECENT_SMS = 20  # the look-up lists this many of the cabinet's newest SMS
 # What each audit event code means, for the people reading the log (the code stays beside
 # it: filters and scripts use it). tests/test_support.py checks every code has one.
 EVENT_LABELS = {
@@ -28,6 +40,7 @@ EVENT_LABELS = {
     "lockout": _l("Sign-in paused after failed tries"),
     "logout": _l("Signed out"),
     "register": _l("Temporary password sent"),
+    "welcome_sms": _l("Welcome SMS with a temporary password sent"),
     "password_set": _l("First sign-in confirmed, password set"),
     "password_changed": _l("Password changed"),
     "session_ended": _l("A session ended from the profile"),
@@ -60,6 +73,8 @@ EVENT_LABELS = {
     "credit_granted": _l("Self-service credit taken"),
     "credit_repaid": _l("Self-service credit repaid from money paid in"),
     "credit_settled": _l("Self-service credit charged after its last day"),
+    "staff_secret_refused": _l("Secret answer refused (typed by staff)"),
+    "staff_password_sent": _l("Secret answer matched: temporary password sent by staff"),
 }
 
 
@@ -72,6 +87,31 @@ def describe_request(row):
         services_rules.SERVICE_DISCONNECT: _("Disconnect the service %(code)s", code=row.subject),
         services_rules.TARIFF_SWITCH: _("Switch the tariff to %(code)s", code=row.subject),
     }.get(row.kind, row.kind)
+
+
+def _named_number(form):
+    """The text typed in the look-up form and the number it names, or None (the field's
+    error added)."""
+    form.validate()  # nothing to check but the number below; makes errors a list
+    text = (form.number.data or "").strip()
+    if not text:
+        form.number.errors.append(_("Type a phone number or an account number."))
+        return text, None
+    try:
+        return text, parse_login(text).number
+    except NumberError:
+        form.number.errors.append(_("This is not one of our numbers or accounts."))
+        return text, None
+
+
+def recent_sms(profile, numbers):
+    """The newest SMS to the cabinet's phones (its mobile numbers and its contact phone),
+    each with how far it got."""
+    phones = {sub.number for sub in numbers if sub.is_mobile}
+    if profile.contact_phone:
+        phones.add(profile.contact_phone)
+    return [(message, sms.delivery_label(message))
+            for message in SmsMessage.recent_to(phones, RECENT_SMS)]
 
 
 def cabinet_of(number, today):
@@ -101,24 +141,21 @@ def lookup(staff):
     form = LookupForm(request.args)
     if "number" not in request.args:  # the page opened, nothing asked yet
         return render("staff/lookup.html", staff=staff, lookup_form=form, subscription=None)
-    form.validate()  # nothing to check but the number below; makes errors a list
-    text = (form.number.data or "").strip()
-    numbers, credits, number = [], [], None
-    if not text:
-        form.number.errors.append(_("Type a phone number or an account number."))
-    else:
-        try:
-            number = parse_login(text).number
-        except NumberError:
-            form.number.errors.append(_("This is not one of our numbers or accounts."))
-        else:
-            numbers, credits = cabinet_of(number, clock.today())
-            if not numbers:
-                form.number.errors.append(_("No subscriber has this number."))
+    return lookup_page(staff, form)
+
+
+def lookup_page(staff, form, recovery_form=None, alert=None, status=200, audited=True):
+    """The look-up of `form`'s number: its cabinet, or the field's refusal. `recovery_form`
+    and `alert` are a refused restore of access (recovery.py), shown on the same page."""
+    text, number = _named_number(form)
+    numbers, credits = cabinet_of(number, clock.today()) if number else ([], [])
+    if number and not numbers:
+        form.number.errors.append(_("No subscriber has this number."))
     subscription = next((sub for sub in numbers if sub.number == number), None)
-    audit(staff, "staff_lookup", subject=text[:80],
-          profile=subscription.profile_id if subscription else None,
-          details="found" if subscription else "not found")
+    if audited:
+        audit(staff, "staff_lookup", subject=text[:80],
+              profile=subscription.profile_id if subscription else None,
+              details="found" if subscription else "not found")
     if subscription is None:
         return render("staff/lookup.html", status=INVALID_FORM if form.number.errors else 200,
                       staff=staff, lookup_form=form, subscription=None)
@@ -127,15 +164,43 @@ def lookup(staff):
                         .where(Subscription.profile == profile)
                         .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
                         .limit(10))
-    return render("staff/lookup.html", staff=staff, lookup_form=form, subscription=subscription,
-                  profile=profile, numbers=numbers,
+    return render("staff/lookup.html", status=status, staff=staff, lookup_form=form,
+                  subscription=subscription, profile=profile, numbers=numbers,
                   chats=list(Chat.select().where(Chat.profile == profile)
                              .order_by(Chat.opened_at.desc()).limit(10)),
                   faults=list(Fault.of_profile(profile).limit(10)),
                   service_requests=list(service_requests), describe_request=describe_request,
                   credits=credits, credit_state_labels=credit_service.STATE_LABELS,
                   state_label=orders_service.state_label,
-                  fault_state_labels=FAULT_STATE_LABELS, fault_label=fault_label)
+                  fault_state_labels=FAULT_STATE_LABELS, fault_label=fault_label,
+                  recovery_form=recovery_form or RecoveryForm(
+                      formdata=None, number=subscription.number),
+                  question_labels=signin_service.QUESTION_LABELS,
+                  recovery_alert=alert, notice=flashed_notice())
+
+
+@bp.get("/staff/lookup/sms")
+@staff_required("lookup_subscriber")
+def lookup_sms(staff):
+    """The newest SMS of the cabinet holding a number, each with how far it got: a page of
+    its own beside the look-up, which keeps within its query budget."""
+    form = LookupForm(request.args)
+    text, number = _named_number(form)
+    subscription = (Subscription.select(Subscription, Profile).join(Profile)
+                    .where(Subscription.number == number).first()) if number else None
+    if number and subscription is None:
+        form.number.errors.append(_("No subscriber has this number."))
+    audit(staff, "staff_lookup", subject=text[:80],
+          profile=subscription.profile_id if subscription else None,
+          details="sms" if subscription else "sms: not found")
+    if subscription is None:
+        return render("staff/lookup.html", status=INVALID_FORM, staff=staff, lookup_form=form,
+                      subscription=None)
+    numbers = Subscription.select(Subscription.number, Subscription.kind).where(
+        Subscription.profile == subscription.profile_id)
+    return render("staff/lookup_sms.html", staff=staff, lookup_form=form,
+                  subscription=subscription, profile=subscription.profile,
+                  messages=recent_sms(subscription.profile, numbers))
 
 
 @bp.get("/staff/audit")

@@ -5,24 +5,29 @@ number), and the right code captures the money and credits the target at once.
 Only paid top-ups count towards a number's daily cap, and the cap is checked again at
 confirmation under the target's row lock. A payment not confirmed within its code's ten
 minutes lapses: cancelled and its hold released, when it is next looked at and by
-`flask expire-payments` (a timer)."""
-import secrets
+`flask reconcile-payments` (a timer).
 
-from flask import Blueprint, abort, request, session, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+With LiqPay (`PORTAL_PAYMENT_PROVIDER=liqpay`) no card field is shown: the page answers a
+form that takes the payer to LiqPay's checkout, LiqPay's signed callback
+(`/payments/liqpay/callback`) says how it ended, and `/topup/result/<order_id>` shows it."""
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, request, session, url_for
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from wtforms import PasswordField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import ValidationError
 
 from models import Payment, Subscription
 from rules import money as money_rules, states as states_rules
 from rules.amounts import AmountError, parse_uah
-from ..core import clock, security, sms, states
+from ..core import clock, security, sms, states, web
 from ..core.auth import current_subscription
 from ..core.formatting import CURRENCY, phone, typed, uah
 from ..core.forms import AmountField, BaseForm, LoginField, UkrainianMobileField, sms_code_field
 from ..core.web import CONFLICT, GATEWAY_DOWN, INVALID_FORM, render, see_other
-from . import service
+from . import liqpay, service
 from .acquiring import Declined, provider
 
 bp = Blueprint("topup", __name__)
@@ -97,6 +102,7 @@ class TopupForm(BaseForm):
     card_holder = StringField(_l("Name on the card"))
     card_cvv = PasswordField(_l("CVV"))
     payer_phone = UkrainianMobileField(_l("Your phone number, for the confirmation code"))
+    save_card = BooleanField(_l("Save this card for automatic top-ups of this number"))
 
 
 class ConfirmForm(BaseForm):
@@ -114,9 +120,14 @@ def _payer_phone_of_signed_in():
     return current_user.sms_phone()
 
 
+def _hosted():
+    acquirer = provider()
+    return acquirer is not None and acquirer.hosted
+
+
 def _form_context(form, alert=None):
     signed_in = _signed_in()
-    return {"form": form, "alert": alert, "signed_in": signed_in,
+    return {"form": form, "alert": alert, "signed_in": signed_in, "hosted": _hosted(),
             "payer": _payer_phone_of_signed_in() if signed_in else None,
             "quick": [(str(kopiyky // 100), f"{kopiyky // 100}{CURRENCY}")
                       for kopiyky in QUICK_AMOUNTS],
@@ -151,6 +162,28 @@ def page():
     return render("topup.html", **_form_context(form))
 
 
+@bp.after_request
+def _checkout_allowed(response):
+    """The top-up's pages may send the payer's browser to LiqPay's checkout (the form's
+    action, or its htmx-swapped form, is on LiqPay's host)."""
+    acquirer = provider()
+    if acquirer is not None and acquirer.hosted:
+        parts = urlsplit(acquirer.client.checkout_url)
+        response.headers["Content-Security-Policy"] = web.CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}")
+    return response
+
+
+def _save_card_refusal(form, target):
+    """Why the 'save this card' box cannot be ticked for `target`, or None."""
+    if not form.save_card.data:
+        return None
+    if not _signed_in() or target is None or target.profile_id != current_user.id \
+            or not target.is_mobile:
+        return _("Only a card paying for a mobile number of your own cabinet can be saved.")
+    return None
+
+
 @bp.post("/topup")
 def start():
     form = TopupForm()
@@ -161,22 +194,15 @@ def start():
     if acquirer is None:
         context["alert"] = _("Card payments are not available right now.")
         return render("topup.html", "topup_form", GATEWAY_DOWN, **context)
+    if acquirer.hosted:
+        return _start_hosted(form, context)
     valid = form.validate()
     card, cvv = _check_card(form, clock.today())
-    target = None
-    if form.target.parsed is not None:
-        target = Subscription.by_number(form.target.parsed.number)
-        if target is None:
-            form.target.errors.append(_("We have no subscriber with this number or account."))
-        elif states_rules.refusal(states_rules.TOP_UP, target.state):
-            form.target.errors.append(states.OTHER[target.state](target.number))
-            target = None
-    if target is not None and form.amount.kopiyky is not None:
-        try:
-            money_rules.check_topup_amount(form.amount.kopiyky,
-                                     Payment.paid_today(target, clock.today()))
-        except money_rules.MoneyError as error:
-            form.amount.errors.append(AMOUNT_MESSAGES[error.code](error))
+    target = _target_of(form)
+    _check_amount(form, target)
+    refusal = _save_card_refusal(form, target)
+    if refusal:
+        form.save_card.errors.append(refusal)
     payer = context["payer"] if _signed_in() else form.payer_phone.parsed
     if _signed_in() and not payer:
         context["alert"] = _("Your cabinet has no phone for the confirmation code.")
@@ -195,13 +221,59 @@ def start():
     try:
         payment, nonce = service.send_code(
             {"key": key, "profile": current_user.id if _signed_in() else None,
-             "amount": amount, "provider_reference": reference}, target, card, payer, acquirer)
+             "amount": amount, "provider_reference": reference,
+             "save_card": bool(form.save_card.data)}, target, card, payer, acquirer)
     except sms.NotSent as failure:
         context["alert"] = failure.message
         return render("topup.html", "topup_form", failure.status, **context)
     session[_session_key(payment)] = nonce
     return render("topup_confirm.html", "confirm",
                   **_confirm_context(payment, ConfirmForm(formdata=None)))
+
+
+def _target_of(form):
+    """The top-up's target, or None with the reason on the field."""
+    if form.target.parsed is None:
+        return None
+    target = Subscription.by_number(form.target.parsed.number)
+    if target is None:
+        form.target.errors.append(_("We have no subscriber with this number or account."))
+    elif states_rules.refusal(states_rules.TOP_UP, target.state):
+        form.target.errors.append(states.OTHER[target.state](target.number))
+        return None
+    return target
+
+
+def _check_amount(form, target):
+    if target is not None and form.amount.kopiyky is not None:
+        try:
+            money_rules.check_topup_amount(form.amount.kopiyky,
+                                           Payment.paid_today(target, clock.today()))
+        except money_rules.MoneyError as error:
+            form.amount.errors.append(AMOUNT_MESSAGES[error.code](error))
+
+
+def _start_hosted(form, context):
+    """LiqPay: no card field and no code; a pending payment and the page that takes the
+    payer to LiqPay's checkout (it submits itself with JavaScript; without, one button)."""
+    for name in ("card_number", "card_expiry", "card_holder", "card_cvv", "payer_phone"):
+        if name in form:
+            delattr(form, name)
+    valid = form.validate()
+    target = _target_of(form)
+    _check_amount(form, target)
+    refusal = _save_card_refusal(form, target)
+    if refusal:
+        form.save_card.errors.append(refusal)
+    if not (valid and target) or form.errors:
+        return render("topup.html", "topup_form", INVALID_FORM, **context)
+    payer = context["payer"] if _signed_in() else None
+    payment, checkout = service.start_hosted(
+        target, form.amount.kopiyky, current_user.id if _signed_in() else None, payer,
+        bool(form.save_card.data), str(get_locale()))
+    session[_session_key(payment)] = "liqpay"
+    return render("topup_checkout.html", "topup_form", payment=payment, checkout=checkout,
+                  amount=uah(payment.amount))
 
 
 def _session_key(payment):
@@ -213,7 +285,7 @@ def _payment_or_404(key):
     A pending one whose code has expired lapses here."""
     payment = (Payment.select(Payment, Subscription).join(Subscription)
                .where(Payment.key == key).first())
-    if payment is None:
+    if payment is None or payment.provider == "liqpay" or payment.autopay_rule is not None:
         abort(404)
     own = _signed_in() and payment.profile_id == current_user.id
     if not own and _session_key(payment) not in session:
@@ -273,3 +345,49 @@ def confirm(key):
         return see_other(url_for("topup.status", key=key))
     service.credit_captured(payment)
     return see_other(url_for("topup.status", key=key))
+
+
+@bp.get("/topup/result/<order_id>")
+def result(order_id):
+    """How a LiqPay payment ended: paid, failed or waiting for the bank. Anyone with the
+    address sees the state only; the browser that started it, or its cabinet, sees what
+    was paid to whom too. Waiting, it reloads itself (htmx), or by a link."""
+    payment = (Payment.select(Payment, Subscription).join(Subscription)
+               .where(Payment.key == order_id[:40]).first())
+    if payment is None or payment.autopay_rule is not None:
+        abort(404)
+    own = (_signed_in() and payment.profile_id == current_user.id) \
+        or _session_key(payment) in session
+    return render("topup_result.html", "result", payment=payment, own=own,
+                  amount=uah(payment.amount))
+
+
+class CallbackForm(BaseForm):
+    """LiqPay's callback: its two fields, no CSRF token (the signature is the proof)."""
+
+    class Meta:
+        csrf = False
+
+    payload = StringField(name="data")
+    signature = StringField()
+
+
+@bp.post("/payments/liqpay/callback")
+def liqpay_callback():
+    """LiqPay's signed word on one payment, applied once: 200 when applied or already
+    applied, 400 (and an audit line, nothing else written) when refused."""
+    if not _hosted():
+        abort(404)
+    form = CallbackForm()
+    try:
+        service.callback(form.payload.data, form.signature.data)
+    except liqpay.Refused as refused:
+        security.audit("liqpay_callback_refused",
+                       details=f"{refused.code}: {refused.detail}"[:500])
+        return Response(f"refused: {refused.code}\n", 400, mimetype="text/plain")
+    return Response("ok\n", 200, mimetype="text/plain")
+
+
+def init_callback(app):
+    """The callback carries no CSRF token: LiqPay's signature is its proof."""
+    app.extensions["csrf"].exempt(liqpay_callback)

@@ -61,6 +61,10 @@ def test_register_and_first_sign_in(page, check, live_server, mode):
     expect(field).to_have_attribute("aria-describedby", re.compile("new_password-error"))
     expect(page.locator("#new_password-error")).to_be_visible()
     expect(page.locator("#password-rules li.unmet")).not_to_have_count(0)
+    # The terms of use are asked at the first sign-in, on their own field.
+    expect(page.locator("#accept_terms")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#accept_terms-error")).to_be_visible()
+    expect(page.locator("#confirm a[href='/terms']")).to_be_visible()
     check(page, "first-login-rejected")
 
     rules = page.locator("#password-rules li")
@@ -73,10 +77,14 @@ def test_register_and_first_sign_in(page, check, live_server, mode):
     else:
         page.fill("#new_password", NEW_PASSWORD)
     page.fill("#new_password_confirm", NEW_PASSWORD)
+    page.check("#accept_terms")
     page.click("#confirm button[type=submit]")
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.locator("#balance")).to_have_attribute("value", "150.00")
     check(page, "dashboard-new-cabinet")
+    # The day the terms were accepted is kept, and the terms page says it.
+    page.goto("/terms")
+    expect(page.locator("main .hint")).to_contain_text("04.12.2026")
 
     page.click("header summary")  # the menu
     page.click("header form button[type=submit]")  # sign out

@@ -3,7 +3,7 @@ a page POSTs the checkout form, the payer types a test card, the stand-in sends 
 callback and sends the browser back to `result_url`. With JavaScript on and off."""
 import pytest
 
-from portal import liqpay
+from portal.topup import liqpay
 from rules import liqpay as rules
 from tests.liqpay_standin import (
     APPROVED_CARD,

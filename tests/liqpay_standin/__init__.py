@@ -22,7 +22,7 @@ with "processing" for a while (`answer_status`), decline the next `paytoken`
 (`next_paytoken`), and spoil the next API answers (`spoil_answers`: a timeout, HTTP 500,
 unsigned, badly signed…). Nothing here sleeps; waits have deadlines.
 
-Its signing is written here again, apart from portal/liqpay.py, so that the two sides are
+Its signing is written here again, apart from portal/topup/liqpay.py, so that the two sides are
 checked against each other and against LiqPay's worked example, not against themselves.
 
 tests/conftest.py registers this package as a plugin, so every test may ask for the

@@ -253,7 +253,7 @@ class Notice:
 
 def new_order_id():
     """An opaque order id for a new payment (unguessable, safe in a URL path)."""
-    return "p" + secrets.token_hex(16)
+    return "p" + secrets.token_hex(15)  # 31 characters: it is the payment's key
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
