@@ -190,6 +190,8 @@ class Visit(BaseModel):
                                  on_delete="SET NULL")
     offered_at = DateTimeField()
     answered_at = DateTimeField(null=True)
+    # which days and times suit, as the subscriber said when declining this one
+    wish = CharField(max_length=support_rules.MAX_VISIT_WISH, default="")
 
     class Meta:
         indexes = ((("technician", "starts_at", "held"), True), (("fault", "offered_at"), False))

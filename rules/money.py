@@ -57,7 +57,8 @@ CARD_MIN_DIGITS, CARD_MAX_DIGITS = 13, 19
 _CARD_SEPARATORS = re.compile(r"[ \u00a0-]")
 _HOLDER = re.compile(r"^[A-Za-z][A-Za-z .'\-]*[A-Za-z.]$")
 HOLDER_MAX = 26  # what fits on a card
-_EXPIRY = re.compile(r"^([0-9]{1,2})\s*/\s*([0-9]{2}|[0-9]{4})$")  # \d takes any script's digits
+# MM/YY as printed, or what a numeric keyboard can type: MM YY, MMYY (and the year in full)
+_EXPIRY = re.compile(r"^(?:([0-9]{1,2}) *[/ ] *|([0-9]{2}))([0-9]{2}|[0-9]{4})$")
 EXPIRY_MAX_YEARS = 20
 
 
@@ -107,15 +108,15 @@ def parse_card_number(text):
 
 
 def parse_expiry(text, today):
-    """'MM/YY' (or MM/YYYY) -> (year, month); the card works to the end of that month.
-    Codes: empty, format, month, past, far."""
+    """'MM/YY', 'MM YY' or 'MMYY' (the year may be in full) -> (year, month); the card
+    works to the end of that month. Codes: empty, format, month, past, far."""
     cleaned = (text or "").strip()
     if not cleaned:
         raise MoneyError("empty", "card_expiry")
-    match = _EXPIRY.match(cleaned)
+    match = _EXPIRY.fullmatch(cleaned)
     if not match:
         raise MoneyError("format", "card_expiry")
-    month, year = int(match.group(1)), int(match.group(2))
+    month, year = int(match.group(1) or match.group(2)), int(match.group(3))
     if not 1 <= month <= 12:
         raise MoneyError("month", "card_expiry")
     if year < 100:

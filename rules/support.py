@@ -281,6 +281,30 @@ def free_slots(now, booked, days=OFFER_HORIZON_DAYS):
     return slots
 
 
+def slots_to_offer(slots, declined):
+    """`slots` in order, but the times the subscriber already declined last: the first
+    choice an agent sees is never the time that did not suit."""
+    declined = set(declined)
+    return ([slot for slot in slots if slot not in declined]
+            + [slot for slot in slots if slot in declined])
+
+
+MAX_VISIT_WISH = 200
+
+
+def check_visit_wish(text):
+    """Which days and times suit, said when asking for another time: required, short, plain
+    text. -> the text trimmed; SupportError on the field `wish`."""
+    wish = " ".join((text or "").split()) if not _CONTROL.search(text or "") else None
+    if wish is None:
+        raise SupportError("control_characters", "wish")
+    if not wish:
+        raise SupportError("required", "wish")
+    if len(wish) > MAX_VISIT_WISH:
+        raise SupportError("too_long", "wish", limit=MAX_VISIT_WISH, length=len(wish))
+    return wish
+
+
 # --- Staff ------------------------------------------------------------------------------
 
 AGENT, ADMIN = "agent", "admin"

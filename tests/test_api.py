@@ -141,7 +141,7 @@ def test_a_cabinet_keeps_ten_tokens_at_most(app, client, signed_in):
     assert 'role="alert"' in page(response)
     assert len(tokens_of(app, signed_in.profile_id)) == 10
     first = tokens_of(app, signed_in.profile_id)[0]
-    assert client.post(f"/profile/tokens/{first.id}/revoke").status_code == 303
+    assert client.post(f"/profile/tokens/{first.id}/revoke", data={"confirmed": "yes"}).status_code == 303
     assert make_token(client, "one more")[0].status_code == 201
 
 
@@ -158,14 +158,14 @@ def test_a_burst_of_new_tokens_makes_ten_at_most(app, second_node, signed_in):
 def test_a_revoked_token_opens_nothing(app, client, token, signed_in):
     assert call(app, token).status_code == 200
     [row] = tokens_of(app, signed_in.profile_id)
-    response = client.post(f"/profile/tokens/{row.id}/revoke")
+    response = client.post(f"/profile/tokens/{row.id}/revoke", data={"confirmed": "yes"})
     assert response.status_code == 303
     assert response.headers["Location"] == "/profile/tokens"
     listed = page(client.get(response.headers["Location"]))
     assert "The token is revoked." in listed and "kitchen tablet" not in listed
     assert call(app, token).status_code == 401
     assert [e.subject for e in events(app, "api_token_revoked")] == ["kitchen tablet"]
-    assert client.post(f"/profile/tokens/{row.id}/revoke").status_code == 404
+    assert client.post(f"/profile/tokens/{row.id}/revoke", data={"confirmed": "yes"}).status_code == 404
 
 
 def test_another_cabinets_token_is_no_such_token(app, client, token, signed_in, other_cabinet):
@@ -174,7 +174,7 @@ def test_another_cabinets_token_is_no_such_token(app, client, token, signed_in, 
         connect()
         their_row = models.ApiToken.get(models.ApiToken.profile != signed_in.profile_id)
     for token_id in (their_row.id, their_row.id + 100, 2**63 - 1):
-        assert client.post(f"/profile/tokens/{token_id}/revoke").status_code == 404
+        assert client.post(f"/profile/tokens/{token_id}/revoke", data={"confirmed": "yes"}).status_code == 404
     assert call(app, theirs).status_code == 200
     assert "Інни віджет" not in page(client.get("/profile/tokens"))
     assert events(app, "api_token_revoked") == []
@@ -185,7 +185,7 @@ def test_the_tokens_pages_are_for_signed_in_subscribers(app, client, token, sign
     stranger = app.test_client()
     assert stranger.get("/profile/tokens").status_code == 303
     assert stranger.post("/profile/tokens", data={"name": "x"}).status_code == 303
-    assert stranger.post(f"/profile/tokens/{row.id}/revoke").status_code == 303
+    assert stranger.post(f"/profile/tokens/{row.id}/revoke", data={"confirmed": "yes"}).status_code == 303
     assert len(tokens_of(app, signed_in.profile_id)) == 1
 
 
@@ -621,7 +621,10 @@ def test_a_password_change_revokes_every_token(app, client, token, other_cabinet
 
 def test_sign_out_everywhere_revokes_every_token(app, client, token, signed_in):
     assert call(app, token).status_code == 200
-    assert client.post("/profile/sessions/end-all").status_code == 303
+    asked = client.post("/profile/sessions/end-all")  # the question first: nothing ends
+    assert asked.status_code == 200 and call(app, token).status_code == 200
+    assert "every API token" in page(asked)
+    assert client.post("/profile/sessions/end-all", data={"confirmed": "yes"}).status_code == 303
     assert call(app, token).status_code == 401
     assert tokens_of(app, signed_in.profile_id) == []
     assert "ended 1 sessions, revoked 1 API tokens" in events(app, "signed_out_everywhere")[

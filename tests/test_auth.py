@@ -3,6 +3,7 @@ sessions and throttling, over HTTP."""
 import re
 
 import pytest
+from flask.testing import FlaskClient
 
 import models
 from tests.helpers import PASSWORD, field_error, last_code, sms_to
@@ -52,10 +53,26 @@ def test_cyrillic_password_hint(auth, subscriber):
 
 
 def test_csrf_is_required(client, subscriber):
+    client.get("/login")  # the session cookie is there: only the token is missing
     response = client.post("/login", data={"login": "0671234567", "password": PASSWORD},
                            csrf=False)
     assert response.status_code == 400
     assert "expired" in page(response)
+
+
+def test_a_browser_that_refuses_cookies_is_told_so(app, subscriber):
+    """Dillo's default: no cookie ever comes back, so the form's check fails for want of a
+    session, and "the form has expired" would loop for ever."""
+    cookieless = FlaskClient(app, use_cookies=False)
+    form = cookieless.get("/login", headers={"Accept-Language": "en"})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page(form)).group(1)
+    response = cookieless.post("/login", data={"login": "0671234567", "password": PASSWORD,
+                                               "csrf_token": token},
+                               headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    html = page(response)
+    assert "refuses cookies" in html and "expired" not in html
+    assert "localhost ACCEPT" in html  # Dillo's cookiesrc line for this site
 
 
 def test_new_session_at_sign_in(client, auth, subscriber):

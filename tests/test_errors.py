@@ -93,6 +93,7 @@ def test_a_megabyte_post_is_a_413_page_in_the_readers_language(app, client):
 
 
 def test_a_form_without_its_token_says_it_expired(client):
+    client.get("/login")  # the browser keeps cookies: its session came back without a token
     response = client.post("/login", data={"login": "0671234567"}, csrf=False)
     assert response.status_code == 400 and "The form has expired" in page(response)
 

@@ -398,7 +398,7 @@ def test_demo_data_has_a_bonus_move_and_runs_twice(app, db):
 
 def test_a_pause_and_its_resume_are_recorded_as_an_interruption(app, client, account, clock):
     from portal.orders.service import process_due
-    client.post("/requests/pause", data={"number": account.number})
+    client.post("/requests/pause", data={"confirmed": "yes", "number": account.number})
     clock.advance(days=2)
     with app.app_context():
         models.db.connect(reuse_if_open=True)

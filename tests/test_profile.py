@@ -247,7 +247,7 @@ def test_sessions_are_listed_and_one_is_ended(client, signed_in, app, auth):
 def test_sign_out_everywhere(client, signed_in, app):
     phone = app.test_client()
     phone.post("/login", data={"login": "0671234567", "password": PASSWORD})
-    response = client.post("/profile/sessions/end-all")
+    response = client.post("/profile/sessions/end-all", data={"confirmed": "yes"})
     assert response.status_code == 303 and response.headers["Location"] == "/login"
     assert client.get("/profile").status_code == 303
     assert phone.get("/profile").status_code == 303

@@ -43,7 +43,7 @@ def test_an_empty_archive_offers_what_an_active_number_may_ask(client, signed_in
 
 
 def test_sim_block_is_pending_for_thirty_minutes_then_done(app, client, signed_in, clock, db):
-    response = client.post("/requests/sim-block")
+    response = client.post("/requests/sim-block", data={"confirmed": "yes"})
     assert response.status_code == 303 and response.headers["Location"] == "/requests"
     (pending,) = requests_of(signed_in)
     assert (pending.kind, pending.state) == ("sim_block", "pending")
@@ -68,7 +68,7 @@ def test_sim_block_is_pending_for_thirty_minutes_then_done(app, client, signed_i
 
 
 def test_sim_unblock_after_a_block(app, client, signed_in, clock):
-    client.post("/requests/sim-block")
+    client.post("/requests/sim-block", data={"confirmed": "yes"})
     clock.advance(minutes=30)
     process(app)
     assert client.post("/requests/sim-unblock").status_code == 303
@@ -80,8 +80,8 @@ def test_sim_unblock_after_a_block(app, client, signed_in, clock):
 
 
 def test_a_second_request_while_one_is_pending_is_refused(client, signed_in):
-    client.post("/requests/sim-block")
-    response = client.post("/requests/sim-block")
+    client.post("/requests/sim-block", data={"confirmed": "yes"})
+    response = client.post("/requests/sim-block", data={"confirmed": "yes"})
     html = page(response)
     assert response.status_code == 409 and 'role="alert"' in html
     assert "already waiting to be done" in html
@@ -95,14 +95,14 @@ def test_unblocking_a_sim_that_is_not_blocked_is_refused(client, signed_in):
 
 
 def test_demo_mode_does_requests_at_once(demo_app, client, signed_in):
-    assert client.post("/requests/sim-block").status_code == 303
+    assert client.post("/requests/sim-block", data={"confirmed": "yes"}).status_code == 303
     assert requests_of(signed_in)[0].state == "done"
     assert "Your request is done." in page(client.get("/requests"))
     assert 'id="sim-blocked"' in page(client.get("/"))
 
 
 def test_the_command_does_every_pending_request_in_demo_mode(app, client, signed_in):
-    client.post("/requests/sim-block")
+    client.post("/requests/sim-block", data={"confirmed": "yes"})
     app.config["DEMO"] = True
     assert "1 done" in process(app)
 
@@ -111,7 +111,7 @@ def test_pause_and_resume_home_internet(app, client, account, clock):
     # No `db` fixture here: its app context would keep `g` (the selected number) across requests.
     client.post("/numbers/select", data={"number": account.number})
     assert 'action="/requests/pause"' in page(client.get("/requests"))
-    assert client.post("/requests/pause").status_code == 303
+    assert client.post("/requests/pause", data={"confirmed": "yes"}).status_code == 303
     clock.advance(minutes=30)
     process(app)
     assert models.Subscription.get_by_id(account.id).status == "suspended"
@@ -137,7 +137,7 @@ def test_a_paused_mobile_number_resumes(app, client, factory, auth, clock, db):
     process(app)
     models.db.connect(reuse_if_open=True)
     assert models.Subscription.get_by_id(paused.id).status == "active"
-    assert client.post("/requests/pause").status_code == 303  # and pauses again
+    assert client.post("/requests/pause", data={"confirmed": "yes"}).status_code == 303  # and pauses again
 
 
 def test_resuming_what_is_not_paused_is_refused(client, signed_in):
@@ -152,13 +152,13 @@ def test_only_the_four_deferred_requests_have_a_url(client, signed_in, action):
 
 
 def test_a_sim_block_is_for_mobile_numbers(client, account):
-    response = client.post("/requests/sim-block", data={"number": account.number})
+    response = client.post("/requests/sim-block", data={"confirmed": "yes", "number": account.number})
     assert response.status_code == 409 and requests_of(account) == []
 
 
 def test_a_request_no_longer_possible_is_rejected_with_its_reason(app, client, account,
                                                                   clock, db):
-    client.post("/requests/pause", data={"number": account.number})
+    client.post("/requests/pause", data={"confirmed": "yes", "number": account.number})
     models.Subscription.update(status="debt_blocked").where(
         models.Subscription.id == account.id).execute()
     clock.advance(minutes=30)
@@ -172,7 +172,7 @@ def test_a_request_no_longer_possible_is_rejected_with_its_reason(app, client, a
 
 def test_processing_twice_does_a_request_once(app, client, signed_in, clock):
     from portal.orders.service import process as process_one
-    client.post("/requests/sim-block")
+    client.post("/requests/sim-block", data={"confirmed": "yes"})
     (pending,) = requests_of(signed_in)
     with app.app_context():
         models.db.connect(reuse_if_open=True)
@@ -183,7 +183,7 @@ def test_processing_twice_does_a_request_once(app, client, signed_in, clock):
 def test_the_archive_holds_the_whole_profile_and_no_one_else(client, signed_in, factory,
                                                               account, auth):
     connect_service(client, "who-called")
-    client.post("/requests/pause", data={"number": account.number})
+    client.post("/requests/pause", data={"confirmed": "yes", "number": account.number})
     html = page(client.get("/requests"))
     assert "Connect the service “Who called”" in html and "Pause the service" in html
     assert account.number in html
@@ -232,7 +232,7 @@ def agent(app):
 
 
 def test_staff_see_pending_requests_and_can_do_one_now(app, client, signed_in, agent, clock):
-    client.post("/requests/sim-block")
+    client.post("/requests/sim-block", data={"confirmed": "yes"})
     (pending,) = requests_of(signed_in)
     queue = page(agent.get("/staff"))
     assert "Temporary SIM card block" in queue and f"/staff/requests/{pending.id}" in queue
@@ -250,7 +250,7 @@ def test_staff_see_pending_requests_and_can_do_one_now(app, client, signed_in, a
 
 
 def test_subscribers_never_reach_the_staff_request_pages(client, signed_in):
-    client.post("/requests/sim-block")
+    client.post("/requests/sim-block", data={"confirmed": "yes"})
     (pending,) = requests_of(signed_in)
     assert client.get(f"/staff/requests/{pending.id}").headers["Location"].endswith("/staff")
     client.post(f"/staff/requests/{pending.id}/process")

@@ -60,13 +60,18 @@ def test_luhn_check_digit_always_found(prefix):
     ("12/26", (2026, 12)),
     ("1/27", (2027, 1)),
     ("01 / 2030", (2030, 1)),
+    ("1228", (2028, 12)),  # a numeric keyboard has no slash
+    ("12 28", (2028, 12)),
+    ("12/28", (2028, 12)),
+    ("122028", (2028, 12)),
 ])
 def test_good_expiry(text, expected):
     assert money_rules.parse_expiry(text, TODAY) == expected
 
 
 @pytest.mark.parametrize("text,code", [
-    ("", "empty"), ("1126", "format"), ("11-26", "format"), ("ab/cd", "format"),
+    ("", "empty"), ("126", "format"), ("11-26", "format"), ("ab/cd", "format"),
+    ("12028", "format"), ("12\n28", "format"), ("１２/２８", "format"), ("1328", "month"),
     ("13/26", "month"), ("00/27", "month"), ("10/26", "past"), ("12/25", "past"),
     ("12/2099", "far"),
 ])
@@ -75,10 +80,10 @@ def test_bad_expiry(text, code):
 
 
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)),
-       st.integers(min_value=-24, max_value=24))
-def test_expiry_is_past_exactly_before_this_month(today, months):
+       st.integers(min_value=-24, max_value=24), st.sampled_from(["/", " ", "", " / "]))
+def test_expiry_is_past_exactly_before_this_month(today, months, separator):
     shown = dates_rules.add_months(today.replace(day=1), months)
-    text = f"{shown.month:02d}/{shown.year % 100:02d}"
+    text = f"{shown.month:02d}{separator}{shown.year % 100:02d}"
     if months < 0 or shown.year // 100 != 20:
         with pytest.raises(MoneyError):
             money_rules.parse_expiry(text, today)

@@ -362,3 +362,36 @@ def test_staff_login_refused(text, code):
     with pytest.raises(support_rules.SupportError) as excinfo:
         support_rules.check_staff_login(text)
     assert (excinfo.value.field, excinfo.value.code) == ("login", code)
+
+
+# Another time for the technician ---------------------------------------------------------
+
+_SLOTS = st.lists(st.integers(min_value=0, max_value=40), unique=True).map(
+    lambda hours: [datetime(2026, 11, 26, 9) + timedelta(hours=h) for h in sorted(hours)])
+
+
+@given(_SLOTS, st.data())
+def test_declined_times_come_last_and_nothing_is_lost(slots, data):
+    declined = data.draw(st.lists(st.sampled_from(slots), unique=True) if slots else st.just([]))
+    offered = support_rules.slots_to_offer(slots, declined)
+    assert sorted(offered) == slots
+    if len(declined) < len(slots):
+        assert offered[0] not in declined
+    kept = [slot for slot in offered if slot not in declined]
+    assert kept == [slot for slot in slots if slot not in declined]  # in their order
+
+
+@pytest.mark.parametrize("text, wish", [("weekdays after 18:00", "weekdays after 18:00"),
+                                        ("  Saturday\n morning ", "Saturday morning"),
+                                        ("x" * 200, "x" * 200)])
+def test_a_wish_is_kept_trimmed(text, wish):
+    assert support_rules.check_visit_wish(text) == wish
+
+
+@pytest.mark.parametrize("text, code", [(None, "required"), ("", "required"), (" \n ", "required"),
+                                        ("x" * 201, "too_long"), ("a\x00b", "control_characters"),
+                                        ("a\x1bb", "control_characters")])
+def test_a_wish_refused(text, code):
+    with pytest.raises(support_rules.SupportError) as refused:
+        support_rules.check_visit_wish(text)
+    assert (refused.value.code, refused.value.field) == (code, "wish")

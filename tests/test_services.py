@@ -138,7 +138,7 @@ def test_a_paused_or_blocked_number_cannot_connect(client, factory, auth, db, fi
 def test_disconnect_is_free_and_recorded(client, signed_in, db):
     connect_service(client, "ringback")
     balance = fresh(db, signed_in).balance
-    response = client.post("/services/ringback/disconnect")
+    response = client.post("/services/ringback/disconnect", data={"confirmed": "yes"})
     assert response.status_code == 303
     assert models.ServiceConnection.codes(signed_in) == set()
     assert fresh(db, signed_in).balance == balance
@@ -147,7 +147,7 @@ def test_disconnect_is_free_and_recorded(client, signed_in, db):
 
 
 def test_disconnecting_what_is_not_connected_is_refused(client, signed_in):
-    response = client.post("/services/ringback/disconnect")
+    response = client.post("/services/ringback/disconnect", data={"confirmed": "yes"})
     assert response.status_code == 409 and "not connected" in page(response)
 
 
@@ -159,9 +159,9 @@ def test_unknown_service_codes_are_404(client, signed_in):
 def test_htmx_gets_a_redirect_or_the_fragment(client, signed_in):
     headers = {"HX-Request": "true"}
     connect_service(client, "ringback")
-    response = client.post("/services/ringback/disconnect", headers=headers)
+    response = client.post("/services/ringback/disconnect", data={"confirmed": "yes"}, headers=headers)
     assert response.headers["HX-Redirect"] == "/services"
-    response = client.post("/services/ringback/disconnect", headers=headers)
+    response = client.post("/services/ringback/disconnect", data={"confirmed": "yes"}, headers=headers)
     html = page(response)
     assert response.status_code == 409 and html.lstrip().startswith('<div id="services">')
     assert "<html" not in html

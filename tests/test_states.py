@@ -81,11 +81,11 @@ def test_only_a_closed_number_cannot_drop_a_service(client, signed, db):
                                     connected_at=signed.activated_on)
     for state in ("suspended", "debt_blocked", "sim_blocked"):
         put_in_state(signed, state)
-        assert client.post("/services/ringback/disconnect").status_code == 303
+        assert client.post("/services/ringback/disconnect", data={"confirmed": "yes"}).status_code == 303
         models.ServiceConnection.create(subscription=signed, service="ringback",
                                         connected_at=signed.activated_on)
     put_in_state(signed, "closed")
-    response = client.post("/services/ringback/disconnect")
+    response = client.post("/services/ringback/disconnect", data={"confirmed": "yes"})
     assert response.status_code == 409 and REASONS["closed"] in page(response)
 
 
@@ -114,7 +114,7 @@ def test_requests_a_state_does_not_allow(client, signed, url, state, message):
 @pytest.mark.parametrize("state", ["active", "suspended", "debt_blocked"])
 def test_a_sim_block_protects_in_any_state_but_closed(client, signed, state):
     put_in_state(signed, state)
-    assert client.post("/requests/sim-block").status_code == 303
+    assert client.post("/requests/sim-block", data={"confirmed": "yes"}).status_code == 303
 
 
 # The number on the other end is in a state that forbids it --------------------------------

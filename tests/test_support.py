@@ -1,6 +1,7 @@
 """Online help over HTTP: the chat with an agent (with JavaScript off, and htmx polling),
 rating, Home Internet faults and the technician visits, and the staff console's sign-in,
 queue, answers, visit offers, look-ups and audit log."""
+import re
 from datetime import datetime
 
 import pytest
@@ -213,10 +214,24 @@ def test_report_offer_another_confirm_with_javascript_off(app, client, auth, hom
     html = page(client.get(fault_url))
     assert "Confirm this time" in html and "Ask for another time" in html
     assert 'datetime="2026-11-26T10:00"' in html
-    assert client.post(f"/support/faults/{fault_id}/another").status_code == 303
-    assert "You asked for another time" in page(client.get(fault_url))
+    response = client.post(f"/support/faults/{fault_id}/another", data={"wish": " "})
+    assert response.status_code == 422
+    assert "Say which days and times suit you" in field_error(page(response), "wish")
+    response = client.post(f"/support/faults/{fault_id}/another",
+                           data={"wish": "weekdays  after 18:00"})
+    assert response.status_code == 303
+    html = page(client.get(fault_url))
+    assert "You asked for another time" in html
+    staff_page = page(agent_client.get(f"/staff/faults/{fault_id}"))
+    assert "<q>weekdays after 18:00</q>" in staff_page  # the agent sees what suits
+    # The declined time is free again, but it is not the first one offered.
+    first = re.search(r'<option value="([^"]+)"', staff_page).group(1)
+    assert first == "2026-11-25T12:00" and 'value="2026-11-26T10:00"' in staff_page
+    assert staff_page.index('value="2026-11-26T10:00"') > staff_page.index(
+        'value="2026-11-26T11:00"')
 
     agent_client.post(f"/staff/faults/{fault_id}/offer", data={"slot": "2026-11-27T14:00"})
+    assert "you asked for another time (weekdays after 18:00)" in page(client.get(fault_url))
     assert client.post(f"/support/faults/{fault_id}/confirm").status_code == 303
     html = page(client.get(fault_url))
     assert 'data-state="visit_confirmed"' in html and 'datetime="2026-11-27T14:00"' in html
@@ -299,7 +314,7 @@ def test_an_expired_offer_cannot_be_confirmed(client, auth, home, agent_client, 
     auth.login()  # the session idled out meanwhile
     response = client.post(f"{fault_url}/confirm")
     assert response.status_code == 409 and "has passed" in page(response)
-    assert client.post(f"{fault_url}/another").status_code == 303
+    assert client.post(f"{fault_url}/another", data={"wish": "any evening"}).status_code == 303
 
 
 def test_confirming_twice_is_refused(client, home, agent_client, technicians):
@@ -379,7 +394,7 @@ def test_an_offer_stands_when_the_sms_gateway_is_down(app, home, agent_client,
 def test_rejecting_frees_the_slot(app, home, agent_client, technicians, db):
     fault = make_fault(app, home)
     agent_client.post(f"/staff/faults/{fault.id}/offer", data={"slot": "2026-11-26T10:00"})
-    assert agent_client.post(f"/staff/faults/{fault.id}/reject").status_code == 303
+    assert agent_client.post(f"/staff/faults/{fault.id}/reject", data={"confirmed": "yes"}).status_code == 303
     visit = models.Visit.get()
     assert (visit.state, visit.held) == ("cancelled", None)
     assert models.Fault.get_by_id(fault.id).state == "rejected"
@@ -669,7 +684,7 @@ def test_faults_show_in_the_request_archive(app, client, home, agent_client, tec
     fault_id = int(fault_url.rsplit("/", 1)[1])
     agent_client.post(f"/staff/faults/{fault_id}/offer", data={"slot": "2026-11-26T10:00"})
     assert "confirm it or ask for another time" in page(client.get("/requests"))
-    agent_client.post(f"/staff/faults/{fault_id}/reject")
+    agent_client.post(f"/staff/faults/{fault_id}/reject", data={"confirmed": "yes"})
     html = page(client.get("/requests"))
     assert "Closed without a visit" in html and "state-rejected" in html
 
@@ -683,7 +698,7 @@ def test_the_archive_shows_only_the_profiles_own_faults(app, client, auth, facto
 
 
 def test_agent_does_a_waiting_sim_block_now_and_the_look_up_shows_it(app, client, signed_in, agent_client):
-    assert client.post("/requests/sim-block").status_code == 303
+    assert client.post("/requests/sim-block", data={"confirmed": "yes"}).status_code == 303
     with app.app_context():
         models.db.connect(reuse_if_open=True)
         request_id = models.ServiceRequest.get().id
@@ -711,7 +726,7 @@ def test_processing_an_unknown_request_is_404(agent_client):
 
 
 def test_processing_needs_csrf(app, client, signed_in, agent_client):
-    client.post("/requests/sim-block")
+    client.post("/requests/sim-block", data={"confirmed": "yes"})
     with app.app_context():
         models.db.connect(reuse_if_open=True)
         request_id = models.ServiceRequest.get().id

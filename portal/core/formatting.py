@@ -36,6 +36,15 @@ def amount(kopiyky):
     return format_grouped(kopiyky, *_separators())
 
 
+def typed(kopiyky):
+    """'120,50' (Ukrainian, Russian) or '120.50' (English), '120' for whole hryvnias: an
+    amount put into a field as the reader would type it (rules.amounts.parse_uah takes
+    either decimal mark back)."""
+    if kopiyky % 100 == 0:
+        return str(kopiyky // 100)
+    return format_grouped(kopiyky, _separators()[0], "")
+
+
 def whole_number(number):
     """'50 000' (Ukrainian, Russian) or '50,000' (English): a whole number of things."""
     return f"{number:,}".replace(",", _separators()[1])

@@ -235,6 +235,11 @@ def http_error(error):
         # werkzeug's descriptions are English; a refusal's own (guards) says what it is.
         message = error.description if status < 500 else "The server could not answer."
         return api_error(status, str(message), headers)
+    if isinstance(error, CSRFError) and (
+            current_app.config["SESSION_COOKIE_NAME"] not in request.cookies):
+        # No session came back at all: the browser refuses cookies (Dillo does by default),
+        # and "reload the page" would loop for ever.
+        return render("cookies_refused.html", status=400, host=request.host)
     if isinstance(error, CSRFError):
         title, message = _("The form has expired"), _(
             "Please go back, reload the page and send the form again.")

@@ -195,13 +195,19 @@ def requests_panel(subscription):
     return {"pending": [describe_kind(kind) for kind in pending]}
 
 
+def deferred_refusal(subscription, kind):
+    """Why a deferred request of `kind` may not be made now (asked before its
+    confirmation; `make_deferred` asks again under the lock), or None."""
+    return services_rules.check_deferred(kind, rules_subscriber(subscription),
+                                         ServiceRequest.pending_kinds(subscription))
+
+
 def make_deferred(subscription_id, kind, now):
     """A pending request of `kind` for the subscription, checked under its lock: (the
     request, None), or (the subscription as it is, the refusal)."""
     with models.locking_transaction():
         locked = Subscription.locked(subscription_id)
-        refusal = services_rules.check_deferred(kind, rules_subscriber(locked),
-                                       ServiceRequest.pending_kinds(locked))
+        refusal = deferred_refusal(locked, kind)
         if refusal is not None:
             return locked, refusal
         return ServiceRequest.create(subscription=locked, kind=kind, state=services_rules.PENDING,

@@ -14,7 +14,8 @@ from rules import services as services_rules, states as states_rules
 from rules.expenses import format_cursor, parse_cursor
 from ..core import clock, states
 from ..core.auth import current_subscription, current_subscription_or_404
-from ..core.forms import NumberForm
+from ..core.confirmation import ConfirmNumberForm, ask_first, confirmed
+from ..core.formatting import phone
 from ..core.web import CONFLICT, flashed_notice, render, see_other, submitted
 from ..profile import service as profile_service
 from ..support import service as support_service
@@ -29,10 +30,34 @@ bp = Blueprint("requests", __name__)
 # Processing ------------------------------------------------------------------------------
 
 
+# The requests that ask first (core/confirmation.py): kind -> (title, what happens, yes).
+QUESTIONS = {
+    states_rules.SIM_BLOCK: (
+        lambda number: _("Block the SIM card of %(number)s?", number=number),
+        lambda: _("Calls, SMS and internet stop within 30 minutes; the number stays yours. "
+                  "Ending the block takes up to 30 minutes too."),
+        lambda: _("Yes, block the SIM card")),
+    states_rules.PAUSE: (
+        lambda number: _("Pause %(number)s?", number=number),
+        lambda: _("The service stops until you resume it, and so does the monthly fee. "
+                  "Resuming takes up to 30 minutes."),
+        lambda: _("Yes, pause")),
+}
+
+
 def request_deferred(kind):
     """Make a deferred request (SIM block or its end, a pause or a resume) for the number
     the form names; done at once in demo mode."""
-    subscription = current_subscription_or_404(submitted(NumberForm()).number.data)
+    form = submitted(ConfirmNumberForm())
+    subscription = current_subscription_or_404(form.number.data)
+    if kind in QUESTIONS and not confirmed(form):
+        refusal = service.deferred_refusal(subscription, kind)
+        if refusal:
+            return archive_page(alert=service.refusal_message(refusal, kind, subscription),
+                                status=CONFLICT)
+        title, message, yes = QUESTIONS[kind]
+        return ask_first(form, title(phone(subscription.number)), message(), yes(),
+                         url_for("requests.archive"))
     now = clock.now()
     created, refusal = service.make_deferred(subscription.id, kind, now)
     if refusal:

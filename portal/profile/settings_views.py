@@ -11,7 +11,7 @@ from models import Device, Subscription
 from rules import alerts as alerts_rules, profile as profile_rules
 from ..core import alerts, clock, security
 from ..core.auth import current_profile, current_subscription, current_subscription_or_404
-from ..core.formatting import plain, uah
+from ..core.formatting import typed, uah
 from ..core.forms import BaseForm
 from ..core.web import INVALID_FORM, TOO_MANY, flashed_notice, render, see_other
 from . import service
@@ -27,7 +27,7 @@ class AlertForm(BaseForm):
         """The form showing the alert `subscription` has now."""
         threshold = subscription.alert_threshold
         return cls(formdata=None, number=subscription.number,
-                   threshold="" if threshold is None else plain(threshold))
+                   threshold="" if threshold is None else typed(threshold))
 
 
 def threshold_message(refusal):

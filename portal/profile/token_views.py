@@ -14,8 +14,9 @@ from rules import tokens as tokens_rules
 from rules.profile import ProfileRefused
 from ..core import clock, security
 from ..core.auth import current_profile
+from ..core.confirmation import ConfirmedField, ask_first, confirmed
 from ..core.forms import BaseForm
-from ..core.web import CONFLICT, INVALID_FORM, flashed_notice, render, see_other
+from ..core.web import CONFLICT, INVALID_FORM, flashed_notice, render, see_other, submitted
 from . import service
 from .views import refusal_message as profile_refusal
 
@@ -33,6 +34,10 @@ def refusal_message(refusal):
     if refusal.code in MESSAGES:
         return MESSAGES[refusal.code](refusal)
     return profile_refusal(refusal)
+
+
+class RevokeForm(BaseForm):
+    confirmed = ConfirmedField()
 
 
 class TokenNameField(StringField):
@@ -90,10 +95,16 @@ def create():
 @login_required
 def revoke(token_id):
     owner = current_profile()
+    form = submitted(RevokeForm())
     with models.locking_transaction():
         row = ApiToken.get_or_none((ApiToken.id == token_id) & (ApiToken.profile == owner.id))
         if row is None:
             abort(404)
+        if not confirmed(form):
+            return ask_first(form, _("Revoke the token “%(name)s”?", name=row.name),
+                             _("Whatever uses it stops working at once; a revoked token "
+                               "cannot be brought back, only a new one made."),
+                             _("Yes, revoke"), url_for("tokens.page"))
         row.delete_instance()
         security.audit("api_token_revoked", profile=owner, subject=row.name,
                        details=f"token {row.id}")

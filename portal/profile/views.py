@@ -11,6 +11,7 @@ from models import AuthSession, ManagedNumber, Profile, Subscription
 from rules import profile as profile_rules
 from ..core import clock, security, sms
 from ..core.auth import current_profile, own_subscription
+from ..core.confirmation import ConfirmedField, ask_first, confirmed
 from ..core.formatting import phone as phone_text
 from ..core.forms import BaseForm, LoginField, MobileField, RecordIdField, sms_code_field
 from ..core.web import (
@@ -57,6 +58,10 @@ class RemoveManagerForm(BaseForm):
 
 class EndSessionForm(BaseForm):
     session = HiddenField()  # the session's public id
+
+
+class EndAllSessionsForm(BaseForm):
+    confirmed = ConfirmedField()
 
 
 def refusal_message(refusal):
@@ -314,6 +319,13 @@ def end_session():
 @login_required
 def end_all_sessions():
     profile = current_profile()
+    form = submitted(EndAllSessionsForm())
+    if not confirmed(form):
+        return ask_first(form, _("Sign out everywhere?"),
+                         _("Every browser and phone signed in to this cabinet, this one too, "
+                           "is signed out, and every API token stops working. You will need "
+                           "your password or an SMS code to sign in again."),
+                         _("Yes, sign out everywhere"), url_for("profile.page"))
     with models.locking_transaction():
         ended = AuthSession.end_all(profile, clock.now())
         revoked = service.revoke_all_tokens(profile.id)

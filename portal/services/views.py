@@ -9,8 +9,11 @@ from flask_login import login_required
 from wtforms import HiddenField
 
 from models import Service, ServiceConnection, Tariff
+from rules import money as money_rules
 from ..core import clock
 from ..core.auth import current_subscription_or_404
+from ..core.confirmation import ConfirmNumberForm, ask_first, confirmed
+from ..core.formatting import phone, uah
 from ..core.forms import NumberForm
 from ..core.moves import checked_key
 from ..core.web import CONFLICT, flashed_notice, or_404, render, see_other, submitted
@@ -93,7 +96,19 @@ def connect(code):
 @login_required
 def disconnect(code):
     offered = or_404(Service.get_or_none(Service.code == code))
-    subscription = current_subscription_or_404(submitted(NumberForm()).number.data)
+    form = submitted(ConfirmNumberForm())
+    subscription = current_subscription_or_404(form.number.data)
+    if (offered.connect_fee or offered.monthly_fee) and not confirmed(form):
+        refusal = service.service_refusal(subscription, offered, False)
+        if refusal:
+            return _refused(offered, refusal, False, subscription)
+        name = offered.name(str(get_locale()))
+        return ask_first(
+            form, _("Disconnect “%(name)s”?", name=name),
+            _("The service stops for %(number)s.", number=phone(subscription.number)),
+            _("Yes, disconnect"), url_for("services.services_page"),
+            warning=_("Connecting it again costs %(fee)s.", fee=uah(offered.connect_fee))
+            if offered.connect_fee else None)
     refusal = service.change_service(offered, subscription.id, False, clock.now())
     if refusal:
         return _refused(offered, refusal, False, subscription)
@@ -119,7 +134,15 @@ def _review(tariff, subscription, alert=None, status=200):
                   tariff=tariff, locale=str(get_locale()),
                   alert=alert or (orders_service.refusal_message(refusal, "switch", subscription)
                                   if refusal else None),
-                  allowed=refusal is None)
+                  allowed=refusal is None, ends_bonuses=ends_home_internet_bonuses(
+                      subscription, tariff))
+
+
+def ends_home_internet_bonuses(subscription, tariff):
+    """A mobile number moving into the "Free" family can no longer take Home Internet
+    bonuses (rules.money.check_bonus_target): the review says so before the switch."""
+    return (subscription.is_mobile and tariff.family == money_rules.FREE_FAMILY
+            and subscription.tariff.family != money_rules.FREE_FAMILY)
 
 
 @bp.get("/tariffs/<code>/switch")

@@ -11,11 +11,12 @@ import models
 from models import Fault, Profile, Subscription, Technician, Visit
 from rules import support as support_rules
 from ..core import clock, sms
+from ..core.confirmation import ask_first, confirmed
 from ..core.web import CONFLICT, INVALID_FORM, or_404, render, see_other, submitted
 from ..support.service import fault_label, refusal_message, visit_time
 from . import words
 from .access import audit, bp, staff_required
-from .forms import ActionForm, OfferForm
+from .forms import ActionForm, CloseForm, OfferForm
 
 SLOT_MESSAGES = {
     "not_working_hours": lambda r: _("Visits start on the hour from 9:00 to 17:00 (not at "
@@ -34,10 +35,10 @@ def _fault_or_404(fault_id):
     return or_404(fault)
 
 
-def _slot_choices(now):
+def _slot_choices(now, declined=()):
     booked = Technician.booked(datetime.combine(now.date(), datetime.min.time()))
-    return [SelectChoice(slot.isoformat(timespec="minutes"), visit_time(slot))
-            for slot in support_rules.free_slots(now, booked)]
+    slots = support_rules.slots_to_offer(support_rules.free_slots(now, booked), declined)
+    return [SelectChoice(slot.isoformat(timespec="minutes"), visit_time(slot)) for slot in slots]
 
 
 def contact_phone(profile_id):
@@ -53,8 +54,9 @@ def contact_phone(profile_id):
 
 def fault_context(staff, fault, offer_form=None, alert=None):
     offer_form = offer_form or OfferForm(formdata=None)
-    offer_form.slot.choices = _slot_choices(clock.now())
     visits = list(fault.all_visits())
+    declined = [visit for visit in visits if visit.state == "declined"]
+    offer_form.slot.choices = _slot_choices(clock.now(), [visit.starts_at for visit in declined])
     return {"staff": staff, "fault": fault, "subscription": fault.subscription,
             "visits": visits, "visit": next((visit for visit in visits if visit.held), None),
             "actions": support_rules.fault_actions(fault.state, support_rules.STAFF),
@@ -62,6 +64,7 @@ def fault_context(staff, fault, offer_form=None, alert=None):
             "visit_state_labels": words.VISIT_STATES,
             "visit_time": visit_time, "offer_form": offer_form,
             "action_form": ActionForm(formdata=None), "alert": alert,
+            "wish": declined[-1].wish if declined else "",  # the latest answer
             "contact_phone": contact_phone(fault.subscription.profile_id)}
 
 
@@ -133,7 +136,14 @@ def _tell_about_offer(account, start):
 
 
 def _close_fault(staff, fault_id, action):
-    submitted(ActionForm())
+    form = submitted(CloseForm() if action == "reject" else ActionForm())
+    if action == "reject" and not confirmed(form):
+        fault = _fault_or_404(fault_id)
+        return ask_first(form, _("Close fault %(id)s without a visit?", id=fault.id),
+                         _("The subscriber is told the fault is closed and no technician "
+                           "comes; a held visit time is freed."),
+                         _("Yes, close without a visit"),
+                         url_for("staff.fault", fault_id=fault.id))
     now = clock.now()
     try:
         with models.locking_transaction():

@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..core.confirmation import ConfirmedField
 from ..core.forms import BaseForm, UkrainianMobileField
 
 
@@ -18,6 +19,12 @@ class StaffLoginForm(BaseForm):
 
 class ActionForm(BaseForm):
     """Close, resolve, reject, do now: only the CSRF token travels."""
+
+
+class CloseForm(ActionForm):
+    """Closing a fault without a visit asks first (core/confirmation.py)."""
+
+    confirmed = ConfirmedField()
 
 
 class OfferForm(ActionForm):

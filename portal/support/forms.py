@@ -77,3 +77,10 @@ class FaultForm(BaseForm):
 
 class VisitAnswerForm(BaseForm):
     """Confirm or ask for another time: only the CSRF token travels."""
+
+
+class AnotherTimeForm(VisitAnswerForm):
+    """Asking for another time says which days and times suit (rules.support.check_visit_wish)."""
+
+    wish = StringField(_l("Which days and times suit you?"),
+                       render_kw={"maxlength": support_rules.MAX_VISIT_WISH})

@@ -24,6 +24,10 @@ def refusal_message(error):
         ("details", "too_long"): lambda: _("At most %(limit)s characters, you typed %(length)s.",
                                            **params),
         ("since", "required"): lambda: _("Type the date, like 25.11.2026."),
+        ("wish", "required"): lambda: _("Say which days and times suit you, like "
+                                        "“weekdays after 18:00”."),
+        ("wish", "too_long"): lambda: _("At most %(limit)s characters, you typed %(length)s.",
+                                        **params),
         ("since", "future"): lambda: _("This date is still ahead. Type the day the problem began."),
         ("since", "before_activation"): lambda: _(
             "The account was connected on %(day)s; type a date from then on.",

@@ -22,7 +22,7 @@ from ..core.web import (
     see_other,
     submitted,
 )
-from .forms import FaultForm, MessageForm, RateForm, VisitAnswerForm
+from .forms import AnotherTimeForm, FaultForm, MessageForm, RateForm, VisitAnswerForm
 from .service import FAULT_STATE_LABELS, POLL_SECONDS, fault_label, refusal_message, visit_time
 
 bp = Blueprint("support", __name__)
@@ -212,13 +212,14 @@ def _own_fault(fault_id):
     return or_404(fault)
 
 
-def fault_context(fault, alert=None, notice=None):
+def fault_context(fault, alert=None, notice=None, another_form=None):
     visits = list(fault.all_visits())
     return {"fault": fault, "visit": next((visit for visit in visits if visit.held), None),
             "visits": visits,
             "actions": support_rules.fault_actions(fault.state, support_rules.SUBSCRIBER),
             "state_label": FAULT_STATE_LABELS[fault.state], "problem": fault_label(fault),
             "visit_time": visit_time, "form": VisitAnswerForm(formdata=None),
+            "another_form": another_form or AnotherTimeForm(formdata=None),
             "alert": alert, "notice": notice}
 
 
@@ -231,7 +232,7 @@ def fault(fault_id):
 
 def _answer_visit(fault_id, action):
     fault = _own_fault(fault_id)
-    submitted(VisitAnswerForm())
+    form = submitted(AnotherTimeForm() if action == "ask_another" else VisitAnswerForm())
     now = clock.now()
     with models.locking_transaction():
         fault = Fault.locked(fault.id)
@@ -245,11 +246,19 @@ def _answer_visit(fault_id, action):
         except support_rules.SupportError as refusal:
             return render("support_visit.html", "visit", CONFLICT,
                           **fault_context(fault, alert=refusal_message(refusal)))
+        wish = ""
+        if action == "ask_another":  # the state allows it: now what suits instead
+            try:
+                wish = support_rules.check_visit_wish(form.wish.data)
+            except support_rules.SupportError as refusal:
+                form.wish.errors = [refusal_message(refusal)]
+                return render("support_visit.html", "visit", INVALID_FORM,
+                              **fault_context(fault, another_form=form))
         if action == "confirm":
             Visit.update(state="confirmed", answered_at=now).where(Visit.id == visit.id).execute()
         else:
             # Asking for another time frees the slot for someone else.
-            Visit.update(state="declined", answered_at=now, held=None).where(
+            Visit.update(state="declined", answered_at=now, held=None, wish=wish).where(
                 Visit.id == visit.id).execute()
         Fault.update(state=new_state, updated_at=now).where(Fault.id == fault.id).execute()
         security.audit("visit_confirmed" if action == "confirm" else "visit_another_asked",

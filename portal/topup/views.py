@@ -24,7 +24,7 @@ from rules import money as money_rules, states as states_rules
 from rules.amounts import AmountError, parse_uah
 from ..core import clock, security, sms, states, web
 from ..core.auth import current_subscription
-from ..core.formatting import CURRENCY, phone, uah
+from ..core.formatting import CURRENCY, phone, typed, uah
 from ..core.forms import AmountField, BaseForm, LoginField, UkrainianMobileField, sms_code_field
 from ..core.web import CONFLICT, GATEWAY_DOWN, INVALID_FORM, render, see_other
 from . import liqpay, service
@@ -155,7 +155,11 @@ def page():
     subscription = current_subscription() if _signed_in() else None
     wanted = request.args.get("target", "")[:40]
     form.target.data = phone(wanted or (subscription.number if subscription else ""))
-    form.amount.data = request.args.get("amount", "")[:20]
+    wanted_amount = request.args.get("amount", "")[:20]
+    try:  # a link's amount is machine-readable ('120.50'); the field shows it as typed
+        form.amount.data = typed(parse_uah(wanted_amount))
+    except AmountError:
+        form.amount.data = wanted_amount
     return render("topup.html", **_form_context(form))
 
 

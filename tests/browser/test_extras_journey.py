@@ -59,5 +59,6 @@ def test_language_credit_alert_and_token(page, check, live_server, mode):
         international(number))
     page.goto("/profile/tokens")
     page.click("#tokens form[action$='/revoke'] button[type=submit]")
+    page.click(".confirmation button[type=submit]")  # the question first (a dialog with JS)
     expect(page.locator("#token")).to_have_count(0)
     assert api(live_server, token)[0] == 401

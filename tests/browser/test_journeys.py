@@ -87,7 +87,7 @@ def test_register_and_first_sign_in(page, check, live_server, mode):
     expect(page.locator("main .hint")).to_contain_text("04.12.2026")
 
     page.click("header summary")  # the menu
-    page.click("header form button[type=submit]")  # sign out
+    page.click("header form[action='/logout'] button[type=submit]")  # sign out
     expect(page).to_have_url(re.compile(r"/login$"))
     sign_in(page, number, NEW_PASSWORD)
     expect(page.locator("#balance")).to_have_attribute("value", "150.00")

@@ -30,13 +30,14 @@ def sign_in_to(page, live_server, number):
 
 def expect_amount_prefilled(page, due):
     """The amount due comes prefilled: its quick amount's radio ticked (the journey without
-    JavaScript owes 50 ₴), or typed in the free field (the one with it owes 120.50 ₴)."""
+    JavaScript owes 50 ₴), or typed in the free field as a Ukrainian types it (the one with
+    it owes 120,50 ₴)."""
     whole = due.removesuffix(".00")
     if whole in ("50", "100", "200"):
         expect(page.locator(f"input[name=amount][value='{whole}']")).to_be_checked()
         expect(page.locator("#amount")).to_have_value("")
     else:
-        expect(page.locator("#amount")).to_have_value(due)
+        expect(page.locator("#amount")).to_have_value(due.replace(".", ","))
 
 
 def click_and_wait(page, selector, url):
@@ -78,6 +79,7 @@ def test_a_paused_number_resumes_from_its_dashboard(page, check, live_server, mo
     page.goto("/requests")
     # Paused again, as it was: the journey runs once for each mode on the same demo copy.
     page.click("form[action='/requests/pause'] button[type=submit]")
+    answer_yes(page, mode, "/requests/pause")
     expect(page.locator("main [role=status]").first).to_be_visible()
     page.goto("/")
     expect(page.locator("#state")).to_have_attribute("value", "suspended")
@@ -91,7 +93,7 @@ def test_a_sim_card_blocked_and_unblocked(page, check, live_server, mode):
     start = "sim_blocked" if mode == "js" else "active"
     expect(page.locator("#state")).to_have_attribute("value", start)
     if start == "active":
-        block_the_sim(page)
+        block_the_sim(page, mode)
     check(page, "state-sim-blocked")
     page.goto("/transfer")  # a blocked SIM sends nothing: said before any form
     expect(page.locator("[role=alert]")).to_contain_text("SIM")
@@ -101,12 +103,24 @@ def test_a_sim_card_blocked_and_unblocked(page, check, live_server, mode):
     page.goto("/")
     expect(page.locator("#state")).to_have_attribute("value", "active")
     if start == "sim_blocked":
-        block_the_sim(page)  # as it was, for the next run on this demo copy
+        block_the_sim(page, mode)  # as it was, for the next run on this demo copy
 
 
-def block_the_sim(page):
+def answer_yes(page, mode, url):
+    """The confirmation step: the page's dialog with JavaScript, a page of its own without;
+    nothing is done before its own button."""
+    if mode == "js":
+        expect(page.locator("#confirm-dialog")).to_be_visible()
+        expect(page.locator("#confirm-dialog #confirm-title")).to_be_visible()
+    else:
+        expect(page).to_have_url(re.compile(re.escape(url) + "$"))
+    page.click(".confirmation button[type=submit]")
+
+
+def block_the_sim(page, mode):
     page.goto("/requests")
     page.click("form[action='/requests/sim-block'] button[type=submit]")
+    answer_yes(page, mode, "/requests/sim-block")
     expect(page.locator("main [role=status]").first).to_be_visible()
     page.goto("/")
     expect(page.locator("#state")).to_have_attribute("value", "sim_blocked")

@@ -39,7 +39,7 @@ def test_the_widget_reads_and_works_offline(page, context, check, mode):
     context.set_offline(False)
     page.goto("/")
     page.click("header summary")
-    page.click("header form button[type=submit]")  # sign out: the kept widget goes too
+    page.click("header form[action='/logout'] button[type=submit]")  # sign out: the kept widget goes too
     expect(page).to_have_url(re.compile(r"/login$"))
     context.set_offline(True)
     page.goto("/widget")
