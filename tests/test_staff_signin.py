@@ -111,6 +111,12 @@ def test_the_demo_staff_use_the_documented_secret(demo_app, clock):
     response = client.post("/staff", data={"login": "admin", "password": "Demo-2026",
                                            "code": code})
     assert response.status_code == 303
+    # A training class signs in with the printed code at once: in demo mode (its secret
+    # public) a code is not used up; outside it, test_a_code_signs_in_once holds.
+    trainee = demo_app.test_client()
+    again = trainee.post("/staff", data={"login": "admin", "password": "Demo-2026",
+                                         "code": code})
+    assert again.status_code == 303
 
 
 def test_outside_demo_mode_the_page_shows_no_code(client):
@@ -186,7 +192,10 @@ def test_a_burst_of_wrong_sign_ins_checks_six(app, second_node, make_staff):
     make_staff()
     browsers = [(app, second_node)[i % 2].test_client() for i in range(20)]
     statuses = burst(20, lambda i: wrong(browsers[i]))
-    assert statuses.count(422) == 5 and failures_checked(app) == 6
+    # Six are checked and counted; which of them meets the wait first is the threads'
+    # timing, so a counted one may already answer 429.
+    assert set(statuses) <= {422, 429} and statuses.count(422) <= 5
+    assert failures_checked(app) == 6
 
 
 # Spraying the console from one address -------------------------------------------------------

@@ -69,6 +69,10 @@ def check(staff, code):
     now_step = int(_epoch() // totp.interval)
     for step in (now_step, now_step - 1, now_step + 1):
         if pyotp.utils.strings_equal(totp.generate_otp(step), code):
+            if current_app.config["DEMO"]:
+                # A training class signs in as one demo agent at once, with the code the
+                # page prints: its secret is public, so taking the step guards nothing.
+                return True
             return bool(StaffUser.update(totp_last_step=step).where(
                 (StaffUser.id == staff.id)
                 & (StaffUser.totp_last_step.is_null() | (StaffUser.totp_last_step < step))

@@ -180,7 +180,7 @@ def test_expenses_report_and_its_csv(page, check, mode):
         page.click("a[href^='/expenses.csv']")
     assert download.value.suggested_filename.endswith("2026-11.csv")
     lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
-    assert len(lines) > 1 and len(next(csv.reader(lines[:1], delimiter=";"))) == 7
+    assert len(lines) > 1 and len(next(csv.reader(lines[:1], delimiter=";"))) == 8
 
 
 def test_a_service_on_and_off(page, check, mode):
