@@ -381,3 +381,19 @@ def test_each_started_top_up_is_still_confirmed_in_its_browser(app, client, targ
     assert response.status_code == 303
     assert client.get(f"/topup/{second}").status_code == 200
     assert app.test_client().get(f"/topup/{second}").status_code == 404
+
+
+def test_the_code_page_says_how_far_the_code_got(app, client, target):
+    response = start(client, target="097 123 45 67", payer_phone="0681112233")
+    key = key_of(response)
+    assert "is not delivered yet" in page(response)
+    assert f'href="/topup/{key}"' in page(response)  # "Check again", with JavaScript off
+    with app.app_context():
+        models.SmsMessage.update(delivery=models.SmsMessage.DELIVERED).where(
+            models.SmsMessage.to == "+380681112233").execute()
+    html = page(client.get(f"/topup/{key}"))
+    assert "has been delivered" in html and last_code(app, "+380681112233") not in html
+    with app.app_context():
+        models.SmsMessage.update(delivery=models.SmsMessage.UNDELIVERED).where(
+            models.SmsMessage.to == "+380681112233").execute()
+    assert "could not be delivered: get a new code" in page(client.get(f"/topup/{key}"))

@@ -293,7 +293,9 @@ def _payment_or_404(key):
 
 
 def _confirm_context(payment, form, alert=None):
+    waiting = payment.state == Payment.PENDING and payment.payer_phone
     return {"payment": payment, "form": form, "alert": alert, "amount": uah(payment.amount),
+            "delivery": sms.code_delivery(payment.payer_phone, "top-up") if waiting else None,
             "unblocked": payment.state == Payment.SUCCEEDED
             and states.lifted_by(payment.reference)}
 
