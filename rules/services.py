@@ -197,3 +197,8 @@ def can_transition(state, new_state):
 def due_at(created_at):
     """When a deferred request is to be done."""
     return created_at + PROCESSING_DELAY
+
+
+# A tariff switch's fee as its usage record names it (in Ukrainian, like the billing's feed;
+# the expenses report puts it in the reader's language).
+SWITCH_COUNTERPART = "Перехід на тариф «{}»"

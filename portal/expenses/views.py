@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 
 import models
 from models.usage import Report
+from rules import services as services_rules
 from rules.expenses import (
     PAYMENTS,
     SPENDING_GROUPS,
@@ -32,7 +33,6 @@ from ..core import clock
 from ..core.auth import current_subscription, current_subscription_or_404
 from ..core.formatting import Reader, day, money, sheet_amount
 from ..core.web import INVALID_FORM, render
-from ..services import service as services_service
 from . import service
 from .labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
 from .pdf import report_pdf as build_pdf
@@ -169,10 +169,10 @@ def service_names(texts=None, tariffs=None):
     if texts is not None:
         query = query.where(models.Service.name_uk.in_(sorted(texts)))
     names = {service.name_uk: service.name(locale) for service in query}
-    switch_prefix = services_service.SWITCH_COUNTERPART.split("{")[0]
+    switch_prefix = services_rules.SWITCH_COUNTERPART.split("{")[0]
     if texts is None or any(text.startswith(switch_prefix) for text in texts):
         for tariff in models.Tariff.select() if tariffs is None else tariffs:
-            names[services_service.SWITCH_COUNTERPART.format(tariff.name_uk)] = _(
+            names[services_rules.SWITCH_COUNTERPART.format(tariff.name_uk)] = _(
                 "Switch to the tariff “%(name)s”", name=tariff.name(locale))
     return names
 
