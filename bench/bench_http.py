@@ -4,9 +4,18 @@ page, the dashboard and a month's expenses report signed in (the session cookie 
 with -H), and that report's CSV export. Each figure is also given as a ratio to a bare
 Flask "hello" page under the same gunicorn settings in the same run.
 
+The same signed-in pages run again on the local PostgreSQL (a bench database of its own,
+seeded with COPY, each worker's connections from the pool), first on one app node, then on
+two app nodes (two gunicorns) on that one PostgreSQL behind one nginx port, configured as
+deploy/nginx/portal.conf configures it (BENCH_POSTGRES_URL names the server; BENCH_POSTGRES=0
+leaves PostgreSQL out). Every node runs on this one machine, so two nodes share its cores:
+the ratio of two nodes to one says what a second node costs or gains here, not on two
+machines.
+
 Targets (issue 7), at 16 connections on this machine (2 cores): the dashboard at least half
 the bare page's requests a second, and p99 under 100 ms for the pages."""
 import http.cookiejar
+import io
 import os
 import random
 import re
@@ -29,6 +38,9 @@ SIGNED_IN_MONTH_RECORDS = 1_000  # the bench subscriber's records in the report'
 CONNECTIONS = 16
 THREADS = 2
 DURATION = os.environ.get("BENCH_DURATION", "10s")
+# The server's database `postgres` (to create the bench's own database) and the bench's own.
+POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@localhost/postgres")
+POSTGRES_DATABASE = "portal_bench_http"
 PASSWORD = "Bench-pass7"
 TYPES = ("call_out", "call_in", "sms_out", "sms_in", "internet", "service", "topup")
 
@@ -117,20 +129,75 @@ def seed(database_url, today):
                     rng.randint(0, 999)
                 yield (owner, moment, usage_type, "+380501234567", rng.randint(1, 3600), amount)
 
+        write = _insert_usage if models.is_sqlite() else _copy_usage
         with models.db.atomic():
-            models.UsageRecord.insert_rows(list(rows(SIGNED_IN_MONTH_RECORDS, bench_id)))
+            write(list(rows(SIGNED_IN_MONTH_RECORDS, bench_id)))
         left = USAGE_RECORDS - SIGNED_IN_MONTH_RECORDS
         batch = 100_000
         while left > 0:
             with models.db.atomic():
-                models.UsageRecord.insert_rows(list(rows(min(batch, left))))
+                write(list(rows(min(batch, left))))
             left -= batch
-        models.db.execute_sql("ANALYZE") if models.is_sqlite() else None
+        if not models.is_sqlite():
+            _total_usage_days()
+        models.db.execute_sql("ANALYZE")
         counts = (models.Subscription.select().count(), models.UsageRecord.select().count())
         models.db.close()
     print(f"seeded {counts[0]:,} subscribers and {counts[1]:,} usage records "
           f"in {time.perf_counter() - started:.0f} s")
     return "0" + subscriptions[0]["number"][4:]
+
+
+def _insert_usage(rows):
+    import models
+    models.UsageRecord.insert_rows(rows)
+
+
+def _copy_usage(rows):
+    """PostgreSQL: the records by COPY (tab-separated text), the days' totals left for
+    `_total_usage_days` (one INSERT … SELECT at the end, not an upsert per batch)."""
+    import models
+    text = io.StringIO("".join(
+        f"{owner}\t{moment.isoformat(' ')}\t{usage_type}\t{counterpart}\t{quantity}\t"
+        f"{amount}\t0\n" for owner, moment, usage_type, counterpart, quantity, amount in rows))
+    models.db.cursor().copy_expert(
+        "COPY usage_record (subscription_id, started_at, type, counterpart, quantity, amount, "
+        "bonus_amount) FROM STDIN", text)
+
+
+def _total_usage_days():
+    """The days' totals of every record COPY wrote, as UsageRecord.insert_rows keeps them."""
+    import models
+    models.db.execute_sql(
+        "INSERT INTO usage_day (subscription_id, day, type, records, amount, bonus_amount) "
+        "SELECT subscription_id, started_at::date, type, count(*), sum(amount), "
+        "sum(bonus_amount) FROM usage_record GROUP BY subscription_id, started_at::date, type")
+
+
+def fresh_postgres_database():
+    """An empty database of the bench's own on the PostgreSQL server (dropped first if a
+    run left one); its URL, or None when the server cannot be reached."""
+    import psycopg2
+    try:
+        connection = psycopg2.connect(POSTGRES_SERVER, connect_timeout=5)
+    except psycopg2.OperationalError as error:
+        print(f"PostgreSQL left out: {POSTGRES_SERVER} cannot be reached ({error})")
+        return None
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)")
+        cursor.execute(f"CREATE DATABASE {POSTGRES_DATABASE}")
+    connection.close()
+    return POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + POSTGRES_DATABASE
+
+
+def drop_postgres_database():
+    import psycopg2
+    connection = psycopg2.connect(POSTGRES_SERVER, connect_timeout=5)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)")
+    connection.close()
 
 
 # Serving -----------------------------------------------------------------------------------
@@ -167,6 +234,53 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.log.close()
+
+
+class Nginx:
+    """Debian's nginx on a free loopback port in front of `nodes` (their URLs): the upstream
+    and the app's `location /` of deploy/nginx/portal.conf, without TLS (wrk speaks HTTP)."""
+
+    def __init__(self, nodes, directory):
+        site = (ROOT / "deploy" / "nginx" / "portal.conf").read_text()
+        proxied = next(block for block in re.findall(r"\n    location / \{\n.*?\n    \}", site,
+                                                     re.S) if "proxy_pass" in block)
+        upstream = re.search(r"upstream portal_app \{.*?\n\}", site, re.S).group(0)
+        servers = "".join(f"    server {url.removeprefix('http://')} max_fails=3 "
+                          f"fail_timeout=10s;\n" for url in nodes)
+        upstream = re.sub(r"\n    server [^\n]*;", "\n" + servers.rstrip("\n"), upstream)
+        gzip = "".join(line + "\n" for line in site.splitlines()
+                       if line.strip().startswith("gzip"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        directory = Path(directory)
+        user = "user root;\n" if os.geteuid() == 0 else ""  # its workers write under tmp
+        (directory / "nginx.conf").write_text(
+            f"{user}worker_processes auto;\ndaemon off;\npid {directory}/nginx.pid;\n"
+            f"error_log {directory}/nginx-error.log;\nevents {{ worker_connections 1024; }}\n"
+            f"http {{\n    access_log off;\n    client_body_temp_path {directory}/body;\n"
+            f"    proxy_temp_path {directory}/proxy;\n{upstream}\n"
+            f"server {{\n    listen 127.0.0.1:{self.port};\n{gzip}{proxied}\n}}\n}}\n")
+        self.process = subprocess.Popen(
+            [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(directory / "nginx.conf"),
+             "-p", str(directory)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"nginx did not start; see {directory}/nginx-error.log") \
+                        from None
+                time.sleep(0.1)
+
+    def stop(self):
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 def sign_in(base, login, password=PASSWORD):
@@ -228,14 +342,71 @@ def run_wrk(wrk, url, cookie=None):
         socket_errors.group(1) if socket_errors else "")
 
 
+def measure(wrk, base, cookie, pages):
+    """[(page name, wrk figures)] of `pages` ((name, path, signed in, marker)) at `base`,
+    each checked first to be the real page, and after the run to be signed in still."""
+    results = []
+    for name, path, signed_in, marker in pages:
+        page_cookie = cookie if signed_in else None
+        status, final_url, body = fetch(base + path, page_cookie)
+        expected = base + ("/" if name == "signed-in redirect" else path)
+        assert status == 200 and final_url == expected, (name, final_url)
+        assert marker is None or marker in body, name
+        results.append((name, run_wrk(wrk, base + path, page_cookie)))
+        # Still signed in after the run: the figures are of the real page.
+        assert fetch(base + path, page_cookie)[1] == expected
+    return results
+
+
+def on_postgres(wrk, env, tmp, today, pages):
+    """The pages on PostgreSQL, one node and then two behind nginx: ({setup: results},
+    {setup: load average before}), or None when there is no PostgreSQL server."""
+    database_url = fresh_postgres_database()
+    if database_url is None:
+        return None
+    try:
+        login = seed(database_url, today)
+        env = {**env, "PORTAL_DATABASE_URL": database_url}
+        nodes = []
+        try:
+            nodes.append(Gunicorn("portal:create_app()", env, ROOT, tmp / "node1.log"))
+            cookie = sign_in(nodes[0].url, login)
+            loads = {"PostgreSQL, 1 node": os.getloadavg()[0]}
+            results = {"PostgreSQL, 1 node": measure(wrk, nodes[0].url, cookie, pages)}
+            nodes.append(Gunicorn("portal:create_app()", env, ROOT, tmp / "node2.log"))
+            (tmp / "nginx").mkdir()
+            proxy = Nginx([node.url for node in nodes], tmp / "nginx")
+            try:
+                loads["PostgreSQL, 2 nodes"] = os.getloadavg()[0]
+                results["PostgreSQL, 2 nodes"] = measure(wrk, proxy.url, cookie, pages)
+            finally:
+                proxy.stop()
+        finally:
+            for node in nodes:
+                node.stop()
+    finally:
+        drop_postgres_database()
+    return results, loads
+
+
 def main():
     wrk = find_wrk()
     if not wrk:
         return False
-    load_before = os.getloadavg()[0]
     from portal.core.clock import kyiv_now
     today = kyiv_now().date()
     month = today.strftime("%Y-%m")
+    pages = [
+        ("sign-in page", "/login", False, b'id="password-login"'),
+        # The least any signed-in page does (read the session, answer a redirect):
+        # the floor under the dashboard's ratio.
+        ("signed-in redirect", "/login", True, None),
+        ("dashboard", "/", True, b'id="balance"'),
+        ("expenses report", f"/expenses?month={month}", True, b"<table"),
+        ("expenses CSV", f"/expenses.csv?month={month}", True, None),
+    ]
+    # PostgreSQL runs the pages a subscriber opens most, to keep `make bench` short.
+    postgres_pages = [page for page in pages if page[0] in ("dashboard", "expenses report")]
     ok = True
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
@@ -243,10 +414,14 @@ def main():
         login = seed(database_url, today)
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("PORTAL_", "MAKE", "MFLAGS"))}
+        # Plain HTTP on loopback stands for nginx's TLS: cookies not marked Secure, or the
+        # bench's own client would never send its session back.
         env.update(PORTAL_DATABASE_URL=database_url, PORTAL_DEMO="0",
-                   PORTAL_SECRET_KEY="bench-secret", PYTHONPATH=str(ROOT))
+                   PORTAL_SECRET_KEY="bench-secret", PORTAL_SECURE_COOKIES="0",
+                   PYTHONPATH=str(ROOT))
         workers = env.get("WEB_CONCURRENCY") or str(os.cpu_count() * 2 + 1)
 
+        loads = {"bare": os.getloadavg()[0]}
         (tmp / "hello.py").write_text(HELLO_APP)
         hello = Gunicorn("hello:app", env, tmp, tmp / "hello.log")
         try:
@@ -257,52 +432,48 @@ def main():
 
         portal = Gunicorn("portal:create_app()", env, ROOT, tmp / "portal.log")
         try:
-            cookie = sign_in(portal.url, login)
-            pages = [
-                ("sign-in page", "/login", None, b'id="password-login"'),
-                # The least any signed-in page does (read the session, answer a redirect):
-                # the floor under the dashboard's ratio.
-                ("signed-in redirect", "/login", cookie, None),
-                ("dashboard", "/", cookie, b'id="balance"'),
-                ("expenses report", f"/expenses?month={month}", cookie, b"<table"),
-                ("expenses CSV", f"/expenses.csv?month={month}", cookie, None),
-            ]
-            results = []
-            for name, path, page_cookie, marker in pages:
-                status, final_url, body = fetch(portal.url + path, page_cookie)
-                expected = portal.url + ("/" if name == "signed-in redirect" else path)
-                assert status == 200 and final_url == expected, (name, final_url)
-                assert marker is None or marker in body, name
-                size = len(body)
-                results.append((name, path, size, run_wrk(wrk, portal.url + path, page_cookie)))
-                # Still signed in after the run: the figures are of the real page.
-                assert fetch(portal.url + path, page_cookie)[1] == expected
+            loads["SQLite, 1 node"] = os.getloadavg()[0]
+            results = {"SQLite, 1 node": measure(wrk, portal.url, sign_in(portal.url, login),
+                                                 pages)}
         finally:
             portal.stop()
+        postgres = None
+        if os.environ.get("BENCH_POSTGRES", "1") != "0":
+            postgres = on_postgres(wrk, env, tmp, today, postgres_pages)
+        if postgres:
+            results.update(postgres[0])
+            loads.update(postgres[1])
 
     rps0, p50_0, p99_0, _, _ = bare
     print(f"\nwrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} on 127.0.0.1, gunicorn as deployed "
-          f"({workers} sync workers), {os.cpu_count()} cores; SQLite with {SUBSCRIBERS:,} "
-          f"subscribers and {USAGE_RECORDS:,} usage records; load average before: "
-          f"{load_before:.1f} (other work on the machine skews every figure)")
-    print(f"{'page':18} {'req/s':>8} {'× bare':>7} {'p50 ms':>8} {'× bare':>7} {'p99 ms':>8} "
-          f"{'× bare':>7}  {'errors':>6}  target")
-    print(f"{'bare Flask hello':18} {rps0:8.0f} {1:7.2f} {p50_0:8.2f} {1:7.2f} {p99_0:8.2f} "
-          f"{1:7.2f}  {bare[3]:>6}")
-    for name, _path, _size, (rps, p50, p99, errors, socket_errors) in results:
-        targets = []
-        passed = errors == 0
-        if name == "dashboard":
-            targets.append("req/s >= 0.5 × bare")
-            passed &= rps >= 0.5 * rps0
-        if name not in ("expenses CSV", "signed-in redirect"):
-            targets.append("p99 < 100 ms")
-            passed &= p99 < 100
-        ok &= passed
-        print(f"{name:18} {rps:8.0f} {rps / rps0:7.2f} {p50:8.2f} {p50 / p50_0:7.2f} "
-              f"{p99:8.2f} {p99 / p99_0:7.2f}  {errors:>6}  "
-              f"{'ok  ' if passed else 'MISS'} {', '.join(targets) or '-'}"
-              + (f" (socket errors: {socket_errors})" if socket_errors else ""))
+          f"({workers} sync workers a node), {os.cpu_count()} cores shared by every node; "
+          f"{SUBSCRIBERS:,} subscribers and {USAGE_RECORDS:,} usage records in each database; "
+          f"2 nodes: two gunicorns behind one nginx port (deploy/nginx/portal.conf); "
+          f"load average (1 min) before each setup: "
+          + ", ".join(f"{setup} {load:.1f}" for setup, load in loads.items())
+          + " (other work on the machine skews every figure)")
+    print(f"{'setup':20} {'page':18} {'req/s':>8} {'× bare':>7} {'p50 ms':>8} {'× bare':>7} "
+          f"{'p99 ms':>8} {'× bare':>7}  {'errors':>6}  {'2/1 node':>8}  target")
+    print(f"{'':20} {'bare Flask hello':18} {rps0:8.0f} {1:7.2f} {p50_0:8.2f} {1:7.2f} "
+          f"{p99_0:8.2f} {1:7.2f}  {bare[3]:>6}")
+    one_node = dict(results.get("PostgreSQL, 1 node", []))
+    for setup, figures in results.items():
+        for name, (rps, p50, p99, errors, socket_errors) in figures:
+            targets = []
+            passed = errors == 0
+            if setup == "SQLite, 1 node" and name == "dashboard":
+                targets.append("req/s >= 0.5 × bare")
+                passed &= rps >= 0.5 * rps0
+            if setup == "SQLite, 1 node" and name not in ("expenses CSV", "signed-in redirect"):
+                targets.append("p99 < 100 ms")
+                passed &= p99 < 100
+            ok &= passed
+            scaling = (f"{rps / one_node[name][0]:8.2f}" if setup == "PostgreSQL, 2 nodes"
+                       else f"{'':8}")
+            print(f"{setup:20} {name:18} {rps:8.0f} {rps / rps0:7.2f} {p50:8.2f} "
+                  f"{p50 / p50_0:7.2f} {p99:8.2f} {p99 / p99_0:7.2f}  {errors:>6}  {scaling}  "
+                  f"{'ok  ' if passed else 'MISS'} {', '.join(targets) or '-'}"
+                  + (f" (socket errors: {socket_errors})" if socket_errors else ""))
     return ok
 
 
