@@ -324,25 +324,67 @@ def _ms(text):
     return float(number) * UNITS[unit]
 
 
-def run_wrk(wrk, url, cookie=None):
-    """(requests a second, p50 ms, p99 ms, errors) of a bounded wrk run."""
+def _stat(pid):
+    """/proc/PID/stat's fields after the command's name (state first), or None."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def group_pids(leader):
+    """The processes of `leader`'s process group (a gunicorn master and its workers)."""
+    return [int(pid) for pid in os.listdir("/proc") if pid.isdigit()
+            and (fields := _stat(pid)) and int(fields[2]) == leader]
+
+
+def cpu_seconds(pids):
+    """User and system CPU seconds the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        fields = _stat(pid)
+        ticks += int(fields[11]) + int(fields[12]) if fields else 0
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_backends(database):
+    """The server processes of `database`'s connections (the nodes' pools)."""
+    import psycopg2
+    connection = psycopg2.connect(POSTGRES_SERVER, connect_timeout=5)
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))
+        pids = [pid for (pid,) in cursor.fetchall()]
+    connection.close()
+    return pids
+
+
+def run_wrk(wrk, url, cookie=None, processes=None):
+    """(requests a second, p50 ms, p99 ms, errors, socket errors, {name: CPU ms a request})
+    of a bounded wrk run; `processes()` names the processes whose CPU time each request
+    costs ({"app": pids, "db": pids}), counted from their /proc: CPU time, so other work
+    on the machine moves it far less than the rates."""
     command = [wrk, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}", "--timeout", "5s",
                "--latency", "-H", "Accept-Encoding: gzip"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     subprocess.run(command[:3] + ["-d2s", url] + command[4:], capture_output=True)  # warm
+    groups = processes() if processes else {}
+    before = {name: cpu_seconds(pids) for name, pids in groups.items()}
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True,
                             timeout=120).stdout
+    used = {name: cpu_seconds(pids) - before[name] for name, pids in groups.items()}
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))
     p99 = _ms(re.search(r"\s99%\s+(\S+)", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
     return rps, p50, p99, (int(errors.group(1)) if errors else 0), (
-        socket_errors.group(1) if socket_errors else "")
+        socket_errors.group(1) if socket_errors else ""), {
+        name: seconds * 1000 / max(requests, 1) for name, seconds in used.items()}
 
 
-def measure(wrk, base, cookie, pages):
+def measure(wrk, base, cookie, pages, processes=None):
     """[(page name, wrk figures)] of `pages` ((name, path, signed in, marker)) at `base`,
     each checked first to be the real page, and after the run to be signed in still."""
     results = []
@@ -352,7 +394,7 @@ def measure(wrk, base, cookie, pages):
         expected = base + ("/" if name == "signed-in redirect" else path)
         assert status == 200 and final_url == expected, (name, final_url)
         assert marker is None or marker in body, name
-        results.append((name, run_wrk(wrk, base + path, page_cookie)))
+        results.append((name, run_wrk(wrk, base + path, page_cookie, processes)))
         # Still signed in after the run: the figures are of the real page.
         assert fetch(base + path, page_cookie)[1] == expected
     return results
@@ -371,14 +413,22 @@ def on_postgres(wrk, env, tmp, today, pages):
         try:
             nodes.append(Gunicorn("portal:create_app()", env, ROOT, tmp / "node1.log"))
             cookie = sign_in(nodes[0].url, login)
+            database = database_url.rsplit("/", 1)[1]
+
+            def processes():
+                return {"app": [pid for node in nodes for pid in group_pids(node.process.pid)],
+                        "db": postgres_backends(database)}
+
             loads = {"PostgreSQL, 1 node": os.getloadavg()[0]}
-            results = {"PostgreSQL, 1 node": measure(wrk, nodes[0].url, cookie, pages)}
+            results = {"PostgreSQL, 1 node": measure(wrk, nodes[0].url, cookie, pages,
+                                                     processes)}
             nodes.append(Gunicorn("portal:create_app()", env, ROOT, tmp / "node2.log"))
             (tmp / "nginx").mkdir()
             proxy = Nginx([node.url for node in nodes], tmp / "nginx")
             try:
                 loads["PostgreSQL, 2 nodes"] = os.getloadavg()[0]
-                results["PostgreSQL, 2 nodes"] = measure(wrk, proxy.url, cookie, pages)
+                results["PostgreSQL, 2 nodes"] = measure(wrk, proxy.url, cookie, pages,
+                                                         processes)
             finally:
                 proxy.stop()
         finally:
@@ -433,8 +483,9 @@ def main():
         portal = Gunicorn("portal:create_app()", env, ROOT, tmp / "portal.log")
         try:
             loads["SQLite, 1 node"] = os.getloadavg()[0]
-            results = {"SQLite, 1 node": measure(wrk, portal.url, sign_in(portal.url, login),
-                                                 pages)}
+            results = {"SQLite, 1 node": measure(
+                wrk, portal.url, sign_in(portal.url, login), pages,
+                lambda: {"app": group_pids(portal.process.pid)})}
         finally:
             portal.stop()
         postgres = None
@@ -444,7 +495,7 @@ def main():
             results.update(postgres[0])
             loads.update(postgres[1])
 
-    rps0, p50_0, p99_0, _, _ = bare
+    rps0, p50_0, p99_0 = bare[:3]
     print(f"\nwrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} on 127.0.0.1, gunicorn as deployed "
           f"({workers} sync workers a node), {os.cpu_count()} cores shared by every node; "
           f"{SUBSCRIBERS:,} subscribers and {USAGE_RECORDS:,} usage records in each database; "
@@ -453,12 +504,13 @@ def main():
           + ", ".join(f"{setup} {load:.1f}" for setup, load in loads.items())
           + " (other work on the machine skews every figure)")
     print(f"{'setup':20} {'page':18} {'req/s':>8} {'× bare':>7} {'p50 ms':>8} {'× bare':>7} "
-          f"{'p99 ms':>8} {'× bare':>7}  {'errors':>6}  {'2/1 node':>8}  target")
+          f"{'p99 ms':>8} {'× bare':>7}  {'errors':>6}  {'2/1 node':>8}  {'app CPU':>7}  "
+          f"{'db CPU':>6}  target")
     print(f"{'':20} {'bare Flask hello':18} {rps0:8.0f} {1:7.2f} {p50_0:8.2f} {1:7.2f} "
           f"{p99_0:8.2f} {1:7.2f}  {bare[3]:>6}")
     one_node = dict(results.get("PostgreSQL, 1 node", []))
     for setup, figures in results.items():
-        for name, (rps, p50, p99, errors, socket_errors) in figures:
+        for name, (rps, p50, p99, errors, socket_errors, cpu) in figures:
             targets = []
             passed = errors == 0
             if setup == "SQLite, 1 node" and name == "dashboard":
@@ -472,9 +524,16 @@ def main():
                        else f"{'':8}")
             print(f"{setup:20} {name:18} {rps:8.0f} {rps / rps0:7.2f} {p50:8.2f} "
                   f"{p50 / p50_0:7.2f} {p99:8.2f} {p99 / p99_0:7.2f}  {errors:>6}  {scaling}  "
+                  f"{cpu_ms(cpu, 'app'):>7}  {cpu_ms(cpu, 'db'):>6}  "
                   f"{'ok  ' if passed else 'MISS'} {', '.join(targets) or '-'}"
                   + (f" (socket errors: {socket_errors})" if socket_errors else ""))
+    print("app CPU, db CPU: CPU ms a request of the app nodes' gunicorn processes and of the "
+          "database's server processes (SQLite's work is inside the app's)")
     return ok
+
+
+def cpu_ms(cpu, name):
+    return f"{cpu[name]:.1f}" if name in cpu else "-"
 
 
 if __name__ == "__main__":
