@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SUBSCRIBERS = 10_000
 USAGE_RECORDS = 1_000_000
 SIGNED_IN_MONTH_RECORDS = 1_000  # the bench subscriber's records in the report's month
+IMPORT_ROWS = 20_000  # a usage feed imported into PostgreSQL: the CPU a record costs
 CONNECTIONS = 16
 THREADS = 2
 DURATION = os.environ.get("BENCH_DURATION", "10s")
@@ -172,6 +173,36 @@ def _total_usage_days():
         "INSERT INTO usage_day (subscription_id, day, type, records, amount, bonus_amount) "
         "SELECT subscription_id, started_at::date, type, count(*), sum(amount), "
         "sum(bonus_amount) FROM usage_record GROUP BY subscription_id, started_at::date, type")
+
+
+def import_cost(database_url, today):
+    """A usage feed of IMPORT_ROWS records over 1,000 numbers imported (`import_usage`, as
+    `flask import-usage` does) into the seeded PostgreSQL database: (CPU µs a record of this
+    process, of its server process, records a second)."""
+    import models
+    from portal import create_app
+    from portal.feeds.service import import_usage
+
+    rng = random.Random(11)
+    now = datetime.combine(today, datetime.min.time())
+    lines = ["number,started_at,type,counterpart,quantity,amount"]
+    for _ in range(IMPORT_ROWS):
+        moment = now - timedelta(seconds=rng.randrange(1, 86400), microseconds=rng.randrange(
+            1_000_000))
+        lines.append(f"067{5_000_000 + rng.randrange(1, 1_000)},{moment.isoformat()},call_out,"
+                     f"+380501234567,{rng.randint(1, 3600)},{rng.randint(0, 999) / 100:.2f}")
+    feed = "\n".join(lines) + "\n"
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench-import",
+                      "DEMO": False})
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        backend = models.db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+        started = (time.process_time(), cpu_seconds([backend]), time.perf_counter())
+        count = import_usage(io.StringIO(feed), now)
+        ended = (time.process_time(), cpu_seconds([backend]), time.perf_counter())
+        models.db.close()
+    return ((ended[0] - started[0]) * 1e6 / count, (ended[1] - started[1]) * 1e6 / count,
+            count / (ended[2] - started[2]))
 
 
 def fresh_postgres_database():
@@ -434,9 +465,11 @@ def on_postgres(wrk, env, tmp, today, pages):
         finally:
             for node in nodes:
                 node.stop()
+        loads["PostgreSQL, import"] = os.getloadavg()[0]
+        imported = import_cost(database_url, today)
     finally:
         drop_postgres_database()
-    return results, loads
+    return results, loads, imported
 
 
 def main():
@@ -527,6 +560,11 @@ def main():
                   f"{cpu_ms(cpu, 'app'):>7}  {cpu_ms(cpu, 'db'):>6}  "
                   f"{'ok  ' if passed else 'MISS'} {', '.join(targets) or '-'}"
                   + (f" (socket errors: {socket_errors})" if socket_errors else ""))
+    if postgres:
+        app_us, db_us, rate = postgres[2]
+        print(f"PostgreSQL, import-usage of {IMPORT_ROWS:,} records: {rate:,.0f} a second; "
+              f"CPU a record: {app_us:.0f} µs in the importing process, {db_us:.0f} µs in "
+              f"its server process")
     print("app CPU, db CPU: CPU ms a request of the app nodes' gunicorn processes and of the "
           "database's server processes (SQLite's work is inside the app's)")
     return ok
