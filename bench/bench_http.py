@@ -267,6 +267,11 @@ class Gunicorn:
         self.log.close()
 
 
+def find_nginx():
+    """Debian's nginx (in /usr/sbin, which a user's PATH may leave out), or None."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+
+
 class Nginx:
     """Debian's nginx on a free loopback port in front of `nodes` (their URLs): the upstream
     and the app's `location /` of deploy/nginx/portal.conf, without TLS (wrk speaks HTTP)."""
@@ -292,7 +297,7 @@ class Nginx:
             f"    proxy_temp_path {directory}/proxy;\n{upstream}\n"
             f"server {{\n    listen 127.0.0.1:{self.port};\n{gzip}{proxied}\n}}\n}}\n")
         self.process = subprocess.Popen(
-            [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(directory / "nginx.conf"),
+            [find_nginx(), "-c", str(directory / "nginx.conf"),
              "-p", str(directory)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
             start_new_session=True)
         deadline = time.monotonic() + 20
@@ -453,15 +458,19 @@ def on_postgres(wrk, env, tmp, today, pages):
             loads = {"PostgreSQL, 1 node": os.getloadavg()[0]}
             results = {"PostgreSQL, 1 node": measure(wrk, nodes[0].url, cookie, pages,
                                                      processes)}
-            nodes.append(Gunicorn("portal:create_app()", env, ROOT, tmp / "node2.log"))
-            (tmp / "nginx").mkdir()
-            proxy = Nginx([node.url for node in nodes], tmp / "nginx")
-            try:
-                loads["PostgreSQL, 2 nodes"] = os.getloadavg()[0]
-                results["PostgreSQL, 2 nodes"] = measure(wrk, proxy.url, cookie, pages,
-                                                         processes)
-            finally:
-                proxy.stop()
+            if find_nginx():
+                nodes.append(Gunicorn("portal:create_app()", env, ROOT, tmp / "node2.log"))
+                (tmp / "nginx").mkdir()
+                proxy = Nginx([node.url for node in nodes], tmp / "nginx")
+                try:
+                    loads["PostgreSQL, 2 nodes"] = os.getloadavg()[0]
+                    results["PostgreSQL, 2 nodes"] = measure(wrk, proxy.url, cookie, pages,
+                                                             processes)
+                finally:
+                    proxy.stop()
+            else:
+                print("nginx is not installed (`sudo apt-get install nginx-light`): the two "
+                      "nodes are left out")
         finally:
             for node in nodes:
                 node.stop()
