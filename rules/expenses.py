@@ -24,6 +24,15 @@ EARLIEST = date(2000, 1, 1)  # nothing older is reported; keeps years to four di
 CALLS, SMS, INTERNET, SUBSCRIPTION, SERVICES, PAYMENTS = (
     "calls", "sms", "internet", "subscription", "services", "payments")
 SPENDING_GROUPS = (CALLS, SMS, INTERNET, SUBSCRIPTION, SERVICES)
+# A Home Internet account makes no calls and sends no SMS: its report has no such rows.
+HOME_INTERNET_GROUPS = (INTERNET, SUBSCRIPTION, SERVICES)
+
+
+def spending_groups(kind, group=""):
+    """The spending groups a report of a `kind` of subscription shows: all of its kind's,
+    or only `group` when the report is of one type."""
+    groups = HOME_INTERNET_GROUPS if kind == "home_internet" else SPENDING_GROUPS
+    return [each for each in groups if not group or each == group]
 GROUPS = SPENDING_GROUPS + (PAYMENTS,)
 
 GROUP_OF_TYPE = {

@@ -232,11 +232,13 @@ def due_accrual_month(today):
     return add_months(month_start(today), -months_back)
 
 
-def next_accrual_date(today):
-    """The next 4th from today on (today itself if it is the 4th)."""
+def next_accrual_date(today, accrued_today=False):
+    """The next 4th from today on: today itself if it is the 4th and the accrual has not
+    been made yet (`accrued_today`), else the next month's."""
     this_month = today.replace(day=BONUS_ACCRUAL_DAY)
-    return this_month if today <= this_month else add_months(month_start(today), 1).replace(
-        day=BONUS_ACCRUAL_DAY)
+    if today < this_month or (today == this_month and not accrued_today):
+        return this_month
+    return add_months(month_start(today), 1).replace(day=BONUS_ACCRUAL_DAY)
 
 
 @dataclass(frozen=True)

@@ -277,7 +277,8 @@ def test_type_filter(client, usage):
     records = html.split("Detailed records")[1]
     assert "Outgoing call" in records and "Incoming call" in records and "Outgoing SMS" not in records
     html = page(client.get("/expenses?month=2026-11&type=payments"))
-    assert data_value(html, "spent-total") == 0 and data_value(html, "paid-in") == Decimal("212.34")
+    # Payments are no spending: no "0 · 0,00" total above them (issue 25).
+    assert 'id="spent-total"' not in html and data_value(html, "paid-in") == Decimal("212.34")
     assert "<svg" not in html and "Top-up" in html
 
 
@@ -463,3 +464,55 @@ def test_init_db_adds_up_the_days_of_records_kept_before_there_were_days(app, us
                 if d.day.month == 11 and d.type in ("call_out", "service")} == {
             ("2026-11-03", "call_out"): (1, 450), ("2026-11-24", "call_out"): (1, 5399),
             ("2026-11-12", "service"): (1, 999), ("2026-11-13", "service"): (1, -333)}
+
+
+# ---------------------------------------------------------------- the PDF's layout
+
+def header_boxes(response):
+    """The records table's column titles on the first page as printed: (text, left,
+    right, bottom, top) in points, each line's width measured with the PDF's own font."""
+    from fpdf import FPDF
+
+    from portal.expenses.pdf import FONTS
+
+    ruler = FPDF()
+    ruler.add_font("DejaVu", "B", FONTS / "DejaVuSans-Bold.ttf")
+    ruler.set_font("DejaVu", "B", 7.5)
+    pieces = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip() and size == 7.5 and "Bold" in str((font or {}).get("/BaseFont")):
+            pieces.append((text.strip(), tm[4] + cm[4], tm[5] + cm[5]))
+
+    PdfReader(io.BytesIO(response.get_data())).pages[0].extract_text(visitor_text=visit)
+    points = 72 / 25.4
+    return [(text, x, x + ruler.get_string_width(text) * points, y - 2, y + 7)
+            for text, x, y in pieces]
+
+
+@pytest.mark.parametrize("language", ["uk", "en", "ru"])
+def test_pdf_column_titles_wrap_and_never_overlap(client, usage, language):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    boxes = header_boxes(client.get("/expenses.pdf?month=2026-11"))
+    assert len(boxes) >= 6, boxes
+    for index, (text, left, right, bottom, top) in enumerate(boxes):
+        for other, o_left, o_right, o_bottom, o_top in boxes[index + 1:]:
+            apart = right <= o_left or o_right <= left or top <= o_bottom or o_top <= bottom
+            assert apart, f"{text!r} overlaps {other!r} ({language})"
+
+
+@pytest.mark.parametrize(("language", "service", "switch"), [
+    ("en", "Who called", "Switch to the tariff “Unlimited”"),
+    ("ru", "Кто звонил", "Переход на тариф «Безлимитный»"),
+])
+def test_services_and_switches_are_named_in_the_readers_language(
+        app, client, usage, language, service, switch):
+    add_records(app, usage, [(datetime(2026, 11, 20, 9, 0), "service",
+                              "Перехід на тариф «Безлімітний»", 1, 5000)])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    html = page(client.get("/expenses?month=2026-11"))
+    text = pdf_text(client.get("/expenses.pdf?month=2026-11"))
+    for body in (html, text):
+        assert service in body and "Хто дзвонив" not in body
+    assert switch in html and "Перехід" not in html
+    assert switch[:20] in text and "Перехід" not in text  # the PDF cuts a long name

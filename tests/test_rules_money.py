@@ -191,14 +191,15 @@ def test_due_accrual_month(today, month):
     assert money_rules.due_accrual_month(today) == month
 
 
-@pytest.mark.parametrize("today,next_on", [
-    (date(2026, 11, 25), date(2026, 12, 4)),
-    (date(2026, 12, 3), date(2026, 12, 4)),
-    (date(2026, 12, 4), date(2026, 12, 4)),
-    (date(2026, 12, 5), date(2027, 1, 4)),
+@pytest.mark.parametrize("today,accrued,next_on", [
+    (date(2026, 11, 25), False, date(2026, 12, 4)),
+    (date(2026, 12, 3), False, date(2026, 12, 4)),
+    (date(2026, 12, 4), False, date(2026, 12, 4)),
+    (date(2026, 12, 4), True, date(2027, 1, 4)),  # made this morning: the next is January's
+    (date(2026, 12, 5), False, date(2027, 1, 4)),
 ])
-def test_next_accrual_date(today, next_on):
-    assert money_rules.next_accrual_date(today) == next_on
+def test_next_accrual_date(today, accrued, next_on):
+    assert money_rules.next_accrual_date(today, accrued) == next_on
 
 
 NOVEMBER = date(2026, 11, 1)  # 30 days

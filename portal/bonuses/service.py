@@ -173,7 +173,11 @@ def money_panel(subscription):
     account, a number's moved bonuses with their last day."""
     today = clock.today()
     if subscription.kind == "home_internet":
-        return {"account": True, "next_accrual": money_rules.next_accrual_date(today)}
+        # Only on the 4th does it matter whether this month's accrual has been made.
+        accrued = today.day == money_rules.BONUS_ACCRUAL_DAY and BonusAccrual.select().where(
+            (BonusAccrual.subscription == subscription)
+            & (BonusAccrual.month == money_rules.due_accrual_month(today))).exists()
+        return {"account": True, "next_accrual": money_rules.next_accrual_date(today, accrued)}
     return {"account": False, "lots": shown_bonuses(subscription, today)[1]}
 
 

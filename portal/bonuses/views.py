@@ -61,15 +61,16 @@ def _account(number=None):
 
 
 def _page(form, account, stage="form", target=None, alert=None, status=200):
-    context = {"left": 0, "next_on": None}
+    context = {"left": 0, "next_on": None, "refused": None}
     today = clock.today()
     if account is not None:
         last, moved = Transfer.bonus_history(account, today)
         context["left"], context["next_on"] = money_rules.bonus_transfer_allowance(
             account.bonus_balance, money_rules.BonusHistory(last, moved), today)
-        refused = states.own_refusal(states_rules.BONUS_OUT, account)
-        if refused and not alert and stage == "form":
-            alert = refused
+        # The account's state forbids moving: say what to do instead of offering the form.
+        context["refused"] = states.own_refusal(states_rules.BONUS_OUT, account)
+        if context["refused"] and not alert and stage == "form":
+            alert = context["refused"]
     return render("bonus_transfer.html", "bonus", status=status, form=form, account=account,
                   stage=stage, target=target, alert=alert, today=today,
                   lapse_on=service.last_usable_day(today), cap=money_rules.BONUS_MONTHLY_CAP,

@@ -99,8 +99,29 @@ def init_app(app):
         bonus_uses=lambda locale: bonus_texts("uses", str(locale)))
 
 
+LANGUAGES = ("uk", "en", "ru")
+
+
+def missing_texts(data):
+    """'services who-called: name_ru' for every text an entry of a known section (and of
+    the promotions, the offers) gives in some language but not (or empty) in another: a
+    page would fall back to Ukrainian."""
+    missing = []
+    keys = {section: key for section, (_model, key) in SECTIONS.items()} | {"promotions": "code"}
+    for section, key in keys.items():
+        for entry in data.get(section, []):
+            stems = {name[:-3] for name in entry if name[-3:] in {f"_{lang}" for lang in LANGUAGES}}
+            missing += [f"{section} {entry.get(key)}: {stem}_{lang}" for stem in sorted(stems)
+                        for lang in LANGUAGES if not str(entry.get(f"{stem}_{lang}", "")).strip()]
+    return missing
+
+
 def apply(data):
-    """Upsert every entry of every known section; returns {section: count}."""
+    """Upsert every entry of every known section; returns {section: count}. A text missing
+    in a language is refused before anything is written."""
+    missing = missing_texts(data)
+    if missing:
+        raise ValueError("texts missing in a language: " + ", ".join(missing))
     counts = {}
     with models.db.atomic():
         for section, (model, key) in SECTIONS.items():

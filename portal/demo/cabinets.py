@@ -9,6 +9,7 @@ from rules.numbers import parse_mobile
 from ..core import alerts, security
 from ..profile.service import DEMO_TOKEN
 from .data import DEMO_DIR
+from .usage import state_since
 
 
 def load_devices(demo_clock, path=None):
@@ -54,13 +55,17 @@ def load_requests(demo_clock):
     Home Internet, Olha's SIM card blocked (a lost phone). Only for numbers that have no
     requests yet, so it is safe to run again."""
     now = demo_clock.now()
+
+    def days_since(number):  # asked on the day its state began, at this time of day
+        return (now - state_since(number, now)).days
+
     history = {
         "+380671234567": [
             dict(kind=services_rules.TARIFF_SWITCH, subject="smart", previous="free", days=40),
             dict(kind=services_rules.SERVICE_CONNECT, subject="who-called", days=12),
         ],
-        "10000002": [dict(kind=services_rules.PAUSE, days=20)],
-        "+380972223344": [dict(kind=services_rules.SIM_BLOCK, days=2)],
+        "10000002": [dict(kind=services_rules.PAUSE, days=days_since("10000002"))],
+        "+380972223344": [dict(kind=services_rules.SIM_BLOCK, days=days_since("+380972223344"))],
     }
     for number, requests in history.items():
         subscription = Subscription.by_number(number)

@@ -1,4 +1,6 @@
 """`flask demo-data [--reset] [--if-empty]`: the demo data set, safe to run again."""
+import sys
+
 import click
 from flask.cli import with_appcontext
 
@@ -7,6 +9,7 @@ from ..core import clock
 from ..database.service import init_db
 from .data import DEMO_PASSWORD
 from .loading import is_empty, load_demo_data
+from .usage import usage_after_state
 
 
 @click.command("demo-data")
@@ -22,5 +25,12 @@ def demo_data_command(reset, if_empty):
             click.echo("The database holds subscribers already; demo data not loaded.")
             return
         created, updated = load_demo_data(reset=reset)
+        inconsistent = usage_after_state(clock.now())
+    for number, state, began, first in inconsistent:
+        click.echo(f"{number} is {state} since {began:%d.%m.%Y %H:%M} but has usage at "
+                   f"{first:%d.%m.%Y %H:%M}", err=True)
+    if inconsistent:
+        click.echo("The demo data contradicts the states (portal/demo/usage.py).", err=True)
+        sys.exit(1)
     click.echo(f"Demo data loaded: {created} subscriptions created, {updated} updated. "
                f"Demo password: {DEMO_PASSWORD}")

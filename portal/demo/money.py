@@ -13,10 +13,11 @@ from models import (
     UsageRecord,
 )
 from rules import credit as credit_rules, money as money_rules, states as states_rules
-from rules.dates import add_months, month_start
+from rules.dates import add_months
 from ..bonuses import service as bonuses_service
 from ..core import money_events
 from ..credit.service import TAKEN
+from .usage import state_since
 
 DEMO_MOVE_KEY = "demo-bonus-move-olena"
 
@@ -30,10 +31,10 @@ def load_bonuses(demo_clock):
 
     The feed's balances (demo/subscribers.csv) are the billing's, taken after all that:
     each is recorded with its ledger entries as history, balances untouched."""
-    today, now = demo_clock.today(), demo_clock.now()
+    now = demo_clock.now()
     paused = Subscription.by_number("10000002")
     if paused is not None and paused.status == states_rules.SUSPENDED:
-        since = add_months(month_start(today), -1).replace(day=11)
+        since = state_since(paused.number, now).date()
         ServiceInterruption.update(start=since).where(
             (ServiceInterruption.subscription == paused) & ServiceInterruption.end.is_null()
             & (ServiceInterruption.start > since)).execute()

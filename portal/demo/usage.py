@@ -4,7 +4,9 @@ import random
 from datetime import datetime, time, timedelta
 
 import models
-from models import Subscription, UsageRecord
+from models import ServiceInterruption, ServiceRequest, Subscription, UsageRecord
+from rules import services as services_rules, states as states_rules
+from rules.dates import add_months, month_start
 
 BATCH = 2000  # rows per insert
 
@@ -12,6 +14,17 @@ DEMO_MONTHS = 3
 CONTACTS = ("+380671112233", "+380972223344", "+380685556677", "+380501234567",
             "+380631234567", "+380931112200", "+380961234500", "+380731231231")
 ON_NET = ("67", "68", "96", "97", "98", "39", "77")
+# The day the state of each demo number that is not active began, from today: its usage
+# stops at the start of that day (cabinets.load_requests asks for the SIM block and the
+# pause on that day; a pause's or a debt block's interruption starts on it). Тарас's
+# account has been paused since the 11th of last month (the accrual leaves those days out).
+STATE_SINCE = {
+    "+380961234567": lambda today: today - timedelta(days=12),
+    "+380981234567": lambda today: today - timedelta(days=6),
+    "10000002": lambda today: add_months(month_start(today), -1).replace(day=11),
+    "+380972223344": lambda today: today - timedelta(days=2),
+    "+380973334455": lambda today: today - timedelta(days=45),
+}
 SERVICES = (("Хто дзвонив", 500), ("Мелодія замість гудка", 2500), ("Роумінг: пакет", 9900),
             ("Додатковий інтернет 5 ГБ", 5000))
 
@@ -26,15 +39,23 @@ def _on_net(number):
     return number[4:6] in ON_NET
 
 
+def state_since(number, now):
+    """The midnight a demo number's state began (None: the number is active)."""
+    since = STATE_SINCE.get(number)
+    return None if since is None else datetime.combine(since(now.date()), time())
+
+
 def demo_records(subscription, start, now):
-    """A subscriber's plausible usage from `start` to `now`, the same on every run."""
+    """A subscriber's plausible usage from `start` to `now` (or until its state began),
+    the same on every run."""
+    now = state_since(subscription.number, now) or now
     rng = random.Random(subscription.number)
     # A number paused at the subscriber's request pays no monthly fee.
     fee = subscription.tariff.monthly_fee if subscription.status != "suspended" else 0
     records = []
 
     def add(moment, usage_type, counterpart, quantity, amount):
-        if moment <= now:
+        if moment < now:
             records.append((subscription.id, moment, usage_type, counterpart, quantity, amount))
 
     day = start
@@ -82,8 +103,14 @@ def demo_records(subscription, start, now):
 
 def load_usage(demo_clock):
     """Three months of usage (two whole months and this one so far) for every subscriber
-    that has none yet, so running it again adds nothing."""
+    that has none yet, so running it again adds nothing; a pause or a debt block began
+    when STATE_SINCE_DAYS says."""
     now = demo_clock.now()
+    for number in STATE_SINCE:
+        ServiceInterruption.update(start=state_since(number, now).date()).where(
+            ServiceInterruption.subscription.in_(
+                Subscription.select(Subscription.id).where(Subscription.number == number))
+            & ServiceInterruption.end.is_null()).execute()
     first = now.date().replace(day=1)
     for _ in range(DEMO_MONTHS - 1):
         first = (first - timedelta(days=1)).replace(day=1)
@@ -95,3 +122,42 @@ def load_usage(demo_clock):
         for index in range(0, len(records), BATCH):
             UsageRecord.insert_rows(records[index:index + BATCH])
 
+
+
+def state_began(subscription, now):
+    """When the state of a number that is not active began, as the data says: the open
+    interruption of a pause or a debt block, the SIM block request done, and for a closed
+    number (the feed says only 'closed') the demo's own date. None when unknown."""
+    state = subscription.state
+    if state in (states_rules.SUSPENDED, states_rules.DEBT_BLOCKED):
+        row = ServiceInterruption.get_or_none((ServiceInterruption.subscription == subscription)
+                                              & ServiceInterruption.end.is_null())
+        return datetime.combine(row.start, time()) if row else None
+    if state == states_rules.SIM_BLOCKED:
+        row = (ServiceRequest.select().where(
+            (ServiceRequest.subscription == subscription)
+            & (ServiceRequest.kind == services_rules.SIM_BLOCK)
+            & (ServiceRequest.state == services_rules.DONE))
+            .order_by(ServiceRequest.finished_at.desc()).first())
+        return row.finished_at if row else None
+    if state == states_rules.CLOSED:
+        return state_since(subscription.number, now)
+    return None
+
+
+def usage_after_state(now):
+    """[(number, state, began, the first record after)] of paused, blocked or closed
+    numbers with usage after their state began: `demo-data` refuses such a data set."""
+    found = []
+    for subscription in Subscription.select().where(
+            (Subscription.status != states_rules.ACTIVE) | Subscription.sim_blocked):
+        began = state_began(subscription, now)
+        if began is None:
+            continue
+        later = (UsageRecord.select(UsageRecord.started_at)
+                 .where((UsageRecord.subscription == subscription)
+                        & (UsageRecord.started_at >= began))
+                 .order_by(UsageRecord.started_at).first())
+        if later is not None:
+            found.append((subscription.number, subscription.state, began, later.started_at))
+    return found

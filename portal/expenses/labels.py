@@ -52,15 +52,20 @@ def quantity_text(usage_type, quantity, reader):
 
 class Names:
     """Counterparts as the reader reads them: numbers grouped like everywhere else, the
-    feed's codes named in the reader's language, a monthly fee by its tariff's name."""
+    feed's codes named in the reader's language, a monthly fee by its tariff's name, a
+    service (which the feed names in Ukrainian) by the catalogue's name in the reader's
+    language."""
 
-    def __init__(self, tariff_names):
+    def __init__(self, tariff_names, service_names=None):
         self.codes = translated(COUNTERPART_CODES)
         self.tariffs = tariff_names  # {code: name in the reader's language}
+        self.services = service_names or {}  # {Ukrainian name: the reader's}
 
     def counterpart(self, usage_type, counterpart):
         if usage_type == "subscription":
             return self.tariffs.get(counterpart, counterpart)
+        if usage_type == "service":
+            return self.services.get(counterpart, counterpart)
         return self.codes.get(counterpart, phone_unbroken(counterpart))
 
     def detail(self, record, reader):

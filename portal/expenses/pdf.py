@@ -5,14 +5,17 @@ from pathlib import Path
 from flask_babel import gettext as _
 from fpdf import FPDF
 
-from rules.expenses import PAYMENTS, SPENDING_GROUPS
+from rules.expenses import PAYMENTS, SPENDING_GROUPS, spending_groups
 from ..core.formatting import Reader, amount as _money, day, month, phone
-from .labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
+from .labels import GROUP_LABELS, TYPE_LABELS, quantity_text, translated
 
 FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"
-# Columns of the records table: width in mm and alignment.
+# Columns of the records table: width in mm and alignment, fixed whatever the language;
+# a header longer than its column wraps onto more lines (HEADER_LINE apart) and never runs
+# into its neighbour.
 RECORD_COLUMNS = ((32, "L"), (28, "L"), (34, "L"), (22, "R"), (24, "R"), (24, "R"), (22, "R"))
 ROW = 4.6
+HEADER_LINE = 3.4
 
 
 class ReportPDF(FPDF):
@@ -37,10 +40,20 @@ class ReportPDF(FPDF):
         self.set_font("DejaVu", "", 9)
 
     def record_header(self):
+        """The column titles, each wrapped within its own column; the row is as tall as
+        its longest title, with a rule under it."""
         self.set_font("DejaVu", "B", 7.5)
+        wrapped = [self.multi_cell(width, HEADER_LINE, text, dry_run=True, output="LINES")
+                   for (width, _align), text in zip(RECORD_COLUMNS, self.record_headers,
+                                                    strict=True)]
+        height = max(len(lines) for lines in wrapped) * HEADER_LINE + 1
+        top, x = self.y, self.l_margin
         for (width, align), text in zip(RECORD_COLUMNS, self.record_headers, strict=True):
-            self.cell(width, ROW + 1, text, align=align, border="B")
-        self.ln(ROW + 1)
+            self.set_xy(x, top)
+            self.multi_cell(width, HEADER_LINE, text, align=align)
+            x += width
+        self.line(self.l_margin, top + height, x, top + height)
+        self.set_xy(self.l_margin, top + height)
         self.set_font("DejaVu", "", 7.5)
 
     def record_row(self, cells):
@@ -62,9 +75,9 @@ class ReportPDF(FPDF):
         self.cell(40, 5.5, value, align="R", new_x="LMARGIN", new_y="NEXT")
 
 
-def report_pdf(selection, summary, now, tariff_names):
+def report_pdf(selection, summary, now, names):
     """The PDF bytes of a selection's report; `summary` is the page's own Summary,
-    `tariff_names` {code: name} name the monthly fees."""
+    `names` (labels.Names) name the records' counterparts."""
     period = selection.period
     number = phone(selection.subscription.number)
     pdf = ReportPDF(f"{number} · {day(period.start)}–{day(period.end)}")
@@ -83,12 +96,12 @@ def report_pdf(selection, summary, now, tariff_names):
              new_x="LMARGIN", new_y="NEXT")
 
     pdf.heading(_("Totals, UAH"))
-    for group in SPENDING_GROUPS:
-        if not selection.group or selection.group == group:
+    if selection.group != PAYMENTS:  # payments are no spending: their figures follow
+        for group in spending_groups(selection.subscription.kind, selection.group):
             pdf.line_pair(str(GROUP_LABELS[group]), _money(summary.by_group[group].amount))
-    pdf.line_pair(_("Spent in all"), _money(summary.spending.amount), bold=True)
-    if summary.spending.bonuses:
-        pdf.line_pair(_("Of it paid by bonuses"), _money(summary.spending.bonuses))
+        pdf.line_pair(_("Spent in all"), _money(summary.spending.amount), bold=True)
+        if summary.spending.bonuses:
+            pdf.line_pair(_("Of it paid by bonuses"), _money(summary.spending.bonuses))
     if selection.group in ("", PAYMENTS):
         pdf.line_pair(_("Paid in (top-ups and transfers received)"), _money(summary.paid_in))
         pdf.line_pair(_("Transferred to other numbers"), _money(summary.paid_out))
@@ -96,7 +109,7 @@ def report_pdf(selection, summary, now, tariff_names):
 
     if selection.group != PAYMENTS:
         pdf.heading(_("Spending by day, UAH"))
-        days = summary.by_day
+        days = [entry for entry in summary.by_day if entry[0] <= now.date()]  # none ahead
         half = (len(days) + 1) // 2
         for left, right in zip(days[:half], days[half:] + [None], strict=False):
             for entry in (left, right):
@@ -110,7 +123,7 @@ def report_pdf(selection, summary, now, tariff_names):
     pdf.record_headers = (_("Start"), _("Type"), _("Counterpart"), _("Duration or volume"),
                           _("Charged, UAH"), _("Balance change, UAH"), _("Bonuses"))
     pdf.record_header()
-    labels, reader, names = translated(TYPE_LABELS), Reader(), Names(tariff_names)
+    labels, reader = translated(TYPE_LABELS), Reader()
     count = 0
     for record in selection.report().stream():
         pdf.record_row((reader.moment(record.started_at), labels[record.type],

@@ -24,6 +24,7 @@ from rules.expenses import (
     parse_cursor,
     parse_group,
     parse_period,
+    spending_groups,
     types_of,
 )
 from rules.spreadsheet import text_cell
@@ -31,6 +32,7 @@ from ..core import clock
 from ..core.auth import current_subscription, current_subscription_or_404
 from ..core.formatting import Reader, day, money, sheet_amount
 from ..core.web import INVALID_FORM, render
+from ..services import service as services_service
 from . import service
 from .labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
 from .pdf import report_pdf as build_pdf
@@ -156,8 +158,33 @@ def tariff_names(codes=None):
     return {tariff.code: tariff.name(locale) for tariff in query}
 
 
-def record_names(records):
-    return Names(tariff_names({r.counterpart for r in records if r.type == "subscription"}))
+def service_names(texts=None, tariffs=None):
+    """{Ukrainian name: name in the reader's language} of the services and tariff switches
+    among `texts` (every one when None): the feed and our own charges name a service's
+    record in Ukrainian. No query for no texts; none for `tariffs` already read."""
+    if texts is not None and not texts:
+        return {}
+    locale = str(get_locale())
+    query = models.Service.select()
+    if texts is not None:
+        query = query.where(models.Service.name_uk.in_(sorted(texts)))
+    names = {service.name_uk: service.name(locale) for service in query}
+    switch_prefix = services_service.SWITCH_COUNTERPART.split("{")[0]
+    if texts is None or any(text.startswith(switch_prefix) for text in texts):
+        for tariff in models.Tariff.select() if tariffs is None else tariffs:
+            names[services_service.SWITCH_COUNTERPART.format(tariff.name_uk)] = _(
+                "Switch to the tariff “%(name)s”", name=tariff.name(locale))
+    return names
+
+
+def record_names(records=None):
+    """The names of `records`' counterparts (of the whole catalogue when None)."""
+    if records is None:  # the whole catalogue: its tariffs read once for both
+        locale, tariffs = str(get_locale()), list(models.Tariff.select())
+        return Names({tariff.code: tariff.name(locale) for tariff in tariffs},
+                     service_names(None, tariffs))
+    return Names(tariff_names({r.counterpart for r in records if r.type == "subscription"}),
+                 service_names({r.counterpart for r in records if r.type == "service"}))
 
 
 def record_lines(records):
@@ -190,7 +217,8 @@ def report_context(selection, forms):
         summary=summary, records=record_lines(records), after=after,
         next_cursor=format_cursor(records[-1].started_at, records[-1].id) if more else None,
         chart=bar_chart(summary.by_day) if selection.group != PAYMENTS else None,
-        shown_groups=[g for g in SPENDING_GROUPS if not selection.group or g == selection.group],
+        shown_groups=spending_groups(selection.subscription.kind, selection.group),
+        days_so_far=[entry for entry in summary.by_day if entry[0] <= clock.today()],
         show_payments=selection.group in ("", PAYMENTS),
     )
     return context
@@ -300,7 +328,7 @@ def report_pdf():
     selection, forms = parse_selection()
     if selection is None:
         return _refused(selection, forms)
-    pdf = build_pdf(selection, selection.summary(), clock.now(), tariff_names())
+    pdf = build_pdf(selection, selection.summary(), clock.now(), record_names())
     return _as_download(Response(bytes(pdf), mimetype="application/pdf"), selection, "pdf")
 
 

@@ -162,18 +162,24 @@ def older_than(cursor, index):
     return narrow
 
 
-def service_requests(profile_id, narrow):
+def with_catalogue(*fields):
+    """Requests (with `fields` besides) joined to their number and to the service and tariffs
+    they name, all that describe() reads, in one query."""
     OldTariff = Tariff.alias()
-    rows = narrow(
-        ServiceRequest.select(ServiceRequest, Subscription.number, Service, Tariff, OldTariff)
+    return (
+        ServiceRequest.select(ServiceRequest, *fields, Service, Tariff, OldTariff)
         .join(Subscription).switch(ServiceRequest)
         .join(Service, JOIN.LEFT_OUTER, on=(ServiceRequest.subject == Service.code),
               attr="service").switch(ServiceRequest)
         .join(Tariff, JOIN.LEFT_OUTER, on=(ServiceRequest.subject == Tariff.code),
               attr="tariff").switch(ServiceRequest)
         .join(OldTariff, JOIN.LEFT_OUTER, on=(ServiceRequest.previous == OldTariff.code),
-              attr="old_tariff")
-        .where(Subscription.in_cabinet(profile_id)), ServiceRequest.created_at, ServiceRequest.id)
+              attr="old_tariff"))
+
+
+def service_requests(profile_id, narrow):
+    rows = narrow(with_catalogue(Subscription.number).where(Subscription.in_cabinet(profile_id)),
+                  ServiceRequest.created_at, ServiceRequest.id)
     return [{"id": row.id, "number": row.subscription.number, "title": describe(row),
              "state": row.state, "state_label": state_label(row.state),
              "created_at": row.created_at, "finished_at": row.finished_at,

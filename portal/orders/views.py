@@ -91,14 +91,18 @@ def request_actions(subscription):
     """The requests the number's state allows now: (URL, label, hint)."""
     offered = [
         (states_rules.SIM_UNBLOCK, _("End the SIM card block"),
-         _("The number works again within 30 minutes.")),
+         _("The SIM card is blocked now. Once you ask, the number works again within "
+           "30 minutes.")),
         (states_rules.SIM_BLOCK, _("Block the SIM card for a while"),
          _("If your phone is lost or stolen: calls, SMS and internet stop within 30 minutes. "
            "The number stays yours.")),
         (states_rules.RESUME, _("Resume the service"),
          _("The service is back within 30 minutes.")),
         (states_rules.PAUSE, _("Pause the service"),
-         _("No monthly fee while paused, and no bonuses either. Done within 30 minutes.")),
+         _("No calls, SMS or internet and no monthly fee while paused. Done within 30 "
+           "minutes.") if subscription.is_mobile else
+         _("No internet, no monthly fee and no bonuses while paused. Done within 30 "
+           "minutes.")),
     ]
     return [(ask_url(action), label, hint) for action, label, hint in offered
             if states_rules.refusal(action, subscription.state) is None

@@ -87,6 +87,9 @@ def profile_context(contact_form=None, add_form=None, alert=None, notice=None,
                 .order_by(ManagedNumber.added_at)):
         managers.setdefault(row.subscription_id, []).append(row)
     return {"profile": profile, "numbers": numbers, "managers": managers,
+            "customer_since": min([sub.activated_on for sub in numbers
+                                   if sub.profile_id == profile.id]
+                                  or [(profile.confirmed_at or profile.created_at).date()]),
             "current": current_user.auth_session.selected_id,
             "sessions": [(service.public_id(row.token), row, service.session_label(row))
                          for row in service.live_sessions(profile)],

@@ -65,6 +65,11 @@ def change_service(offered, subscription_id, connect, now, key=None, promotion=N
     return None
 
 
+# A tariff switch's fee as its usage record names it (in Ukrainian, like the billing's feed;
+# the expenses report puts it in the reader's language).
+SWITCH_COUNTERPART = "Перехід на тариф «{}»"
+
+
 def switch_refusal(subscription, tariff, now):
     """Why `subscription` may not switch to `tariff` now, or None."""
     return services_rules.can_switch_tariff(
@@ -85,7 +90,7 @@ def switch_tariff(subscription_id, tariff, now):
             previous=locked.tariff_id, state=services_rules.DONE, fee=tariff.switch_fee,
             created_at=now, finished_at=now)
         _charge(locked, "tariff_fee", tariff.switch_fee, done, now,
-                f"Перехід на тариф «{tariff.name_uk}»")
+                SWITCH_COUNTERPART.format(tariff.name_uk))
         Subscription.update(tariff=tariff, updated_at=now).where(
             Subscription.id == locked.id).execute()
         return locked, None

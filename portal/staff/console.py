@@ -12,7 +12,8 @@ from ..core.guards import checked_query
 from ..core.web import CONFLICT, INVALID_FORM, or_404, render, see_other, submitted
 from ..orders import service as orders_service
 from ..support.forms import MessageForm
-from ..support.service import FAULT_STATE_LABELS, POLL_SECONDS, fault_label, refusal_message
+from ..support.service import POLL_SECONDS, fault_label, refusal_message
+from . import words
 from .access import audit, bp, current_staff, demo_code, staff_required
 from .forms import ActionForm, LookupForm, StaffLoginForm
 
@@ -32,7 +33,7 @@ def queue_context(staff):
     sent, total = sms.sent_today_by_portal(clock.now())
     return {"staff": staff, "chats": list(Chat.open_queue().limit(100)),
             "faults": list(Fault.open_queue().limit(100)), "other_requests": pending_requests(),
-            "fault_state_labels": FAULT_STATE_LABELS, "fault_label": fault_label,
+            "fault_state_labels": words.FAULT_STATES, "fault_label": fault_label,
             "lookup_form": LookupForm(formdata=None), "poll_seconds": POLL_SECONDS * 3,
             "sms_sent": sent, "sms_total": total}
 

@@ -12,7 +12,8 @@ from models import Fault, Profile, Subscription, Technician, Visit
 from rules import support as support_rules
 from ..core import clock, sms
 from ..core.web import CONFLICT, INVALID_FORM, or_404, render, see_other, submitted
-from ..support.service import FAULT_STATE_LABELS, fault_label, refusal_message, visit_time
+from ..support.service import fault_label, refusal_message, visit_time
+from . import words
 from .access import audit, bp, staff_required
 from .forms import ActionForm, OfferForm
 
@@ -57,7 +58,8 @@ def fault_context(staff, fault, offer_form=None, alert=None):
     return {"staff": staff, "fault": fault, "subscription": fault.subscription,
             "visits": visits, "visit": next((visit for visit in visits if visit.held), None),
             "actions": support_rules.fault_actions(fault.state, support_rules.STAFF),
-            "state_label": FAULT_STATE_LABELS[fault.state], "problem": fault_label(fault),
+            "state_label": words.FAULT_STATES[fault.state], "problem": fault_label(fault),
+            "visit_state_labels": words.VISIT_STATES,
             "visit_time": visit_time, "offer_form": offer_form,
             "action_form": ActionForm(formdata=None), "alert": alert,
             "contact_phone": contact_phone(fault.subscription.profile_id)}

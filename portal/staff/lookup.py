@@ -16,7 +16,6 @@ from models import (
     Subscription,
     Tariff,
 )
-from rules import services as services_rules
 from rules.dates import add_months
 from rules.numbers import NumberError, parse_login
 from ..core import clock, sms
@@ -25,7 +24,8 @@ from ..core.web import INVALID_FORM, flashed_notice, render
 from ..credit import service as credit_service
 from ..orders import service as orders_service
 from ..signin import service as signin_service
-from ..support.service import FAULT_STATE_LABELS, fault_label
+from ..support.service import fault_label
+from . import words
 from .access import audit, bp, staff_required
 from .forms import AuditFilterForm, LookupForm, RecoveryForm
 
@@ -85,17 +85,6 @@ EVENT_LABELS = {
     "payment_conflict": _l("The payment provider contradicted a settled payment"),
     "liqpay_callback_refused": _l("A payment callback refused (bad signature or data)"),
 }
-
-
-def describe_request(row):
-    """A request of the archive in a line, for the look-up (service and tariff by code)."""
-    if row.kind in services_rules.DEFERRED_KINDS:
-        return orders_service.describe_kind(row.kind)
-    return {
-        services_rules.SERVICE_CONNECT: _("Connect the service %(code)s", code=row.subject),
-        services_rules.SERVICE_DISCONNECT: _("Disconnect the service %(code)s", code=row.subject),
-        services_rules.TARIFF_SWITCH: _("Switch the tariff to %(code)s", code=row.subject),
-    }.get(row.kind, row.kind)
 
 
 def _named_number(form):
@@ -169,7 +158,7 @@ def lookup_page(staff, form, recovery_form=None, alert=None, status=200, audited
         return render("staff/lookup.html", status=INVALID_FORM if form.number.errors else 200,
                       staff=staff, lookup_form=form, subscription=None)
     profile = subscription.profile
-    service_requests = (ServiceRequest.select(ServiceRequest, Subscription).join(Subscription)
+    service_requests = (orders_service.with_catalogue(Subscription)
                         .where(Subscription.profile == profile)
                         .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
                         .limit(10))
@@ -178,10 +167,11 @@ def lookup_page(staff, form, recovery_form=None, alert=None, status=200, audited
                   chats=list(Chat.select().where(Chat.profile == profile)
                              .order_by(Chat.opened_at.desc()).limit(10)),
                   faults=list(Fault.of_profile(profile).limit(10)),
-                  service_requests=list(service_requests), describe_request=describe_request,
+                  service_requests=list(service_requests), describe_request=orders_service.describe,
                   credits=credits, credit_state_labels=credit_service.STATE_LABELS,
                   state_label=orders_service.state_label,
-                  fault_state_labels=FAULT_STATE_LABELS, fault_label=fault_label,
+                  state_labels=words.SUBSCRIPTION_STATES, chat_state_labels=words.CHAT_STATES,
+                  fault_state_labels=words.FAULT_STATES, fault_label=fault_label,
                   recovery_form=recovery_form or RecoveryForm(
                       formdata=None, number=subscription.number),
                   question_labels=signin_service.QUESTION_LABELS,

@@ -38,8 +38,9 @@ def refusal_message(error):
         "chat_not_open": lambda: _("This conversation is closed already."),
         "not_home_internet": lambda: _("Faults are reported for Home Internet accounts."),
         "account_closed": lambda: _("This account is closed."),
-        "fault_open": lambda: _("A fault of this account is being handled already; see it "
-                                "below."),
+        "fault_open": lambda: _("A fault of this account is being handled already: follow "
+                                "it on the Support page, under “Home Internet not "
+                                "working?”."),
         "wrong_state": lambda: _("This request has moved on meanwhile; here is where it "
                                  "stands now."),
         "not_allowed": lambda: _("This step is not yours to take."),
