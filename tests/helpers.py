@@ -220,3 +220,14 @@ def connect_service(client, code, **data):
     if review.status_code != 200:
         return review
     return client.post(f"/services/{code}/connect", data={**data, "key": review_key(page(review))})
+
+
+# The bombing tests' victim and a test card (tests/test_abuse.py, tests/test_sms_budget.py).
+VICTIM = "+380961112233"
+CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
+        "card_holder": "OLENA KOVALENKO", "card_cvv": "123"}
+
+
+def nodes(app, second_node, count):
+    """`count` browsers, alternately on the two nodes."""
+    return [(app if index % 2 == 0 else second_node).test_client() for index in range(count)]

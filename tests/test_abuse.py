@@ -1,27 +1,29 @@
 """The portal under abuse: SMS bombing through every door that sends a code, bursts of
 simultaneous requests against every count (threads against two app instances on one
 database: on PostgreSQL, two nodes), password guessing, duplicate confirmations."""
+import re
 from datetime import datetime
 
 import pytest
 
 import models
 from rules.budget import Limits
-from tests.helpers import PASSWORD, burst, last_code, page, sms_to, staff_secret
-
-VICTIM = "+380961112233"
-CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
-        "card_holder": "OLENA KOVALENKO", "card_cvv": "123"}
+from tests.helpers import (
+    CARD,
+    PASSWORD,
+    VICTIM,
+    burst,
+    last_code,
+    nodes,
+    page,
+    sms_to,
+    staff_secret,
+)
 
 
 @pytest.fixture
 def victim(factory):
     return factory.subscriber(number=VICTIM, balance=1000, name="Жертва")
-
-
-def nodes(app, second_node, count):
-    """`count` browsers, alternately on the two nodes."""
-    return [(app if index % 2 == 0 else second_node).test_client() for index in range(count)]
 
 
 def top_up(client, target=VICTIM[1:], amount="1", payer=VICTIM, **fields):
@@ -313,7 +315,7 @@ def test_six_top_ups_confirmed_at_once_stay_under_the_cap(app, second_node, vict
     for index, browser in enumerate(browsers):
         payer = f"+38067777000{index}"
         html = page(top_up(browser, amount="5000", payer=payer))
-        keys.append((html.split("/topup/")[1].split("/confirm")[0], last_code(app, payer)))
+        keys.append((re.search(r"/topup/([\w-]+)/confirm", html).group(1), last_code(app, payer)))
     statuses = burst(6, lambda i: browsers[i].post(
         f"/topup/{keys[i][0]}/confirm", data={"code": keys[i][1]}).status_code)
     assert statuses == [303] * 6

@@ -9,21 +9,12 @@ import pytest
 
 import models
 from rules.budget import Limits
-from tests.helpers import PASSWORD, burst, last_code, page, sms_to
-
-VICTIM = "+380961112233"
-CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
-        "card_holder": "OLENA KOVALENKO", "card_cvv": "123"}
+from tests.helpers import CARD, PASSWORD, VICTIM, burst, last_code, nodes, page, sms_to
 
 
 @pytest.fixture
 def victim(factory):
     return factory.subscriber(number=VICTIM, balance=1000, name="Жертва")
-
-
-def nodes(app, second_node, count):
-    """`count` browsers, alternately on the two nodes."""
-    return [(app if index % 2 == 0 else second_node).test_client() for index in range(count)]
 
 
 def top_up(client, payer, target=VICTIM[1:], amount="1"):
