@@ -72,7 +72,7 @@ def test_conversation_and_visit_with_javascript_off(live, browser):
     agent.click("#queue a[href^='/staff/faults/']")
     agent.select_option("#slot", "2026-11-26T10:00")
     agent.click("text=Offer this time")
-    assert "visit is offered" in agent.inner_text("#fault-state")
+    assert "Visit offered" in agent.inner_text("#fault-state")
 
     subscriber.reload()
     subscriber.click("text=Confirm this time")
