@@ -13,6 +13,7 @@ from flask import (
     current_app,
     flash,
     get_flashed_messages,
+    has_request_context,
     make_response,
     redirect,
     render_template,
@@ -84,7 +85,7 @@ def template_url(endpoint, **values):
     """Templates' url_for: a URL without arguments (the menu's, the footer's: some 30 a
     page) is built once per app and script root, the rest by Flask's url_for. Static
     files' URLs are kept too: a file's content does not change under a running app."""
-    if values and endpoint != "static":
+    if (values and endpoint != "static") or not has_request_context():
         return url_for(endpoint, **values)
     built = current_app.extensions.setdefault("template_urls", {})
     key = (request.script_root, endpoint, *sorted(values.items()))
