@@ -485,8 +485,8 @@ def main():
     wrk = find_wrk()
     if not wrk:
         return False
-    from portal.core.clock import kyiv_now
-    today = kyiv_now().date()
+    from portal.core.clock import SystemClock
+    today = SystemClock().today()
     month = today.strftime("%Y-%m")
     pages = [
         ("sign-in page", "/login", False, b'id="password-login"'),

@@ -5,13 +5,12 @@ from peewee import (
     BigIntegerField,
     BooleanField,
     CharField,
-    DateTimeField,
     ForeignKeyField,
     IntegerField,
     TextField,
 )
 
-from .base import BaseModel
+from .base import BaseModel, MomentField
 from .subscribers import Profile, Subscription
 
 
@@ -26,7 +25,7 @@ class SavedCard(BaseModel):
     token = TextField()  # encrypted
     token_digest = CharField(max_length=64, unique=True)
     mask = CharField(max_length=32)
-    created_at = DateTimeField()
+    created_at = MomentField()
 
 
 class AutopayRule(BaseModel):
@@ -44,7 +43,7 @@ class AutopayRule(BaseModel):
     failures = IntegerField(default=0)
     paused = BooleanField(default=False)
     last_month = CharField(max_length=7, default="")  # 'YYYY-MM' a monthly rule last ran
-    created_at = DateTimeField()
+    created_at = MomentField()
 
     class Meta:
         indexes = ((("subscription", "kind"), True),)

@@ -1,11 +1,14 @@
 """The one database of the portal, chosen by URL at start-up."""
 import os
 import weakref
+from datetime import datetime, timezone
 from pathlib import Path
 
-from peewee import DatabaseProxy, Model, SqliteDatabase
+from peewee import DatabaseProxy, DateTimeField, Model, SqliteDatabase
 from playhouse.db_url import parse
 from playhouse.pool import PooledPostgresqlDatabase
+
+from rules.dates import instant
 
 db = DatabaseProxy()
 
@@ -69,10 +72,16 @@ def prepared(query, shape, *params):
     """`query` run from SQL compiled once per `shape` (see PreparedSQL); mark a query last,
     after every where/join/order/limit: a copy made of it afterwards runs unprepared."""
     marked = query.clone()  # a query that already ran keeps its rows; this one runs anew
+    params = tuple(map(_database_value, params))
     # The mark names the query it was put on: a copy peewee makes later (where, order,
     # for_update, first) carries the mark but is not that query, and compiles as usual.
     marked.prepared_as = (shape, params, weakref.ref(marked), _paging(marked))
     return marked
+
+
+def _database_value(param):
+    """A parameter as peewee would write it: an instant as UTC without a zone (MomentField)."""
+    return MomentField().db_value(param) if isinstance(param, datetime) else param
 
 
 def _paging(query):
@@ -132,6 +141,28 @@ def lock_name(name):
     For a count and its increase that have no row of their own to lock."""
     if not is_sqlite():
         db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
+
+
+class MomentField(DateTimeField):
+    """An instant: kept as UTC without a zone (the column type of a DateTimeField on both
+    databases), read back as an aware UTC datetime. A naive value written or compared is
+    Kyiv wall time (rules.dates), so `Model.at >= datetime.combine(day, time.min)` means
+    from Kyiv's midnight."""
+
+    def db_value(self, value):
+        if value is None or not hasattr(value, "tzinfo"):
+            return super().db_value(value)  # None, or a string from a raw query
+        return instant(value).replace(tzinfo=None)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        return value.replace(tzinfo=timezone.utc) if hasattr(value, "tzinfo") else value
+
+
+def read_moment(value):
+    """An instant from an SQL aggregate over a MomentField (MAX, MIN): SQLite hands its text,
+    PostgreSQL a datetime; None stays None."""
+    return MomentField().python_value(value)
 
 
 class BaseModel(Model):

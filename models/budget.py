@@ -1,8 +1,8 @@
 """Sliding-window budgets (rules.budget): the moment of each event counted against a key,
 and the notices a recipient's budget held back, to be folded into one summary SMS."""
-from peewee import Case, CharField, DateTimeField, IntegerField, fn
+from peewee import Case, CharField, IntegerField, fn
 
-from .base import BaseModel, lock_name
+from .base import BaseModel, MomentField, lock_name
 
 
 class RateEvent(BaseModel):
@@ -11,8 +11,8 @@ class RateEvent(BaseModel):
     key can hold it any more."""
 
     key = CharField(max_length=80)
-    at = DateTimeField()
-    expires_at = DateTimeField()
+    at = MomentField()
+    expires_at = MomentField()
 
     class Meta:
         indexes = ((("key", "at"), False), (("expires_at",), False))
@@ -48,7 +48,7 @@ class HeldNotice(BaseModel):
 
     to = CharField(max_length=16, primary_key=True)
     count = IntegerField()
-    since = DateTimeField()
+    since = MomentField()
 
     @classmethod
     def add(cls, to, now):

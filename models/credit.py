@@ -1,8 +1,8 @@
 """Self-service credits ("promised payments") of prepaid mobile numbers: the money is on
 the balance from the moment it is taken; `owed` is what is still to repay."""
-from peewee import BigIntegerField, CharField, DateField, DateTimeField, ForeignKeyField
+from peewee import BigIntegerField, CharField, DateField, ForeignKeyField
 
-from .base import BaseModel, prepared
+from .base import BaseModel, MomentField, prepared
 from .subscribers import Profile, Subscription
 
 
@@ -18,10 +18,10 @@ class Credit(BaseModel):
     profile = ForeignKeyField(Profile, null=True, backref="credits", on_delete="SET NULL")
     amount = BigIntegerField()  # kopiyky
     owed = BigIntegerField()  # kopiyky still to repay
-    granted_at = DateTimeField()
+    granted_at = MomentField()
     last_day = DateField()  # the last day to repay it
     state = CharField(max_length=10, default=OPEN)
-    closed_at = DateTimeField(null=True)
+    closed_at = MomentField(null=True)
 
     class Meta:
         indexes = ((("subscription", "granted_at"), False), (("state", "last_day"), False))

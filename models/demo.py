@@ -1,9 +1,9 @@
 """Demo mode's one timeline."""
 from datetime import timedelta
 
-from peewee import BigIntegerField, DateTimeField, IntegrityError
+from peewee import BigIntegerField, IntegrityError
 
-from .base import BaseModel, db
+from .base import BaseModel, MomentField, db
 
 
 class DemoTimeline(BaseModel):
@@ -11,7 +11,7 @@ class DemoTimeline(BaseModel):
     meets that PORTAL_NOW: every worker, every restart and every command then share one
     "now", running on from it."""
 
-    start = DateTimeField(primary_key=True)  # PORTAL_NOW
+    start = MomentField(primary_key=True)  # PORTAL_NOW
     offset_us = BigIntegerField()  # microseconds to add to the wall clock
 
     @classmethod

@@ -1,14 +1,14 @@
 """The ledger: every change of a balance or a bonus balance, written in the same
 transaction as the change itself, so a balance is never the only record of money."""
-from peewee import BigIntegerField, CharField, DateTimeField, ForeignKeyField
+from peewee import BigIntegerField, CharField, ForeignKeyField
 
-from .base import BaseModel
+from .base import BaseModel, MomentField
 from .subscribers import Subscription
 
 
 class LedgerEntry(BaseModel):
     subscription = ForeignKeyField(Subscription, backref="ledger_entries", on_delete="CASCADE")
-    at = DateTimeField()
+    at = MomentField()
     # What moved the money: 'service_fee', 'tariff_fee', 'topup', 'transfer_in', ...
     kind = CharField(max_length=30)
     balance_change = BigIntegerField(default=0)  # kopiyky; negative is a charge

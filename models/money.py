@@ -1,25 +1,25 @@
 """Money: transfers of balance and of bonuses, Home Internet bonus accruals,
 bonuses moved to mobile numbers (they lapse), and the days a service was interrupted
 (no bonuses for them). Every balance change they cause is a LedgerEntry."""
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from peewee import (
     BigIntegerField,
     CharField,
     DateField,
-    DateTimeField,
     ForeignKeyField,
     IntegerField,
     fn,
 )
 
-from .base import BaseModel, prepared
+from rules.dates import day_start, local_day
+from .base import BaseModel, MomentField, prepared, read_moment
 from .subscribers import Profile, Subscription
 
 
 def _day_bounds(day):
-    start = datetime.combine(day, time.min)
-    return start, start + timedelta(days=1)
+    """Kyiv's `day` from its first instant to the next day's (23, 24 or 25 hours)."""
+    return day_start(day), day_start(day + timedelta(days=1))
 
 
 class Transfer(BaseModel):
@@ -35,7 +35,7 @@ class Transfer(BaseModel):
     target = ForeignKeyField(Subscription, backref="transfers_in", on_delete="CASCADE")
     profile = ForeignKeyField(Profile, null=True, backref="transfers", on_delete="SET NULL")
     amount = BigIntegerField()  # kopiyky (bonuses: 1 bonus = 100)
-    created_at = DateTimeField()
+    created_at = MomentField()
 
     class Meta:
         indexes = ((("source", "kind", "created_at"), False),)
@@ -51,13 +51,11 @@ class Transfer(BaseModel):
     def bonus_history(cls, account, today):
         """(day of the latest bonus move, bonuses moved this calendar month)."""
         moves = (cls.source == account) & (cls.kind == cls.BONUS)
-        last = cls.select(fn.MAX(cls.created_at)).where(moves).scalar()
-        if isinstance(last, str):  # SQLite hands back aggregates as text
-            last = datetime.fromisoformat(last)
-        month_start = datetime.combine(today.replace(day=1), time.min)
+        last = read_moment(cls.select(fn.MAX(cls.created_at)).where(moves).scalar())
+        month_start = day_start(today.replace(day=1))
         moved = (cls.select(fn.COALESCE(fn.SUM(cls.amount), 0))
                  .where(moves & (cls.created_at >= month_start)).scalar())
-        return (last.date() if last else None), int(moved or 0)
+        return (local_day(last) if last else None), int(moved or 0)
 
 
 class BonusLot(BaseModel):
@@ -71,7 +69,7 @@ class BonusLot(BaseModel):
     spent = BigIntegerField(default=0)
     arrived_on = DateField()
     lapses_on = DateField()
-    lapsed_at = DateTimeField(null=True)
+    lapsed_at = MomentField(null=True)
 
     class Meta:
         indexes = ((("subscription", "lapsed_at", "lapses_on"), False),
@@ -95,7 +93,7 @@ class BonusAccrual(BaseModel):
     subscription = ForeignKeyField(Subscription, backref="bonus_accruals", on_delete="CASCADE")
     month = DateField()  # its first day
     amount = BigIntegerField()
-    created_at = DateTimeField()
+    created_at = MomentField()
     # What it came from, for the bonus history: the fee paid that month (kopiyky) and the
     # days without service left out (None: accrued before they were kept).
     fee_paid = BigIntegerField(null=True)

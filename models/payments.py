@@ -7,19 +7,19 @@ A payment's states: `queued` (an automatic top-up waiting for the `autopay` comm
 awaited), `capturing` (the demo's money being taken), then `succeeded`, `failed`,
 `cancelled`, or `reversed` (LiqPay refunded a credited payment and the credit was taken
 back)."""
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from peewee import (
     BigIntegerField,
     BooleanField,
     CharField,
-    DateTimeField,
     ForeignKeyField,
     IntegerField,
     fn,
 )
 
-from .base import BaseModel
+from rules.dates import day_start
+from .base import BaseModel, MomentField
 from .subscribers import Profile, Subscription
 
 
@@ -44,8 +44,8 @@ class Payment(BaseModel):
     # 'unknown' (LiqPay never heard of it in 24 hours), 'card' (the saved card is gone), or
     # LiqPay's err_code.
     failure = CharField(max_length=30, default="")
-    created_at = DateTimeField()
-    completed_at = DateTimeField(null=True)
+    created_at = MomentField()
+    completed_at = MomentField(null=True)
     save_card = BooleanField(default=False)  # the payer asked to keep the card for autopay
     autopay_rule = IntegerField(null=True)  # an automatic top-up: its AutopayRule's id
 
@@ -58,10 +58,9 @@ class Payment(BaseModel):
         """Card money paid to `target` on `day`, and being captured: confirmed payments
         only, so a payment started and abandoned (or waiting at LiqPay's checkout) holds no
         one's place under the cap."""
-        start = datetime.combine(day, time.min)
         return int(cls.select(fn.COALESCE(fn.SUM(cls.amount), 0))
-                   .where((cls.target == target) & (cls.created_at >= start)
-                          & (cls.created_at < start + timedelta(days=1))
+                   .where((cls.target == target) & (cls.created_at >= day_start(day))
+                          & (cls.created_at < day_start(day + timedelta(days=1)))
                           & cls.state.in_((cls.CAPTURING, cls.SUCCEEDED))).scalar())
 
     @property

@@ -1,8 +1,8 @@
 """The profile's area: free SMS sent from the cabinet, the SIM card and phone of each number,
 and the operator's shops (from the catalogue file)."""
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField, fn
+from peewee import CharField, ForeignKeyField, IntegerField, TextField, fn
 
-from .base import BaseModel
+from .base import BaseModel, MomentField
 from .subscribers import Localized, Subscription
 
 
@@ -14,7 +14,7 @@ class FreeSms(BaseModel):
     text = TextField()
     parts = IntegerField()
     encoding = CharField(max_length=8)
-    sent_at = DateTimeField()
+    sent_at = MomentField()
 
     class Meta:
         indexes = ((("sender", "sent_at"), False),)

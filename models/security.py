@@ -1,7 +1,7 @@
 """Sign-in security: failed attempts (throttling), one-time codes, the audit log."""
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import CharField, ForeignKeyField, IntegerField, TextField
 
-from .base import BaseModel
+from .base import BaseModel, MomentField
 from .subscribers import Profile
 
 
@@ -9,7 +9,7 @@ class FailedAttempt(BaseModel):
     """A failed sign-in or code for an account key (e.g. 'profile:12' or 'register:+380…')."""
 
     key = CharField(max_length=80)
-    at = DateTimeField()
+    at = MomentField()
 
     class Meta:
         indexes = ((("key", "at"), False),)
@@ -27,10 +27,10 @@ class OneTimeCode(BaseModel):
     code_hash = CharField(max_length=64)
     nonce = CharField(max_length=64)  # held by the browser that asked; binds code to request
     reference = CharField(max_length=64, default="")  # what the code confirms, e.g. a payment
-    created_at = DateTimeField()
-    expires_at = DateTimeField()
+    created_at = MomentField()
+    expires_at = MomentField()
     attempts = IntegerField(default=0)
-    used_at = DateTimeField(null=True)
+    used_at = MomentField(null=True)
 
     class Meta:
         indexes = ((("purpose", "number", "created_at"), False),)
@@ -51,7 +51,7 @@ class OneTimeCode(BaseModel):
 
 
 class AuditEvent(BaseModel):
-    at = DateTimeField()
+    at = MomentField()
     event = CharField(max_length=40)  # 'login', 'login_failed', 'lockout', 'password_changed', ...
     profile = ForeignKeyField(Profile, null=True, backref="audit_events", on_delete="SET NULL")
     actor = CharField(max_length=80, default="")  # who acted: a number, a staff login

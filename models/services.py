@@ -3,14 +3,13 @@
 from peewee import (
     BigIntegerField,
     CharField,
-    DateTimeField,
     ForeignKeyField,
     IntegerField,
     TextField,
 )
 
 from rules import services as services_rules, tariffs as tariffs_rules
-from .base import BaseModel, prepared
+from .base import BaseModel, MomentField, prepared
 from .subscribers import Localized, Subscription, Tariff
 
 
@@ -41,7 +40,7 @@ class ServiceConnection(BaseModel):
     subscription = ForeignKeyField(Subscription, backref="service_connections",
                                    on_delete="CASCADE")
     service = ForeignKeyField(Service, backref="connections")
-    connected_at = DateTimeField()
+    connected_at = MomentField()
 
     class Meta:
         indexes = ((("subscription", "service"), True),)
@@ -62,9 +61,9 @@ class ServiceRequest(BaseModel):
     previous = CharField(max_length=40, default="")  # the tariff switched from
     state = CharField(max_length=10)  # services_rules.STATES
     fee = BigIntegerField(default=0)  # kopiyky charged
-    created_at = DateTimeField()
-    due_at = DateTimeField(null=True)  # when a pending request is to be done
-    finished_at = DateTimeField(null=True)
+    created_at = MomentField()
+    due_at = MomentField(null=True)  # when a pending request is to be done
+    finished_at = MomentField(null=True)
     reason = CharField(max_length=30, default="")  # why it was rejected (a Refusal code)
     key = CharField(max_length=32, null=True, unique=True)  # its review's one-time key
 

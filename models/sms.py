@@ -8,14 +8,13 @@ database send no more than the limits allow."""
 from peewee import (
     BooleanField,
     CharField,
-    DateTimeField,
     IntegerField,
     IntegrityError,
     TextField,
     fn,
 )
 
-from .base import BaseModel, db
+from .base import BaseModel, MomentField, db
 
 
 class SmsMessage(BaseModel):
@@ -35,12 +34,12 @@ class SmsMessage(BaseModel):
     retriable = BooleanField(default=True)  # False when `text` is masked: only memory had it
     state = CharField(max_length=10, default=QUEUED)
     attempts = IntegerField(default=0)
-    created_at = DateTimeField()
-    next_attempt_at = DateTimeField(null=True)
-    sent_at = DateTimeField(null=True)
+    created_at = MomentField()
+    next_attempt_at = MomentField(null=True)
+    sent_at = MomentField(null=True)
     backend = CharField(max_length=20, default="")
     delivery = CharField(max_length=12, default="")
-    delivery_at = DateTimeField(null=True)  # when the last delivery report came
+    delivery_at = MomentField(null=True)  # when the last delivery report came
 
     class Meta:
         indexes = ((("to", "created_at"), False), (("created_at",), False),
@@ -105,7 +104,7 @@ class SmsPace(BaseModel):
     """When the last SMS of a kind went to a number: at most one a minute for each."""
 
     key = CharField(max_length=80, primary_key=True)  # 'sign-in:+380…'
-    last_at = DateTimeField()
+    last_at = MomentField()
 
     @classmethod
     def claim(cls, key, now, interval):
@@ -154,7 +153,7 @@ class SmsCount(CountedInWindows, BaseModel):
     """SMS counted in one window of time for one key (a number, an address, the portal)."""
 
     key = CharField(max_length=80)  # 'to:+380…', 'ip:10.0.0.1', 'portal'
-    window_start = DateTimeField()
+    window_start = MomentField()
     count = IntegerField(default=0)
 
     class Meta:

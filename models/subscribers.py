@@ -5,7 +5,6 @@ from peewee import (
     BooleanField,
     CharField,
     DateField,
-    DateTimeField,
     ForeignKeyField,
     IntegerField,
     TextField,
@@ -13,7 +12,7 @@ from peewee import (
 
 from rules import states as states_rules
 from rules.sessions import ENDED, TOUCH, check_session
-from .base import BaseModel, prepared
+from .base import BaseModel, MomentField, prepared
 
 
 class Localized:
@@ -58,14 +57,14 @@ class Profile(UserMixin, BaseModel):
     name = CharField(max_length=200)
     password_hash = CharField(null=True)
     temporary_password_hash = CharField(null=True)
-    temporary_password_expires_at = DateTimeField(null=True)
-    confirmed_at = DateTimeField(null=True)
+    temporary_password_expires_at = MomentField(null=True)
+    confirmed_at = MomentField(null=True)
     secret_question = CharField(max_length=40, null=True)
     secret_answer_hash = CharField(null=True)
     contact_phone = CharField(max_length=16, null=True)
     language = CharField(max_length=2, default="uk")  # of the pages and of its SMS
-    terms_accepted_at = DateTimeField(null=True)  # the terms of use, at the first sign-in
-    created_at = DateTimeField()
+    terms_accepted_at = MomentField(null=True)  # the terms of use, at the first sign-in
+    created_at = MomentField()
 
     def get_id(self):
         return self.auth_session.token
@@ -103,7 +102,7 @@ class Subscription(BaseModel):
     # whether its SMS went since the balance was last at or above it.
     alert_threshold = BigIntegerField(null=True)
     alert_sent = BooleanField(default=False)
-    updated_at = DateTimeField(null=True)
+    updated_at = MomentField(null=True)
 
     @property
     def is_mobile(self):
@@ -145,7 +144,7 @@ class ManagedNumber(BaseModel):
 
     profile = ForeignKeyField(Profile, backref="managed_numbers", on_delete="CASCADE")
     subscription = ForeignKeyField(Subscription, backref="managers", on_delete="CASCADE")
-    added_at = DateTimeField()
+    added_at = MomentField()
 
     class Meta:
         indexes = ((("profile", "subscription"), True), (("subscription",), False))
@@ -191,9 +190,9 @@ class AuthSession(ServerSession, BaseModel):
     selected = ForeignKeyField(Subscription, null=True, on_delete="SET NULL")
     must_confirm = BooleanField(default=False)  # signed in with a temporary password
     remember = BooleanField(default=False)
-    created_at = DateTimeField()
-    last_seen_at = DateTimeField()
-    ended_at = DateTimeField(null=True)
+    created_at = MomentField()
+    last_seen_at = MomentField()
+    ended_at = MomentField(null=True)
     user_agent = CharField(max_length=200, default="")
     ip = CharField(max_length=45, default="")
 

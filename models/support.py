@@ -6,14 +6,13 @@ from peewee import (
     BooleanField,
     CharField,
     DateField,
-    DateTimeField,
     ForeignKeyField,
     IntegerField,
     TextField,
 )
 
 from rules import support as support_rules
-from .base import BaseModel
+from .base import BaseModel, MomentField
 from .subscribers import Profile, ServerSession, Subscription
 
 
@@ -23,8 +22,8 @@ class StaffUser(BaseModel):
     login = CharField(max_length=32, unique=True)
     role = CharField(max_length=10)  # 'agent' | 'admin'
     password_hash = CharField()
-    created_at = DateTimeField()
-    password_changed_at = DateTimeField()
+    created_at = MomentField()
+    password_changed_at = MomentField()
     # The second factor (portal/staff/second_factor.py): the TOTP secret, sealed, and the
     # time step of the last code taken (a code signs in once).
     totp_secret = TextField(null=True)
@@ -40,9 +39,9 @@ class StaffSession(ServerSession, BaseModel):
 
     token = CharField(primary_key=True, max_length=64)
     staff = ForeignKeyField(StaffUser, backref="sessions", on_delete="CASCADE")
-    created_at = DateTimeField()
-    last_seen_at = DateTimeField()
-    ended_at = DateTimeField(null=True)
+    created_at = MomentField()
+    last_seen_at = MomentField()
+    ended_at = MomentField(null=True)
     ip = CharField(max_length=45, default="")
 
     class Meta:
@@ -55,13 +54,13 @@ class Chat(BaseModel):
     profile = ForeignKeyField(Profile, backref="chats", on_delete="CASCADE")
     subscription = ForeignKeyField(Subscription, null=True, backref="chats", on_delete="SET NULL")
     state = CharField(max_length=10, default=support_rules.CHAT_OPEN)
-    opened_at = DateTimeField()
-    last_message_at = DateTimeField()
+    opened_at = MomentField()
+    last_message_at = MomentField()
     waiting = BooleanField(default=True)  # the subscriber wrote last: an agent should answer
-    closed_at = DateTimeField(null=True)
+    closed_at = MomentField(null=True)
     closed_by = ForeignKeyField(StaffUser, null=True, backref="closed_chats", on_delete="SET NULL")
     score = IntegerField(null=True)
-    rated_at = DateTimeField(null=True)
+    rated_at = MomentField(null=True)
 
     class Meta:
         indexes = ((("profile", "opened_at"), False), (("state", "last_message_at"), False))
@@ -96,7 +95,7 @@ class ChatMessage(BaseModel):
     staff = ForeignKeyField(StaffUser, null=True, backref="messages", on_delete="SET NULL")
     from_staff = BooleanField(default=False)
     text = TextField()
-    sent_at = DateTimeField()
+    sent_at = MomentField()
 
     class Meta:
         indexes = ((("chat", "id"), False),)
@@ -139,8 +138,8 @@ class Fault(BaseModel):
     details = TextField(default="")
     since = DateField()
     state = CharField(max_length=20, default=support_rules.FAULT_REPORTED)
-    created_at = DateTimeField()
-    updated_at = DateTimeField()
+    created_at = MomentField()
+    updated_at = MomentField()
 
     class Meta:
         indexes = ((("subscription", "created_at"), False), (("state", "updated_at"), False))
@@ -182,14 +181,14 @@ class Visit(BaseModel):
 
     fault = ForeignKeyField(Fault, backref="visits", on_delete="CASCADE")
     technician = ForeignKeyField(Technician, backref="visits")
-    starts_at = DateTimeField()
+    starts_at = MomentField()
     # offered, confirmed, declined (another time asked for), done, cancelled
     state = CharField(max_length=12, default="offered")
     held = BooleanField(null=True, default=True)
     offered_by = ForeignKeyField(StaffUser, null=True, backref="offered_visits",
                                  on_delete="SET NULL")
-    offered_at = DateTimeField()
-    answered_at = DateTimeField(null=True)
+    offered_at = MomentField()
+    answered_at = MomentField(null=True)
     # which days and times suit, as the subscriber said when declining this one
     wish = CharField(max_length=support_rules.MAX_VISIT_WISH, default="")
 

@@ -2,9 +2,9 @@
 
 A token is kept only as its keyed hash (portal.security.keyed_digest): the database never
 holds one that could be used."""
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField
+from peewee import CharField, ForeignKeyField, IntegerField
 
-from .base import BaseModel
+from .base import BaseModel, MomentField
 from .sms import CountedInWindows
 from .subscribers import Profile
 
@@ -13,8 +13,8 @@ class ApiToken(BaseModel):
     profile = ForeignKeyField(Profile, backref="api_tokens", on_delete="CASCADE")
     name = CharField(max_length=40)  # what it is for, as the subscriber named it
     digest = CharField(max_length=64, unique=True)  # HMAC-SHA256 of the token, hex
-    created_at = DateTimeField()
-    last_used_at = DateTimeField(null=True)  # written at most once a minute (rules.tokens)
+    created_at = MomentField()
+    last_used_at = MomentField(null=True)  # written at most once a minute (rules.tokens)
 
     class Meta:
         indexes = ((("profile", "created_at"), False),)
@@ -38,7 +38,7 @@ class ApiCallCount(CountedInWindows, BaseModel):
     one atomic upsert so every worker and server shares the rate."""
 
     key = CharField(max_length=64)  # the token's digest (ApiToken.digest)
-    window_start = DateTimeField()
+    window_start = MomentField()
     count = IntegerField(default=0)
 
     class Meta:

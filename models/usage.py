@@ -8,13 +8,13 @@ from peewee import (
     CharField,
     CompositeKey,
     DateField,
-    DateTimeField,
     ForeignKeyField,
     IntegerField,
     fn,
 )
 
-from .base import BaseModel, db, is_sqlite, prepared
+from rules.dates import local_day
+from .base import BaseModel, MomentField, db, is_sqlite, prepared, read_moment
 from .subscribers import Subscription
 
 
@@ -24,7 +24,7 @@ class UsageRecord(BaseModel):
     credited negative), the balance itself is the billing's and is not recomputed here."""
 
     subscription = ForeignKeyField(Subscription, backref="usage_records", on_delete="CASCADE")
-    started_at = DateTimeField()  # naive Kyiv time, to the microsecond
+    started_at = MomentField()  # to the microsecond
     type = CharField(max_length=16)
     counterpart = CharField(max_length=64, default="")
     quantity = BigIntegerField(default=0)  # seconds, kilobytes or a count (rules.expenses)
@@ -48,7 +48,9 @@ class UsageRecord(BaseModel):
         insert_many spends most of its time building the SQL text). Call it inside the
         transaction that should hold both."""
         rows = [row if len(row) == len(cls.COLUMNS) else (*row, 0) for row in rows]
-        _insert_many(cls, cls.COLUMNS, rows)
+        at = cls.COLUMNS.index("started_at")  # written raw: as UTC without a zone, as peewee would
+        _insert_many(cls, cls.COLUMNS, [
+            (*row[:at], cls.started_at.db_value(row[at]), *row[at + 1:]) for row in rows])
         UsageDay.add(rows)
 
     @classmethod
@@ -123,7 +125,7 @@ class UsageDay(BaseModel):
         first, so each (subscription, day, type) is one upsert."""
         totals = {}
         for subscription_id, started_at, usage_type, _, _, amount, bonus in rows:
-            day = started_at.date() if isinstance(started_at, datetime) else started_at
+            day = local_day(started_at) if isinstance(started_at, datetime) else started_at
             key = (subscription_id, day, usage_type)
             records, total, bonuses = totals.get(key, (0, 0, 0))
             totals[key] = (records + 1, total + amount, bonuses + bonus)
@@ -142,11 +144,14 @@ class UsageDay(BaseModel):
         records themselves: what the table must hold (the test suite checks it after every
         test)."""
         r = UsageRecord
-        day = fn.date(r.started_at).coerce(False) if is_sqlite() else r.started_at.cast("date")
-        query = r.select(r.subscription, day, r.type, fn.COUNT(r.id), fn.SUM(r.amount),
-                         fn.SUM(r.bonus_amount)).group_by(r.subscription, day, r.type)
-        return {(s, _as_date(d), t): (n, int(a), int(b)) for s, d, t, n, a, b
-                in query.tuples()}
+        totals = {}
+        # Kyiv's days, which SQLite cannot compute from UTC: added up here, record by record.
+        for subscription_id, started_at, usage_type, amount, bonus in r.select(
+                r.subscription, r.started_at, r.type, r.amount, r.bonus_amount).tuples():
+            key = (subscription_id, local_day(started_at), usage_type)
+            records, total, bonuses = totals.get(key, (0, 0, 0))
+            totals[key] = (records + 1, total + amount, bonuses + bonus)
+        return totals
 
 
 def _insert_many(model, names, rows, suffix=""):
@@ -232,7 +237,7 @@ class Report:
         query = prepared(query.order_by(c.started_at, c.id).limit(size),
                          f"usage_record.page.{len(self.types)}.{after is not None}",
                          *params, size)
-        return [ReportRecord(_as_datetime(started_at), *rest)
+        return [ReportRecord(read_moment(started_at), *rest)
                 for started_at, *rest in _raw_rows(query)]
 
     def stream(self, batch=2000):
@@ -253,13 +258,10 @@ def _raw_rows(query):
     return db.execute(query).fetchall()
 
 
-def _as_datetime(value):
-    """SQLite answers a moment as ISO text, PostgreSQL as a datetime."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _as_date(value):
     """SQLite answers the day as text, PostgreSQL as a date."""
     if isinstance(value, str):
         return date.fromisoformat(value)
-    return value.date() if isinstance(value, datetime) else value
+    return local_day(value) if isinstance(value, datetime) else value

@@ -7,11 +7,11 @@ hold it to the guide. Pure: moments and the bonuses on hand come in as parameter
 are integer kopiyky (1 bonus = 100).
 """
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 import phonenumbers
 
-from .dates import month_start
+from .dates import day_start, local_day, month_start
 from .money import FREE_FAMILY
 
 MONTHLY_CAP = 200_00  # bonuses that may pay for a number's usage in a calendar month
@@ -105,7 +105,7 @@ class LiveLot:
     left: int
 
     def live_at(self, moment):
-        return self.arrived_at <= moment < datetime.combine(self.lapses_on, time.min)
+        return self.arrived_at <= moment < day_start(self.lapses_on)
 
 
 def take_from_lots(lots, bonus, moment):
@@ -144,7 +144,7 @@ class MonthlySpending:
         self.known, self.spent = known, {}
 
     def _so_far(self, moment):
-        month = month_start(moment.date())
+        month = month_start(local_day(moment))
         if month not in self.spent:
             self.spent[month] = self.known(month)
         return month, self.spent[month]

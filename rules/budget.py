@@ -17,6 +17,8 @@ daily total is a calendar day (the staff console shows "today")."""
 from dataclasses import dataclass
 from datetime import timedelta
 
+from .dates import day_start, local_day
+
 PACE = timedelta(minutes=1)  # one SMS of a kind to a number a minute
 SHORT = timedelta(minutes=10)
 HOUR = timedelta(hours=1)
@@ -80,10 +82,10 @@ class BudgetRefused(Exception):
         self.code, self.until = code, until
 
 
-def window_start(now, length):
-    """The start of the fixed window of `length` (a divisor of a day) that holds `now`."""
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight + ((now - midnight) // length) * length
+def calendar_day(now):
+    """The Kyiv calendar day that holds `now`: (its first instant, the next day's first)."""
+    today = local_day(now)
+    return day_start(today), day_start(today + timedelta(days=1))
 
 
 def free_at(moments, windows, now):
@@ -103,7 +105,7 @@ def check_portal(sent_today, limit, now, code="portal"):
     """BudgetRefused(`code`) when `sent_today` (this SMS included) passes the calendar
     day's `limit`, until the next midnight."""
     if sent_today > limit:
-        raise BudgetRefused(code, window_start(now, DAY) + DAY)
+        raise BudgetRefused(code, calendar_day(now)[1])
 
 
 def check_open_top_ups(open_payments, target, now, lifetime):

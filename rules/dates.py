@@ -1,6 +1,7 @@
 """Calendar arithmetic the other rules share."""
 import calendar
-from datetime import date
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
 
 
 def month_start(day):
@@ -14,3 +15,37 @@ def add_months(day, months):
     year, month = divmod(index, 12)
     month += 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+# Time: an instant is an aware datetime, kept and compared in UTC, so that "five minutes
+# from now" lasts five minutes and records sort as they happened when the clocks go back in
+# October. People read and live in Kyiv time: days, months, the hour on a page and in a
+# feed are Kyiv wall time. A naive datetime anywhere stands for Kyiv wall time (the
+# billing's feeds and the guide speak it); in the hour that repeats in October it means the
+# first of the two (fold=0), and a wall time that the March change skips means the
+# instant an hour later.
+KYIV = ZoneInfo("Europe/Kyiv")
+
+
+def instant(moment):
+    """`moment` as an aware UTC datetime (a naive one read as Kyiv wall time)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=KYIV)
+    return moment.astimezone(timezone.utc)
+
+
+def local(moment):
+    """`moment` as Kyiv wall time (aware, so it still compares as an instant)."""
+    return instant(moment).astimezone(KYIV)
+
+
+def local_day(moment):
+    """The Kyiv calendar day of `moment`."""
+    return local(moment).date()
+
+
+def day_start(day):
+    """The instant Kyiv's `day` begins (midnight); a day lasts 23 hours in March and 25 in
+    October, so the next day's start is the only honest end of a day."""
+    return instant(datetime.combine(day, time.min))
+

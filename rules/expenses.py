@@ -9,13 +9,12 @@ from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from .amounts import AmountError, parse_uah
+from .dates import day_start, instant, local_day
 from .feeds import RowError, control_errors
 from .numbers import NumberError, is_home_internet_account, parse_mobile
 
-KYIV = ZoneInfo("Europe/Kyiv")
 MAX_SPAN_DAYS = 30
 EARLIEST = date(2000, 1, 1)  # nothing older is reported; keeps years to four digits
 
@@ -112,12 +111,14 @@ class Period:
 
     @property
     def since(self):
-        return datetime.combine(self.start, datetime.min.time())
+        """The instant the period begins: Kyiv's midnight of its first day."""
+        return day_start(self.start)
 
     @property
     def until(self):
-        """The first moment after the period (records are in [since, until))."""
-        return datetime.combine(self.end + timedelta(days=1), datetime.min.time())
+        """The first instant after the period (records are in [since, until)): a day of
+        the period lasts 23, 24 or 25 hours."""
+        return day_start(self.end + timedelta(days=1))
 
     @property
     def days(self):
@@ -321,7 +322,7 @@ _QUANTITY = re.compile(r"^[0-9]{1,13}$")
 @dataclass(frozen=True, slots=True)
 class UsageRow:
     number: str  # '+380971234567' or an 8-digit Home Internet account
-    started_at: datetime  # naive Kyiv time, to the microsecond
+    started_at: datetime  # an instant (rules.dates), to the microsecond
     type: str
     counterpart: str
     quantity: int
@@ -345,16 +346,14 @@ def _normalize_number(text):
 
 
 def parse_started_at(text):
-    """ISO date-time, fractions of a second allowed; an offset is converted to Kyiv time."""
+    """ISO date-time, fractions of a second allowed, as an instant (rules.dates): Kyiv wall
+    time unless it gives an offset."""
     if not _DATETIME.match(text):
         return None
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+        return instant(datetime.fromisoformat(text))
+    except (ValueError, OverflowError):  # not a time, or one beyond the calendar in UTC
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(KYIV).replace(tzinfo=None)
-    return moment
 
 
 def parse_usage_row(row, now):
@@ -376,7 +375,7 @@ def parse_usage_row(row, now):
         errors.append(RowError("started_at", "datetime", started_text))
     elif started_at > now:
         errors.append(RowError("started_at", "future", started_text))
-    elif started_at.date() < EARLIEST:
+    elif local_day(started_at) < EARLIEST:
         errors.append(RowError("started_at", "too_early", started_text))
 
     if usage_type not in GROUP_OF_TYPE:
@@ -486,10 +485,10 @@ def bar_chart(by_day, width=280, height=150, top=16, bottom=20, gridlines=4):
 # ---------------------------------------------------------------- paging and the dashboard
 
 def format_cursor(moment, *numbers):
-    """The keyset cursor of the last line shown: '2026-11-24T09:15:02.125000~812' (a
-    record's start and id), or with more numbers ('…~1~812': the request archive's source
-    and id)."""
-    return "~".join([moment.isoformat(timespec="microseconds"), *map(str, numbers)])
+    """The keyset cursor of the last line shown: '2026-11-24T07:15:02.125000Z~812' (a
+    record's start in UTC, which never repeats, and its id), or with more numbers
+    ('…~1~812': the request archive's source and id)."""
+    return "~".join([f"{instant(moment):%Y-%m-%dT%H:%M:%S.%fZ}", *map(str, numbers)])
 
 
 def parse_cursor(text, numbers=1):

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from .dates import instant, local, local_day
+
 
 class SupportError(ValueError):
     def __init__(self, code, field=None, **params):
@@ -218,20 +220,22 @@ OFFER_HORIZON_DAYS = 14  # offers go at most this many days ahead
 
 
 def is_working_slot(start):
-    """A visit starts exactly at one of the day's slots, on a working day."""
-    return (isinstance(start, datetime) and start.weekday() in WORKING_WEEKDAYS
-            and start.time() in SLOT_STARTS)
+    """A visit starts exactly at one of the day's slots (Kyiv time), on a working day."""
+    if not isinstance(start, datetime):
+        return False
+    wall = local(start)
+    return wall.weekday() in WORKING_WEEKDAYS and wall.time().replace(tzinfo=None) in SLOT_STARTS
 
 
 def day_slots(day):
-    """The slot starts of one day (none on a day off)."""
+    """The slot starts of one day (none on a day off): instants of Kyiv's slot times."""
     if day.weekday() not in WORKING_WEEKDAYS:
         return []
-    return [datetime.combine(day, slot) for slot in SLOT_STARTS]
+    return [instant(datetime.combine(day, slot)) for slot in SLOT_STARTS]
 
 
 def _visits_on(day, starts):
-    return [start for start in starts if start.date() == day]
+    return [start for start in starts if local_day(start) == day]
 
 
 def check_visit_slot(start, now, technician_visits):
@@ -241,12 +245,12 @@ def check_visit_slot(start, now, technician_visits):
         raise SupportError("not_working_hours", "slot")
     if start < now + MIN_LEAD:
         raise SupportError("too_soon", "slot", earliest=now + MIN_LEAD)
-    if start.date() > now.date() + timedelta(days=OFFER_HORIZON_DAYS):
+    if local_day(start) > local_day(now) + timedelta(days=OFFER_HORIZON_DAYS):
         raise SupportError("too_far", "slot", days=OFFER_HORIZON_DAYS)
     visits = list(technician_visits)
     if start in visits:
         raise SupportError("slot_taken", "slot")
-    if len(_visits_on(start.date(), visits)) >= VISITS_PER_DAY:
+    if len(_visits_on(local_day(start), visits)) >= VISITS_PER_DAY:
         raise SupportError("day_full", "slot", limit=VISITS_PER_DAY)
     return start
 
@@ -267,7 +271,7 @@ def free_technicians(start, now, booked):
             check_visit_slot(start, now, visits)
         except SupportError:
             continue
-        free.append((len(_visits_on(start.date(), visits)), technician))
+        free.append((len(_visits_on(local_day(start), visits)), technician))
     return [technician for _, technician in sorted(free, key=lambda pair: (pair[0], str(pair[1])))]
 
 
@@ -275,7 +279,7 @@ def free_slots(now, booked, days=OFFER_HORIZON_DAYS):
     """Every slot from `now` on (within `days`) at which some technician is free, in order."""
     slots = []
     for offset in range(days + 1):
-        for start in day_slots(now.date() + timedelta(days=offset)):
+        for start in day_slots(local_day(now) + timedelta(days=offset)):
             if free_technicians(start, now, booked):
                 slots.append(start)
     return slots

@@ -12,16 +12,33 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
 import models
-from portal.core.clock import KYIV
+from rules.dates import instant, local
 
 SECRET = "test-secret-key"
-START = datetime(2026, 11, 25, 10, 0, 0)
 PASSWORD = "Test-pass7"
 STAFF_PASSWORD = "Staff-pass9"
 # The tests' staff users' second factor (portal/staff/service.py): every staff sign-in a
 # test posts carries its current code unless the test gives a `code` of its own.
 STAFF_TOTP_SECRET = "TESTSTAFFTOTPSECRETFORTHETESTS23"
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+
+
+def kyiv(*parts):
+    """The instant at a Kyiv wall time: kyiv(2026, 11, 25, 10, 0)."""
+    return instant(datetime(*parts))
+
+
+START = kyiv(2026, 11, 25, 10, 0, 0)  # the test clock's first moment
+
+
+def as_kept_before(table, column, where_id, wall=None):
+    """Rewrite one row's time as the portal kept it before migration 0014: Kyiv wall time."""
+    if wall is None:
+        model = next(m for m in models.all_models() if m._meta.table_name == table)
+        wall = local(getattr(model.get_by_id(where_id), column)).replace(tzinfo=None)
+    mark = models.db.obj.param
+    models.db.execute_sql(f'UPDATE "{table}" SET "{column}" = {mark} WHERE id = {mark}',
+                          (wall.isoformat(sep=" "), where_id))
 
 
 def page(response):
@@ -128,8 +145,8 @@ class Auth:
 
 
 def totp_code(moment, secret=STAFF_TOTP_SECRET):
-    """The code an authenticator app with `secret` shows at `moment` (Kyiv local time)."""
-    return pyotp.TOTP(secret).at(moment.replace(tzinfo=KYIV).timestamp())
+    """The code an authenticator app with `secret` shows at `moment` (naive: Kyiv time)."""
+    return pyotp.TOTP(secret).at(instant(moment).timestamp())
 
 
 def staff_secret():

@@ -2,7 +2,6 @@
 simultaneous requests against every count (threads against two app instances on one
 database: on PostgreSQL, two nodes), password guessing, duplicate confirmations."""
 import re
-from datetime import datetime
 
 import pytest
 
@@ -13,6 +12,7 @@ from tests.helpers import (
     PASSWORD,
     VICTIM,
     burst,
+    kyiv,
     last_code,
     nodes,
     page,
@@ -66,7 +66,7 @@ def test_every_door_shares_the_budget_of_a_number(app, client, factory, victim, 
     response = client.post("/register", data={"login": VICTIM})
     assert response.status_code == 429 and "10:10" in page(response)
     assert len(sms_to(app, VICTIM)) == 5
-    clock.set(datetime(2026, 11, 25, 10, 10))
+    clock.set(kyiv(2026, 11, 25, 10, 10))
     assert client.post("/register", data={"login": VICTIM}).status_code == 200
 
 
@@ -98,7 +98,7 @@ def test_the_portals_daily_total_refuses_politely_and_shows_to_staff(app, client
         models.db.connect(reuse_if_open=True)
         models.StaffUser.create(
             totp_secret=staff_secret(), login="agent", role="agent", password_hash=hash_password(
-            PASSWORD), created_at=datetime(2026, 1, 1), password_changed_at=datetime(2026, 1, 1))
+            PASSWORD), created_at=kyiv(2026, 1, 1), password_changed_at=kyiv(2026, 1, 1))
     staff = app.test_client()
     staff.post("/staff", data={"login": "agent", "password": PASSWORD})
     html = page(staff.get("/staff"))

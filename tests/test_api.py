@@ -18,7 +18,7 @@ import models
 from portal.demo.loading import load_demo_data
 from portal.profile.service import DEMO_TOKEN
 from portal.staff.lookup import EVENT_LABELS
-from tests.helpers import SECRET, START, burst, field_error, page
+from tests.helpers import SECRET, START, burst, field_error, kyiv, page
 from tests.test_budgets import QueryCounter
 
 OPENAPI = Path(__file__).resolve().parent.parent / "portal" / "api" / "openapi.json"
@@ -297,7 +297,7 @@ def test_sixty_calls_a_minute_then_429_until_the_next(app, token, clock):
     assert response.headers["Retry-After"] == "45"
     assert response.headers["Cache-Control"] == "no-store"
     assert "60 a minute" in response.get_json()["error"]
-    clock.set(datetime(2026, 11, 25, 10, 1))
+    clock.set(kyiv(2026, 11, 25, 10, 1))
     assert call(app, token).status_code == 200
 
 
@@ -306,14 +306,14 @@ def test_no_minute_across_a_window_edge_holds_more_than_sixty(app, second_node, 
     60 at 10:00:57 on two servers, and the next minute's start lets none more in until
     10:01:57, when the first leave."""
     widgets = [(app if index % 2 == 0 else second_node).test_client() for index in range(60)]
-    clock.set(datetime(2026, 11, 25, 10, 0, 57))
+    clock.set(kyiv(2026, 11, 25, 10, 0, 57))
     statuses = burst(60, lambda i: widgets[i].get("/api/v1/balance",
                                                   headers=bearer(token)).status_code)
     assert statuses == [200] * 60
-    clock.set(datetime(2026, 11, 25, 10, 1, 3))
+    clock.set(kyiv(2026, 11, 25, 10, 1, 3))
     response = call(app, token)
     assert response.status_code == 429 and response.headers["Retry-After"] == "54"
-    clock.set(datetime(2026, 11, 25, 10, 1, 57))
+    clock.set(kyiv(2026, 11, 25, 10, 1, 57))
     assert call(app, token).status_code == 200
 
 

@@ -5,14 +5,13 @@ failures, the caps, removing the card, and a token replayed for another cabinet.
 money path runs on SQLite and PostgreSQL; duplicates are tried in thread races."""
 import io
 import re
-from datetime import datetime
 
 import pytest
 
 import models
 from portal.core import money_events
 from portal.topup import cards
-from tests.helpers import PASSWORD, burst, field_error, last_code, page, sms_to
+from tests.helpers import PASSWORD, burst, field_error, kyiv, last_code, page, sms_to
 from tests.liqpay_portal import balance, params_of, payment, run, start
 from tests.liqpay_standin import APPROVED_CARD
 
@@ -243,11 +242,11 @@ def test_two_autopay_runs_at_once_charge_once(portal, client, saved, liqpay_stan
 def test_a_monthly_rule_tops_up_on_its_day_once(portal, client, saved, clock):
     assert set_rule(client, day="26", amount="50").status_code == 303
     assert "monthly due 0" in run(portal, "autopay")
-    clock.set(datetime(2026, 11, 26, 6, 0))
+    clock.set(kyiv(2026, 11, 26, 6, 0))
     assert "monthly due 1" in run(portal, "autopay")
     assert balance(portal, NUMBER) == 25000
     assert "monthly due 0" in run(portal, "autopay")
-    clock.set(datetime(2026, 12, 26, 6, 0))
+    clock.set(kyiv(2026, 12, 26, 6, 0))
     assert "monthly due 1" in run(portal, "autopay")
     assert balance(portal, NUMBER) == 30000
 

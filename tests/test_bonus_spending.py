@@ -2,7 +2,7 @@
 the guide and the live lots, taken off them oldest first in the import's transaction, shown
 on the dashboard and in the expenses report, CSV and PDF. Both databases."""
 import io
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ import models
 from portal.bonuses import service as bonuses_service
 from portal.feeds.service import FeedError, import_usage
 from rules.money import lapse_date
-from tests.helpers import START, burst, page
+from tests.helpers import START, burst, kyiv, page
 
 HEADER = "number,started_at,type,counterpart,quantity,amount,bonus_amount\n"
 
@@ -91,7 +91,7 @@ def test_a_file_without_the_column_or_with_it_empty_pays_nothing_from_bonuses(ap
 ], ids=["abroad", "a service", "more than charged", "not an amount", "negative",
         "more than live", "before the move"])
 def test_a_bonus_part_the_guide_refuses_refuses_the_file(app, db, phone, row, reason):
-    move(app, phone, 1000, datetime(2026, 11, 22, 12, 0))
+    move(app, phone, 1000, kyiv(2026, 11, 22, 12, 0))
     with pytest.raises(FeedError) as refused:
         import_usage(feed(call(amount="1.00", bonus="1.00"), row), START)
     ((line, message),) = refused.value.problems
@@ -190,12 +190,12 @@ def test_the_history_of_an_account_shows_the_accrual_with_its_fee_and_the_tips(
     account = factory.account(signed_in.profile, bonus_balance=0)
     with app.app_context():
         models.db.connect(reuse_if_open=True)
-        models.UsageRecord.create(subscription=account, started_at=datetime(2026, 10, 1, 0, 5),
+        models.UsageRecord.create(subscription=account, started_at=kyiv(2026, 10, 1, 0, 5),
                                   type="subscription", counterpart="fast", quantity=1,
                                   amount=10000)
         models.ServiceInterruption.create(subscription=account, reason="suspended",
-                                          start=datetime(2026, 10, 11).date(),
-                                          end=datetime(2026, 10, 16).date())
+                                          start=date(2026, 10, 11),
+                                          end=date(2026, 10, 16))
         bonuses_service.accrue(START.date(), START)
     client.post("/numbers/select", data={"number": account.number})
     html = page(client.get("/bonuses"))

@@ -10,7 +10,6 @@ the richest demo cabinet, in demo mode (the banner is part of the page)."""
 import gzip
 import re
 import warnings
-from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import models
+from tests.helpers import kyiv
 
 PAGE_BUDGET = 14_600
 JS_BUDGET = 20 * 1024
@@ -74,7 +74,7 @@ def sample_transfer():
     return models.Transfer.create(
         key="0" * 32, kind="balance", source=number("+380671234567"),
         target=number("+380971112233"), profile=number("+380671234567").profile_id,
-        amount=1000, created_at=datetime(2026, 11, 24, 12, 0))
+        amount=1000, created_at=kyiv(2026, 11, 24, 12, 0))
 
 
 def gzipped_size(body):

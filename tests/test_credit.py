@@ -2,12 +2,12 @@
 repayment by the next top-up or transfer, the charge after seven days, the dashboard, the
 staff look-up and the audit log."""
 import re
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
 import models
-from tests.helpers import PASSWORD, burst, field_error, last_code, page, sms_to
+from tests.helpers import PASSWORD, burst, field_error, kyiv, last_code, page, sms_to
 from tests.test_topup import CARD
 
 NUMBER = "+380671234567"
@@ -33,7 +33,7 @@ def take(client, amount=None, **changes):
 
 def spend(subscription, *monthly):
     """Spending records in the three whole months before 25 November 2026."""
-    rows = [(subscription.id, datetime(2026, month, 10, 12), "call_out", "+380501234567", 60,
+    rows = [(subscription.id, kyiv(2026, month, 10, 12), "call_out", "+380501234567", 60,
              amount) for month, amount in zip((8, 9, 10), monthly, strict=False)]
     with models.db.atomic():
         models.UsageRecord.insert_rows(rows)
@@ -71,10 +71,10 @@ def test_the_amounts_grow_with_the_spending_of_three_whole_months(client, signed
 def test_payments_and_this_months_spending_do_not_count(client, signed_in, db):
     with models.db.atomic():
         models.UsageRecord.insert_rows([
-            (signed_in.id, datetime(2026, 9, 3, 9), "topup", "card", 1, -90000),
-            (signed_in.id, datetime(2026, 9, 4, 9), "transfer_out", FRIEND, 1, 90000),
-            (signed_in.id, datetime(2026, 11, 2, 9), "service", "Роумінг", 1, 90000),
-            (signed_in.id, datetime(2026, 7, 31, 9), "service", "Роумінг", 1, 90000)])
+            (signed_in.id, kyiv(2026, 9, 3, 9), "topup", "card", 1, -90000),
+            (signed_in.id, kyiv(2026, 9, 4, 9), "transfer_out", FRIEND, 1, 90000),
+            (signed_in.id, kyiv(2026, 11, 2, 9), "service", "Роумінг", 1, 90000),
+            (signed_in.id, kyiv(2026, 7, 31, 9), "service", "Роумінг", 1, 90000)])
     assert form_of(page(client.get("/credit")))[1] == ["20.00"]
 
 
@@ -217,7 +217,7 @@ def test_one_open_and_one_a_month(app, client, signed_in, auth, db, clock):
         models.Credit.update(state="repaid", owed=0).execute()
     html = page(client.get("/credit"))
     assert "One credit a calendar month: the next is possible from 01.12.2026" in html
-    clock.set(datetime(2026, 12, 1, 0, 1))
+    clock.set(kyiv(2026, 12, 1, 0, 1))
     auth.login()  # a new sign-in: the session has been idle since
     assert take(client).status_code == 303 and len(credits()) == 2
 
@@ -333,7 +333,7 @@ def test_settlement_charges_what_is_left_after_a_part_repaid(app, client, signed
     spend(signed_in, 35000, 35000, 35000)
     take(client, "100")
     top_up(app, client, "30")
-    clock.set(datetime(2026, 12, 3, 0, 15))
+    clock.set(kyiv(2026, 12, 3, 0, 15))
     assert "Credits settled: 1, 70.00 UAH" in settle(app).output
     assert fresh(signed_in).balance == 20000 - 7000
 
@@ -381,8 +381,8 @@ def test_one_key_pressed_at_once_on_two_nodes_grants_once(app, second_node, sign
 def test_the_staff_look_up_lists_the_cabinets_credits(client, signed_in, factory,
                                                       agent_client, db):
     factory.subscriber(number="+380971112233", profile=signed_in.profile)
-    for key, granted in (("old", datetime(2025, 10, 5, 9)),
-                         ("october", datetime(2026, 10, 5, 9))):
+    for key, granted in (("old", kyiv(2025, 10, 5, 9)),
+                         ("october", kyiv(2026, 10, 5, 9))):
         models.Credit.create(key=key, subscription=signed_in, amount=5000, owed=0,
                              granted_at=granted, last_day=granted.date(), state="repaid")
     take(client)

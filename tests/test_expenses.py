@@ -3,7 +3,7 @@ dashboard's spending, and that only the signed-in profile's numbers are ever rep
 import csv
 import io
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,7 +12,8 @@ from pypdf import PdfReader
 
 import models
 from portal.feeds.service import FeedError, import_usage
-from tests.helpers import START
+from rules.dates import local_day
+from tests.helpers import START, as_kept_before, kyiv
 
 HEADER = "number,started_at,type,counterpart,quantity,amount\n"
 
@@ -59,21 +60,21 @@ def pdf_text(response):
 
 
 NOVEMBER = [  # the test clock is 2026-11-25 10:00
-    (datetime(2026, 11, 1, 0, 0, 5, 250000), "subscription", "smart", 1, 16500),
-    (datetime(2026, 11, 3, 9, 15, 2, 125000), "call_out", "+380501112233", 125, 450),
-    (datetime(2026, 11, 3, 9, 30), "call_in", "+380671112233", 61, 0),
-    (datetime(2026, 11, 3, 11, 0), "sms_out", "+380501112233", 1, 80),
-    (datetime(2026, 11, 10, 8, 0), "internet", "internet", 20480, 1001),
-    (datetime(2026, 11, 12, 12, 0), "service", "Хто дзвонив", 1, 999),
-    (datetime(2026, 11, 13, 12, 0), "service", "Повернення", 1, -333),
-    (datetime(2026, 11, 15, 18, 0), "topup", "card", 1, -20000),
-    (datetime(2026, 11, 16, 18, 0), "transfer_out", "+380971112233", 1, 2501),
-    (datetime(2026, 11, 17, 18, 0), "transfer_in", "+380971112233", 1, -1234),
-    (datetime(2026, 11, 24, 23, 59, 59, 999999), "call_out", "+380631112233", 3599, 5399),
+    (kyiv(2026, 11, 1, 0, 0, 5, 250000), "subscription", "smart", 1, 16500),
+    (kyiv(2026, 11, 3, 9, 15, 2, 125000), "call_out", "+380501112233", 125, 450),
+    (kyiv(2026, 11, 3, 9, 30), "call_in", "+380671112233", 61, 0),
+    (kyiv(2026, 11, 3, 11, 0), "sms_out", "+380501112233", 1, 80),
+    (kyiv(2026, 11, 10, 8, 0), "internet", "internet", 20480, 1001),
+    (kyiv(2026, 11, 12, 12, 0), "service", "Хто дзвонив", 1, 999),
+    (kyiv(2026, 11, 13, 12, 0), "service", "Повернення", 1, -333),
+    (kyiv(2026, 11, 15, 18, 0), "topup", "card", 1, -20000),
+    (kyiv(2026, 11, 16, 18, 0), "transfer_out", "+380971112233", 1, 2501),
+    (kyiv(2026, 11, 17, 18, 0), "transfer_in", "+380971112233", 1, -1234),
+    (kyiv(2026, 11, 24, 23, 59, 59, 999999), "call_out", "+380631112233", 3599, 5399),
 ]
 NOVEMBER_SPENT = 16500 + 450 + 80 + 1001 + 999 - 333 + 5399
-OCTOBER = [(datetime(2026, 10, 31, 23, 59, 59), "call_out", "+380501112233", 60, 150),
-           (datetime(2026, 10, 5, 10, 0), "internet", "internet", 1024, 500)]
+OCTOBER = [(kyiv(2026, 10, 31, 23, 59, 59), "call_out", "+380501112233", 60, 150),
+           (kyiv(2026, 10, 5, 10, 0), "internet", "internet", 1024, 500)]
 
 
 @pytest.fixture
@@ -98,9 +99,9 @@ def test_import_usage_appends_records(app, subscriber, factory, tmp_path):
     with app.app_context():
         records = list(models.UsageRecord.select().order_by(models.UsageRecord.id))
     assert [(r.subscription.number, r.started_at, r.type, r.quantity, r.amount) for r in records] == [
-        ("+380671234567", datetime(2026, 11, 24, 9, 15, 2, 125000), "call_out", 125, 150),
-        ("+380671234567", datetime(2026, 11, 24, 10, 0), "topup", 1, -10000),
-        ("20000000", datetime(2026, 11, 1, 0, 0, 1, 1), "subscription", 1, 10000),
+        ("+380671234567", kyiv(2026, 11, 24, 9, 15, 2, 125000), "call_out", 125, 150),
+        ("+380671234567", kyiv(2026, 11, 24, 10, 0), "topup", 1, -10000),
+        ("20000000", kyiv(2026, 11, 1, 0, 0, 1, 1), "subscription", 1, 10000),
     ]
 
 
@@ -159,7 +160,7 @@ def test_demo_usage_covers_three_months_once(app):
         last = models.UsageRecord.select().order_by(models.UsageRecord.started_at.desc()).first()
         subscribers = models.UsageRecord.select(models.UsageRecord.subscription).distinct().count()
     assert count > 5000 and subscribers == 12
-    assert first.started_at.date().isoformat() == "2026-09-01"
+    assert local_day(first.started_at).isoformat() == "2026-09-01"
     assert last.started_at <= START
     assert run(app, "demo-data").exit_code == 0
     with app.app_context():
@@ -283,7 +284,7 @@ def test_type_filter(client, usage):
 
 
 def test_keyset_paging_walks_every_record_once(app, client, signed_in):
-    base = datetime(2026, 11, 20, 10, 0)
+    base = kyiv(2026, 11, 20, 10, 0)
     # Records sharing a start time too: the id breaks the tie.
     rows = [(base + timedelta(seconds=n // 2), "sms_out", f"n{n}", 1, 80) for n in range(120)]
     add_records(app, signed_in, rows)
@@ -298,7 +299,7 @@ def test_keyset_paging_walks_every_record_once(app, client, signed_in):
 
 
 def test_paging_answers_the_records_fragment_to_htmx(app, client, signed_in):
-    add_records(app, signed_in, [(datetime(2026, 11, 20, 10, 0, n), "sms_out", "x", 1, 80)
+    add_records(app, signed_in, [(kyiv(2026, 11, 20, 10, 0, n), "sms_out", "x", 1, 80)
                                  for n in range(55)])
     html = page(client.get("/expenses"))
     next_url = re.search(r'data-hx-get="([^"]*after=[^"]*)"', html).group(1).replace("&amp;", "&")
@@ -353,8 +354,8 @@ def test_csv_opens_in_columns_in_excel_set_to_ukrainian(client, usage):
                                     "@SUM(1+1)", "-2+3", "\t=1+1", "\r=1+1"])
 def test_csv_text_never_starts_a_formula(app, client, signed_in, sender):
     """A sender's name is anyone's to choose: it is shown, never run; amounts stay numbers."""
-    add_records(app, signed_in, [(datetime(2026, 11, 20, 9, 0), "sms_in", sender, 1, 250),
-                                 (datetime(2026, 11, 21, 9, 0), "service", "Повернення", 1, -333)])
+    add_records(app, signed_in, [(kyiv(2026, 11, 20, 9, 0), "sms_in", sender, 1, 250),
+                                 (kyiv(2026, 11, 21, 9, 0), "service", "Повернення", 1, -333)])
     rows = csv_rows(client.get("/expenses.csv?month=2026-11"))[1:]
     assert rows[0][1:] == ["Incoming SMS", "'" + sender, "1", "1", "2,50", "-2,50", "0,00"]
     assert rows[1][1:] == ["Service", "Повернення", "1", "1", "-3,33", "3,33", "0,00"]
@@ -400,8 +401,8 @@ def others(app, factory, usage):
     """A stranger's number and a second number of the signed-in profile, both with usage."""
     stranger = factory.subscriber(number="+380681234567", name="Чужий")
     second = factory.subscriber(number="+380971112233", profile=usage.profile, tariff="unlim")
-    add_records(app, stranger, [(datetime(2026, 11, 5, 10, 0), "service", "STRANGER", 1, 77777)])
-    add_records(app, second, [(datetime(2026, 11, 5, 11, 0), "service", "SECOND", 1, 12345)])
+    add_records(app, stranger, [(kyiv(2026, 11, 5, 10, 0), "service", "STRANGER", 1, 77777)])
+    add_records(app, second, [(kyiv(2026, 11, 5, 11, 0), "service", "SECOND", 1, 12345)])
     return stranger, second
 
 
@@ -423,8 +424,8 @@ def test_only_the_current_number_of_the_own_profile_is_reported(client, others):
 # ---------------------------------------------------------------- the dashboard
 
 def test_dashboard_shows_spending_of_two_months_and_two_days(app, client, usage):
-    add_records(app, usage, [(datetime(2026, 11, 25, 9, 0), "sms_out", "x", 1, 80),
-                             (datetime(2026, 11, 25, 9, 5), "topup", "card", 1, -5000)])
+    add_records(app, usage, [(kyiv(2026, 11, 25, 9, 0), "sms_out", "x", 1, 80),
+                             (kyiv(2026, 11, 25, 9, 5), "topup", "card", 1, -5000)])
     html = page(client.get("/"))
     assert data_value(html, "spending-previous-month") == Decimal("6.50")
     assert data_value(html, "spending-this-month") == Decimal(NOVEMBER_SPENT + 80) / 100
@@ -453,11 +454,14 @@ def test_init_db_adds_up_the_days_of_records_kept_before_there_were_days(app, us
     with app.app_context():
         models.db.connect(reuse_if_open=True)
         models.UsageDay.drop_table()  # a database of the release before migration 0001
+        for record in models.UsageRecord.select():  # which kept Kyiv wall time (0014)
+            as_kept_before("usage_record", "started_at", record.id)
         history = Table("schema_migration", ("name",)).bind(models.db.obj)
-        history.delete().where(history.name.startswith("0001")).execute()
+        history.delete().where(history.name.startswith("0001")
+                               | history.name.startswith("0014")).execute()
         models.db.close()
     result = run(app, "init-db")
-    assert result.exit_code == 0 and "migrations applied: 1" in result.output
+    assert result.exit_code == 0 and "migrations applied: 2" in result.output
     with app.app_context():
         days = models.UsageDay.select().where(models.UsageDay.subscription == usage.id)
         assert {(d.day.isoformat(), d.type): (d.records, d.amount) for d in days
@@ -507,7 +511,7 @@ def test_pdf_column_titles_wrap_and_never_overlap(client, usage, language):
 ])
 def test_services_and_switches_are_named_in_the_readers_language(
         app, client, usage, language, service, switch):
-    add_records(app, usage, [(datetime(2026, 11, 20, 9, 0), "service",
+    add_records(app, usage, [(kyiv(2026, 11, 20, 9, 0), "service",
                               "Перехід на тариф «Безлімітний»", 1, 5000)])
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
     html = page(client.get("/expenses?month=2026-11"))

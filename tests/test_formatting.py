@@ -1,10 +1,11 @@
 """The one formatter, in each language: what a report prints on every line, and the CSV's
 amounts."""
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
 from portal.core import formatting
+from tests.helpers import kyiv
 
 KB_195_8_MB = 200_500  # 195.8 MB (1 MB = 1024 KB)
 
@@ -19,7 +20,7 @@ def test_a_report_line_in_the_readers_language(app, language, volume, moment, mo
         reader = formatting.Reader()
         assert reader.volume(KB_195_8_MB) == volume
         assert reader.volume(512) == "512\u00a0" + ("KB" if language == "en" else "КБ")
-        assert reader.moment(datetime(2026, 11, 3, 9, 15, 2, 125999)) == moment
+        assert reader.moment(kyiv(2026, 11, 3, 9, 15, 2, 125999)) == moment
         assert reader.duration(125) == "2:05" and reader.duration(3723) == "1:02:03"
         assert formatting.month(date(2026, 11, 25)) == month
 

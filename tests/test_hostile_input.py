@@ -10,7 +10,7 @@ is noted) and from the forms and links of the pages (sent with the page's own va
 one field, so a check on one field cannot hide what a hostile value does to the next)."""
 import json
 import re
-from datetime import date, datetime
+from datetime import date
 from html import unescape
 from html.parser import HTMLParser
 from io import BytesIO
@@ -23,7 +23,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 import models
 from portal.core.security import hash_password
 from rules.money import MoneyError, parse_expiry
-from tests.helpers import PASSWORD, START, staff_secret
+from tests.helpers import PASSWORD, START, kyiv, staff_secret
 
 STAFF_PASSWORD = "Staff-pass9"
 
@@ -385,7 +385,7 @@ def cabinet(app, factory):
         models.Fault.create(subscription=account.id, problem="slow", since=START.date(),
                             created_at=START, updated_at=START)
         models.ServiceRequest.create(subscription=mobile.id, kind="sim_block", state="pending",
-                                     created_at=START, due_at=datetime(2026, 11, 25, 10, 30))
+                                     created_at=START, due_at=kyiv(2026, 11, 25, 10, 30))
     make_admin(app)
     return mobile
 

@@ -1,13 +1,12 @@
 """Issue 23 item 6: /terms and /privacy from the operator's Markdown files, per language;
 linked from the footer and the sign-in page; the first sign-in accepts the terms and the
 day is kept."""
-from datetime import datetime
 
 import pytest
 
 import models
 from portal.legal import service as legal_service
-from tests.helpers import START, field_error, page, sms_to
+from tests.helpers import START, field_error, kyiv, page, sms_to
 
 NEWCOMER = "+380391234567"
 
@@ -91,7 +90,7 @@ def test_the_first_sign_in_asks_for_the_terms_and_keeps_the_day(app, client, aut
     response = confirm(client, accept_terms="y")
     assert response.status_code == 303 and response.headers["Location"] == "/"
     accepted = profile_of(NEWCOMER).terms_accepted_at
-    assert accepted == datetime(2026, 11, 25, 10, 5) and accepted == START.replace(minute=5)
+    assert accepted == kyiv(2026, 11, 25, 10, 5) and accepted == START.replace(minute=5)
     assert "You accepted these terms on 25.11.2026." in page(client.get("/terms"))
 
 

@@ -6,7 +6,7 @@ import pytest
 
 import models
 from portal.bonuses import service as bonuses_service
-from tests.helpers import field_error, sms_to
+from tests.helpers import field_error, kyiv, sms_to
 
 FRIEND = "+380681234567"
 
@@ -277,11 +277,11 @@ def test_accrual_once_a_month_minus_interrupted_days(app, factory, db):
         paid_fee(account, date(2026, 10, 1))
     models.ServiceInterruption.create(subscription=paused, reason="suspended",
                                       start=date(2026, 10, 11), end=date(2026, 10, 20))
-    month, count, total = bonuses_service.accrue(date(2026, 11, 4), datetime(2026, 11, 4, 3, 30))
+    month, count, total = bonuses_service.accrue(date(2026, 11, 4), kyiv(2026, 11, 4, 3, 30))
     assert month == date(2026, 10, 1) and count == 2
     assert fresh(full).bonus_balance == 10000
     assert fresh(paused).bonus_balance == 10000 * 21 // 31
-    assert bonuses_service.accrue(date(2026, 11, 25), datetime(2026, 11, 25))[1] == 0
+    assert bonuses_service.accrue(date(2026, 11, 25), kyiv(2026, 11, 25))[1] == 0
     assert fresh(full).bonus_balance == 10000
     assert models.LedgerEntry.select().where(models.LedgerEntry.kind == "bonus_accrual").count() == 2
 
@@ -293,7 +293,7 @@ def test_bonuses_are_the_fee_paid_last_month(app, factory, db):
     unpaid, discounted = factory.account(profile), factory.account(profile)
     paid_fee(discounted, date(2026, 10, 1), amount=7500)
     paid_fee(unpaid, date(2026, 9, 1))  # September's fee says nothing of October
-    bonuses_service.accrue(date(2026, 11, 4), datetime(2026, 11, 4, 3, 30))
+    bonuses_service.accrue(date(2026, 11, 4), kyiv(2026, 11, 4, 3, 30))
     assert (fresh(unpaid).bonus_balance, fresh(discounted).bonus_balance) == (0, 7500)
 
 
@@ -324,7 +324,7 @@ def test_interruptions_follow_the_status(db, factory):
             models.ServiceInterruption.select().order_by(models.ServiceInterruption.id)]
     assert rows == [("suspended", date(2026, 10, 5), date(2026, 10, 9)),
                     ("debt_blocked", date(2026, 10, 10), date(2026, 10, 14))]
-    bonuses_service.accrue(date(2026, 11, 4), datetime(2026, 11, 4))
+    bonuses_service.accrue(date(2026, 11, 4), kyiv(2026, 11, 4))
     assert fresh(acc).bonus_balance == 10000 * 21 // 31
 
 
@@ -340,11 +340,11 @@ def test_the_subscriber_feed_records_interruptions(app, db, tmp_path):
 
 def test_moved_bonuses_lapse_after_20_days(client, account, friend, db, clock):
     confirm(client, page(bonus_review(client, amount="50")), "/bonuses/transfer")
-    assert bonuses_service.lapse(date(2026, 12, 14), datetime(2026, 12, 14)) == (0, 0)
+    assert bonuses_service.lapse(date(2026, 12, 14), kyiv(2026, 12, 14)) == (0, 0)
     assert fresh(friend).bonus_balance == 5000
-    assert bonuses_service.lapse(date(2026, 12, 15), datetime(2026, 12, 15)) == (1, 5000)
+    assert bonuses_service.lapse(date(2026, 12, 15), kyiv(2026, 12, 15)) == (1, 5000)
     assert fresh(friend).bonus_balance == 0
-    assert bonuses_service.lapse(date(2026, 12, 16), datetime(2026, 12, 16)) == (0, 0)
+    assert bonuses_service.lapse(date(2026, 12, 16), kyiv(2026, 12, 16)) == (0, 0)
 
 
 def test_dashboard_panel(client, account, friend, db):

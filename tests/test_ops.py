@@ -143,9 +143,9 @@ def test_a_served_page_is_counted_by_route_and_status(watched, client):
     client.get("/login")
     assert metric(client, name, route="/login", method="GET", status="200") == before + 2
     assert metric(client, name, route="/no-such-page") == 0  # no route: one label for all
-    before = metric(client, name, route="unmatched", status="404")
+    before = metric(client, name, route="unmatched", method="GET", status="404")
     client.get("/no-such-page/0671234567")
-    assert metric(client, name, route="unmatched", status="404") == before + 1
+    assert metric(client, name, route="unmatched", method="GET", status="404") == before + 1
     text = page(client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}))
     assert 'portal_http_request_duration_seconds_bucket{le="0.05",method="GET",' \
            'route="/login",status="200"}' in text

@@ -9,7 +9,7 @@ import pytest
 import models
 from portal.demo.cabinets import load_devices
 from portal.profile.service import public_id
-from tests.helpers import PASSWORD, last_code, sms_to
+from tests.helpers import PASSWORD, kyiv, last_code, sms_to
 
 OTHER = "+380971112233"
 ICCID = "8938003992020000017"
@@ -177,7 +177,7 @@ def test_an_account_without_a_phone_cannot_be_added(client, signed_in, factory, 
     profile = models.Profile
     with app.app_context():
         connect(app)
-        lonely = profile.create(name="Без телефону", created_at=datetime(2026, 1, 1))
+        lonely = profile.create(name="Без телефону", created_at=kyiv(2026, 1, 1))
     account = factory.account(lonely)
     response = client.post("/profile/numbers/add", data={"number": account.number})
     assert response.status_code == 422 and "no contact phone" in response.get_data(as_text=True)

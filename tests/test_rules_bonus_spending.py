@@ -1,6 +1,6 @@
 """What moved bonuses may pay for (rules/bonus_spending.py): the guide's list, the live
 lots taken oldest first with no kopiyka made or lost, and 200 a month across imports."""
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, strategies as st
@@ -16,10 +16,11 @@ from rules.bonus_spending import (
     is_ukrainian,
     take_from_lots,
 )
+from tests.helpers import kyiv
 
 MACHINES = ("+38067775", "+38067777", "+380672222775", "+380672222777")
 PREPAID = Payer("mobile", "", "prepaid", "individual")
-NOW = datetime(2026, 11, 24, 9, 15)
+NOW = kyiv(2026, 11, 24, 9, 15)
 
 
 @pytest.mark.parametrize("counterpart", [
@@ -81,10 +82,10 @@ def test_lots_are_taken_soonest_lapsing_first_and_only_while_live():
 
 
 def test_a_lot_is_dead_from_the_start_of_the_day_it_lapses():
-    arrived = datetime(2026, 11, 1, 12, 0)
+    arrived = kyiv(2026, 11, 1, 12, 0)
     gone = lot(1, arrived, 500)  # lapses on 21.11
-    assert gone.live_at(datetime(2026, 11, 20, 23, 59, 59))
-    assert not gone.live_at(datetime(2026, 11, 21, 0, 0))
+    assert gone.live_at(kyiv(2026, 11, 20, 23, 59, 59))
+    assert not gone.live_at(kyiv(2026, 11, 21, 0, 0))
     assert not gone.live_at(arrived - timedelta(seconds=1))
 
 
@@ -96,7 +97,7 @@ lots_strategy = st.lists(st.tuples(st.integers(0, 40), st.integers(0, 20_000)), 
 def test_no_kopiyka_is_made_or_lost(lot_specs, spends):
     """Whatever is taken is exactly what was asked, each lot gives at most what it had,
     and the lots and what they gave always add up to what they held."""
-    start = datetime(2026, 10, 1)
+    start = kyiv(2026, 10, 1)
     lots = [lot(i, start + timedelta(days=day), amount) for i, (day, amount)
             in enumerate(lot_specs)]
     held = {one.id: one.left for one in lots}
@@ -123,7 +124,7 @@ def test_200_a_month_holds_across_imports(imports):
     """Each import starts from what earlier ones recorded (as the database would give it):
     whatever the order, no calendar month ever pays more than 200 bonuses."""
     recorded = {}
-    start = datetime(2026, 10, 20)
+    start = kyiv(2026, 10, 20)
     for records in imports:
         months = MonthlySpending(lambda month: recorded.get(month, 0))
         accepted = []

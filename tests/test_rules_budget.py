@@ -1,6 +1,6 @@
 """The SMS budget's rules (rules.budget): sliding windows, the portal's day, the payer's
 open top-ups."""
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 from hypothesis import given, strategies as st
@@ -11,13 +11,15 @@ from rules.budget import (
     SHORT,
     BudgetRefused,
     Limits,
+    calendar_day,
     check_open_top_ups,
     check_portal,
     free_at,
-    window_start,
 )
+from rules.dates import day_start, local
+from tests.helpers import kyiv
 
-NOW = datetime(2026, 11, 25, 10, 7, 30)
+NOW = kyiv(2026, 11, 25, 10, 7, 30)
 LIFETIME = timedelta(minutes=10)
 
 
@@ -64,7 +66,7 @@ def test_the_portals_day_refuses_until_midnight():
     check_portal(50_000, 50_000, NOW)
     with pytest.raises(BudgetRefused) as refused:
         check_portal(5, 4, NOW, code="strangers")
-    assert (refused.value.code, refused.value.until) == ("strangers", datetime(2026, 11, 26))
+    assert (refused.value.code, refused.value.until) == ("strangers", kyiv(2026, 11, 26))
 
 
 def test_strangers_get_a_share_of_the_portals_day():
@@ -91,9 +93,17 @@ def test_a_payer_holds_three_open_top_ups_at_most():
     assert (refused.value.code, refused.value.until) == ("open", NOW + timedelta(minutes=4))
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
-       st.sampled_from([SHORT, DAY, timedelta(hours=1)]))
-def test_a_window_holds_its_moment(now, length):
-    start = window_start(now, length)
-    assert start <= now < start + length
-    assert window_start(start, length) == start
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
+                   timezones=st.just(timezone.utc)))
+def test_a_calendar_day_holds_its_moment_and_is_kyivs(now):
+    start, end = calendar_day(now)
+    assert start <= now < end
+    assert local(start).time() == local(end).time() == time(0, 0)
+    assert timedelta(hours=23) <= end - start <= timedelta(hours=25)
+
+
+@pytest.mark.parametrize("day,hours", [(date(2026, 3, 29), 23), (date(2026, 10, 25), 25),
+                                       (date(2026, 11, 25), 24)])
+def test_the_calendar_days_of_the_clock_changes(day, hours):
+    start, end = calendar_day(day_start(day) + timedelta(hours=12))
+    assert (start, end - start) == (day_start(day), timedelta(hours=hours))

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, strategies as st
@@ -30,9 +30,10 @@ from rules.expenses import (
     summarize,
     types_of,
 )
+from tests.helpers import kyiv
 
 TODAY = date(2026, 11, 25)
-NOW = datetime(2026, 11, 25, 10, 0)
+NOW = kyiv(2026, 11, 25, 10, 0)
 
 
 # ---------------------------------------------------------------- periods
@@ -42,8 +43,8 @@ def test_default_is_the_current_month():
     assert errors == []
     assert period == Period(date(2026, 11, 1), date(2026, 11, 30), True)
     assert period.month == "2026-11"
-    assert period.since == datetime(2026, 11, 1)
-    assert period.until == datetime(2026, 12, 1)
+    assert period.since == kyiv(2026, 11, 1)
+    assert period.until == kyiv(2026, 12, 1)
     assert len(period.days) == 30
     assert period.query() == {"month": "2026-11"}
 
@@ -125,7 +126,7 @@ def test_spans_up_to_thirty_days_pass_and_longer_ones_do_not(start, extra):
     period, errors = parse_period("", start.isoformat(), end.isoformat(), today)
     if extra < MAX_SPAN_DAYS:
         assert errors == [] and len(period.days) == extra + 1
-        assert period.since <= datetime.combine(end, datetime.max.time()) < period.until
+        assert period.since <= kyiv(end.year, end.month, end.day, 23, 59, 59) < period.until
     else:
         assert period is None and errors[0].code == "too_long"
 
@@ -250,7 +251,7 @@ def test_a_good_row():
     record, errors = parse_usage_row(usage(), NOW)
     assert errors == []
     assert record.number == "+380971234567"
-    assert record.started_at == datetime(2026, 11, 24, 9, 15, 2, 125000)
+    assert record.started_at == kyiv(2026, 11, 24, 9, 15, 2, 125000)
     assert (record.type, record.counterpart, record.quantity, record.amount) == (
         "call_out", "+380501112233", 125, 150)
 
@@ -262,11 +263,11 @@ def test_a_good_row():
      {"number": "+380971234567", "amount": -20000}),
     ({"type": "transfer_in", "amount": "-0.01", "quantity": "1"}, {"amount": -1}),
     ({"type": "service", "amount": "-5"}, {"amount": -500}),  # a refund is allowed
-    ({"started_at": "2026-11-24 09:15"}, {"started_at": datetime(2026, 11, 24, 9, 15)}),
+    ({"started_at": "2026-11-24 09:15"}, {"started_at": kyiv(2026, 11, 24, 9, 15)}),
     ({"started_at": "2026-11-24T07:15:02.5Z"},
-     {"started_at": datetime(2026, 11, 24, 9, 15, 2, 500000)}),
+     {"started_at": kyiv(2026, 11, 24, 9, 15, 2, 500000)}),
     ({"started_at": "2026-07-24T09:15:02+03:00"},
-     {"started_at": datetime(2026, 7, 24, 9, 15, 2)}),
+     {"started_at": kyiv(2026, 7, 24, 9, 15, 2)}),
     ({"started_at": "2026-11-25T10:00:00"}, {"started_at": NOW}),
     ({"counterpart": "  internet  "}, {"counterpart": "internet"}),
 ])
@@ -355,12 +356,14 @@ def test_bars_stay_inside_the_plot_and_keep_their_order(amounts):
 
 # ---------------------------------------------------------------- paging and the dashboard
 
-@given(st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1)), st.integers(1, 10**15))
+@given(st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=st.just(timezone.utc)),
+       st.integers(1, 10**15))
 def test_cursor_round_trip(moment, record_id):
     assert parse_cursor(format_cursor(moment, record_id)) == (moment, record_id)
 
 
-@given(st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1)), st.integers(0, 9),
+@given(st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=st.just(timezone.utc)),
+       st.integers(0, 9),
        st.integers(1, 10**15))
 def test_cursor_of_two_numbers_round_trip(moment, source, record_id):
     text = format_cursor(moment, source, record_id)

@@ -1,13 +1,14 @@
 """Rules of services, tariffs and requests."""
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from hypothesis import given, strategies as st
 
 from rules import services as services_rules
+from tests.helpers import kyiv
 
-NOW = datetime(2026, 11, 25, 10, 0)
+NOW = kyiv(2026, 11, 25, 10, 0)
 MOBILE = services_rules.Subscriber(kind="mobile", status="active", payment="prepaid", balance=10000,
                       tariff="smart")
 HOME = services_rules.Subscriber(kind="home_internet", status="active", payment="contract", balance=0,

@@ -1,11 +1,12 @@
 """When a signed-in session ends by itself (rules.sessions), for subscribers and staff."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from hypothesis import given, strategies as st
 
 from rules.sessions import ENDED, LIVE, TOUCH, SessionRule, check_session
+from tests.helpers import kyiv
 
-SIGNED_IN = datetime(2026, 11, 25, 10, 0)
+SIGNED_IN = kyiv(2026, 11, 25, 10, 0)
 IDLE = SessionRule(idle=timedelta(minutes=30))
 REMEMBERED = SessionRule(lifetime=timedelta(days=30))
 STAFF = SessionRule(idle=timedelta(minutes=30), lifetime=timedelta(hours=12))

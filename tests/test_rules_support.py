@@ -1,12 +1,13 @@
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, strategies as st
 
 from rules import support as support_rules
+from tests.helpers import kyiv
 
 # A Wednesday morning in Kyiv.
-NOW = datetime(2026, 12, 2, 8, 30)
+NOW = kyiv(2026, 12, 2, 8, 30)
 TODAY = NOW.date()
 
 
@@ -243,7 +244,7 @@ def test_closed_faults_stay_closed(actions):
 # --- visit slots ------------------------------------------------------------------------
 
 def at(day, hour):
-    return datetime.combine(day, time(hour))
+    return kyiv(day.year, day.month, day.day, hour)
 
 
 THURSDAY = date(2026, 12, 3)
@@ -315,7 +316,8 @@ def test_no_technicians_no_slots():
     assert support_rules.free_slots(NOW, {}) == []
 
 
-moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1))
+moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1),
+                       timezones=st.just(timezone.utc))
 
 
 @given(moments, st.lists(st.integers(min_value=0, max_value=200), max_size=40))
@@ -367,7 +369,7 @@ def test_staff_login_refused(text, code):
 # Another time for the technician ---------------------------------------------------------
 
 _SLOTS = st.lists(st.integers(min_value=0, max_value=40), unique=True).map(
-    lambda hours: [datetime(2026, 11, 26, 9) + timedelta(hours=h) for h in sorted(hours)])
+    lambda hours: [kyiv(2026, 11, 26, 9) + timedelta(hours=h) for h in sorted(hours)])
 
 
 @given(_SLOTS, st.data())

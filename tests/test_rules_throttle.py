@@ -1,10 +1,11 @@
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from hypothesis import given, strategies as st
 
 from rules.throttle import LOCKOUT, MAX_FAILURES, WINDOW, Burst, GrowingDelay, locked_until
+from tests.helpers import kyiv
 
-T0 = datetime(2026, 11, 25, 10, 0)
+T0 = kyiv(2026, 11, 25, 10, 0)
 
 
 def minutes(*values):

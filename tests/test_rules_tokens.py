@@ -10,8 +10,9 @@ from hypothesis import given, strategies as st
 
 from rules import tokens as tokens_rules
 from rules.profile import ProfileRefused
+from tests.helpers import kyiv
 
-NOW = datetime(2026, 11, 25, 10, 7, 30)
+NOW = kyiv(2026, 11, 25, 10, 7, 30)
 
 
 def refusal(action, *args):

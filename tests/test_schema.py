@@ -2,14 +2,14 @@
 index without its migration), migrates under one lock, and the demo's "now" is shared by
 every process."""
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 import models
 from models.schema import differences
 from portal.core import clock as clock_module
-from tests.helpers import PG_URL
+from tests.helpers import PG_URL, kyiv
 
 
 def run_init_db(app):
@@ -87,16 +87,16 @@ def test_nodes_started_together_migrate_once(app):
 def test_demo_processes_share_one_now(app, db, monkeypatch):
     """Two workers (or a worker and a command run later) with the same PORTAL_NOW live on
     one timeline: the second reads the offset the first fixed."""
-    portal_now = datetime(2026, 12, 4, 9, 0)
-    wall = [datetime(2030, 1, 1, 12, 0)]
-    monkeypatch.setattr(clock_module, "kyiv_now", lambda: wall[0])
+    portal_now = kyiv(2026, 12, 4, 9, 0)
+    wall = [kyiv(2030, 1, 1, 12, 0)]
+    monkeypatch.setattr(clock_module, "wall_now", lambda: wall[0])
     first = clock_module.DemoClock(portal_now)
     assert first.now() == portal_now
     wall[0] += timedelta(hours=3)  # a command run three hours later, in a new process
     second = clock_module.DemoClock(portal_now)
     assert second.now() == first.now() == portal_now + timedelta(hours=3)
-    other = clock_module.DemoClock(datetime(2026, 12, 25, 9, 0))  # a new PORTAL_NOW
-    assert other.now() == datetime(2026, 12, 25, 9, 0)
+    other = clock_module.DemoClock(kyiv(2026, 12, 25, 9, 0))  # a new PORTAL_NOW
+    assert other.now() == kyiv(2026, 12, 25, 9, 0)
 
 
 def test_the_database_and_its_folder_are_private(tmp_path):

@@ -3,13 +3,12 @@ edge, notices per recipient folded into a summary, strangers' phones in their ow
 the payer's open top-ups; each with a burst of threads on two app instances sharing one
 database (on PostgreSQL with PORTAL_TEST_DATABASE_URL)."""
 import re
-from datetime import datetime
 
 import pytest
 
 import models
 from rules.budget import Limits
-from tests.helpers import CARD, PASSWORD, VICTIM, burst, last_code, nodes, page, sms_to
+from tests.helpers import CARD, PASSWORD, VICTIM, burst, kyiv, last_code, nodes, page, sms_to
 
 
 @pytest.fixture
@@ -59,17 +58,17 @@ def test_no_ten_minutes_across_a_window_edge_hold_more_than_five_codes(app, clie
                                                                          clock):
     """The probe: fixed windows let 9 codes reach one phone within 132 s across 10:10.
     Now the five of 10:07-10:09 keep the window full until 10:17."""
-    clock.set(datetime(2026, 11, 25, 10, 7))
+    clock.set(kyiv(2026, 11, 25, 10, 7))
     for step in range(3):
         assert client.post("/login/sms", data={"login": VICTIM}).status_code == 200
         if step < 2:
             assert client.post("/register", data={"login": VICTIM}).status_code == 200
         clock.advance(seconds=61)
-    clock.set(datetime(2026, 11, 25, 10, 10, 3))  # a fixed window would start afresh here
+    clock.set(kyiv(2026, 11, 25, 10, 10, 3))  # a fixed window would start afresh here
     refused = client.post("/register", data={"login": VICTIM})
     assert refused.status_code == 429 and "25.11 10:17" in page(refused)
     assert len(sms_to(app, VICTIM)) == 5
-    clock.set(datetime(2026, 11, 25, 10, 17))
+    clock.set(kyiv(2026, 11, 25, 10, 17))
     assert client.post("/register", data={"login": VICTIM}).status_code == 200
 
 
@@ -101,7 +100,7 @@ def test_twenty_transfers_put_ten_notices_an_hour_on_one_phone_and_one_summary(
         assert models.Subscription.by_number(VICTIM).balance == 1000 + 20_00
     runner = app.test_cli_runner()
     assert "summaries of held notices: 0" in runner.invoke(args=["send-sms"]).output
-    clock.set(datetime(2026, 11, 25, 11, 0, 30))  # the hour's first notice has left
+    clock.set(kyiv(2026, 11, 25, 11, 0, 30))  # the hour's first notice has left
     assert "summaries of held notices: 2" in runner.invoke(args=["send-sms"]).output
     summary = sms_to(app, VICTIM)[0]
     assert "10" in summary and VICTIM not in held(app)

@@ -9,7 +9,6 @@ import pytest
 
 import models
 from portal.core import totp
-from portal.core.clock import KYIV
 from tests.helpers import STAFF_PASSWORD, STAFF_TOTP_SECRET, burst, field_error, page
 
 
@@ -22,7 +21,7 @@ def wrong(client, login="olena"):
 
 
 def code_at(clock, secret=STAFF_TOTP_SECRET, steps=0):
-    return pyotp.TOTP(secret).at(clock.now().replace(tzinfo=KYIV).timestamp() + 30 * steps)
+    return pyotp.TOTP(secret).at(clock.now().timestamp() + 30 * steps)
 
 
 def failures_checked(app):

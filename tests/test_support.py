@@ -2,12 +2,12 @@
 rating, Home Internet faults and the technician visits, and the staff console's sign-in,
 queue, answers, visit offers, look-ups and audit log."""
 import re
-from datetime import datetime
+from datetime import date
 
 import pytest
 
 import models
-from tests.helpers import PASSWORD, STAFF_PASSWORD, START, field_error, sms_to
+from tests.helpers import PASSWORD, STAFF_PASSWORD, START, field_error, kyiv, sms_to
 
 HX = {"HX-Request": "true"}
 
@@ -24,7 +24,7 @@ def technicians(db):
 @pytest.fixture
 def home(factory, signed_in):
     """The signed-in subscriber's profile also holds a Home Internet account."""
-    return factory.account(signed_in.profile_id, activated_on=datetime(2024, 3, 1).date())
+    return factory.account(signed_in.profile_id, activated_on=date(2024, 3, 1))
 
 
 def audit_events(app):
@@ -213,7 +213,7 @@ def test_report_offer_another_confirm_with_javascript_off(app, client, auth, hom
 
     html = page(client.get(fault_url))
     assert "Confirm this time" in html and "Ask for another time" in html
-    assert 'datetime="2026-11-26T10:00"' in html
+    assert 'datetime="2026-11-26T10:00+02:00"' in html
     response = client.post(f"/support/faults/{fault_id}/another", data={"wish": " "})
     assert response.status_code == 422
     assert "Say which days and times suit you" in field_error(page(response), "wish")
@@ -234,9 +234,9 @@ def test_report_offer_another_confirm_with_javascript_off(app, client, auth, hom
     assert "you asked for another time (weekdays after 18:00)" in page(client.get(fault_url))
     assert client.post(f"/support/faults/{fault_id}/confirm").status_code == 303
     html = page(client.get(fault_url))
-    assert 'data-state="visit_confirmed"' in html and 'datetime="2026-11-27T14:00"' in html
+    assert 'data-state="visit_confirmed"' in html and 'datetime="2026-11-27T14:00+02:00"' in html
 
-    clock.set(datetime(2026, 11, 27, 15, 30))  # both sessions have long gone idle
+    clock.set(kyiv(2026, 11, 27, 15, 30))  # both sessions have long gone idle
     agent_client.post("/staff", data={"login": "olena", "password": STAFF_PASSWORD})
     auth.login()
     assert agent_client.post(f"/staff/faults/{fault_id}/resolve").status_code == 303
@@ -310,7 +310,7 @@ def test_an_expired_offer_cannot_be_confirmed(client, auth, home, agent_client, 
     fault_url = report(client, home).headers["Location"]
     fault_id = int(fault_url.rsplit("/", 1)[1])
     agent_client.post(f"/staff/faults/{fault_id}/offer", data={"slot": "2026-11-25T12:00"})
-    clock.set(datetime(2026, 11, 25, 12, 0))
+    clock.set(kyiv(2026, 11, 25, 12, 0))
     auth.login()  # the session idled out meanwhile
     response = client.post(f"{fault_url}/confirm")
     assert response.status_code == 409 and "has passed" in page(response)
@@ -358,6 +358,8 @@ def test_a_technicians_day_holds_eight_visits(app, home, agent_client, db):
     ("2026-11-29T10:00", "Visits start on the hour"),  # a Sunday
     ("2026-12-21T10:00", "within 14 days"),
     ("tomorrow", "Choose a time from the list"),
+    ("0001-01-01T00:00", "Choose a time from the list"),  # before the calendar's start in UTC
+    ("9999-12-31T10:00", "within 14 days"),
     ("", "Choose a time from the list"),
 ])
 def test_visits_only_in_working_hours_and_ahead(app, home, agent_client, technicians, slot, message):

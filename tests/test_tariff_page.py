@@ -1,13 +1,12 @@
 """The tariff page (/tariff): what the tariff includes, what this month used and what is
 left (rules/tariffs.py), the fee and its next date. Both databases."""
-from datetime import datetime
 
 import pytest
 from hypothesis import given, strategies as st
 
 import models
 from rules.tariffs import MEGABYTES, MINUTES, OFF_NET, ON_NET, SMS, Allowance, Usage, used_and_left
-from tests.helpers import page
+from tests.helpers import kyiv, page
 
 
 def add_usage(app, subscription, rows):
@@ -24,12 +23,12 @@ def lefts(html):
 
 def test_the_tariff_page_shows_what_is_left_this_month(app, client, signed_in):
     add_usage(app, signed_in, [
-        (datetime(2026, 11, 3, 9, 0), "call_out", "+380501112233", 61, 300),  # 2 min off-net
-        (datetime(2026, 11, 4, 9, 0), "call_out", "+380501112233", 600, 1500),  # 10 min
-        (datetime(2026, 11, 4, 10, 0), "call_out", "+380671112233", 900, 0),  # on-net
-        (datetime(2026, 11, 5, 0, 0), "internet", "internet", 3 * 1024 * 1024, 0),  # 3 GB
-        (datetime(2026, 10, 30, 9, 0), "call_out", "+380501112233", 6000, 0),  # last month
-        (datetime(2026, 11, 6, 9, 0), "call_in", "+380501112233", 6000, 0),  # incoming
+        (kyiv(2026, 11, 3, 9, 0), "call_out", "+380501112233", 61, 300),  # 2 min off-net
+        (kyiv(2026, 11, 4, 9, 0), "call_out", "+380501112233", 600, 1500),  # 10 min
+        (kyiv(2026, 11, 4, 10, 0), "call_out", "+380671112233", 900, 0),  # on-net
+        (kyiv(2026, 11, 5, 0, 0), "internet", "internet", 3 * 1024 * 1024, 0),  # 3 GB
+        (kyiv(2026, 10, 30, 9, 0), "call_out", "+380501112233", 6000, 0),  # last month
+        (kyiv(2026, 11, 6, 9, 0), "call_in", "+380501112233", 6000, 0),  # incoming
     ])
     html = page(client.get("/tariff"))
     assert "Tariff “Smart”" in html

@@ -21,7 +21,7 @@ def test_the_widget_shows_the_figures_and_their_moment(client, app, factory, aut
     html = page(response)
     assert '<p class="huge"><data value="123.45" id="balance">' in html
     assert '<data value="0.00" id="bonus-balance">' in html
-    assert '<time datetime="2026-11-25T10:07">25.11.2026 10:07</time>' in html
+    assert '<time datetime="2026-11-25T10:07+02:00">25.11.2026 10:07</time>' in html
     assert "<script>" not in html  # nothing inline: the figures read without scripts
     assert response.headers["Cache-Control"] == "no-store"  # never in a shared cache
 

@@ -1,12 +1,12 @@
 """Each misleading sentence the walk of issue 25 found, read again on its page (item 6):
 the words fit the number's state and kind (mobile or Home Internet), and no page promises
 what is not there."""
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
 import models
-from tests.helpers import PASSWORD, START, page
+from tests.helpers import PASSWORD, START, kyiv, page
 from tests.test_states import put_in_state
 
 
@@ -73,13 +73,13 @@ def test_the_profile_dates_the_customer_by_the_oldest_number_not_the_cabinet(cli
 @pytest.mark.parametrize(("accrued", "next_on"), [(False, "04.12.2026"), (True, "04.01.2027")])
 def test_on_the_4th_the_next_accrual_is_next_months_once_made(app, client, clock, home,
                                                                accrued, next_on):
-    clock.set(datetime(2026, 12, 4, 10, 0))  # days later: the session has ended
+    clock.set(kyiv(2026, 12, 4, 10, 0))  # days later: the session has ended
     assert client.post("/login", data={"login": "0671234567", "password": PASSWORD}).status_code == 303
     if accrued:
         with app.app_context():
             models.db.connect(reuse_if_open=True)
             models.BonusAccrual.create(subscription=home.id, month=date(2026, 11, 1), amount=0,
-                                       created_at=datetime(2026, 12, 4, 3, 0))
+                                       created_at=kyiv(2026, 12, 4, 3, 0))
     show(client, home)
     assert f"Next bonus accrual: {next_on}." in page(client.get("/"))
 
@@ -91,15 +91,15 @@ def add_records(app, subscription, rows):
 
 
 def test_the_day_table_ends_today(app, client, signed_in):
-    add_records(app, signed_in, [(datetime(2026, 11, 3, 9, 0), "sms_out", "+380501112233", 1, 80)])
+    add_records(app, signed_in, [(kyiv(2026, 11, 3, 9, 0), "sms_out", "+380501112233", 1, 80)])
     html = page(client.get("/expenses?month=2026-11"))  # the clock: 25.11.2026
     assert "<td>25.11.2026</td>" in html and "<td>26.11.2026</td>" not in html
 
 
 def test_the_payments_view_shows_no_empty_spending_totals(app, client, signed_in):
     add_records(app, signed_in, [
-        (datetime(2026, 11, 15, 18, 0), "topup", "card", 1, -20000),
-        (datetime(2026, 11, 16, 18, 0), "topup", "card", 1, -10000)])
+        (kyiv(2026, 11, 15, 18, 0), "topup", "card", 1, -20000),
+        (kyiv(2026, 11, 16, 18, 0), "topup", "card", 1, -10000)])
     html = page(client.get("/expenses?month=2026-11&type=payments"))
     assert "Payments in" in html and 'id="paid-in"' in html
     assert 'id="spent-total"' not in html and "Spent in all" not in html

@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, jsonify, request
 import models
 from models import ApiToken, RateEvent, Subscription
 from rules import tokens as tokens_rules
+from rules.dates import local_day
 from ..bonuses import service as bonuses_service
 from ..core import clock, security
 from ..core.formatting import plain
@@ -82,7 +83,7 @@ def balance():
     if tokens_rules.touch_due(token.last_used_at, now):
         ApiToken.touch(token.id, now, now - tokens_rules.TOUCH_EVERY)
     numbers = list(Subscription.of_cabinet(token.profile_id))
-    today = now.date()
+    today = local_day(now)
     bonuses_service.read_bonuses(numbers, today)
     valid_until = profile_service.valid_until(numbers)
     return jsonify(numbers=[_number(sub, bonuses_service.shown_bonuses(sub, today)[0],

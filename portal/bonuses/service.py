@@ -20,7 +20,7 @@ from models import (
     UsageDay,
 )
 from rules import bonus_spending as spending_rules, money as money_rules, states as states_rules
-from rules.dates import add_months
+from rules.dates import add_months, local_day
 from ..core import catalogue, clock, moves, sms
 from ..core.formatting import amount as bonuses, day
 
@@ -125,7 +125,7 @@ class BonusMove:
                                  today)
 
     def book(self, done, source, dest, amount, now):
-        reference, today = f"transfer:{done.id}", now.date()
+        reference, today = f"transfer:{done.id}", local_day(now)
         LedgerEntry.post(source, "bonus_transfer_out", now, bonus_change=-amount,
                          reference=reference)
         LedgerEntry.post(dest, "bonus_transfer_in", now, bonus_change=amount,

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from models import Subscription, Transfer
 from rules import money as money_rules, states as states_rules
+from rules.dates import local_day
 from ..core import clock, moves, states
 from ..core.auth import current_subscription, own_subscription
 from ..core.formatting import amount as bonuses, day
@@ -99,4 +100,4 @@ def transfer():
 def done(key):
     done = moves.own_transfer(key, Transfer.BONUS)
     return render("transfer_done.html", done=done, bonus=True,
-                  lapses_on=service.last_usable_day(done.created_at.date()))
+                  lapses_on=service.last_usable_day(local_day(done.created_at)))

@@ -5,7 +5,6 @@ money events (portal/core/money_events.py, step 4) and after a usage import
 The `autopay` command charges what is queued (portal/topup/autopay.py). The core only
 enqueues: it never calls a provider."""
 import secrets
-from datetime import datetime, time
 
 from flask import current_app
 from peewee import fn
@@ -13,6 +12,7 @@ from peewee import fn
 import models
 from models import AutopayRule, Payment, SavedCard, Subscription
 from rules import autopay as autopay_rules
+from rules.dates import day_start, local_day
 from . import clock
 
 
@@ -25,7 +25,7 @@ def caps():
 def month_used(subscription_id, today):
     """(count, total) of the automatic top-ups of the month that hold a place: queued,
     being charged or paid."""
-    start = datetime.combine(today.replace(day=1), time.min)
+    start = day_start(today.replace(day=1))
     count, total = (Payment.select(fn.COUNT(Payment.id), fn.COALESCE(fn.SUM(Payment.amount), 0))
                     .where((Payment.target == subscription_id)
                            & Payment.autopay_rule.is_null(False)
@@ -46,7 +46,7 @@ def enqueue(rule, subscription_id, now):
     if Payment.select().where((Payment.autopay_rule == rule.id)
                               & Payment.state.in_(Payment.OPEN)).exists():
         return None
-    count, total = month_used(subscription_id, now.date())
+    count, total = month_used(subscription_id, local_day(now))
     if not autopay_rules.within_caps(caps(), count, total, rule.amount):
         return None
     # Its key is its order id with the provider: opaque, and like a LiqPay order id.

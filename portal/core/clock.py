@@ -1,17 +1,17 @@
 """The one clock of the app. Nothing else reads the wall clock, so tests and demo copies
-can say what "now" is. Times are naive, in Kyiv local time, the time subscribers live in.
+can say what "now" is. "Now" is an instant (an aware UTC datetime, rules.dates): it
+compares, sorts and adds up the same on either side of a clock change. Days are Kyiv's:
+`today()` is the Kyiv calendar day, and pages show Kyiv wall time (`rules.dates.local`).
 
 Code running in a request or a command asks `clock.now()` and `clock.today()`; the clock
 itself is the app's `CLOCK` setting (a test's ManualClock, demo mode's DemoClock)."""
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, time, timedelta, timezone
 
 import click
 from flask import current_app
 
 import models
-
-KYIV = ZoneInfo("Europe/Kyiv")
+from rules.dates import instant, local_day
 
 
 def now():
@@ -22,16 +22,16 @@ def today():
     return current_app.config["CLOCK"].today()
 
 
-def kyiv_now():
-    return datetime.now(KYIV).replace(tzinfo=None)
+def wall_now():
+    return datetime.now(timezone.utc)
 
 
 class SystemClock:
     def now(self):
-        return kyiv_now()
+        return wall_now()
 
     def today(self):
-        return self.now().date()
+        return local_day(self.now())
 
 
 class DemoClock(SystemClock):
@@ -45,17 +45,17 @@ class DemoClock(SystemClock):
         self.offset = None
 
     def now(self):
-        wall = kyiv_now()
+        wall = wall_now()
         if self.offset is None:
             self.offset = models.DemoTimeline.offset_for(self.start, wall)
         return wall + self.offset
 
 
 class ManualClock(SystemClock):
-    """Stands still until moved: for tests."""
+    """Stands still until moved: for tests. A naive start or moment is Kyiv wall time."""
 
     def __init__(self, start):
-        self.current = start
+        self.current = instant(start)
 
     def now(self):
         return self.current
@@ -64,23 +64,24 @@ class ManualClock(SystemClock):
         self.current += timedelta(**delta)
 
     def set(self, moment):
-        self.current = moment
+        self.current = instant(moment)
 
 
 def parse_now(text):
-    """PORTAL_NOW: '2026-12-04T10:00' or a date alone (taken at noon)."""
+    """PORTAL_NOW: '2026-12-04T10:00' (Kyiv wall time unless it gives an offset) or a date
+    alone (taken at Kyiv's noon)."""
     moment = datetime.fromisoformat(text.strip())
     if len(text.strip()) == 10:
         moment = moment.replace(hour=12)
-    return moment.replace(tzinfo=None) if moment.tzinfo is None else (
-        moment.astimezone(KYIV).replace(tzinfo=None))
+    return instant(moment)
 
 
 def command_clock(day):
-    """(today, now) of a daily command run with `--date` (that day, 03:30) or without."""
+    """(today, now) of a daily command run with `--date` (that day, 03:30 Kyiv time) or
+    without."""
     if day is None:
         return today(), now()
-    return day, datetime.combine(day, time(3, 30))
+    return day, instant(datetime.combine(day, time(3, 30)))
 
 
 DATE_OPTION = click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]),

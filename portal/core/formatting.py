@@ -6,6 +6,7 @@ from flask_babel import format_date, get_locale, lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from rules.amounts import format_grouped, format_plain
+from rules.dates import local
 from rules.expenses import format_duration, format_volume
 from rules.numbers import format_number
 
@@ -75,6 +76,16 @@ def day(value):
     return format_date(value, "dd.MM.yyyy")
 
 
+def moment(value, pattern="%d.%m.%Y %H:%M"):
+    """An instant as Kyiv wall time: '25.11.2026 10:15' (or another strftime `pattern`)."""
+    return local(value).strftime(pattern)
+
+
+def iso_moment(value, timespec="seconds"):
+    """An instant for a machine to read, at Kyiv's offset: '2026-11-25T10:15:00+02:00'."""
+    return local(value).isoformat(timespec=timespec)
+
+
 def month(value):
     """The month of a date, named: 'листопад 2026', 'November 2026'."""
     return format_date(value, "LLLL yyyy")
@@ -92,6 +103,7 @@ class Reader:
     def moment(self, value):
         """A record's start to the millisecond: '24.11.2026 09:15:02,125' (Ukrainian,
         Russian), '24.11.2026 09:15:02.125' (English)."""
+        value = local(value)
         return f"{value:%d.%m.%Y %H:%M:%S}{self.decimal}{value.microsecond // 1000:03d}"
 
     @staticmethod
@@ -107,5 +119,6 @@ class Reader:
 
 def init_app(app):
     app.jinja_env.globals.update(money=money, uah=uah, plain=plain, format_number=phone)
-    app.jinja_env.filters.update(phone=phone, format_day=day, format_month=month, amount=amount,
+    app.jinja_env.filters.update(phone=phone, format_day=day, format_month=month,
+                               format_moment=moment, iso_moment=iso_moment, amount=amount,
                                whole_number=whole_number)

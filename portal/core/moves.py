@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired
 import models
 from models import Subscription, Tariff, Transfer
 from rules import money as money_rules
+from rules.dates import local_day
 from . import clock
 from .forms import AmountField, BaseForm, MobileField
 from .web import CONFLICT, INVALID_FORM, see_other
@@ -165,7 +166,7 @@ def confirm(move, form, source_id):
                 # has committed by now, and its result is the answer.
                 done = Transfer.get_or_none(Transfer.key == key)
                 if done is None:
-                    move.check(source, dest, amount, now.date())
+                    move.check(source, dest, amount, local_day(now))
                     done = Transfer.create(key=key, kind=move.kind, source=source, target=dest,
                                            profile=current_user.id, amount=amount,
                                            created_at=now)

@@ -39,7 +39,7 @@ FLASK_DEFAULTS = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session it belongs to
     "BABEL_DEFAULT_LOCALE": "uk",
-    "BABEL_DEFAULT_TIMEZONE": "UTC",  # our times are already Kyiv local: print them as they are
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Kyiv",  # instants are UTC; people read Kyiv time
     "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/csv", "text/javascript",
                            "application/javascript", "application/json", "image/svg+xml",
                            "application/pdf",  # report PDFs shrink by about a tenth

@@ -31,7 +31,7 @@ def _take(scope, key, now):
 
 
 def _day_count(key, now):
-    return SmsCount.increase(key, budget_rules.window_start(now, budget_rules.DAY))
+    return SmsCount.increase(key, budget_rules.calendar_day(now)[0])
 
 
 def is_stranger(kind, to):
@@ -82,7 +82,7 @@ def spend_notice(to, now, alert=False, summary=False):
 
 def sent_today_by_portal(now):
     """The portal's codes today and its daily total (for the staff console)."""
-    start = budget_rules.window_start(now, budget_rules.DAY)
+    start = budget_rules.calendar_day(now)[0]
     return SmsCount.current(PORTAL_KEY, start), limits().portal_day
 
 

@@ -4,6 +4,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 
 from models import LedgerEntry, ServiceInterruption, Subscription
 from rules import states as states_rules
+from rules.dates import local_day
 from . import sms
 from .formatting import phone, uah
 
@@ -82,7 +83,7 @@ def lift_paid_debt_block(subscription, now, reference):
     Subscription.update(status=states_rules.ACTIVE, updated_at=now).where(
         Subscription.id == subscription.id).execute()
     subscription.status = states_rules.ACTIVE
-    ServiceInterruption.track(subscription.id, states_rules.ACTIVE, now.date())
+    ServiceInterruption.track(subscription.id, states_rules.ACTIVE, local_day(now))
     LedgerEntry.post(subscription, DEBT_UNBLOCK, now, reference=reference)
     to = subscription.sms_phone()
     if to:

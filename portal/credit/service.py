@@ -22,6 +22,7 @@ from peewee import IntegrityError
 import models
 from models import Credit, Subscription, UsageDay
 from rules import credit as credit_rules, states as states_rules
+from rules.dates import local_day
 from rules.expenses import SPENDING_TYPES
 from ..core import clock, money_events, security
 from ..core.formatting import day, phone, plain, uah
@@ -36,7 +37,7 @@ def applicant(subscription, latest):
         kind=subscription.kind, customer=subscription.customer,
         payment=subscription.payment, state=subscription.state,
         activated_on=subscription.activated_on,
-        last_granted_on=latest.granted_at.date() if latest else None,
+        last_granted_on=local_day(latest.granted_at) if latest else None,
         has_open=latest is not None and latest.state == Credit.OPEN)
 
 
@@ -66,11 +67,11 @@ def grant(subscription_id, key, amount, profile_id):
             done = Credit.get_or_none(Credit.key == key)  # a copy of this press, committed
             if done is not None:
                 return done
-            credit_rules.check(applicant(subscription, Credit.latest_of(subscription)), now.date())
-            credit_rules.check_amount(amount, offered_amounts(subscription, now.date()))
+            credit_rules.check(applicant(subscription, Credit.latest_of(subscription)), local_day(now))
+            credit_rules.check_amount(amount, offered_amounts(subscription, local_day(now)))
             done = Credit.create(key=key, subscription=subscription, profile=profile_id,
                                  amount=amount, owed=amount, granted_at=now,
-                                 last_day=credit_rules.last_day(now.date()))
+                                 last_day=credit_rules.last_day(local_day(now)))
             money_events.credited(subscription, amount, money_events.Cause(
                 "credit", money_events.CREDIT_USAGE_TYPE, TAKEN, receipt=lambda sub: _(
                     "A credit of %(amount)s is on %(number)s. Balance: %(balance)s. The next "

@@ -6,6 +6,7 @@ from flask.cli import with_appcontext
 
 import models
 from ..core import clock
+from ..core.formatting import moment
 from ..database.service import init_db
 from .data import DEMO_PASSWORD
 from .loading import is_empty, load_demo_data
@@ -27,8 +28,8 @@ def demo_data_command(reset, if_empty):
         created, updated = load_demo_data(reset=reset)
         inconsistent = usage_after_state(clock.now())
     for number, state, began, first in inconsistent:
-        click.echo(f"{number} is {state} since {began:%d.%m.%Y %H:%M} but has usage at "
-                   f"{first:%d.%m.%Y %H:%M}", err=True)
+        click.echo(f"{number} is {state} since {moment(began)} but has usage at "
+                   f"{moment(first)}", err=True)
     if inconsistent:
         click.echo("The demo data contradicts the states (portal/demo/usage.py).", err=True)
         sys.exit(1)

@@ -13,7 +13,7 @@ from models import (
     UsageRecord,
 )
 from rules import credit as credit_rules, money as money_rules, states as states_rules
-from rules.dates import add_months
+from rules.dates import add_months, instant, local_day
 from ..bonuses import service as bonuses_service
 from ..core import money_events
 from ..credit.service import TAKEN
@@ -34,7 +34,7 @@ def load_bonuses(demo_clock):
     now = demo_clock.now()
     paused = Subscription.by_number("10000002")
     if paused is not None and paused.status == states_rules.SUSPENDED:
-        since = state_since(paused.number, now).date()
+        since = local_day(state_since(paused.number, now))
         ServiceInterruption.update(start=since).where(
             (ServiceInterruption.subscription == paused) & ServiceInterruption.end.is_null()
             & (ServiceInterruption.start > since)).execute()
@@ -44,9 +44,9 @@ def load_bonuses(demo_clock):
     at = now - timedelta(days=5)
     moved, spent = 3000, 750
     # The latest accrual before the move (the history shows 100 in, then 30 out).
-    month = money_rules.due_accrual_month(at.date())
-    accrued_at = datetime.combine(
-        add_months(month, 1).replace(day=money_rules.BONUS_ACCRUAL_DAY), time(6, 0))
+    month = money_rules.due_accrual_month(local_day(at))
+    accrued_at = instant(datetime.combine(
+        add_months(month, 1).replace(day=money_rules.BONUS_ACCRUAL_DAY), time(6, 0)))
     fee = account.tariff.monthly_fee
     accrual = BonusAccrual.create(subscription=account, month=month, amount=fee,
                                   created_at=accrued_at, fee_paid=fee, days_out=0)
@@ -62,10 +62,10 @@ def load_bonuses(demo_clock):
             "out" if change < 0 else "in"), bonus_change=change, balance_after=side.balance,
             bonus_after=after, reference=f"transfer:{done.id}")
     BonusLot.create(subscription=phone, transfer=done, amount=moved, spent=spent,
-                          arrived_on=at.date(), lapses_on=money_rules.lapse_date(at.date()))
+                          arrived_on=local_day(at), lapses_on=money_rules.lapse_date(local_day(at)))
     # Three days later a five-minute call to another network was paid with bonuses, as the
     # billing's usage feed says (a record with its bonus part, as BonusSpending books it).
-    call = (now - timedelta(days=2)).replace(hour=18, minute=5, second=0, microsecond=0)
+    call = instant(datetime.combine(local_day(now - timedelta(days=2)), time(18, 5)))
     UsageRecord.create(subscription=phone, started_at=call, type="call_out",
                        counterpart="+380501234567", quantity=300, amount=spent,
                        bonus_amount=spent)
@@ -84,12 +84,11 @@ def load_credit(demo_clock):
     taras = Subscription.by_number("+380672223344")
     if taras is None or Credit.get_or_none(Credit.key == DEMO_KEY):
         return
-    at = (demo_clock.now() - timedelta(days=3)).replace(hour=19, minute=40, second=0,
-                                                         microsecond=0)
+    at = instant(datetime.combine(local_day(demo_clock.now() - timedelta(days=3)), time(19, 40)))
     amount = 5000
     done = Credit.create(key=DEMO_KEY, subscription=taras, profile=taras.profile_id,
                          amount=amount, owed=amount, granted_at=at,
-                         last_day=credit_rules.last_day(at.date()))
+                         last_day=credit_rules.last_day(local_day(at)))
     LedgerEntry.create(subscription=taras, at=at, kind="credit", balance_change=amount,
                        balance_after=taras.balance, bonus_after=taras.bonus_balance,
                        reference=done.reference)

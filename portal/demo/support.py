@@ -1,10 +1,11 @@
 """The demo's support: three technicians, an agent and an admin of the staff console (the
 demo password, and the demo's TOTP secret for their second factor), Олена's chat with an answer and her Home Internet fault with a visit
 offered, Тарас's closed chat waiting for his score."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from models import Chat, ChatMessage, Fault, StaffUser, Subscription, Technician, Visit
 from rules import support as support_rules
+from rules.dates import day_start, local_day
 from ..core import security, totp
 from .data import DEMO_PASSWORD
 
@@ -40,11 +41,11 @@ def load_support(demo_clock):
     account = Subscription.by_number("10000001")
     if account and not Fault.select().where(Fault.subscription == account).exists():
         fault = Fault.create(subscription=account, problem="drops",
-                             since=now.date() - timedelta(days=2),
+                             since=local_day(now) - timedelta(days=2),
                              details="Увечері зникає звʼязок на кілька хвилин.",
                              state=support_rules.FAULT_VISIT_OFFERED, created_at=now, updated_at=now)
-        booked = Technician.booked(datetime.combine(now.date(), datetime.min.time()))
-        start = next(slot for slot in support_rules.free_slots(now, booked) if slot.date() > now.date())
+        booked = Technician.booked(day_start(local_day(now)))
+        start = next(slot for slot in support_rules.free_slots(now, booked) if local_day(slot) > local_day(now))
         Visit.create(fault=fault, technician=support_rules.free_technicians(start, now, booked)[0],
                      starts_at=start, offered_by=agent, offered_at=now)
     taras = Subscription.by_number("+380672223344")

@@ -1,12 +1,12 @@
 """The demo's usage: three months of plausible records for every demo number (two whole
 months and this one so far), the same on every run."""
 import random
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 import models
 from models import ServiceInterruption, ServiceRequest, Subscription, UsageRecord
 from rules import services as services_rules, states as states_rules
-from rules.dates import add_months, month_start
+from rules.dates import add_months, day_start, local_day, month_start
 
 BATCH = 2000  # rows per insert
 
@@ -31,8 +31,7 @@ SERVICES = (("Хто дзвонив", 500), ("Мелодія замість гу
 
 def _moment(rng, day, hour_from=7, hour_to=23):
     seconds = rng.randrange(hour_from * 3600, hour_to * 3600)
-    return (datetime.combine(day, time()) + timedelta(seconds=seconds,
-                                                       microseconds=rng.randrange(1_000_000)))
+    return day_start(day) + timedelta(seconds=seconds, microseconds=rng.randrange(1_000_000))
 
 
 def _on_net(number):
@@ -42,7 +41,7 @@ def _on_net(number):
 def state_since(number, now):
     """The midnight a demo number's state began (None: the number is active)."""
     since = STATE_SINCE.get(number)
-    return None if since is None else datetime.combine(since(now.date()), time())
+    return None if since is None else day_start(since(local_day(now)))
 
 
 def demo_records(subscription, start, now):
@@ -59,9 +58,9 @@ def demo_records(subscription, start, now):
             records.append((subscription.id, moment, usage_type, counterpart, quantity, amount))
 
     day = start
-    while day <= now.date():
+    while day <= local_day(now):
         if day.day == 1 and fee:
-            add(datetime.combine(day, time(0, 0, 5)) + timedelta(microseconds=rng.randrange(10**6)),
+            add(day_start(day) + timedelta(seconds=5, microseconds=rng.randrange(10**6)),
                 "subscription", subscription.tariff.code, 1, fee)
         if subscription.is_mobile:
             for _ in range(rng.randint(1, 6)):
@@ -107,11 +106,11 @@ def load_usage(demo_clock):
     when STATE_SINCE_DAYS says."""
     now = demo_clock.now()
     for number in STATE_SINCE:
-        ServiceInterruption.update(start=state_since(number, now).date()).where(
+        ServiceInterruption.update(start=local_day(state_since(number, now))).where(
             ServiceInterruption.subscription.in_(
                 Subscription.select(Subscription.id).where(Subscription.number == number))
             & ServiceInterruption.end.is_null()).execute()
-    first = now.date().replace(day=1)
+    first = local_day(now).replace(day=1)
     for _ in range(DEMO_MONTHS - 1):
         first = (first - timedelta(days=1)).replace(day=1)
     with_usage = UsageRecord.select(UsageRecord.subscription).distinct()
@@ -132,7 +131,7 @@ def state_began(subscription, now):
     if state in (states_rules.SUSPENDED, states_rules.DEBT_BLOCKED):
         row = ServiceInterruption.get_or_none((ServiceInterruption.subscription == subscription)
                                               & ServiceInterruption.end.is_null())
-        return datetime.combine(row.start, time()) if row else None
+        return day_start(row.start) if row else None
     if state == states_rules.SIM_BLOCKED:
         row = (ServiceRequest.select().where(
             (ServiceRequest.subscription == subscription)

@@ -5,8 +5,9 @@ from pathlib import Path
 from flask_babel import gettext as _
 from fpdf import FPDF
 
+from rules.dates import local_day
 from rules.expenses import PAYMENTS, SPENDING_GROUPS, spending_groups
-from ..core.formatting import Reader, amount as _money, day, month, phone
+from ..core.formatting import Reader, amount as _money, day, moment as format_moment, month, phone
 from .labels import GROUP_LABELS, TYPE_LABELS, quantity_text, translated
 
 FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"
@@ -92,7 +93,7 @@ def report_pdf(selection, summary, now, names):
     if selection.group:
         pdf.cell(0, 5.5, _("Type: %(type)s", type=GROUP_LABELS[selection.group]),
                  new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 5.5, _("Made on %(moment)s", moment=f"{now:%d.%m.%Y %H:%M}"),
+    pdf.cell(0, 5.5, _("Made on %(moment)s", moment=format_moment(now)),
              new_x="LMARGIN", new_y="NEXT")
 
     pdf.heading(_("Totals, UAH"))
@@ -109,7 +110,7 @@ def report_pdf(selection, summary, now, names):
 
     if selection.group != PAYMENTS:
         pdf.heading(_("Spending by day, UAH"))
-        days = [entry for entry in summary.by_day if entry[0] <= now.date()]  # none ahead
+        days = [entry for entry in summary.by_day if entry[0] <= local_day(now)]  # none ahead
         half = (len(days) + 1) // 2
         for left, right in zip(days[:half], days[half:] + [None], strict=False):
             for entry in (left, right):
@@ -153,7 +154,7 @@ def invoice_pdf(invoice, subscription, now):
                 else _("Subscriber: %(name)s", name=subscription.holder_name))
     for line in (customer, _("Number or account: %(number)s", number=number),
                  _("Period: %(start)s – %(end)s", start=day(period.start), end=day(period.end)),
-                 _("Made on %(moment)s", moment=f"{now:%d.%m.%Y %H:%M}")):
+                 _("Made on %(moment)s", moment=format_moment(now))):
         pdf.cell(0, 5.5, line, new_x="LMARGIN", new_y="NEXT")
 
     pdf.heading(_("Balance when the month began, UAH"))

@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 import models
 from models.usage import Report
 from rules import services as services_rules
+from rules.dates import local
 from rules.expenses import (
     PAYMENTS,
     SPENDING_GROUPS,
@@ -192,7 +193,7 @@ def record_lines(records):
     more than the rest of the table)."""
     labels, reader, names = translated(TYPE_LABELS), Reader(), record_names(records)
     return [RecordLine(
-        record.started_at.isoformat(timespec="milliseconds"), reader.moment(record.started_at),
+        local(record.started_at).isoformat(timespec="milliseconds"), reader.moment(record.started_at),
         labels[record.type], names.detail(record, reader),
         money(-(record.amount - record.bonus_amount), currency=False),
         money(record.bonus_amount, currency=False) if record.bonus_amount else None)
@@ -262,9 +263,9 @@ def csv_header():
 
 def csv_row(record, labels, reader):
     """Text cells never start like a formula (a sender's name comes from anyone); the
-    moment (ISO), the quantity and the amounts (a decimal comma: see sheet_amount) stay
-    numbers."""
-    return [record.started_at.isoformat(sep=" ", timespec="microseconds"),
+    moment (ISO, Kyiv wall time as a spreadsheet reads it), the quantity and the amounts (a
+    decimal comma: see sheet_amount) stay numbers."""
+    return [f"{local(record.started_at):%Y-%m-%d %H:%M:%S.%f}",
             text_cell(labels[record.type]), text_cell(record.counterpart),
             text_cell(quantity_text(record.type, record.quantity, reader)),
             record.quantity, sheet_amount(record.amount),

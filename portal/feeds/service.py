@@ -18,6 +18,7 @@ import models
 from models import Profile, Subscription, Tariff, UsageRecord
 from rules import bonus_spending as spending_rules
 from rules.amounts import format_plain
+from rules.dates import local_day
 from rules.expenses import BONUS_COLUMN, missing_usage_columns, parse_usage_row
 from rules.feeds import MAX_FIELD, RowError, missing_columns, parse_subscriber_row, read_feed
 from ..bonuses import service as bonuses_service
@@ -125,7 +126,7 @@ def upsert_subscribers(rows, now, on_created=None):
                 bonuses_service.correct(subscription, row.bonus_balance, now)
                 Subscription.update(**fields).where(Subscription.id == subscription.id).execute()
                 updated += 1
-            models.ServiceInterruption.track(subscription.id, row.status, now.date())
+            models.ServiceInterruption.track(subscription.id, row.status, local_day(now))
         alerts.clear_recovered()
     return created, updated
 

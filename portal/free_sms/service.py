@@ -1,10 +1,10 @@
 """Sending a free SMS: counted against the sender's day under its row's lock, and queued
 in the same transaction."""
-from datetime import datetime, time
 
 import models
 from models import FreeSms, Subscription
 from rules import sms as sms_rules
+from rules.dates import day_start
 from ..core import clock, sms
 
 
@@ -14,7 +14,7 @@ def sender_prefix(subscription):
 
 
 def start_of_day():
-    return datetime.combine(clock.today(), time())
+    return day_start(clock.today())
 
 
 def send(sender_id, to, text, counted, now):

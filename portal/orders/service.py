@@ -8,6 +8,7 @@ from peewee import JOIN
 import models
 from models import Service, ServiceRequest, Subscription, Tariff
 from rules import services as services_rules
+from rules.dates import local_day
 from ..core import states
 from ..core.formatting import uah
 
@@ -129,7 +130,7 @@ def process(request_id, now):
                 sim_blocked=services_rules.sim_blocked_after(row.kind, subscription.sim_blocked)).where(
                 Subscription.id == subscription.id).execute()
             if new_status != subscription.status:
-                models.ServiceInterruption.track(subscription.id, new_status, now.date())
+                models.ServiceInterruption.track(subscription.id, new_status, local_day(now))
         ServiceRequest.update(state=state, finished_at=now, reason=_reason(refusal)).where(
             ServiceRequest.id == row.id).execute()
         return state

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional
 import models
 from models import AuthSession, ManagedNumber, Profile, Subscription
 from rules import profile as profile_rules
+from rules.dates import local_day
 from ..core import clock, security, sms
 from ..core.auth import current_profile, own_subscription
 from ..core.confirmation import ConfirmedField, ask_first, confirmed
@@ -94,7 +95,7 @@ def profile_context(contact_form=None, add_form=None, alert=None, notice=None,
     return {"profile": profile, "numbers": numbers, "managers": managers,
             "customer_since": min([sub.activated_on for sub in numbers
                                    if sub.profile_id == profile.id]
-                                  or [(profile.confirmed_at or profile.created_at).date()]),
+                                  or [local_day((profile.confirmed_at or profile.created_at))]),
             "current": current_user.auth_session.selected_id,
             "sessions": [(service.public_id(row.token), row, service.session_label(row))
                          for row in service.live_sessions(profile)],

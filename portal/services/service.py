@@ -1,14 +1,13 @@
 """Services and tariffs of a number: connecting and disconnecting a service and switching
 the tariff, each a done request in the archive, its fee a money event in the same
 transaction under the number's lock."""
-from datetime import datetime, time
 
 from peewee import IntegrityError
 
 import models
 from models import ServiceConnection, ServiceRequest, Subscription, TariffAllowance, UsageRecord
 from rules import offers as offers_rules, services as services_rules, tariffs as tariffs_rules
-from rules.dates import add_months, month_start
+from rules.dates import add_months, day_start, local_day, month_start
 from ..core import catalogue, money_events
 from ..orders.service import rules_subscriber
 
@@ -43,7 +42,7 @@ def change_service(offered, subscription_id, connect, now, key=None, promotion=N
             locked = Subscription.locked(subscription_id)
             if key and ServiceRequest.get_or_none(ServiceRequest.key == key):
                 return None  # confirmed already (a replay, or a copy sent at the same moment)
-            refusal = service_refusal(locked, offered, connect, promotion, now.date())
+            refusal = service_refusal(locked, offered, connect, promotion, local_day(now))
             if refusal is not None:
                 return refusal
             fee = (0 if not connect else offered.connect_fee if promotion is None
@@ -107,8 +106,8 @@ def tariff_month(subscription, today):
     start = month_start(today)
     usages = [tariffs_rules.Usage(usage_type, prefix, minutes, kilobytes, count)
               for usage_type, prefix, minutes, kilobytes, count in UsageRecord.month_usage(
-                  subscription, datetime.combine(start, time.min),
-                  datetime.combine(add_months(start, 1), time.min),
+                  subscription, day_start(start),
+                  day_start(add_months(start, 1)),
                   tariffs_rules.USAGE_TYPE.values())]
     return tariffs_rules.used_and_left(TariffAllowance.of(subscription.tariff_id), usages)
 

@@ -1,6 +1,5 @@
 """The staff console's commands: `create-staff`, `unlock-staff`, `add-technician`,
 `technicians`."""
-from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
@@ -8,6 +7,7 @@ from flask.cli import with_appcontext
 import models
 from models import AuditEvent, StaffSession, StaffUser, Technician
 from rules import support as support_rules
+from rules.dates import day_start, local_day
 from rules.passwords import check_password
 from ..core import clock, security, totp
 from . import service
@@ -107,7 +107,7 @@ def technicians_command(retire):
                 raise click.ClickException(f"no technician {retire}")
             AuditEvent.create(at=now, event="technician_retired", actor="cli",
                               subject=f"technician:{retire}")
-        booked = Technician.booked(datetime.combine(now.date(), datetime.min.time()))
+        booked = Technician.booked(day_start(local_day(now)))
         for technician in Technician.select().order_by(Technician.id):
             state = (f"{len(booked.get(technician.id, []))} visits ahead" if technician.active
                      else "retired")

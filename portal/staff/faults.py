@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 import models
 from models import Fault, Profile, Subscription, Technician, Visit
 from rules import support as support_rules
+from rules.dates import day_start, instant, local, local_day
 from ..core import clock, sms
 from ..core.confirmation import ask_first, confirmed
 from ..core.web import CONFLICT, INVALID_FORM, or_404, render, see_other, submitted
@@ -18,6 +19,7 @@ from . import words
 from .access import audit, bp, staff_required
 from .forms import ActionForm, CloseForm, OfferForm
 
+SLOT_FORMAT = "%Y-%m-%dT%H:%M"  # a slot in the offer form: Kyiv wall time (never the repeated hour)
 SLOT_MESSAGES = {
     "not_working_hours": lambda r: _("Visits start on the hour from 9:00 to 17:00 (not at "
                                      "13:00), Monday to Saturday."),
@@ -36,9 +38,9 @@ def _fault_or_404(fault_id):
 
 
 def _slot_choices(now, declined=()):
-    booked = Technician.booked(datetime.combine(now.date(), datetime.min.time()))
+    booked = Technician.booked(day_start(local_day(now)))
     slots = support_rules.slots_to_offer(support_rules.free_slots(now, booked), declined)
-    return [SelectChoice(slot.isoformat(timespec="minutes"), visit_time(slot)) for slot in slots]
+    return [SelectChoice(local(slot).strftime(SLOT_FORMAT), visit_time(slot)) for slot in slots]
 
 
 def contact_phone(profile_id):
@@ -83,8 +85,8 @@ def offer_visit(staff, fault_id):
     fault = _fault_or_404(fault_id)
     form = submitted(OfferForm())
     try:
-        start = datetime.fromisoformat(form.slot.data or "")
-    except ValueError:
+        start = instant(datetime.fromisoformat(form.slot.data or ""))
+    except (ValueError, OverflowError):  # not a time, or one beyond the calendar in UTC
         form.slot.errors.append(_("Choose a time from the list."))
         return render("staff/fault.html", "offer", INVALID_FORM,
                       **fault_context(staff, fault, offer_form=form))
@@ -93,7 +95,7 @@ def offer_visit(staff, fault_id):
         with models.locking_transaction():
             fault = Fault.locked(fault.id)
             new_state = support_rules.next_fault_state(fault.state, "offer", support_rules.STAFF)
-            booked = Technician.booked(datetime.combine(start.date(), datetime.min.time()))
+            booked = Technician.booked(day_start(local_day(start)))
             support_rules.check_visit_slot(start, now, [])  # working hours, lead time, horizon
             technicians = support_rules.free_technicians(start, now, booked)
             if not technicians:
@@ -105,7 +107,7 @@ def offer_visit(staff, fault_id):
                        .where(Subscription.id == fault.subscription_id).get())
             audit(staff, "staff_visit_offered", subject=f"fault:{fault.id}",
                   profile=account.profile_id,
-                  details=f"{start.isoformat(timespec='minutes')} technician {technicians[0]}")
+                  details=f"{local(start):{SLOT_FORMAT}} technician {technicians[0]}")
             _tell_about_offer(account, start)
     except IntegrityError:
         # Another agent held this technician's slot a moment ago.

@@ -1,5 +1,4 @@
 """Looking up a subscriber, and the audit log (admins)."""
-from datetime import datetime, time
 
 from flask import request
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -16,7 +15,7 @@ from models import (
     Subscription,
     Tariff,
 )
-from rules.dates import add_months
+from rules.dates import add_months, day_start
 from rules.numbers import NumberError, parse_login
 from ..core import clock, sms
 from ..core.guards import checked_query
@@ -117,7 +116,7 @@ def cabinet_of(number, today):
     CREDIT_MONTHS (number, Credit; newest first), in one query: at most one credit a month
     each, and the page keeps within its query budget."""
     holder = Subscription.select(Subscription.profile).where(Subscription.number == number)
-    since = datetime.combine(add_months(today, -CREDIT_MONTHS), time.min)
+    since = day_start(add_months(today, -CREDIT_MONTHS))
     rows = (Subscription.select(Subscription, Tariff, Profile, Credit)
             .join(Tariff).switch(Subscription).join(Profile).switch(Subscription)
             .join(Credit, JOIN.LEFT_OUTER, attr="recent_credit",

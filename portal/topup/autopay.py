@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 import models
 from models import AutopayRule, Payment, SavedCard, Subscription
 from rules import autopay as autopay_rules
+from rules.dates import local_day
 from ..core import autopay as core_autopay, clock, security, sms
 from ..core.formatting import phone, uah
 from . import cards
@@ -121,7 +122,7 @@ def _cancel_queued(rules):
 
 def enqueue_monthly(now):
     """Monthly rules whose day has come this month enqueue their attempt; returns how many."""
-    today = now.date()
+    today = local_day(now)
     month = autopay_rules.month_key(today)
     due = AutopayRule.select().where((AutopayRule.kind == AutopayRule.MONTHLY)
                                      & (AutopayRule.day <= today.day)

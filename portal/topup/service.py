@@ -21,6 +21,7 @@ from rules import (
     liqpay as liqpay_rules,
     money as money_rules,
 )
+from rules.dates import local_day
 from ..core import autopay as core_autopay, clock, metrics, money_events, security, sms
 from ..core.formatting import phone, uah
 from . import autopay, cards, liqpay
@@ -373,7 +374,7 @@ def _claim(payment, acquirer, now):
         card = SavedCard.get_or_none(SavedCard.subscription == target.id)
         rule = AutopayRule.get_or_none(AutopayRule.id == fresh.autopay_rule)
         token = cards.decrypt(card.token) if card is not None else None
-        count, total = core_autopay.month_used(target.id, now.date())
+        count, total = core_autopay.month_used(target.id, local_day(now))
         failure = ""
         if rule is None or rule.paused:
             failure = "paused"
@@ -386,7 +387,7 @@ def _claim(payment, acquirer, now):
         else:
             try:
                 money_rules.check_topup_amount(fresh.amount,
-                                               Payment.paid_today(target.id, now.date()))
+                                               Payment.paid_today(target.id, local_day(now)))
             except money_rules.MoneyError:
                 failure = "cap"
         if failure:
