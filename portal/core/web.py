@@ -161,7 +161,7 @@ def _security_headers(response):
 SHARED_MACROS = {
     "_macros.html": ("show_alert", "show_notice", "csrf", "card", "region_form", "password_rules",
                      "move_form", "review_form", "number_field"),
-    "_service_fees.html": ("fees",),
+    "_service_macros.html": ("fees", "service_list"),
     "_support_macros.html": ("message_list", "radio_group"),
 }
 
