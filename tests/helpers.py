@@ -222,6 +222,38 @@ def connect_service(client, code, **data):
     return client.post(f"/services/{code}/connect", data={**data, "key": review_key(page(review))})
 
 
+
+def make_token(client, name="kitchen tablet"):
+    """Make an API token in the signed-in cabinet; returns (the answer, the token shown)."""
+    response = client.post("/profile/tokens", data={"name": name})
+    shown = re.search(r'<output id="token"[^>]*>([^<]*)</output>', page(response))
+    return response, shown.group(1) if shown else None
+
+
+def widget_token(app, login="0671234567"):
+    """A live API token of `login`'s cabinet, made by its owner signed in on a client of
+    its own (the test's client stays signed out)."""
+    owner = app.test_client()
+    assert Auth(owner).login(login).status_code == 303
+    return make_token(owner, "widget")[1]
+
+
+def before_migration(migration, *undo):
+    """The database as it was before `migration`: the statements `undo` take back what it
+    did, and its mark in schema_migration is forgotten, so init-db applies it again."""
+    for statement in undo:
+        models.db.execute_sql(statement)
+    models.db.execute_sql(
+        f"DELETE FROM schema_migration WHERE name = {models.db.obj.param}", (migration,))
+
+
+def upgrade(app):
+    """Run init-db as an upgrade does (it must succeed); the test's connection is open
+    again after it."""
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    models.db.connect(reuse_if_open=True)
+
 # The bombing tests' victim and a test card (tests/test_abuse.py, tests/test_sms_budget.py).
 VICTIM = "+380961112233"
 CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",

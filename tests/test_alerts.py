@@ -11,11 +11,13 @@ from portal.feeds.service import FeedError, import_usage
 from tests.helpers import (
     PASSWORD,
     START,
+    before_migration,
     connect_service,
     field_error,
     last_code,
     page,
     sms_to,
+    upgrade,
 )
 from tests.test_budgets import QueryCounter
 
@@ -298,12 +300,10 @@ def test_an_import_reads_no_more_for_more_rows(app, signed_in, friend, db):
 # Schema and demo ----------------------------------------------------------------------------
 
 def test_an_older_database_gets_the_alert_columns_from_init_db(app, db):
-    for column in ("alert_threshold", "alert_sent"):
-        models.db.execute_sql(f"ALTER TABLE subscription DROP COLUMN {column}")
-    models.db.execute_sql("DELETE FROM schema_migration WHERE name = '0004_low_balance_alert'")
-    result = app.test_cli_runner().invoke(args=["init-db"])
-    assert result.exit_code == 0, result.output
-    models.db.connect(reuse_if_open=True)
+    before_migration("0004_low_balance_alert",
+                     "ALTER TABLE subscription DROP COLUMN alert_threshold",
+                     "ALTER TABLE subscription DROP COLUMN alert_sent")
+    upgrade(app)
     columns = {column.name: column for column in models.db.get_columns("subscription")}
     assert columns["alert_threshold"].null and not columns["alert_sent"].null
 
