@@ -263,3 +263,24 @@ CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
 def nodes(app, second_node, count):
     """`count` browsers, alternately on the two nodes."""
     return [(app if index % 2 == 0 else second_node).test_client() for index in range(count)]
+
+
+def full_until(app, client, clock, until, shown):
+    """The victim's phone has had its five codes: a sixth (a registration's) is refused
+    (429, the page saying when, as `shown`) and sent none, until `until`; then it goes."""
+    refused = client.post("/register", data={"login": VICTIM})
+    assert refused.status_code == 429 and shown in page(refused)
+    assert len(sms_to(app, VICTIM)) == 5
+    clock.set(until)
+    assert client.post("/register", data={"login": VICTIM}).status_code == 200
+
+
+def codes_at_once(app, second_node, factory, count):
+    """`count` subscribers' numbers each asked for a sign-in code at the same moment,
+    alternately on the two nodes (from one client address); returns the statuses."""
+    numbers = [f"+3806755501{index:02d}" for index in range(count)]
+    for number in numbers:
+        factory.subscriber(number=number)
+    browsers = nodes(app, second_node, count)
+    return burst(count, lambda i: browsers[i].post(
+        "/login/sms", data={"login": numbers[i]}).status_code)
