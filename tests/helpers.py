@@ -254,6 +254,36 @@ def upgrade(app):
     assert result.exit_code == 0, result.output
     models.db.connect(reuse_if_open=True)
 
+
+def month_of_usage(year, month, last_day):
+    """A mobile number's month, one record of each kind (started_at, type, counterpart,
+    quantity, kopiyky): the monthly fee in its first seconds, calls, an SMS, internet, a
+    service and its refund, a top-up, money sent and received, and a call that ends the
+    month's records in the last microsecond of `last_day`. Times carry fractions of a
+    second, as the billing's do."""
+    return [
+        (datetime(year, month, 1, 0, 0, 5, 250000), "subscription", "smart", 1, 16500),
+        (datetime(year, month, 3, 9, 15, 2, 125000), "call_out", "+380501112233", 125, 450),
+        (datetime(year, month, 3, 9, 30), "call_in", "+380671112233", 61, 0),
+        (datetime(year, month, 3, 11, 0), "sms_out", "+380501112233", 1, 80),
+        (datetime(year, month, 10, 8, 0), "internet", "internet", 20480, 1001),
+        (datetime(year, month, 12, 12, 0), "service", "Хто дзвонив", 1, 999),
+        (datetime(year, month, 13, 12, 0), "service", "Повернення", 1, -333),
+        (datetime(year, month, 15, 18, 0), "topup", "card", 1, -20000),
+        (datetime(year, month, 16, 18, 0), "transfer_out", "+380971112233", 1, 2501),
+        (datetime(year, month, 17, 18, 0), "transfer_in", "+380971112233", 1, -1234),
+        (datetime(year, month, last_day, 23, 59, 59, 999999), "call_out", "+380631112233",
+         3599, 5399),
+    ]
+
+
+def run_import(app, tmp_path, command, text):
+    """The feed import `command` (import-subscribers, import-usage) run on `text` written
+    to feed.csv, as an operator runs it; returns click's result."""
+    feed = tmp_path / "feed.csv"
+    feed.write_text(text, encoding="utf-8")
+    return app.test_cli_runner().invoke(args=[command, str(feed)])
+
 # The bombing tests' victim and a test card (tests/test_abuse.py, tests/test_sms_budget.py).
 VICTIM = "+380961112233"
 CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
