@@ -284,10 +284,16 @@ def run_import(app, tmp_path, command, text):
     feed.write_text(text, encoding="utf-8")
     return app.test_cli_runner().invoke(args=[command, str(feed)])
 
-# The bombing tests' victim and a test card (tests/test_abuse.py, tests/test_sms_budget.py).
+# The bombing tests' victim (tests/test_abuse.py, tests/test_sms_budget.py) and a test card.
 VICTIM = "+380961112233"
 CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
         "card_holder": "OLENA KOVALENKO", "card_cvv": "123"}
+
+
+def top_up(client, payer=VICTIM, target=VICTIM[1:], amount="1", **fields):
+    """A card top-up started (its code goes by SMS to `payer`, the payer's phone)."""
+    return client.post("/topup", data={"target": target, "amount": amount,
+                                       "payer_phone": payer, **CARD, **fields})
 
 
 def nodes(app, second_node, count):

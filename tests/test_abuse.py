@@ -9,7 +9,6 @@ import pytest
 import models
 from rules.budget import Limits
 from tests.helpers import (
-    CARD,
     PASSWORD,
     VICTIM,
     burst,
@@ -20,18 +19,8 @@ from tests.helpers import (
     page,
     sms_to,
     staff_secret,
+    top_up,
 )
-
-
-@pytest.fixture
-def victim(factory):
-    return factory.subscriber(number=VICTIM, balance=1000, name="Жертва")
-
-
-def top_up(client, target=VICTIM[1:], amount="1", payer=VICTIM, **fields):
-    return client.post("/topup", data={"target": target, "amount": amount,
-                                       "payer_phone": payer, **CARD, **fields})
-
 
 # SMS bombing ------------------------------------------------------------------------------
 

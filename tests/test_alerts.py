@@ -9,6 +9,7 @@ import pytest
 import models
 from portal.feeds.service import FeedError, import_usage
 from tests.helpers import (
+    CARD,
     PASSWORD,
     START,
     before_migration,
@@ -24,8 +25,6 @@ from tests.test_budgets import QueryCounter
 NUMBER = "+380671234567"
 FRIEND = "+380681234567"
 HEADER = "number,started_at,type,counterpart,quantity,amount\n"
-CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
-        "card_holder": "OLENA KOVALENKO", "card_cvv": "123"}
 
 
 def fresh(subscription):

@@ -5,12 +5,9 @@ database (on PostgreSQL with PORTAL_TEST_DATABASE_URL)."""
 import re
 from datetime import datetime
 
-import pytest
-
 import models
 from rules.budget import Limits
 from tests.helpers import (
-    CARD,
     PASSWORD,
     VICTIM,
     burst,
@@ -20,17 +17,8 @@ from tests.helpers import (
     nodes,
     page,
     sms_to,
+    top_up,
 )
-
-
-@pytest.fixture
-def victim(factory):
-    return factory.subscriber(number=VICTIM, balance=1000, name="Жертва")
-
-
-def top_up(client, payer, target=VICTIM[1:], amount="1"):
-    return client.post("/topup", data={"target": target, "amount": amount,
-                                       "payer_phone": payer, **CARD})
 
 
 def payment_key(response):
