@@ -233,8 +233,37 @@ def drop_postgres_database():
 
 # Serving -----------------------------------------------------------------------------------
 
-class Gunicorn:
+class Server:
+    """A server process started in a session of its own, so that stopping it stops its
+    workers too."""
+
+    GRACE = 10  # seconds between SIGTERM and SIGKILL
+
+    def wait_until_up(self, probe, seconds, failure):
+        """Call `probe` until it raises no OSError (the server answers); RuntimeError with
+        `failure` when the process ends or `seconds` pass first."""
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                probe()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(failure) from None
+                time.sleep(0.1)
+
+    def stop(self):
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(self.GRACE)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+class Gunicorn(Server):
     """`gunicorn -c deploy/gunicorn.conf.py APP` on a free loopback port, as deployed."""
+
+    GRACE = 30
 
     def __init__(self, app_spec, env, cwd, log):
         self.port = free_port()
@@ -246,24 +275,16 @@ class Gunicorn:
                                                               "gunicorn.conf.py"), app_spec],
             cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(self.url + "/", timeout=5).read()
-                break
-            except urllib.error.HTTPError:
-                break  # it answers
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start; see {log}") from None
-                time.sleep(0.1)
+        self.wait_until_up(self._answers, 60, f"gunicorn did not start; see {log}")
+
+    def _answers(self):
+        try:
+            urllib.request.urlopen(self.url + "/", timeout=5).read()
+        except urllib.error.HTTPError:
+            pass  # an error page is an answer
 
     def stop(self):
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+        super().stop()
         self.log.close()
 
 
@@ -272,7 +293,7 @@ def find_nginx():
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
 
 
-class Nginx:
+class Nginx(Server):
     """Debian's nginx on a free loopback port in front of `nodes` (their URLs): the upstream
     and the app's `location /` of deploy/nginx/portal.conf, without TLS (wrk speaks HTTP)."""
 
@@ -300,23 +321,9 @@ class Nginx:
             [find_nginx(), "-c", str(directory / "nginx.conf"),
              "-p", str(directory)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
             start_new_session=True)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    break
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"nginx did not start; see {directory}/nginx-error.log") \
-                        from None
-                time.sleep(0.1)
-
-    def stop(self):
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+        self.wait_until_up(lambda: socket.create_connection(("127.0.0.1", self.port),
+                                                           timeout=1).close(),
+                           20, f"nginx did not start; see {directory}/nginx-error.log")
 
 
 def sign_in(base, login, password=PASSWORD):

@@ -22,6 +22,7 @@ from tests.helpers import (
     SECRET,
     STAFF_PASSWORD,
     START,
+    VICTIM,
     Auth,
     BrowserClient,
     Factory,
@@ -279,6 +280,13 @@ def signed_in(auth, subscriber):
     response = auth.login()
     assert response.status_code == 303, response.get_data(as_text=True)
     return subscriber
+
+
+@pytest.fixture
+def victim(factory):
+    """The bombing tests' victim (tests/test_abuse.py, tests/test_sms_budget.py): a
+    subscriber whose phone others would flood with SMS."""
+    return factory.subscriber(number=VICTIM, balance=1000, name="Жертва")
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -239,12 +239,101 @@ def connect_service(client, code, **data):
     return client.post(f"/services/{code}/connect", data={**data, "key": review_key(page(review))})
 
 
-# The bombing tests' victim and a test card (tests/test_abuse.py, tests/test_sms_budget.py).
+
+def make_token(client, name="kitchen tablet"):
+    """Make an API token in the signed-in cabinet; returns (the answer, the token shown)."""
+    response = client.post("/profile/tokens", data={"name": name})
+    shown = re.search(r'<output id="token"[^>]*>([^<]*)</output>', page(response))
+    return response, shown.group(1) if shown else None
+
+
+def widget_token(app, login="0671234567"):
+    """A live API token of `login`'s cabinet, made by its owner signed in on a client of
+    its own (the test's client stays signed out)."""
+    owner = app.test_client()
+    assert Auth(owner).login(login).status_code == 303
+    return make_token(owner, "widget")[1]
+
+
+def before_migration(migration, *undo):
+    """The database as it was before `migration`: the statements `undo` take back what it
+    did, and its mark in schema_migration is forgotten, so init-db applies it again."""
+    for statement in undo:
+        models.db.execute_sql(statement)
+    models.db.execute_sql(
+        f"DELETE FROM schema_migration WHERE name = {models.db.obj.param}", (migration,))
+
+
+def upgrade(app):
+    """Run init-db as an upgrade does (it must succeed); the test's connection is open
+    again after it."""
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    models.db.connect(reuse_if_open=True)
+
+
+def month_of_usage(year, month, last_day):
+    """A mobile number's month, one record of each kind (started_at, type, counterpart,
+    quantity, kopiyky): the monthly fee in its first seconds, calls, an SMS, internet, a
+    service and its refund, a top-up, money sent and received, and a call that ends the
+    month's records in the last microsecond of `last_day`. Times carry fractions of a
+    second, as the billing's do."""
+    return [
+        (kyiv(year, month, 1, 0, 0, 5, 250000), "subscription", "smart", 1, 16500),
+        (kyiv(year, month, 3, 9, 15, 2, 125000), "call_out", "+380501112233", 125, 450),
+        (kyiv(year, month, 3, 9, 30), "call_in", "+380671112233", 61, 0),
+        (kyiv(year, month, 3, 11, 0), "sms_out", "+380501112233", 1, 80),
+        (kyiv(year, month, 10, 8, 0), "internet", "internet", 20480, 1001),
+        (kyiv(year, month, 12, 12, 0), "service", "Хто дзвонив", 1, 999),
+        (kyiv(year, month, 13, 12, 0), "service", "Повернення", 1, -333),
+        (kyiv(year, month, 15, 18, 0), "topup", "card", 1, -20000),
+        (kyiv(year, month, 16, 18, 0), "transfer_out", "+380971112233", 1, 2501),
+        (kyiv(year, month, 17, 18, 0), "transfer_in", "+380971112233", 1, -1234),
+        (kyiv(year, month, last_day, 23, 59, 59, 999999), "call_out", "+380631112233",
+         3599, 5399),
+    ]
+
+
+def run_import(app, tmp_path, command, text):
+    """The feed import `command` (import-subscribers, import-usage) run on `text` written
+    to feed.csv, as an operator runs it; returns click's result."""
+    feed = tmp_path / "feed.csv"
+    feed.write_text(text, encoding="utf-8")
+    return app.test_cli_runner().invoke(args=[command, str(feed)])
+
+# The bombing tests' victim (tests/test_abuse.py, tests/test_sms_budget.py) and a test card.
 VICTIM = "+380961112233"
 CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
         "card_holder": "OLENA KOVALENKO", "card_cvv": "123"}
 
 
+def top_up(client, payer=VICTIM, target=VICTIM[1:], amount="1", **fields):
+    """A card top-up started (its code goes by SMS to `payer`, the payer's phone)."""
+    return client.post("/topup", data={"target": target, "amount": amount,
+                                       "payer_phone": payer, **CARD, **fields})
+
+
 def nodes(app, second_node, count):
     """`count` browsers, alternately on the two nodes."""
     return [(app if index % 2 == 0 else second_node).test_client() for index in range(count)]
+
+
+def full_until(app, client, clock, until, shown):
+    """The victim's phone has had its five codes: a sixth (a registration's) is refused
+    (429, the page saying when, as `shown`) and sent none, until `until`; then it goes."""
+    refused = client.post("/register", data={"login": VICTIM})
+    assert refused.status_code == 429 and shown in page(refused)
+    assert len(sms_to(app, VICTIM)) == 5
+    clock.set(until)
+    assert client.post("/register", data={"login": VICTIM}).status_code == 200
+
+
+def codes_at_once(app, second_node, factory, count):
+    """`count` subscribers' numbers each asked for a sign-in code at the same moment,
+    alternately on the two nodes (from one client address); returns the statuses."""
+    numbers = [f"+3806755501{index:02d}" for index in range(count)]
+    for number in numbers:
+        factory.subscriber(number=number)
+    browsers = nodes(app, second_node, count)
+    return burst(count, lambda i: browsers[i].post(
+        "/login/sms", data={"login": numbers[i]}).status_code)

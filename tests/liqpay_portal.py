@@ -11,6 +11,7 @@ import pytest
 import models
 from portal import create_app
 from tests.helpers import BrowserClient, page
+from tests.liqpay_standin import APPROVED_CARD
 
 PUBLIC_URL = "https://my.example.ua"
 SHARED = ("TESTING", "SECRET_KEY", "DATABASE_URL", "DEMO", "CLOCK", "SMS_GATEWAY",
@@ -55,6 +56,17 @@ def start(client, target="0971234567", amount="150.50", **more):
     assert response.status_code == 200, page(response)
     fields = checkout_fields(response)
     return response, fields, params_of(fields)["order_id"]
+
+
+def paid_unheard(client, standin):
+    """A top-up started on the portal and paid at the stand-in with an approved card, its
+    callback lost: the portal still waits for it (the stand-in loses no later callback).
+    Returns its order id."""
+    _, fields, order_id = start(client)
+    standin.lose_callbacks(order_id)
+    standin.pay(fields, APPROVED_CARD)
+    standin.stop_losing()
+    return order_id
 
 
 def payment(app, order_id):

@@ -8,28 +8,19 @@ import pytest
 import models
 from rules.budget import Limits
 from tests.helpers import (
-    CARD,
     PASSWORD,
     VICTIM,
     burst,
+    codes_at_once,
+    full_until,
     kyiv,
     last_code,
     nodes,
     page,
     sms_to,
     staff_secret,
+    top_up,
 )
-
-
-@pytest.fixture
-def victim(factory):
-    return factory.subscriber(number=VICTIM, balance=1000, name="Жертва")
-
-
-def top_up(client, target=VICTIM[1:], amount="1", payer=VICTIM, **fields):
-    return client.post("/topup", data={"target": target, "amount": amount,
-                                       "payer_phone": payer, **CARD, **fields})
-
 
 # SMS bombing ------------------------------------------------------------------------------
 
@@ -63,11 +54,7 @@ def test_every_door_shares_the_budget_of_a_number(app, client, factory, victim, 
     clock.advance(minutes=1)
     assert client.post("/login/sms", data={"login": VICTIM}).status_code == 200  # the 5th
     clock.advance(minutes=1)
-    response = client.post("/register", data={"login": VICTIM})
-    assert response.status_code == 429 and "10:10" in page(response)
-    assert len(sms_to(app, VICTIM)) == 5
-    clock.set(kyiv(2026, 11, 25, 10, 10))
-    assert client.post("/register", data={"login": VICTIM}).status_code == 200
+    full_until(app, client, clock, kyiv(2026, 11, 25, 10, 10), "10:10")
 
 
 def test_one_address_has_its_own_generous_limit(app, client, factory):
@@ -330,13 +317,7 @@ def test_six_top_ups_confirmed_at_once_stay_under_the_cap(app, second_node, vict
 
 
 def test_thirty_code_requests_for_thirty_numbers_never_answer_5xx(app, second_node, factory):
-    numbers = [f"+3806755501{index:02d}" for index in range(30)]
-    for number in numbers:
-        factory.subscriber(number=number)
-    browsers = nodes(app, second_node, 30)
-    statuses = burst(30, lambda i: browsers[i].post(
-        "/login/sms", data={"login": numbers[i]}).status_code)
-    assert statuses == [200] * 30
+    assert codes_at_once(app, second_node, factory, 30) == [200] * 30
 
 
 def test_a_transfer_key_sent_twice_at_once_answers_the_first_result(app, second_node, factory):

@@ -9,21 +9,22 @@ import pytest
 import models
 from portal.feeds.service import FeedError, import_usage
 from tests.helpers import (
+    CARD,
     PASSWORD,
     START,
+    before_migration,
     connect_service,
     field_error,
     last_code,
     page,
     sms_to,
+    upgrade,
 )
 from tests.test_budgets import QueryCounter
 
 NUMBER = "+380671234567"
 FRIEND = "+380681234567"
 HEADER = "number,started_at,type,counterpart,quantity,amount\n"
-CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
-        "card_holder": "OLENA KOVALENKO", "card_cvv": "123"}
 
 
 def fresh(subscription):
@@ -298,12 +299,10 @@ def test_an_import_reads_no_more_for_more_rows(app, signed_in, friend, db):
 # Schema and demo ----------------------------------------------------------------------------
 
 def test_an_older_database_gets_the_alert_columns_from_init_db(app, db):
-    for column in ("alert_threshold", "alert_sent"):
-        models.db.execute_sql(f"ALTER TABLE subscription DROP COLUMN {column}")
-    models.db.execute_sql("DELETE FROM schema_migration WHERE name = '0004_low_balance_alert'")
-    result = app.test_cli_runner().invoke(args=["init-db"])
-    assert result.exit_code == 0, result.output
-    models.db.connect(reuse_if_open=True)
+    before_migration("0004_low_balance_alert",
+                     "ALTER TABLE subscription DROP COLUMN alert_threshold",
+                     "ALTER TABLE subscription DROP COLUMN alert_sent")
+    upgrade(app)
     columns = {column.name: column for column in models.db.get_columns("subscription")}
     assert columns["alert_threshold"].null and not columns["alert_sent"].null
 

@@ -18,7 +18,17 @@ import models
 from portal.demo.loading import load_demo_data
 from portal.profile.service import DEMO_TOKEN
 from portal.staff.lookup import EVENT_LABELS
-from tests.helpers import SECRET, START, burst, field_error, kyiv, page
+from tests.helpers import (
+    SECRET,
+    START,
+    before_migration,
+    burst,
+    field_error,
+    kyiv,
+    make_token,
+    page,
+    upgrade,
+)
 from tests.test_budgets import QueryCounter
 
 OPENAPI = Path(__file__).resolve().parent.parent / "portal" / "api" / "openapi.json"
@@ -27,13 +37,6 @@ TOKEN_SHAPE = re.compile(r"pk_[A-Za-z0-9_-]{43}")
 
 def connect():
     models.db.connect(reuse_if_open=True)
-
-
-def make_token(client, name="kitchen tablet"):
-    """Make a token in the signed-in cabinet; returns (the answer, the token shown)."""
-    response = client.post("/profile/tokens", data={"name": name})
-    shown = re.search(r'<output id="token"[^>]*>([^<]*)</output>', page(response))
-    return response, shown.group(1) if shown else None
 
 
 def bearer(token):
@@ -568,13 +571,10 @@ def test_the_schema_check_finds_what_is_wrong(app, token):
 def test_an_older_database_moves_its_running_api_counts(app, db, clock):
     """Before migration 0005 the calls were counted among the SMS counts: init-db gives
     them their own table and keeps the minute that is running."""
-    models.db.execute_sql('DROP TABLE "api_call_count"')
-    models.db.execute_sql("DELETE FROM schema_migration WHERE name = '0005_api_call_count'")
+    before_migration("0005_api_call_count", 'DROP TABLE "api_call_count"')
     models.SmsCount.insert(key="api:" + "d" * 64, window_start=clock.now(), count=7).execute()
     models.SmsCount.insert(key="to:+380671234567", window_start=clock.now(), count=2).execute()
-    result = app.test_cli_runner().invoke(args=["init-db"])
-    assert result.exit_code == 0, result.output
-    models.db.connect(reuse_if_open=True)
+    upgrade(app)
     assert models.ApiCallCount.current("d" * 64, clock.now()) == 7
     assert [row.key for row in models.SmsCount.select()] == ["to:+380671234567"]
 

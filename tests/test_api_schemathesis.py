@@ -2,21 +2,16 @@
 its schema allows, with a live token; no answer may be a 5xx, and every answer must be one
 the document describes (status, content type, body). (schemathesis's own pytest plugin does
 not run under this pytest: its strategies are driven by hypothesis here.)"""
-import re
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.helpers import PASSWORD, page
+from tests.helpers import widget_token
 
 
 def test_the_api_answers_as_its_document_says(app, subscriber, clock):
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    owner = app.test_client()
-    assert owner.post("/login", data={"login": "0671234567", "password": PASSWORD}
-                      ).status_code == 303
-    token = re.search(r'<output id="token"[^>]*>([^<]+)<', page(owner.post(
-        "/profile/tokens", data={"name": "widget"}))).group(1)
+    token = widget_token(app)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert operations

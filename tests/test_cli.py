@@ -3,6 +3,7 @@ import pytest
 
 import models
 from portal.demo.data import DEMO_PASSWORD
+from tests.helpers import run_import
 
 HEADER = "number,kind,name,tariff,payment,customer,status,balance,bonus_balance,activated_on,profile\n"
 
@@ -33,9 +34,8 @@ def test_demo_data_loads_once_and_signs_in(app, client):
 
 
 def test_demo_data_if_empty_leaves_real_data(app, tmp_path):
-    feed = tmp_path / "f.csv"
-    feed.write_text(HEADER + "0971234567,mobile,A,smart,prepaid,individual,active,1,0,2020-01-01,\n")
-    run(app, "import-subscribers", str(feed))
+    run_import(app, tmp_path, "import-subscribers",
+               HEADER + "0971234567,mobile,A,smart,prepaid,individual,active,1,0,2020-01-01,\n")
     result = run(app, "demo-data", "--if-empty")
     assert "not loaded" in result.output
     with app.app_context():
@@ -43,16 +43,13 @@ def test_demo_data_if_empty_leaves_real_data(app, tmp_path):
 
 
 def test_import_creates_then_updates(app, tmp_path):
-    feed = tmp_path / "feed.csv"
-    feed.write_text(HEADER
-                    + "+380 97 123 45 67,mobile,Олена,smart,prepaid,individual,active,10.50,0,2020-01-01,p1\n"
-                    + "12345678,home_internet,Олена,fast,contract,individual,active,0,100,2021-02-03,p1\n"
-                    + "0681234567,mobile,Петро,unlim,contract,business,debt_blocked,-20,0,2019-05-06,\n",
-                    encoding="utf-8")
-    result = run(app, "import-subscribers", str(feed))
+    result = run_import(app, tmp_path, "import-subscribers", HEADER
+                        + "+380 97 123 45 67,mobile,Олена,smart,prepaid,individual,active,10.50,0,2020-01-01,p1\n"
+                        + "12345678,home_internet,Олена,fast,contract,individual,active,0,100,2021-02-03,p1\n"
+                        + "0681234567,mobile,Петро,unlim,contract,business,debt_blocked,-20,0,2019-05-06,\n")
     assert result.exit_code == 0 and "3 created, 0 updated" in result.output
-    feed.write_text(HEADER + "0971234567,mobile,Олена,unlim,contract,individual,suspended,-1,0,2020-01-01,p1\n")
-    result = run(app, "import-subscribers", str(feed))
+    result = run_import(app, tmp_path, "import-subscribers", HEADER
+                        + "0971234567,mobile,Олена,unlim,contract,individual,suspended,-1,0,2020-01-01,p1\n")
     assert "0 created, 1 updated" in result.output
     with app.app_context():
         olena = models.Subscription.by_number("+380971234567")
@@ -70,10 +67,9 @@ def test_import_creates_then_updates(app, tmp_path):
     ("1234,home_internet,A,fast,contract,individual,active,1,0,2020-01-01,", "number ('1234'): not an 8-digit"),
 ])
 def test_a_bad_row_imports_nothing(app, tmp_path, row, message):
-    feed = tmp_path / "feed.csv"
-    feed.write_text(HEADER + "0671111111,mobile,Good,smart,prepaid,individual,active,1,0,2020-01-01,\n"
-                    + row + "\n")
-    result = run(app, "import-subscribers", str(feed))
+    result = run_import(app, tmp_path, "import-subscribers", HEADER
+                        + "0671111111,mobile,Good,smart,prepaid,individual,active,1,0,2020-01-01,\n"
+                        + row + "\n")
     assert result.exit_code == 1
     assert f"feed.csv:3: {message}" in result.output
     assert "Nothing imported" in result.output
@@ -82,13 +78,10 @@ def test_a_bad_row_imports_nothing(app, tmp_path, row, message):
 
 
 def test_import_reports_duplicates_and_missing_columns(app, tmp_path):
-    feed = tmp_path / "feed.csv"
     row = "0971234567,mobile,A,smart,prepaid,individual,active,1,0,2020-01-01,\n"
-    feed.write_text(HEADER + row + row)
-    result = run(app, "import-subscribers", str(feed))
+    result = run_import(app, tmp_path, "import-subscribers", HEADER + row + row)
     assert result.exit_code == 1 and ":3: number: the same number is on an earlier line (2)" in result.output
-    feed.write_text("number,kind\n0971234567,mobile\n")
-    result = run(app, "import-subscribers", str(feed))
+    result = run_import(app, tmp_path, "import-subscribers", "number,kind\n0971234567,mobile\n")
     assert result.exit_code == 1 and "missing columns: name, tariff" in result.output
 
 

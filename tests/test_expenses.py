@@ -13,7 +13,7 @@ from pypdf import PdfReader
 import models
 from portal.feeds.service import FeedError, import_usage
 from rules.dates import local_day
-from tests.helpers import START, as_kept_before, kyiv
+from tests.helpers import START, as_kept_before, kyiv, month_of_usage, run_import
 
 HEADER = "number,started_at,type,counterpart,quantity,amount\n"
 
@@ -59,19 +59,7 @@ def pdf_text(response):
     return "\n".join(p.extract_text() for p in reader.pages)
 
 
-NOVEMBER = [  # the test clock is 2026-11-25 10:00
-    (kyiv(2026, 11, 1, 0, 0, 5, 250000), "subscription", "smart", 1, 16500),
-    (kyiv(2026, 11, 3, 9, 15, 2, 125000), "call_out", "+380501112233", 125, 450),
-    (kyiv(2026, 11, 3, 9, 30), "call_in", "+380671112233", 61, 0),
-    (kyiv(2026, 11, 3, 11, 0), "sms_out", "+380501112233", 1, 80),
-    (kyiv(2026, 11, 10, 8, 0), "internet", "internet", 20480, 1001),
-    (kyiv(2026, 11, 12, 12, 0), "service", "Хто дзвонив", 1, 999),
-    (kyiv(2026, 11, 13, 12, 0), "service", "Повернення", 1, -333),
-    (kyiv(2026, 11, 15, 18, 0), "topup", "card", 1, -20000),
-    (kyiv(2026, 11, 16, 18, 0), "transfer_out", "+380971112233", 1, 2501),
-    (kyiv(2026, 11, 17, 18, 0), "transfer_in", "+380971112233", 1, -1234),
-    (kyiv(2026, 11, 24, 23, 59, 59, 999999), "call_out", "+380631112233", 3599, 5399),
-]
+NOVEMBER = month_of_usage(2026, 11, 24)  # the test clock is 2026-11-25 10:00
 NOVEMBER_SPENT = 16500 + 450 + 80 + 1001 + 999 - 333 + 5399
 OCTOBER = [(kyiv(2026, 10, 31, 23, 59, 59), "call_out", "+380501112233", 60, 150),
            (kyiv(2026, 10, 5, 10, 0), "internet", "internet", 1024, 500)]
@@ -87,13 +75,10 @@ def usage(app, signed_in):
 
 def test_import_usage_appends_records(app, subscriber, factory, tmp_path):
     factory.account(subscriber.profile)  # 20000000
-    feed = tmp_path / "usage.csv"
-    feed.write_text(HEADER
-                    + "+380 67 123 45 67,2026-11-24T09:15:02.125,call_out,+380501112233,125,1.50\n"
-                    + "380671234567,2026-11-24 10:00:00+02:00,topup,card,1,-100\n"
-                    + "20000000,2026-11-01T00:00:01.000001,subscription,fast,1,100.00\n",
-                    encoding="utf-8")
-    result = run(app, "import-usage", str(feed))
+    result = run_import(app, tmp_path, "import-usage", HEADER
+                        + "+380 67 123 45 67,2026-11-24T09:15:02.125,call_out,+380501112233,125,1.50\n"
+                        + "380671234567,2026-11-24 10:00:00+02:00,topup,card,1,-100\n"
+                        + "20000000,2026-11-01T00:00:01.000001,subscription,fast,1,100.00\n")
     assert result.exit_code == 0, result.output
     assert "Imported 3 usage records" in result.output
     with app.app_context():
@@ -118,11 +103,9 @@ def test_import_usage_appends_records(app, subscriber, factory, tmp_path):
 def test_import_usage_refuses_a_bad_row_and_writes_nothing(app, subscriber, tmp_path, bad_row,
                                                            message):
     good = "0671234567,2026-11-24T08:00,sms_out,x,1,0.80\n"
-    feed = tmp_path / "usage.csv"
-    feed.write_text(HEADER + good + bad_row + "\n" + good, encoding="utf-8")
-    result = run(app, "import-usage", str(feed))
+    result = run_import(app, tmp_path, "import-usage", HEADER + good + bad_row + "\n" + good)
     assert result.exit_code == 1
-    assert f"{feed}:3: " in result.output and message in result.output
+    assert "feed.csv:3: " in result.output and message in result.output
     assert "Nothing imported: 1 problem(s)." in result.output
     with app.app_context():
         assert models.UsageRecord.select().count() == 0
@@ -141,9 +124,8 @@ def test_import_rolls_back_batches_already_written(app, subscriber):
 
 
 def test_import_usage_needs_the_columns(app, tmp_path):
-    feed = tmp_path / "usage.csv"
-    feed.write_text("number,started_at,type\n0671234567,2026-11-24T08:00,sms_out\n")
-    result = run(app, "import-usage", str(feed))
+    result = run_import(app, tmp_path, "import-usage",
+                        "number,started_at,type\n0671234567,2026-11-24T08:00,sms_out\n")
     assert result.exit_code == 1 and "missing columns: counterpart, quantity, amount" in result.output
 
 

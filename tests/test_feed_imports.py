@@ -4,6 +4,7 @@ record starts on), the command exits 1 and nothing of the file is written."""
 import pytest
 
 import models
+from tests.helpers import run_import
 
 SUBSCRIBERS = "number,kind,name,tariff,payment,customer,status,balance,bonus_balance,activated_on,profile\n"
 SUBSCRIBER = "0671111111,mobile,{name},smart,prepaid,individual,active,1,0,2020-01-01,{profile}\n"
@@ -18,12 +19,6 @@ def subscriber(name="Олена", profile=""):
 
 def record(number="+380671234567", counterpart="Kyivstar"):
     return RECORD.format(number=number, counterpart=counterpart)
-
-
-def run_import(app, tmp_path, command, text):
-    feed = tmp_path / "feed.csv"
-    feed.write_text(text, encoding="utf-8")
-    return app.test_cli_runner().invoke(args=[command, str(feed)])
 
 
 def assert_refused(app, result, message, model):

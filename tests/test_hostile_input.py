@@ -23,7 +23,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 import models
 from portal.core.security import hash_password
 from rules.money import MoneyError, parse_expiry
-from tests.helpers import PASSWORD, START, kyiv, staff_secret
+from tests.helpers import PASSWORD, START, kyiv, staff_secret, widget_token
 
 STAFF_PASSWORD = "Staff-pass9"
 
@@ -435,11 +435,7 @@ def test_the_api_with_a_live_token_gets_no_server_error(app, clock, cabinet):
     app.request_class = type("Recording", (app.request_class,),
                              {"parameter_storage_class": Recorded})
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    owner = app.test_client()
-    assert owner.post("/login", data={"login": "0671234567", "password": PASSWORD}
-                      ).status_code == 303
-    token = re.search(r'<output id="token"[^>]*>([^<]+)<', page(owner.post(
-        "/profile/tokens", data={"name": "widget"}))).group(1)
+    token = widget_token(app)
     errors = []
     widget = Walk(app, clock, "widget", lambda walk: None, errors)
     widget.client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"

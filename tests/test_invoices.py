@@ -9,21 +9,10 @@ import pytest
 from pypdf import PdfReader
 
 import models
-from tests.helpers import kyiv, page
+from tests.helpers import kyiv, month_of_usage, page
 
 # The test clock is 2026-11-25 10:00: October is the newest closed month.
-OCTOBER = [
-    (kyiv(2026, 10, 1, 0, 0, 1), "subscription", "smart", 1, 16500),
-    (kyiv(2026, 10, 3, 9, 15), "call_out", "+380501112233", 125, 450),
-    (kyiv(2026, 10, 3, 11, 0), "sms_out", "+380501112233", 1, 80),
-    (kyiv(2026, 10, 10, 8, 0), "internet", "internet", 20480, 1001),
-    (kyiv(2026, 10, 12, 12, 0), "service", "Хто дзвонив", 1, 999),
-    (kyiv(2026, 10, 13, 12, 0), "service", "Повернення", 1, -333),
-    (kyiv(2026, 10, 15, 18, 0), "topup", "card", 1, -20000),
-    (kyiv(2026, 10, 16, 18, 0), "transfer_out", "+380971112233", 1, 2501),
-    (kyiv(2026, 10, 17, 18, 0), "transfer_in", "+380971112233", 1, -1234),
-    (kyiv(2026, 10, 31, 23, 59, 59, 999999), "call_out", "+380631112233", 3599, 5399),
-]
+OCTOBER = month_of_usage(2026, 10, 31)
 NOVEMBER = [(kyiv(2026, 11, 1, 0, 0), "call_out", "+380501112233", 60, 150),
             (kyiv(2026, 11, 20, 10, 0), "topup", "card", 1, -5000)]
 SEPTEMBER = [(kyiv(2026, 9, 30, 23, 59, 59), "call_out", "+380501112233", 60, 700)]

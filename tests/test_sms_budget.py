@@ -4,21 +4,21 @@ the payer's open top-ups; each with a burst of threads on two app instances shar
 database (on PostgreSQL with PORTAL_TEST_DATABASE_URL)."""
 import re
 
-import pytest
-
 import models
 from rules.budget import Limits
-from tests.helpers import CARD, PASSWORD, VICTIM, burst, kyiv, last_code, nodes, page, sms_to
-
-
-@pytest.fixture
-def victim(factory):
-    return factory.subscriber(number=VICTIM, balance=1000, name="Жертва")
-
-
-def top_up(client, payer, target=VICTIM[1:], amount="1"):
-    return client.post("/topup", data={"target": target, "amount": amount,
-                                       "payer_phone": payer, **CARD})
+from tests.helpers import (
+    PASSWORD,
+    VICTIM,
+    burst,
+    codes_at_once,
+    full_until,
+    kyiv,
+    last_code,
+    nodes,
+    page,
+    sms_to,
+    top_up,
+)
 
 
 def payment_key(response):
@@ -65,21 +65,12 @@ def test_no_ten_minutes_across_a_window_edge_hold_more_than_five_codes(app, clie
             assert client.post("/register", data={"login": VICTIM}).status_code == 200
         clock.advance(seconds=61)
     clock.set(kyiv(2026, 11, 25, 10, 10, 3))  # a fixed window would start afresh here
-    refused = client.post("/register", data={"login": VICTIM})
-    assert refused.status_code == 429 and "25.11 10:17" in page(refused)
-    assert len(sms_to(app, VICTIM)) == 5
-    clock.set(kyiv(2026, 11, 25, 10, 17))
-    assert client.post("/register", data={"login": VICTIM}).status_code == 200
+    full_until(app, client, clock, kyiv(2026, 11, 25, 10, 17), "25.11 10:17")
 
 
 def test_an_address_burst_on_two_nodes_spends_its_window_exactly(app, second_node, factory):
     app.config["SMS_LIMITS"] = second_node.config["SMS_LIMITS"] = Limits(per_address_short=3)
-    numbers = [f"+3806755501{index:02d}" for index in range(10)]
-    for number in numbers:
-        factory.subscriber(number=number)
-    browsers = nodes(app, second_node, 10)
-    statuses = burst(10, lambda i: browsers[i].post(
-        "/login/sms", data={"login": numbers[i]}).status_code)
+    statuses = codes_at_once(app, second_node, factory, 10)
     assert sorted(statuses) == [200] * 3 + [429] * 7
 
 

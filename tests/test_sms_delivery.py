@@ -14,7 +14,15 @@ import models
 from portal import create_app
 from portal.core import kannel, sms
 from portal.core.sms import KannelGateway, SmsError
-from tests.helpers import SECRET, STAFF_PASSWORD, field_error, last_code, page
+from tests.helpers import (
+    SECRET,
+    STAFF_PASSWORD,
+    before_migration,
+    field_error,
+    last_code,
+    page,
+    upgrade,
+)
 from tests.test_valid_html import JAVA, validate, vnu_jar
 
 NUMBER = "+380671234567"
@@ -245,12 +253,10 @@ def test_the_kannel_backend_names_a_missing_setting(app, missing):
 
 def test_an_older_database_gets_the_delivery_columns_from_init_db(app, db):
     queue(app, "sent before the upgrade")
-    for column in ("delivery", "delivery_at"):
-        models.db.execute_sql(f"ALTER TABLE sms_message DROP COLUMN {column}")
-    models.db.execute_sql("DELETE FROM schema_migration WHERE name = '0007_sms_delivery_reports'")
-    result = app.test_cli_runner().invoke(args=["init-db"])
-    assert result.exit_code == 0, result.output
-    models.db.connect(reuse_if_open=True)
+    before_migration("0007_sms_delivery_reports",
+                     "ALTER TABLE sms_message DROP COLUMN delivery",
+                     "ALTER TABLE sms_message DROP COLUMN delivery_at")
+    upgrade(app)
     message = models.SmsMessage.get()
     assert (message.text, message.delivery, message.delivery_at) == (
         "sent before the upgrade", "", None)

@@ -14,6 +14,7 @@ from tests.liqpay_portal import (
     balance,
     ledger_count,
     liqpay_config,
+    paid_unheard,
     params_of,
     payment,
     run,
@@ -145,10 +146,7 @@ def test_a_repeated_callback_credits_nothing_more(portal, client, target, liqpay
 
 
 def test_the_same_callback_twice_at_once_credits_once(portal, client, target, liqpay_standin):
-    _, fields, order_id = start(client)
-    liqpay_standin.lose_callbacks(order_id)
-    liqpay_standin.pay(fields, APPROVED_CARD)
-    liqpay_standin.stop_losing()
+    order_id = paid_unheard(client, liqpay_standin)
     batch = liqpay_standin.notify_together(order_id, copies=4)
     assert [d.http_status for d in batch] == [200] * 4, [d.error for d in batch]
     assert balance(portal, "+380971234567") == 16050 and ledger_count(portal) == 1
@@ -194,10 +192,7 @@ def _refused(portal, liqpay_standin, order_id, delivery, code):
     "too_large"], strict=True)))
 def test_forged_callbacks_are_refused_and_write_only_an_audit_line(portal, client, target,
                                                                   liqpay_standin, how, code):
-    _, fields, order_id = start(client)
-    liqpay_standin.lose_callbacks(order_id)
-    liqpay_standin.pay(fields, APPROVED_CARD)
-    liqpay_standin.stop_losing()
+    order_id = paid_unheard(client, liqpay_standin)
     _refused(portal, liqpay_standin, order_id, liqpay_standin.forge(order_id, how), code)
 
 
@@ -210,10 +205,7 @@ def test_forged_callbacks_are_refused_and_write_only_an_audit_line(portal, clien
 ])
 def test_a_signed_callback_that_is_not_the_orders_is_refused(portal, client, target,
                                                             liqpay_standin, changes, code):
-    _, fields, order_id = start(client)
-    liqpay_standin.lose_callbacks(order_id)
-    liqpay_standin.pay(fields, APPROVED_CARD)
-    liqpay_standin.stop_losing()
+    order_id = paid_unheard(client, liqpay_standin)
     _refused(portal, liqpay_standin, order_id, liqpay_standin.notify(order_id, **changes), code)
 
 
@@ -252,9 +244,7 @@ def test_a_stranger_sees_the_state_only(portal, client, target, liqpay_standin):
 
 def test_a_lost_callback_is_reconciled_after_two_minutes(portal, client, target, clock,
                                                           liqpay_standin):
-    _, fields, order_id = start(client)
-    liqpay_standin.lose_callbacks(order_id)
-    liqpay_standin.pay(fields, APPROVED_CARD)
+    order_id = paid_unheard(client, liqpay_standin)
     run(portal, "reconcile-payments")
     assert liqpay_standin.api_calls == []  # too early to ask
     clock.advance(minutes=2)
@@ -269,9 +259,7 @@ def test_a_lost_callback_is_reconciled_after_two_minutes(portal, client, target,
 
 def test_a_payment_still_processing_stays_pending(portal, client, target, clock,
                                                   liqpay_standin):
-    _, fields, order_id = start(client)
-    liqpay_standin.lose_callbacks(order_id)
-    liqpay_standin.pay(fields, APPROVED_CARD)
+    order_id = paid_unheard(client, liqpay_standin)
     liqpay_standin.answer_status(order_id, "processing")
     clock.advance(minutes=3)
     assert "waiting 1" in run(portal, "reconcile-payments")
@@ -284,9 +272,7 @@ def test_a_payment_still_processing_stays_pending(portal, client, target, clock,
 def test_an_answer_that_tells_nothing_keeps_the_payment_pending(portal, client, target, clock,
                                                                 liqpay_standin, fault):
     portal.extensions["payment_provider"].client.timeout = 0.5
-    _, fields, order_id = start(client)
-    liqpay_standin.lose_callbacks(order_id)
-    liqpay_standin.pay(fields, APPROVED_CARD)
+    order_id = paid_unheard(client, liqpay_standin)
     liqpay_standin.spoil_answers(fault)
     clock.advance(minutes=3)
     assert "unanswered 1" in run(portal, "reconcile-payments")
@@ -309,10 +295,7 @@ def test_a_payment_liqpay_never_saw_closes_after_a_day(portal, client, target, c
 def test_reconciliation_and_a_callback_at_once_credit_once(portal, client, target, clock,
                                                            liqpay_standin):
     from tests.helpers import burst
-    _, fields, order_id = start(client)
-    liqpay_standin.lose_callbacks(order_id)
-    liqpay_standin.pay(fields, APPROVED_CARD)
-    liqpay_standin.stop_losing()
+    order_id = paid_unheard(client, liqpay_standin)
     clock.advance(minutes=3)
 
     def act(index):

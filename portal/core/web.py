@@ -160,8 +160,8 @@ def _security_headers(response):
 # imported `with context` where it is used.)
 SHARED_MACROS = {
     "_macros.html": ("show_alert", "show_notice", "csrf", "card", "region_form", "password_rules",
-                     "move_form", "review_form", "number_field"),
-    "_service_fees.html": ("fees",),
+                     "move_form", "review_form", "number_field", "listing"),
+    "_service_macros.html": ("fees", "service_list"),
     "_support_macros.html": ("message_list", "radio_group"),
 }
 

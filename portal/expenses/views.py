@@ -235,14 +235,15 @@ def report():
     return render("expenses.html", block=block, status=status, **context)
 
 
-def _refused(selection, forms):
-    """A file cannot be made of a refused selection: the page says why, 422."""
-    return render("expenses.html", block="report", status=INVALID_FORM,
-                  **report_context(selection, forms))
-
-
-def _as_download(response, selection, extension):
-    """The report file, saved as expenses-<number>-<period>.<extension>."""
+def _report_file(extension, make):
+    """The report as a file `make(selection)` answers, saved as
+    expenses-<number>-<period>.<extension>. No file is made of a refused selection: the
+    page says why, 422."""
+    selection, forms = parse_selection()
+    if selection is None:
+        return render("expenses.html", block="report", status=INVALID_FORM,
+                      **report_context(selection, forms))
+    response = make(selection)
     number = selection.subscription.number.lstrip("+")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="expenses-{number}-{selection.period.slug}.{extension}"')
@@ -286,10 +287,10 @@ def _gzip(chunks):
 @bp.get("/expenses.csv")
 @login_required
 def report_csv():
-    selection, forms = parse_selection()
-    if selection is None:
-        return _refused(selection, forms)
+    return _report_file("csv", _csv_response)
 
+
+def _csv_response(selection):
     header = csv_header()
     labels, reader = translated(TYPE_LABELS), Reader()
 
@@ -320,16 +321,14 @@ def report_csv():
                         mimetype="text/csv")
     if gzipped:
         response.headers["Content-Encoding"] = "gzip"
-    return _as_download(response, selection, "csv")
+    return response
 
 
 @bp.get("/expenses.pdf")
 @login_required
 def report_pdf():
-    selection, forms = parse_selection()
-    if selection is None:
-        return _refused(selection, forms)
-    pdf = build_pdf(selection, selection.summary(), clock.now(), record_names())
-    return _as_download(Response(bytes(pdf), mimetype="application/pdf"), selection, "pdf")
+    return _report_file("pdf", lambda selection: Response(bytes(build_pdf(
+        selection, selection.summary(), clock.now(), record_names())),
+        mimetype="application/pdf"))
 
 

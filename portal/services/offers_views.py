@@ -59,6 +59,6 @@ def connect_offer(code):
         return see_other(url_for("services.offers_page"), notice=_(
             "The promotion “%(name)s” is connected.", name=promotion.name(locale)))
     form.key.data = secrets.token_hex(16)
-    return render("offer_connect.html", "review", subscription=subscription, service=offered,
+    return render("service_connect.html", "review", subscription=subscription, service=offered,
                   promotion=promotion, form=form, locale=locale,
                   balance_after=subscription.balance - promotion.price)

@@ -132,6 +132,20 @@ def _named_subscription(form, password=None):
     return subscription, None
 
 
+def _sms_recipient(form, no_phone):
+    """For a button that sends an SMS (a code, a password): the subscription the form names
+    and the phone the SMS goes to, or the sign-in page that refuses it (`no_phone` is the
+    field's error for an account with no phone for SMS). -> (subscription, phone, refused)"""
+    subscription, refusal = _named_subscription(form)
+    if refusal:
+        return None, None, _sign_in_page(form, *refusal)
+    phone = subscription.sms_phone()
+    if not phone:
+        form.login.errors.append(no_phone)
+        return None, None, _sign_in_page(form, INVALID_FORM)
+    return subscription, phone, None
+
+
 def _no_such_subscriber(field, password=None):
     """A number nobody has: the field's error, after the same cost as a real check, counted
     per number and per address. Returns when to try again if that is throttled, else None."""
@@ -246,18 +260,11 @@ def login():
 @bp.post("/login/sms")
 def login_sms():
     form = SmsLoginForm()
-
-    def refused(status, alert=None):
-        return _sign_in_page(form, status, alert)
-
-    subscription, refusal = _named_subscription(form)
-    if refusal:
-        return refused(*refusal)
-    phone = subscription.sms_phone()
-    if not phone:
-        form.login.errors.append(_("This account has no phone number for codes. Sign in with "
-                                   "a password or call support."))
-        return refused(INVALID_FORM)
+    subscription, phone, refused = _sms_recipient(form, _(
+        "This account has no phone number for codes. Sign in with a password or call "
+        "support."))
+    if refused:
+        return refused
     verify_form = SmsVerifyForm(formdata=None, login=subscription.number)
     try:
         nonce = sms.send_secret(
@@ -269,7 +276,7 @@ def login_sms():
             # The code sent a moment ago still works: show where to type it.
             return render("sms_code.html", "code_form", TOO_MANY, form=verify_form,
                           alert=failure.message, delivery=sms.code_delivery(phone, "sign-in"))
-        return refused(failure.status, failure.message)
+        return _sign_in_page(form, failure.status, failure.message)
     session["sms_login"] = {"number": subscription.number, "nonce": nonce}
     return render("sms_code.html", "code_form", form=verify_form, alert=None,
                   sent_to=_shown_phone(subscription, phone),
@@ -320,26 +327,18 @@ def login_sms_verify():
 @bp.post("/register")
 def register():
     form = RegisterForm()
-
-    def refused(status, alert=None):
-        return _sign_in_page(form, status, alert)
-
-    subscription, refusal = _named_subscription(form)
-    if refusal:
-        return refused(*refusal)
-    profile = subscription.profile
-    phone = subscription.sms_phone()
-    if not phone:
-        form.login.errors.append(_("This account has no phone number for the password. "
-                                   "Please call support."))
-        return refused(INVALID_FORM)
+    subscription, phone, refused = _sms_recipient(form, _(
+        "This account has no phone number for the password. Please call support."))
+    if refused:
+        return refused
     try:
-        service.send_temporary_password(profile, phone, "register", subscription.number)
+        service.send_temporary_password(subscription.profile, phone, "register",
+                                        subscription.number)
     except sms.NotSent as failure:
         if failure.refusal is not None and failure.refusal.code == "pace":
-            return refused(TOO_MANY, _("A password was sent less than a minute ago. Please "
-                                       "wait for the SMS."))
-        return refused(failure.status, failure.message)
+            return _sign_in_page(form, TOO_MANY, _("A password was sent less than a minute "
+                                                   "ago. Please wait for the SMS."))
+        return _sign_in_page(form, failure.status, failure.message)
     # The number stays in the form: the password from the SMS is all there is to type.
     return _sign_in_page(form, notice=_(
         "We sent a temporary password by SMS to %(phone)s. Type it in the password field "

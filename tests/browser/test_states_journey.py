@@ -76,13 +76,8 @@ def test_a_paused_number_resumes_from_its_dashboard(page, check, live_server, mo
     click_and_wait(page, "#next-step button[type=submit]", r"/requests$")
     page.goto("/")
     expect(page.locator("#state")).to_have_attribute("value", "active")
-    page.goto("/requests")
     # Paused again, as it was: the journey runs once for each mode on the same demo copy.
-    page.click("form[action='/requests/pause'] button[type=submit]")
-    answer_yes(page, mode, "/requests/pause")
-    expect(page.locator("main [role=status]").first).to_be_visible()
-    page.goto("/")
-    expect(page.locator("#state")).to_have_attribute("value", "suspended")
+    request(page, mode, "pause", "suspended")
 
 
 def test_a_sim_card_blocked_and_unblocked(page, check, live_server, mode):
@@ -93,7 +88,7 @@ def test_a_sim_card_blocked_and_unblocked(page, check, live_server, mode):
     start = "sim_blocked" if mode == "js" else "active"
     expect(page.locator("#state")).to_have_attribute("value", start)
     if start == "active":
-        block_the_sim(page, mode)
+        request(page, mode, "sim-block", "sim_blocked")
     check(page, "state-sim-blocked")
     page.goto("/transfer")  # a blocked SIM sends nothing: said before any form
     expect(page.locator("[role=alert]")).to_contain_text("SIM")
@@ -103,7 +98,7 @@ def test_a_sim_card_blocked_and_unblocked(page, check, live_server, mode):
     page.goto("/")
     expect(page.locator("#state")).to_have_attribute("value", "active")
     if start == "sim_blocked":
-        block_the_sim(page, mode)  # as it was, for the next run on this demo copy
+        request(page, mode, "sim-block", "sim_blocked")  # as it was, for the next run
 
 
 def answer_yes(page, mode, url):
@@ -117,10 +112,12 @@ def answer_yes(page, mode, url):
     page.click(".confirmation button[type=submit]")
 
 
-def block_the_sim(page, mode):
+def request(page, mode, action, state):
+    """Ask for `action` on /requests (its confirmation answered); the dashboard then shows
+    the number in `state`."""
     page.goto("/requests")
-    page.click("form[action='/requests/sim-block'] button[type=submit]")
-    answer_yes(page, mode, "/requests/sim-block")
+    page.click(f"form[action='/requests/{action}'] button[type=submit]")
+    answer_yes(page, mode, f"/requests/{action}")
     expect(page.locator("main [role=status]").first).to_be_visible()
     page.goto("/")
-    expect(page.locator("#state")).to_have_attribute("value", "sim_blocked")
+    expect(page.locator("#state")).to_have_attribute("value", state)
