@@ -15,6 +15,16 @@ BATCH = 5000
 
 
 def _timestamp_columns(db):
+    if isinstance(db, PostgresqlDatabase):  # tables and partitioned parents, not partitions
+        yield from db.execute_sql(
+            "SELECT c.relname, a.attname FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+            "AND NOT c.relispartition AND a.attnum > 0 AND NOT a.attisdropped "
+            "AND a.atttypid = 'timestamp'::regtype AND c.relname <> %s",
+            (MIGRATIONS_TABLE,)).fetchall()
+        return
     for table in db.get_tables():
         if table == MIGRATIONS_TABLE:
             continue

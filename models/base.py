@@ -4,7 +4,7 @@ import weakref
 from datetime import datetime, timezone
 from pathlib import Path
 
-from peewee import DatabaseProxy, DateTimeField, Model, SqliteDatabase
+from peewee import DatabaseProxy, DateTimeField, IndexMetadata, Model, SqliteDatabase, unqesc
 from playhouse.db_url import parse
 from playhouse.pool import PooledPostgresqlDatabase
 
@@ -94,7 +94,25 @@ class Sqlite(PreparedSQL, SqliteDatabase):
 
 
 class PooledPostgresql(PreparedSQL, PooledPostgresqlDatabase):
-    pass
+    def get_indexes(self, table, schema=None):
+        """Peewee's own query for the indexes, but reading a partitioned table's too
+        (relkind 'p': the usage tables, models/partitions.py), not plain tables' only, so
+        the schema check sees them."""
+        cursor = self.execute_sql("""
+            SELECT i.relname, idxs.indexdef, idx.indisunique, ARRAY(
+                SELECT pg_get_indexdef(idx.indexrelid, k + 1, TRUE)
+                FROM generate_subscripts(idx.indkey, 1) AS k ORDER BY k)
+            FROM pg_catalog.pg_class AS t
+            INNER JOIN pg_catalog.pg_namespace AS n ON t.relnamespace = n.oid
+            INNER JOIN pg_catalog.pg_index AS idx ON t.oid = idx.indrelid
+            INNER JOIN pg_catalog.pg_class AS i ON idx.indexrelid = i.oid
+            INNER JOIN pg_catalog.pg_indexes AS idxs ON (idxs.tablename = t.relname
+                AND idxs.indexname = i.relname AND idxs.schemaname = n.nspname)
+            WHERE t.relname = %s AND t.relkind IN ('r', 'p')
+                AND n.nspname = COALESCE(%s, current_schema())
+            ORDER BY idx.indisunique DESC, i.relname""", (table, schema))
+        return [IndexMetadata(name, sql.rstrip(" ;"), [unqesc(column) for column in columns],
+                              unique, table) for name, sql, unique, columns in cursor.fetchall()]
 
 
 def open_database(url, root):

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from playhouse.migrations import Runner
 from playhouse.schema_diff import diff_models
 
+from . import partitions
 from .base import db, is_sqlite
 
 MIGRATION_LOCK = 7_380_460  # any number of ours: the advisory lock's key
@@ -34,17 +35,34 @@ def migration_lock():
         db.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
 
-def migrate(models, directory):
+def migrate(models, directory, today, retention=partitions.RETENTION):
     """Create the missing tables and indexes, apply the pending scripts of `directory`, then
-    check the result against the models. Returns (fresh, names of the scripts applied)."""
+    check the result against the models. Returns (fresh, names of the scripts applied).
+
+    On PostgreSQL the usage tables are made partitioned by month (models/partitions.py),
+    with partitions for the `retention` months before `today`'s and a few after; a database
+    that has them already gets the months ahead it lacks (when no import holds the table:
+    else the daily `usage-partitions` makes them)."""
     with migration_lock():
         missing = [model for model in models if not model.table_exists()]
         fresh = len(missing) == len(models)
+        partitioned = [] if is_sqlite() else [model for model in missing
+                                              if model in partitions.PARTITIONED]
         # New tables come with their indexes; what changes in a table that exists (a column,
         # an index) is a migration script's to do, checked below.
-        db.create_tables(missing)
+        db.create_tables([model for model in missing if model not in partitioned])
+        with db.atomic():
+            for model in partitioned:
+                partitions.create_table(model, partitions.window(today, retention))
         # A fresh schema already is what the scripts lead to: record them as applied.
         applied = Runner(db.obj, directory=str(directory)).up(fake=fresh)
+        if not is_sqlite() and not fresh:
+            try:
+                this = today.replace(day=1)
+                partitions.ensure(partitions.months(this, partitions.add_months(
+                    this, partitions.AHEAD)))
+            except partitions.Busy:
+                pass  # an import holds the table: the default partition takes its rows
         found = differences(models)
         if found:
             raise SchemaDrift(found)
@@ -64,10 +82,28 @@ def differences(models):
     found += [f"{table}.{column}: in the database, not in the models"
               for table, column in diff.drop_columns]
     found += [f"index {_index_name(index)}: in the models, not in the database"
-              for index in diff.add_indexes]
+              for index in diff.add_indexes if not _is_primary_key(index)]
     found += [f"index {_index_name(index)}: in the database, not in the models"
               for index in diff.drop_indexes]
-    return sorted(found + _nullability(models, diff))
+    return sorted(found + _nullability(models, diff) + _unpartitioned(models, diff))
+
+
+def _is_primary_key(index):
+    """A plain index of the models whose columns the table's primary key has, in order: the
+    key's own index answers it (the partitioned usage_record's key is the report's index)."""
+    return (index.columns is not None and not index.unique
+            and tuple(db.get_primary_keys(index.table)) == tuple(index.columns))
+
+
+def _unpartitioned(models, diff):
+    """PostgreSQL's usage tables are partitioned by month: one that is not lacks its
+    migration (0015)."""
+    if is_sqlite():
+        return []
+    return [f"{model._meta.table_name}: not partitioned by month in the database, "
+            "partitioned in the models" for model in models
+            if model in partitions.PARTITIONED and model not in diff.create_tables
+            and not partitions.is_partitioned(model)]
 
 
 def _index_name(index):

@@ -4,6 +4,7 @@ from typing import NamedTuple
 
 from peewee import (
     SQL,
+    BigAutoField,
     BigIntegerField,
     CharField,
     CompositeKey,
@@ -21,9 +22,16 @@ from .subscribers import Subscription
 class UsageRecord(BaseModel):
     """One call, SMS, internet session, fee, top-up or transfer of a subscription. The
     operator's usage feed appends them; the amount is as billed (charged positive,
-    credited negative), the balance itself is the billing's and is not recomputed here."""
+    credited negative), the balance itself is the billing's and is not recomputed here.
 
-    subscription = ForeignKeyField(Subscription, backref="usage_records", on_delete="CASCADE")
+    On PostgreSQL the table is partitioned by month of `started_at` (models/partitions.py):
+    its primary key there is (subscription_id, started_at, id), the index below."""
+
+    # 64 bits: at an operator's billion records a month a 32-bit counter lasts two months.
+    id = BigAutoField()
+    # No index of its own: the (subscription, started_at, id) index below starts with it.
+    subscription = ForeignKeyField(Subscription, backref="usage_records", on_delete="CASCADE",
+                                   index=False)
     started_at = MomentField()  # to the microsecond
     type = CharField(max_length=16)
     counterpart = CharField(max_length=64, default="")
@@ -81,9 +89,12 @@ class UsageDay(BaseModel):
     """One subscription's usage records of one day and type, counted and summed: what the
     dashboard's spending and a report's totals read, so neither adds up every record of a
     month on each view. UsageRecord keeps it, in the transaction that appends the records
-    (records are only ever appended)."""
+    (records are only ever appended). On PostgreSQL it is partitioned by month of `day`,
+    as the records are."""
 
-    subscription = ForeignKeyField(Subscription, backref="usage_days", on_delete="CASCADE")
+    # No index of its own: the primary key starts with it.
+    subscription = ForeignKeyField(Subscription, backref="usage_days", on_delete="CASCADE",
+                                   index=False)
     day = DateField()
     type = CharField(max_length=16)
     records = IntegerField()

@@ -31,6 +31,9 @@ DEFAULTS = {
     "AUTOPAY_MONTHLY_COUNT": 3,
     "AUTOPAY_MONTHLY_UAH": 3000,
     "METRICS_TOKEN": "",  # unset: /metrics answers 404
+    # PostgreSQL: months of usage kept attached (models/partitions.py): the guide's reports
+    # go back three years; `usage-partitions` detaches older months for the archive.
+    "USAGE_RETENTION_MONTHS": 36,
 }
 FLASK_DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
@@ -98,6 +101,7 @@ def load(app, given):
     config["SESSION_COOKIE_SECURE"] = config["SECURE_COOKIES"]
     config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
     config["PASSWORD_FAILS_PER_ADDRESS"] = int(config["PASSWORD_FAILS_PER_ADDRESS"])
+    config["USAGE_RETENTION_MONTHS"] = int(config["USAGE_RETENTION_MONTHS"])
     config.setdefault("SMS_LIMITS", budget_rules.Limits(
         per_address_short=int(config["SMS_PER_ADDRESS"]),
         per_address_day=int(config["SMS_PER_ADDRESS_DAY"]),

@@ -7,3 +7,4 @@ def init_app(app):
     app.cli.add_command(commands.init_db_command)
     app.cli.add_command(commands.copy_db_command)
     app.cli.add_command(commands.restore_drill_command)
+    app.cli.add_command(commands.usage_partitions_command)

@@ -1,6 +1,7 @@
 """The operators' database commands: `init-db` (create or migrate the schema, apply the
-catalogue; safe to run again), `copy-db --to URL` (the move from SQLite to PostgreSQL) and
-`restore-drill --into URL` (a backup restored and proven, drill.py)."""
+catalogue; safe to run again), `copy-db --to URL` (the move from SQLite to PostgreSQL),
+`restore-drill --into URL` (a backup restored and proven, drill.py) and `usage-partitions`
+(the usage tables' monthly partitions on PostgreSQL, a daily timer)."""
 import sys
 
 import click
@@ -8,9 +9,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 import models
+from models import partitions
 from models.schema import SchemaDrift
+from ..core import clock
 from .drill import DrillFailed, drill, summary
-from .service import ROOT, copy_database, init_db
+from .service import ROOT, copy_database, init_db, usage_partitions
 
 
 @click.command("init-db")
@@ -78,3 +81,40 @@ def restore_drill_command(target_url):
         click.echo(line)
     click.echo("Restore drill passed: every balance, ledger total, session and table row "
                "is the same in the restored database.")
+
+
+@click.command("usage-partitions")
+@with_appcontext
+@clock.DATE_OPTION
+@click.option("--ahead", type=click.IntRange(1, 24), default=partitions.AHEAD, show_default=True,
+              help="Months after the current one that get their partition now.")
+@click.option("--detach-older-than", "retention", type=click.IntRange(1), default=None,
+              help="Detach the months that ended more than this many months before the "
+                   "current one began (default: PORTAL_USAGE_RETENTION_MONTHS, 36).")
+def usage_partitions_command(day, ahead, retention):
+    """PostgreSQL: make the usage tables' monthly partitions ahead, move rows the default
+    partitions caught into their months', detach the months past the retention (never
+    dropped: each is named, to be archived and dropped by the operator). Safe to run again;
+    a daily timer runs it. On SQLite there is nothing to do."""
+    if retention is None:
+        retention = current_app.config["USAGE_RETENTION_MONTHS"]
+    try:
+        with models.db.connection_context():
+            today = clock.command_clock(day.date() if day else None)[0]
+            done = usage_partitions(today, ahead, retention)
+    except partitions.Busy as busy:
+        click.echo(f"A usage table is busy (an import?): {busy}. Nothing is lost: run it "
+                   "again later.", err=True)
+        sys.exit(1)
+    if done is None:
+        click.echo("SQLite: the usage tables are not partitioned; nothing to do.")
+        return
+    for name, moved in done.made:
+        click.echo(f"made {name}" + (f" ({moved} rows from the default partition)"
+                                     if moved else ""))
+    for default, month in done.waiting:
+        click.echo(f"{default}: rows of {month:%Y-%m} wait there: a detached table still has "
+                   "that month's name; archive and drop it.", err=True)
+    for name in done.detached:
+        click.echo(f"detached {name}: archive it (pg_dump -t {name}), then DROP TABLE {name}")
+    click.echo(f"Usage partitions: {len(done.made)} made, {len(done.detached)} detached.")

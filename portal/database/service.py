@@ -8,11 +8,13 @@ was."""
 from pathlib import Path
 
 import click
+from flask import current_app
 from peewee import AutoField, BigAutoField, PostgresqlDatabase
 
 import models
+from models import partitions
 from models.schema import migrate
-from ..core import catalogue
+from ..core import catalogue, clock
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ROOT / "migrations"
@@ -21,7 +23,8 @@ MIGRATIONS = ROOT / "migrations"
 def init_db():
     """Create missing tables and indexes, apply pending migrations (SchemaDrift if the
     result differs from the models), apply the catalogue."""
-    fresh, applied = migrate(models.all_models(), MIGRATIONS)
+    fresh, applied = migrate(models.all_models(), MIGRATIONS, clock.today(),
+                             current_app.config["USAGE_RETENTION_MONTHS"])
     counts = catalogue.apply(catalogue.load())
     return fresh, applied, counts
 
@@ -48,9 +51,20 @@ def copy_database(source, target, echo=lambda line: None):
                     echo(f"{model._meta.table_name}: {counts[model._meta.table_name]}")
                 if isinstance(target, PostgresqlDatabase):
                     _reset_sequences(tables, target)
+                    # Records older than the partitions init-db made went to the default
+                    # partitions: each month gets its own now (models/partitions.py).
+                    partitions.maintain(clock.today(), retention=None)
     finally:
         models.db.initialize(source)
     return counts
+
+
+def usage_partitions(today, ahead, retention):
+    """The daily upkeep of the usage tables' monthly partitions on PostgreSQL
+    (models/partitions.py `maintain`); None on SQLite, which has none."""
+    if models.is_sqlite():
+        return None
+    return partitions.maintain(today, ahead, retention)
 
 
 def _copy_table(model, source, target):
