@@ -50,6 +50,8 @@ HEAVY_RECORDS = 3_000  # the heavy subscriber's records in the report's month
 SAMPLES = int(os.environ.get("PORTAL_SCALE_SAMPLES", 100))  # random subscribers a page
 WARM = 20  # the heavy subscriber's pages again, warm
 PASSWORD = "Scale-pass7"
+# argon2's cost is sign-in's, not the pages': the bench signs in a hundred subscribers.
+LIGHT = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 CHUNK = 50_000  # COPY lines a read
 # (type, weight): most records are calls and internet sessions.
 TYPES = (("call_out", 30), ("call_in", 20), ("sms_out", 8), ("sms_in", 8), ("internet", 28),
@@ -328,6 +330,94 @@ def explain(models, sql, params):
     return read, scans, ms, int(found.get("hit", 0)), int(found.get("read", 0)), plan
 
 
+def backends():
+    """The database's client backends (the app's pooled connections); not autovacuum."""
+    return [pid for (pid,) in on_server((
+        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = "
+        "'client backend'", (DATABASE,)))]
+
+
+def measure_pages(app, subscription_ids, report_month):
+    """The dashboard, the report of `report_month` and its CSV, timed for the heavy
+    subscriber (first, then WARM times) and once each for SAMPLES random ones; then the
+    plans of their usage queries. Returns (results, plans, how many random ones)."""
+    month = f"{report_month:%Y-%m}"
+    rng = random.Random(3)
+    sample = rng.sample(range(1, len(subscription_ids)), min(SAMPLES, len(subscription_ids) - 1))
+    heavy = sign_in(app, f"+38067{1_000_000}")
+    others = [sign_in(app, f"+38067{1_000_000 + n}") for n in sample]
+    pages = (("dashboard", "/", b'id="balance"'),
+             (f"report of {month} (first page)", f"/expenses?month={month}", b"<table"),
+             (f"CSV of {month}", f"/expenses.csv?month={month}", None))
+    results = []
+    for name, path, marker in pages:
+        first = timed_pages([heavy], path, backends, marker)
+        warm = timed_pages([heavy] * WARM, path, backends, marker)
+        spread = timed_pages(others, path, backends, marker)
+        results.append((name, first[0], summary(warm), summary(spread)))
+        log(f"{name}: heavy first {first[0][0] * 1000:.0f} ms, warm median "
+            f"{summary(warm)[0]:.0f} ms; {len(others)} others median "
+            f"{summary(spread)[0]:.0f} ms, p95 {summary(spread)[1]:.0f} ms")
+    unvisited = next(n for n in range(1, len(subscription_ids)) if n not in set(sample))
+    plans = hot_plans(app, others[0], subscription_ids[unvisited], [p[1] for p in pages])
+    return results, plans, len(others)
+
+
+def pages_table(results, samples):
+    return [
+        "Pages through the Flask test client (in this process, on PostgreSQL), the body "
+        "read to its end: the heavy subscriber's first request, then "
+        f"{WARM} more (warm); then one request each of {samples} random subscribers "
+        "(their rows mostly not in memory). CPU: this process's, and the database's "
+        "client backends', a request.",
+        "",
+        "| page | heavy: first ms | heavy warm: median ms | app CPU ms | db CPU ms | "
+        "random: median ms | p95 ms | app CPU ms | db CPU ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *[f"| {name} | {first[0] * 1000:.0f} | {warm[0]:.1f} | {warm[2]:.1f} | {warm[3]:.1f} "
+          f"| {spread[0]:.1f} | {spread[1]:.1f} | {spread[2]:.1f} | {spread[3]:.1f} |"
+          for name, first, warm, spread in results],
+        "",
+    ]
+
+
+def pages_again():
+    """`python -m bench.scale pages`: the pages and plans measured again on the database a
+    run kept (PORTAL_SCALE_KEEP=1), after a change to the code; appended to OUTPUT."""
+    import models
+    from models import partitions
+    from portal import create_app
+    from portal.core.clock import kyiv_now
+    began = kyiv_now()
+    url = SERVER.rsplit("/", 1)[0] + "/" + DATABASE
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-scale", "DEMO": False,
+                      "SECURE_COOKIES": False, "PASSWORD_HASH_PARAMS": LIGHT})
+    for name in (app.logger.name, "portal.ops"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        subscription_ids = [s for (s,) in models.Subscription.select(models.Subscription.id)
+                            .order_by(models.Subscription.id).tuples()]
+        models.db.close()
+    report_month = partitions.add_months(began.date().replace(day=1), -1)
+    load = os.getloadavg()[0]
+    results, plans, samples = measure_pages(app, subscription_ids, report_month)
+    commit = os.popen(f"git -C {ROOT} log -1 --format=%h").read().strip()
+    text = "\n".join([
+        f"## Pages again, {began:%d %b %Y %H:%M} Kyiv time (commit {commit}, same database)",
+        "",
+        f"`python -m bench.scale pages` on the database the run above kept; load average "
+        f"before {load:.1f}.",
+        "",
+        *pages_table(results, samples),
+        *plans_table(plans),
+    ])
+    with OUTPUT.open("a") as output:
+        output.write("\n" + text)
+    print(text)
+    return True
+
+
 def hot_plans(app, client, cold_id, paths):
     """[(sql, cold plan figures, warm plan figures)] of the usage queries the pages at
     `paths` ran for `client`'s subscriber: EXPLAIN ANALYZE first for `cold_id`, a
@@ -394,9 +484,8 @@ def main():
     this_month = now.date().replace(day=1)
     report_month = partitions.add_months(this_month, -1)
     url = recreate_database()
-    light = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-scale", "DEMO": False,
-                      "SECURE_COOKIES": False, "PASSWORD_HASH_PARAMS": light})
+                      "SECURE_COOKIES": False, "PASSWORD_HASH_PARAMS": LIGHT})
     # A line a request on the screen would drown the bench's own.
     for name in (app.logger.name, "portal.ops"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -431,29 +520,7 @@ def main():
             models.db.close()
         log("seeded: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in steps.items()))
 
-        def backends():
-            return [pid for (pid,) in on_server((
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (DATABASE,)))]
-
-        month = f"{report_month:%Y-%m}"
-        heavy_number = f"+38067{1_000_000}"
-        rng = random.Random(3)
-        sample = rng.sample(range(1, SUBSCRIBERS), min(SAMPLES, SUBSCRIBERS - 1))
-        numbers = [f"+38067{1_000_000 + n}" for n in sample]
-        heavy = sign_in(app, heavy_number)
-        others = [sign_in(app, number) for number in numbers]
-        pages = (("dashboard", "/", b'id="balance"'),
-                 (f"report of {month} (first page)", f"/expenses?month={month}", b"<table"),
-                 (f"CSV of {month}", f"/expenses.csv?month={month}", None))
-        results = []
-        for name, path, marker in pages:
-            first = timed_pages([heavy], path, backends, marker)
-            warm = timed_pages([heavy] * WARM, path, backends, marker)
-            spread = timed_pages(others, path, backends, marker)
-            results.append((name, first[0], summary(warm), summary(spread)))
-            log(f"{name}: heavy first {first[0][0] * 1000:.0f} ms, warm median "
-                f"{summary(warm)[0]:.0f} ms; {len(others)} others median "
-                f"{summary(spread)[0]:.0f} ms, p95 {summary(spread)[1]:.0f} ms")
+        results, plans, samples = measure_pages(app, subscription_ids, report_month)
         with app.app_context():
             models.db.connect(reuse_if_open=True)
             csv_lines = models.UsageRecord.select().where(
@@ -461,10 +528,9 @@ def main():
                 & (models.UsageRecord.started_at >= report_month)
                 & (models.UsageRecord.started_at < this_month)).count()
             models.db.close()
-        unvisited = next(n for n in range(1, SUBSCRIBERS) if n not in set(sample))
-        plans = hot_plans(app, others[0], subscription_ids[unvisited], [p[1] for p in pages])
 
-        feed = make_feed(now, [f"+38067{1_000_000 + n}" for n in range(SUBSCRIBERS)], rng)
+        feed = make_feed(now, [f"+38067{1_000_000 + n}" for n in range(SUBSCRIBERS)],
+                         random.Random(3))
         log(f"import of {IMPORT_ROWS:,} records")
         with app.app_context():
             models.db.connect(reuse_if_open=True)
@@ -495,7 +561,7 @@ def main():
         "",
         f"Data: {SUBSCRIBERS:,} subscribers, {records:,} usage records over {MONTHS} months "
         f"(about {RECORDS / SUBSCRIBERS / MONTHS:.0f} a subscriber a month), "
-        f"{days:,} days' totals; the heavy subscriber has {csv_lines:,} records in {month}.",
+        f"{days:,} days' totals; the heavy subscriber has {csv_lines:,} records in {report_month:%Y-%m}.",
         "",
         "| size | total | a usage record |",
         "|---|---:|---:|",
@@ -510,19 +576,7 @@ def main():
         "|---|---:|",
         *[f"| {name} | {seconds:.0f} |" for name, seconds in steps.items()],
         "",
-        "Pages through the Flask test client (in this process, on PostgreSQL), the body "
-        "read to its end: the heavy subscriber's first request, then "
-        f"{WARM} more (warm); then one request each of {len(others)} random subscribers "
-        "(their rows mostly not in memory). CPU: this process's, and the database "
-        "server processes', a request.",
-        "",
-        "| page | heavy: first ms | heavy warm: median ms | app CPU ms | db CPU ms | "
-        "random: median ms | p95 ms | app CPU ms | db CPU ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-        *[f"| {name} | {first[0] * 1000:.0f} | {warm[0]:.1f} | {warm[2]:.1f} | {warm[3]:.1f} "
-          f"| {spread[0]:.1f} | {spread[1]:.1f} | {spread[2]:.1f} | {spread[3]:.1f} |"
-          for name, first, warm, spread in results],
-        "",
+        *pages_table(results, samples),
         f"Import of {IMPORT_ROWS:,} records of the last day for random subscribers through "
         "`import_usage` (the feed's path: checks, days' totals, alerts; one transaction): "
         f"**{imported.wall:.0f} s, {IMPORT_ROWS / imported.wall:,.0f} records a second**; "
@@ -558,4 +612,4 @@ def models_version():
 LOAD_BEFORE = os.getloadavg()[0]
 
 if __name__ == "__main__":
-    sys.exit(0 if main() else 1)
+    sys.exit(0 if (pages_again() if sys.argv[1:] == ["pages"] else main()) else 1)

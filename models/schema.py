@@ -40,9 +40,10 @@ def migrate(models, directory, today, retention=partitions.RETENTION):
     check the result against the models. Returns (fresh, names of the scripts applied).
 
     On PostgreSQL the usage tables are made partitioned by month (models/partitions.py),
-    with partitions for the `retention` months before `today`'s and a few after; a database
+    with partitions for the `retention` months before `today()`'s and a few after; a database
     that has them already gets the months ahead it lacks (when no import holds the table:
-    else the daily `usage-partitions` makes them)."""
+    else the daily `usage-partitions` makes them). `today` is asked once the other tables
+    exist (a demo copy's clock reads one of them)."""
     with migration_lock():
         missing = [model for model in models if not model.table_exists()]
         fresh = len(missing) == len(models)
@@ -53,12 +54,12 @@ def migrate(models, directory, today, retention=partitions.RETENTION):
         db.create_tables([model for model in missing if model not in partitioned])
         with db.atomic():
             for model in partitioned:
-                partitions.create_table(model, partitions.window(today, retention))
+                partitions.create_table(model, partitions.window(today(), retention))
         # A fresh schema already is what the scripts lead to: record them as applied.
         applied = Runner(db.obj, directory=str(directory)).up(fake=fresh)
         if not is_sqlite() and not fresh:
             try:
-                this = today.replace(day=1)
+                this = today().replace(day=1)
                 partitions.ensure(partitions.months(this, partitions.add_months(
                     this, partitions.AHEAD)))
             except partitions.Busy:

@@ -23,7 +23,7 @@ MIGRATIONS = ROOT / "migrations"
 def init_db():
     """Create missing tables and indexes, apply pending migrations (SchemaDrift if the
     result differs from the models), apply the catalogue."""
-    fresh, applied = migrate(models.all_models(), MIGRATIONS, clock.today(),
+    fresh, applied = migrate(models.all_models(), MIGRATIONS, clock.today,
                              current_app.config["USAGE_RETENTION_MONTHS"])
     counts = catalogue.apply(catalogue.load())
     return fresh, applied, counts
