@@ -62,9 +62,24 @@ def in_language(language):
             g.setdefault(TRANSLATIONS, outer)
 
 
+def current_locale():
+    """The language in force, as text ('uk')."""
+    return str(get_locale())
+
+
+def translations_of(language):
+    """The catalog of `language` (inside an app context), as the request would find it."""
+    with in_language(language):
+        return _domain.get_translations()
+
+
+_domain = None  # the app's QuickDomain (the catalogs are the process's: one is enough)
+
+
 def init_app(app, babel):
+    global _domain
     babel.init_app(app, locale_selector=select_locale)
-    domain = QuickDomain()  # Flask-Babel's default domain: messages
+    domain = _domain = QuickDomain()  # Flask-Babel's default domain: messages
     # Flask-Babel's public way to choose a request's domain (`Domain.as_default`).
     app.before_request(forget_language)
     app.before_request(domain.as_default)

@@ -24,7 +24,7 @@ from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import make_response as htmx_response
-from jinja2_fragments.flask import render_block
+from jinja2_fragments import render_block
 from markupsafe import Markup, escape
 from peewee import OperationalError
 from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
@@ -33,6 +33,7 @@ from wtforms import HiddenField, StringField
 import models
 from .forms import BaseForm
 from .i18n import LANGUAGE_COOKIE, LOCALES
+from .templating import page_environment
 
 # The statuses of refusals, one each: htmx is configured (base.html) to swap 4xx answers.
 INVALID_FORM = 422  # a field was rejected
@@ -63,10 +64,12 @@ def is_fragment_request():
 
 def render(template, block=None, status=200, **context):
     """The whole page, or only `block` of it when htmx asks for that region."""
+    environment = page_environment()
     if block and is_fragment_request():
-        html = render_block(template, block, **context)
+        current_app.update_template_context(context)
+        html = render_block(environment, template, block, **context)
     else:
-        html = render_template(template, **context)
+        html = render_template(environment.get_template(template), **context)
     return make_response(html, status)
 
 
