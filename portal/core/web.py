@@ -20,7 +20,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import make_response as htmx_response
@@ -33,7 +33,7 @@ from wtforms import HiddenField, StringField
 
 import models
 from .forms import BaseForm
-from .i18n import LANGUAGE_COOKIE, LOCALES
+from .i18n import LANGUAGE_COOKIE, LOCALES, current_locale
 from .templating import page_environment
 
 # The statuses of refusals, one each: htmx is configured (base.html) to swap 4xx answers.
@@ -305,7 +305,7 @@ def init_app(app):
 
     @app.context_processor
     def page_globals():
-        return {"locale": str(get_locale()), "escape": escape}
+        return {"locale": current_locale(), "escape": escape}
 
 
 def form_field(field, id=None, hint=None, label=None, **attrs):
