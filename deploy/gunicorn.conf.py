@@ -27,6 +27,20 @@ def post_worker_init(worker):
     gc.freeze()
 
 
+FREEZE_AFTER = 500  # requests: by then a worker has compiled the pages of each language
+
+
+def post_request(worker, req, environ, resp):
+    """Once a worker has served its first requests, freeze what they made to last (each
+    language's compiled pages, the prepared queries' SQL, the URL caches) as well: they
+    come after post_worker_init's freeze, and every full collection would walk them."""
+    worker.served = getattr(worker, "served", 0) + 1
+    if worker.served == FREEZE_AFTER:
+        import gc
+        gc.collect()
+        gc.freeze()
+
+
 # prometheus-client's multiprocess mode: each worker keeps its counts in a file of this
 # folder and /metrics adds them all up. Set here, before any worker imports the app;
 # portal.service gives it /run/portal/metrics (RuntimeDirectory), emptied at every start.

@@ -5,6 +5,7 @@ from peewee import sort_models
 from .autopay import AutopayRule, SavedCard
 from .base import (
     BaseModel,
+    built,
     db,
     for_update,
     is_sqlite,
@@ -12,6 +13,7 @@ from .base import (
     locking_transaction,
     open_database,
     prepared,
+    prepared_rows,
 )
 from .budget import HeldNotice, RateEvent
 from .credit import Credit

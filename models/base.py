@@ -84,6 +84,30 @@ def _database_value(param):
     return MomentField().db_value(param) if isinstance(param, datetime) else param
 
 
+def prepared_rows(shape, build, *params):
+    """The driver's rows (tuples, no model built) of the fixed-shape query `build()` makes,
+    run with `params` from SQL compiled once per `shape`: once the SQL is known, not even
+    the query is built again. For the queries every signed-in page runs, whose rows
+    `built` turns into models; under `verify` (the tests) the query is built and checked
+    at every call, as `prepared` checks it."""
+    params = tuple(map(_database_value, params))
+    sql = db.obj.prepared_sql.get(shape)
+    if sql is None or PreparedSQL.verify:
+        return db.execute(prepared(build(), shape, *params)).fetchall()
+    return db.execute_sql(sql, params).fetchall()
+
+
+def built(model, fields, values):
+    """A `model` instance of a row's `fields` as the driver gave their `values`, built as
+    peewee builds one (each field's python_value, nothing marked dirty) without its
+    per-query column resolution, which costs more than the query on a small row."""
+    instance = model(__no_default__=1)
+    data = instance.__data__
+    for field, value in zip(fields, values, strict=True):
+        data[field.name] = field.python_value(value)
+    return instance
+
+
 def _paging(query):
     """What peewee changes in place on a query (first() sets its LIMIT)."""
     return getattr(query, "_limit", None), getattr(query, "_offset", None)

@@ -12,7 +12,7 @@ from peewee import (
 
 from rules import states as states_rules
 from rules.sessions import ENDED, TOUCH, check_session
-from .base import BaseModel, MomentField, prepared
+from .base import BaseModel, MomentField, built, prepared_rows
 
 
 class Localized:
@@ -160,16 +160,16 @@ class ServerSession:
     (rules.sessions)."""
 
     @classmethod
-    def resume(cls, query, rule_of, now, shape=None, params=()):
+    def resume(cls, query, rule_of, now):
         """The live session `query` selects (by its token), or None. `rule_of(row)` is the
-        row's SessionRule; a session past it is ended here. With `shape`, the query runs
-        prepared (models.base.PreparedSQL) with `params`."""
-        query = query.where(cls.ended_at.is_null())
-        if shape:
-            query = prepared(query, shape, *params)
-        # The token is the primary key: one row at most, so no LIMIT (a prepared query
-        # must run as it was marked).
-        row = next(iter(query), None)
+        row's SessionRule; a session past it is ended here."""
+        # The token is the primary key: one row at most.
+        return cls.judged(next(iter(query.where(cls.ended_at.is_null())), None), rule_of, now)
+
+    @classmethod
+    def judged(cls, row, rule_of, now):
+        """`row` (a session not ended, or None) if its rule keeps it live, else None (and
+        a session past its rule is ended here); its last sighting recorded now and then."""
         if row is None:
             return None
         verdict = check_session(rule_of(row), row.created_at, row.last_seen_at, now)
@@ -202,6 +202,21 @@ class AuthSession(ServerSession, BaseModel):
 
     class Meta:
         indexes = ((("profile", "ended_at"), False),)
+
+    @classmethod
+    def signed_in(cls, token, rule_of, now):
+        """The live session of `token` with its profile (`.profile`), or None, as `resume`
+        judges it: the one primary-key lookup of every signed-in request, its SQL compiled
+        once and its row built without peewee's per-query column resolution."""
+        fields, profile_fields = cls._meta.sorted_fields, Profile._meta.sorted_fields
+        rows = prepared_rows("auth_session.signed_in", lambda: cls.select(
+            *fields, *profile_fields).join(Profile).where(
+            (cls.token == token) & cls.ended_at.is_null()), token)
+        if not rows:
+            return None
+        row = built(cls, fields, rows[0][:len(fields)])
+        row.__rel__["profile"] = built(Profile, profile_fields, rows[0][len(fields):])
+        return cls.judged(row, rule_of, now)
 
     @classmethod
     def open_for(cls, profile):

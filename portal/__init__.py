@@ -37,7 +37,7 @@ from . import (
     transfers,
     widget,
 )
-from .core import auth, catalogue, formatting, guards, i18n, settings, sms, web
+from .core import auth, catalogue, formatting, guards, i18n, settings, sms, templating, web
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +55,7 @@ babel = Babel()
 def create_app(config=None):
     app = Flask(__name__, root_path=str(ROOT), static_folder="static",
                 template_folder="templates", instance_path=str(ROOT / "instance"))
+    templating.init_app(app)
     settings.load(app, config)
     if app.config["TEMPLATE_CACHE"] is not None:
         # Compiled templates kept across apps (a jinja2 BytecodeCache): the tests give one per

@@ -502,3 +502,24 @@ def test_services_and_switches_are_named_in_the_readers_language(
         assert service in body and "Хто дзвонив" not in body
     assert switch in html and "Перехід" not in html
     assert switch[:20] in text and "Перехід" not in text  # the PDF cuts a long name
+
+
+@pytest.mark.parametrize("query", ["", "?month=2026-11", "?month=2026-11&type=calls",
+                                   "?month=2026-11&type=", "?type=bogus",
+                                   "?from=2026-11-03&to=2026-11-20&type=payments"])
+@pytest.mark.parametrize("language", ["uk", "en"])
+def test_the_written_out_type_lists_are_form_fields(app, client, signed_in, query, language):
+    """expenses.html writes the type's list out (wtforms' option by option rendering was a
+    quarter of the page): the same HTML as form_field makes of the form's field."""
+    from portal.core.web import form_field
+    from portal.expenses.views import parse_selection
+    client.set_cookie("lang", language)
+    html = page(client.get(f"/expenses{query}"))
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookies = f"lang={language}; {name}={client.get_cookie(name).value}"
+    with app.test_request_context(f"/expenses{query}", headers={"Cookie": cookies}):
+        models.db.connect(reuse_if_open=True)
+        app.preprocess_request()
+        forms = parse_selection()[1]
+        for form, field_id in (("month_form", "month-type"), ("span_form", "span-type")):
+            assert str(form_field(forms[form].type, id=field_id)) in html

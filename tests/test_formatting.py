@@ -50,3 +50,20 @@ def test_a_count_is_grouped_as_the_reader_groups(app, language, shown):
     with app.test_request_context(headers={"Accept-Language": language}):
         assert formatting.whole_number(50_000) == shown
         assert formatting.whole_number(7) == "7"
+
+
+def test_the_language_is_asked_once_a_request_and_again_inside_another(app, monkeypatch):
+    """Money printing asks the language for every amount (a report prints a hundred): it is
+    kept for the request, and changed only inside i18n.in_language."""
+    from portal.core import i18n
+    from portal.core.formatting import money
+    asked = []
+    real = i18n.get_locale
+    monkeypatch.setattr(i18n, "get_locale", lambda: asked.append(1) or real())
+    with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        assert [money(123456) for _ in range(3)] == [
+            '<data value="1234.56">1,234.56\u00a0₴</data>'] * 3
+        with i18n.in_language("uk"):
+            assert money(123456) == '<data value="1234.56">1\u00a0234,56\u00a0₴</data>'
+        assert money(123456) == '<data value="1234.56">1,234.56\u00a0₴</data>'
+    assert len(asked) == 2  # English once, Ukrainian once

@@ -1,4 +1,9 @@
 """Shared page helpers."""
+import pytest
+from flask import url_for
+from werkzeug.routing import BuildError, MapAdapter
+
+from portal.core.web import template_url
 
 
 def test_htmx_attributes_of_a_field_reach_the_page(client, signed_in):
@@ -32,3 +37,40 @@ def test_requests_reuse_one_database_connection(app, client, signed_in, monkeypa
     for _ in range(3):
         assert client.get("/").status_code == 200
     assert len(opened) <= 1
+
+
+@pytest.mark.parametrize("endpoint, values", [
+    ("expenses.report", {}),
+    ("expenses.report", {"month": "2026-11"}),
+    ("expenses.report", {"from": "2026-11-01", "to": "2026-11-20", "type": "calls"}),
+    ("expenses.report", {"month": "2026-11", "after": "2026-11-30T10:00:00.5_42", "type": None}),
+    ("topup.page", {"target": "+380671234567"}),
+    ("topup.page", {"target": "Олена & co/?#=%", "many": ["a b", "c+d"]}),
+    ("expenses.report", {"_anchor": "records", "month": "2026-11"}),
+    ("services.service_page", {"code": "roaming"}),  # a rule with an argument
+    ("static", {"filename": "portal.css"}),
+])
+@pytest.mark.parametrize("script_root", ["", "/cabinet"])
+def test_templates_urls_are_flasks(app, endpoint, values, script_root):
+    """template_url builds the URL of an endpoint without arguments itself: exactly as
+    Flask's url_for, query and all."""
+    with app.test_request_context("/", base_url=f"http://localhost{script_root}"):
+        assert template_url(endpoint, **values) == url_for(endpoint, **values)
+        assert template_url(endpoint, **values) == url_for(endpoint, **values)  # kept
+
+
+def test_an_unknown_endpoint_is_refused_as_flask_refuses_it(app):
+    with app.test_request_context("/"), pytest.raises(BuildError):
+        template_url("nowhere.page", month="2026-11")
+
+
+def test_a_query_url_is_built_without_werkzeugs_builder(app, monkeypatch):
+    """werkzeug's builder is a large share of a dashboard's render (its spending panel's
+    links, a month each): a query URL is the plain URL and the query."""
+    with app.test_request_context("/"):
+        template_url("expenses.report", month="2026-10")  # the plain URL, built once
+
+        def refused(*args, **kwargs):
+            raise AssertionError("werkzeug built a URL")
+        monkeypatch.setattr(MapAdapter, "build", refused)
+        assert template_url("expenses.report", month="2026-11") == "/expenses?month=2026-11"

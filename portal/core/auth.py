@@ -36,10 +36,8 @@ CONFIRMATION_ENDPOINTS = {"auth.first_login", "auth.logout", "auth.password_chec
 @login_manager.user_loader
 def load_session(token):
     """The profile behind a session token, once per request, if the session is still live."""
-    row = AuthSession.resume(
-        AuthSession.select(AuthSession, Profile).join(Profile).where(AuthSession.token == token),
-        lambda row: REMEMBERED if row.remember else IDLE, clock.now(),
-        shape="auth.load_session", params=(token,))
+    row = AuthSession.signed_in(token, lambda row: REMEMBERED if row.remember else IDLE,
+                                clock.now())
     if row is None:
         return None
     profile = row.profile
@@ -101,22 +99,41 @@ def _confirmation_gate():
 
 # Which number --------------------------------------------------------------------------
 
+# The switcher's rows: every column of the number and of its tariff (any page may use
+# them), and the phone model of its SIM card.
+_NUMBER_FIELDS = Subscription._meta.sorted_fields
+_TARIFF_FIELDS = models.Tariff._meta.sorted_fields
+_DEVICE_FIELDS = (models.Device.phone_model,)
+
+
+def _cabinet_query(profile_id):
+    device = models.Device
+    return (Subscription.select(*_NUMBER_FIELDS, *_TARIFF_FIELDS, *_DEVICE_FIELDS)
+            .join(models.Tariff).switch(Subscription)
+            .join(device, JOIN.LEFT_OUTER, on=(device.subscription == Subscription.id))
+            .where(Subscription.in_cabinet(profile_id))
+            .order_by(Subscription.kind.desc(), Subscription.number))
+
+
 def own_subscriptions():
     """The signed-in profile's numbers and accounts with their tariffs and the phone model
     their SIM card was last seen in (`.device`, None when unknown), in the switcher's order
     (mobile first, then by number): one query a request for the switcher, the dashboard
-    and current_subscription() alike."""
+    and current_subscription() alike, its rows built straight from the driver's."""
     if "own_subscriptions" not in g:
-        device = models.Device
-        g.own_subscriptions = list(models.prepared(
-            Subscription.select(Subscription, models.Tariff, device.phone_model)
-            .join(models.Tariff).switch(Subscription)
-            .join(device, JOIN.LEFT_OUTER, on=(device.subscription == Subscription.id),
-                  attr="device")
-            .where(Subscription.in_cabinet(current_user.id))
-            .order_by(Subscription.kind.desc(), Subscription.number),
-            "auth.own_subscriptions", current_user.id, current_user.id,
-        )) if current_user.is_authenticated else []
+        g.own_subscriptions = []
+        if current_user.is_authenticated:
+            profile_id = current_user.id
+            split = len(_NUMBER_FIELDS) + len(_TARIFF_FIELDS)
+            for row in models.prepared_rows("auth.own_subscriptions",
+                                            lambda: _cabinet_query(profile_id),
+                                            profile_id, profile_id):
+                number = models.built(Subscription, _NUMBER_FIELDS, row[:len(_NUMBER_FIELDS)])
+                number.__rel__["tariff"] = models.built(
+                    models.Tariff, _TARIFF_FIELDS, row[len(_NUMBER_FIELDS):split])
+                number.device = None if row[split] is None else models.built(
+                    models.Device, _DEVICE_FIELDS, row[split:])
+                g.own_subscriptions.append(number)
     return g.own_subscriptions
 
 

@@ -2,13 +2,14 @@
 the CSV and the PDF, in the reader's language (an SMS: its cabinet's, see portal.sms).
 
 Amounts are integer kopiyky (bonuses too: 1 bonus = 100)."""
-from flask_babel import format_date, get_locale, lazy_gettext as _l
+from flask_babel import format_date, lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from rules.amounts import format_grouped, format_plain
 from rules.dates import local
 from rules.expenses import format_duration, format_volume
 from rules.numbers import format_number
+from .i18n import current_locale
 
 # (decimal separator, thousands separator) by language.
 _SEPARATORS = {"en": (".", ","), "uk": (",", "\u00a0"), "ru": (",", "\u00a0")}
@@ -27,8 +28,7 @@ def phone_unbroken(number):
 
 
 def _separators():
-    locale = get_locale()
-    return _SEPARATORS.get(locale.language if locale else "uk", _SEPARATORS["uk"])
+    return _SEPARATORS.get(current_locale(), _SEPARATORS["uk"])
 
 
 def amount(kopiyky):

@@ -12,6 +12,7 @@ LANGUAGE_COOKIE = "lang"
 
 
 TRANSLATIONS = "translations"  # `g`'s key for the catalog of the language in force
+LANGUAGE = "language"  # `g`'s key for the language in force, as text
 
 
 class QuickDomain(Domain):
@@ -45,6 +46,7 @@ def forget_language():
     """Each request finds its language anew (`g` outlives a request in a CLI command or a
     test that holds an app context)."""
     g.pop(TRANSLATIONS, None)
+    g.pop(LANGUAGE, None)
 
 
 @contextmanager
@@ -52,19 +54,43 @@ def in_language(language):
     """Texts made inside are in `language` (Flask-Babel's force_locale, with this domain's
     catalog of the request put aside and back). The one way to change the language within
     a request."""
-    outer = g.pop(TRANSLATIONS, None)
+    outer = g.pop(TRANSLATIONS, None), g.pop(LANGUAGE, None)
     try:
         with force_locale(language):
             yield
     finally:
-        g.pop(TRANSLATIONS, None)
-        if outer is not None:
-            g.setdefault(TRANSLATIONS, outer)
+        for key, value in zip((TRANSLATIONS, LANGUAGE), outer, strict=True):
+            g.pop(key, None)
+            if value is not None:
+                g.setdefault(key, value)
+
+
+def current_locale():
+    """The language in force, as text ('uk'): kept in `g` for the request like its catalog
+    (money printing asks it for every amount, and Flask-Babel's get_locale costs more than
+    the printing)."""
+    if not has_app_context():
+        return str(get_locale())
+    found = g.get(LANGUAGE)
+    if found is None:
+        found = str(get_locale())
+        g.setdefault(LANGUAGE, found)
+    return found
+
+
+def translations_of(language):
+    """The catalog of `language` (inside an app context), as the request would find it."""
+    with in_language(language):
+        return _domain.get_translations()
+
+
+_domain = None  # the app's QuickDomain (the catalogs are the process's: one is enough)
 
 
 def init_app(app, babel):
+    global _domain
     babel.init_app(app, locale_selector=select_locale)
-    domain = QuickDomain()  # Flask-Babel's default domain: messages
+    domain = _domain = QuickDomain()  # Flask-Babel's default domain: messages
     # Flask-Babel's public way to choose a request's domain (`Domain.as_default`).
     app.before_request(forget_language)
     app.before_request(domain.as_default)

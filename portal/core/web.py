@@ -6,7 +6,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from flask import (
     abort,
@@ -20,19 +20,21 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import make_response as htmx_response
-from jinja2_fragments.flask import render_block
+from jinja2_fragments import render_block
 from markupsafe import Markup, escape
 from peewee import OperationalError
+from werkzeug.datastructures import iter_multi_items
 from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
 from wtforms import HiddenField, StringField
 
 import models
 from .forms import BaseForm
-from .i18n import LANGUAGE_COOKIE, LOCALES
+from .i18n import LANGUAGE_COOKIE, LOCALES, current_locale
+from .templating import page_environment
 
 # The statuses of refusals, one each: htmx is configured (base.html) to swap 4xx answers.
 INVALID_FORM = 422  # a field was rejected
@@ -63,10 +65,12 @@ def is_fragment_request():
 
 def render(template, block=None, status=200, **context):
     """The whole page, or only `block` of it when htmx asks for that region."""
+    environment = page_environment()
     if block and is_fragment_request():
-        html = render_block(template, block, **context)
+        current_app.update_template_context(context)
+        html = render_block(environment, template, block, **context)
     else:
-        html = render_template(template, **context)
+        html = render_template(environment.get_template(template), **context)
     return make_response(html, status)
 
 
@@ -81,18 +85,46 @@ def static_url(filename):
     return template_url("static", filename=filename, v=_static_hash(str(path)))
 
 
+# werkzeug's characters left as they are in a query (werkzeug.urls._urlencode).
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
 def template_url(endpoint, **values):
-    """Templates' url_for: a URL without arguments (the menu's, the footer's: some 30 a
-    page) is built once per app and script root, the rest by Flask's url_for. Static
-    files' URLs are kept too: a file's content does not change under a running app."""
-    if (values and endpoint != "static") or not has_request_context():
+    """Templates' url_for, without werkzeug's general URL builder where it is not needed:
+    the URL of an endpoint whose one rule takes no arguments is built once per app and
+    script root, and its values (a report's month, a top-up's number) become its query
+    exactly as werkzeug makes one; static files' URLs are kept too (a file's content does
+    not change under a running app). Anything else goes to Flask's url_for."""
+    if not has_request_context():
         return url_for(endpoint, **values)
-    built = current_app.extensions.setdefault("template_urls", {})
-    key = (request.script_root, endpoint, *sorted(values.items()))
-    found = built.get(key)
-    if found is None:
-        found = built[key] = url_for(endpoint, **values)
-    return found
+    if endpoint == "static":
+        built = current_app.extensions.setdefault("template_urls", {})
+        key = (request.script_root, endpoint, *sorted(values.items()))
+        found = built.get(key)
+        if found is None:
+            found = built[key] = url_for(endpoint, **values)
+        return found
+    base = _plain_url(endpoint)
+    if base is None or any(key[:1] == "_" for key in values):  # url_for's own options
+        return url_for(endpoint, **values)
+    query = urlencode([(key, value) for key, value in iter_multi_items(values)
+                       if value is not None], safe=_QUERY_SAFE)
+    return f"{base}?{query}" if query else base
+
+
+def _plain_url(endpoint):
+    """The URL of `endpoint` under the request's script root when its one rule takes no
+    arguments (then values can only be its query), else None."""
+    plain = current_app.extensions.setdefault("plain_urls", {})
+    key = (request.script_root, endpoint)
+    if key not in plain:
+        try:
+            rules = list(current_app.url_map.iter_rules(endpoint))
+        except KeyError:  # no such endpoint (or a blueprint's '.name'): url_for says so
+            rules = ()
+        plain[key] = url_for(endpoint) if (len(rules) == 1 and not rules[0].arguments
+                                           and not rules[0].defaults) else None
+    return plain[key]
 
 
 def _static_cache(response):
@@ -273,7 +305,7 @@ def init_app(app):
 
     @app.context_processor
     def page_globals():
-        return {"locale": str(get_locale()), "escape": escape}
+        return {"locale": current_locale(), "escape": escape}
 
 
 def form_field(field, id=None, hint=None, label=None, **attrs):

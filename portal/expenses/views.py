@@ -71,8 +71,9 @@ def period_message(error):
     return _("Choose a type from the list.")
 
 
+TYPE_GROUPS = SPENDING_GROUPS + (PAYMENTS,)
 TYPE_CHOICES = [SelectChoice("", _l("Everything"))] + [
-    SelectChoice(group, GROUP_LABELS[group]) for group in SPENDING_GROUPS + (PAYMENTS,)]
+    SelectChoice(group, GROUP_LABELS[group]) for group in TYPE_GROUPS]
 
 
 class MonthForm(Form):
@@ -147,14 +148,24 @@ class RecordLine(NamedTuple):
     bonuses: Markup | None  # what moved bonuses paid of it, <data>
 
 
+def _names(model, key, values):
+    """`model`'s rows (their key and names only) whose `key` is among `values`: a query of
+    a fixed shape for each count of values, compiled once (a page names a few)."""
+    values = sorted(values)
+    names = (model.name_uk, model.name_en, model.name_ru)
+    query = model.select(*(names if key is model.name_uk else (key, *names))).where(
+        key.in_(values))
+    return models.prepared(query, f"expenses.names.{model._meta.table_name}.{len(values)}",
+                           *values)
+
+
 def tariff_names(codes=None):
     """{code: name in the reader's language} of the tariffs in `codes` (every tariff when
     None): a monthly fee's record names its tariff by its code. No query for no codes."""
     if codes is not None and not codes:
         return {}
-    query = models.Tariff.select()
-    if codes is not None:
-        query = query.where(models.Tariff.code.in_(sorted(codes)))
+    Tariff = models.Tariff
+    query = Tariff.select() if codes is None else _names(Tariff, Tariff.code, codes)
     locale = str(get_locale())
     return {tariff.code: tariff.name(locale) for tariff in query}
 
@@ -166,9 +177,8 @@ def service_names(texts=None, tariffs=None):
     if texts is not None and not texts:
         return {}
     locale = str(get_locale())
-    query = models.Service.select()
-    if texts is not None:
-        query = query.where(models.Service.name_uk.in_(sorted(texts)))
+    Service = models.Service
+    query = Service.select() if texts is None else _names(Service, Service.name_uk, texts)
     names = {service.name_uk: service.name(locale) for service in query}
     switch_prefix = services_rules.SWITCH_COUNTERPART.split("{")[0]
     if texts is None or any(text.startswith(switch_prefix) for text in texts):
@@ -202,7 +212,8 @@ def record_lines(records):
 
 def report_context(selection, forms):
     context = dict(forms, selection=selection, group_labels=translated(GROUP_LABELS),
-                   spending_groups=SPENDING_GROUPS, subscription=current_subscription())
+                   spending_groups=SPENDING_GROUPS, type_groups=TYPE_GROUPS,
+                   subscription=current_subscription())
     if selection is None:
         return context
     summary = selection.summary()

@@ -1,0 +1,51 @@
+"""Templates compiled per language with their fixed text made at compile time
+(portal/core/templating.py): the same page as Jinja's own gettext and url_for make."""
+import pytest
+from markupsafe import Markup
+
+from portal.core import templating
+from portal.core.i18n import in_language
+
+SOURCE = ('{{ _("Menu") }}|{{ _("Top up") }}|{{ _("%(bonuses)s bonuses, valid until %(day)s", '
+          'bonuses=amount, day="<b>") }}|{{ _("Show") if flag else _("Home") }}|'
+          '{{ url_for("dashboard.index") }}|{{ url_for("expenses.report", month="2026-11") }}|'
+          '{{ static_url("portal.css") }}|{{ show_alert(_("Sign out")) }}')
+
+
+def rendered(app, language, script_root="", folded=True):
+    with app.test_request_context("/", base_url=f"http://localhost{script_root}",
+                                  headers={"Cookie": f"lang={language}"}):
+        environment = templating.page_environment() if folded else app.jinja_env
+        template = environment.from_string(SOURCE)
+        template.name = "page.html"  # autoescaped, as every page
+        return environment.compile(SOURCE, raw=True) if folded == "code" else \
+            template.render(amount=Markup("1,50"), flag=False)
+
+
+@pytest.mark.parametrize("language", ["uk", "en", "ru"])
+def test_a_folded_page_is_the_page_jinja_makes(app, language):
+    assert rendered(app, language) == rendered(app, language, folded=False)
+    assert rendered(app, language, "/cabinet") == rendered(app, language, "/cabinet",
+                                                           folded=False)
+
+
+def test_the_fixed_text_is_compiled_in(app):
+    code = rendered(app, "uk", folded="code")
+    assert "Меню" in code and "Поповнити" in code  # the translations, as constants
+    assert "|/|" in code and "portal.css?v=" in code  # the URLs without arguments
+    # Left to run: the URL with arguments, the macro; no string is looked up at render.
+    assert "'_'" not in code and "gettext" not in code
+    assert "expenses.report" in code
+
+
+def test_each_language_and_script_root_has_its_own_compiled_page(app):
+    assert "Меню" in rendered(app, "uk") and "Menu" in rendered(app, "en")
+    assert "|/cabinet/|" in rendered(app, "en", "/cabinet") and "|/|" in rendered(app, "en")
+
+
+def test_texts_made_in_another_language_within_a_request_are_in_it(app):
+    with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        with in_language("ru"):
+            assert "Меню" in templating.page_environment().from_string(
+                '{{ _("Menu") }}').render()
+        assert templating.page_environment().from_string('{{ _("Menu") }}').render() == "Menu"
