@@ -21,7 +21,7 @@ stays a variable. `web.render` renders with `page_environment()`; the app's own
 rendered outside `web.render`."""
 import hashlib
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, has_request_context, request
 from flask.templating import Environment
 from jinja2 import BytecodeCache, nodes
 from jinja2.visitor import NodeTransformer
@@ -41,12 +41,13 @@ class PortalEnvironment(Environment):
     def _parse(self, source, name, filename):
         tree = super()._parse(source, name, filename)
         if self.folding is not None:
-            tree = _Folder(*self.folding).visit(tree)
+            tree = _Folder(self.globals, *self.folding).visit(tree)
         return tree
 
 
 class _Folder(NodeTransformer):
-    def __init__(self, locale, script_root):
+    def __init__(self, template_globals, locale, script_root):
+        self.globals = template_globals  # the url_for and static_url the page would call
         self.translations = translations_of(locale)
         self.script_root = script_root
 
@@ -71,11 +72,12 @@ class _Folder(NodeTransformer):
 
     def _url(self, name, argument):
         """The URL a request under this script root gets, or None (left to run then)."""
-        if not has_request_context() or request.script_root != self.script_root:
+        build = self.globals.get(name)
+        if build is None or not has_request_context() or (
+                request.script_root != self.script_root):
             return None
-        from .web import static_url  # web renders through this module
         try:
-            return static_url(argument) if name == "static_url" else url_for(argument)
+            return build(argument)
         except BuildError:  # an endpoint this app has not registered (a demo page)
             return None
 
