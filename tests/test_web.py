@@ -32,3 +32,16 @@ def test_requests_reuse_one_database_connection(app, client, signed_in, monkeypa
     for _ in range(3):
         assert client.get("/").status_code == 200
     assert len(opened) <= 1
+
+
+def test_the_tests_url_builders_are_the_ones_werkzeug_compiles(app):
+    """tests/conftest.py shares werkzeug's URL builders among the tests' apps: for every rule
+    the shared one has the code werkzeug compiles for that rule."""
+    from werkzeug.routing.rules import Rule
+    compile_builder = Rule._compile_builder.compile_builder
+    rules = list(app.url_map.iter_rules())
+    assert len(rules) > 50
+    for rule in rules:
+        for append_unknown in (False, True):
+            shared = Rule._compile_builder(rule, append_unknown)
+            assert shared.__code__ == compile_builder(rule, append_unknown).__code__, rule
