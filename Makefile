@@ -33,16 +33,22 @@ run: $(VENV)/.run-deps $(CATALOGS)
 	$(FLASK) demo-data --if-empty
 	PORT=$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py 'portal:create_app()'
 
-# Tests never use the demo switch of `make run`. They run in a random order (pytest-randomly);
-# the summary's last line says how to replay one: make test PYTEST_ARGS=--randomly-seed=N
-test: export PORTAL_DEMO = 0
+# Tests never use the demo switch of `make run`. They run in a random order (pytest-randomly)
+# in TEST_WORKERS processes (pytest-xdist; `auto`: one a core, 0: this process alone); the
+# summary's last line says how to replay one: make test PYTEST_ARGS=--randomly-seed=N
+# Compiled modules are kept (__pycache__, ignored by git) even where the environment says
+# not to write them: each worker, and each server a test starts, would otherwise parse and
+# compile the same sources again (pytest's rewritten plugins alone cost 6 s of CPU a process).
+TEST_WORKERS ?= auto
+PYTEST_XDIST := -n $(TEST_WORKERS) --dist worksteal
+test test-fast: export PORTAL_DEMO = 0
+test test-fast: export PYTHONDONTWRITEBYTECODE =
 test: $(VENV)/.test-deps $(CATALOGS)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 # The inner loop: every test but the browser ones (tests/browser/, marked `browser`).
-test-fast: export PORTAL_DEMO = 0
 test-fast: $(VENV)/.test-deps $(CATALOGS)
-	$(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "not browser" $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 # The fuzzer (tests/test_fuzz.py) runs longer than in `make test`: FUZZ_EXAMPLES requests
 # (default 20000) drawn by hypothesis over every route, as each kind of visitor.

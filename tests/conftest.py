@@ -11,12 +11,14 @@ import pytest
 from hypothesis import settings
 from jinja2 import FileSystemBytecodeCache
 from peewee import AutoField, BigAutoField
+from werkzeug.routing.rules import Rule
 
 import models
 from portal import create_app
 from portal.core import security
 from portal.core.clock import ManualClock
 from portal.database.service import init_db
+from tests.browser.phone import SKIP_REASON, have_chromium
 from tests.helpers import (
     PG_URL,
     SECRET,
@@ -46,6 +48,28 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 # Every prepared query (models.base.PreparedSQL) is compiled again at each execution and
 # checked against its cached SQL and parameters: a wrong shape fails the test that runs it.
 models.base.PreparedSQL.verify = True
+
+
+def share_url_builders():
+    """werkzeug turns each URL rule of each new app into two Python functions (an ast, then
+    `compile`): two thirds of `create_app`, which nearly every test runs. A function depends
+    only on the rule's text, parts, converters and defaults, so the tests' apps share one for
+    the same of these (tests/test_web.py checks each is the one werkzeug compiles)."""
+    compile_builder = Rule._compile_builder
+    builders = {}
+
+    def shared_builder(rule, append_unknown=True):
+        key = (rule.rule, tuple(rule._trace), append_unknown,
+               tuple((name, type(converter)) for name, converter in rule._converters.items()),
+               repr(sorted((rule.defaults or {}).items())))
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+    shared_builder.compile_builder = compile_builder
+    Rule._compile_builder = shared_builder
+
+
+share_url_builders()
 
 BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
 
@@ -290,11 +314,16 @@ def victim(factory):
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    """The order the tests ran in, so a failing order can be replayed (docs/design.md, "Tests")."""
+    """The order the tests ran in, so a failing order can be replayed (docs/design.md,
+    "Tests"); and browser tests skipped for want of Chromium."""
+    if not have_chromium:
+        terminalreporter.write_line(f"BROWSER TESTS SKIPPED: {SKIP_REASON}", yellow=True,
+                                    bold=True)
     seed = config.getoption("randomly_seed", default=None)
-    if isinstance(seed, int) and not config.getoption("randomly_dont_reorganize", default=False):
-        terminalreporter.write_line(f"Test order: random, seed {seed}. Replay it with "
-                                    f"make test PYTEST_ARGS=--randomly-seed={seed}")
+    if isinstance(seed, int) and config.getoption("randomly_reorganize", default=True):
+        terminalreporter.write_line(
+            f"Test order: random, seed {seed}. Replay it with make test "
+            f"PYTEST_ARGS=--randomly-seed={seed} (TEST_WORKERS=0: that order in one process)")
 
 
 @pytest.fixture

@@ -74,3 +74,16 @@ def test_a_query_url_is_built_without_werkzeugs_builder(app, monkeypatch):
             raise AssertionError("werkzeug built a URL")
         monkeypatch.setattr(MapAdapter, "build", refused)
         assert template_url("expenses.report", month="2026-11") == "/expenses?month=2026-11"
+
+
+def test_the_tests_url_builders_are_the_ones_werkzeug_compiles(app):
+    """tests/conftest.py shares werkzeug's URL builders among the tests' apps: for every rule
+    the shared one has the code werkzeug compiles for that rule."""
+    from werkzeug.routing.rules import Rule
+    compile_builder = Rule._compile_builder.compile_builder
+    rules = list(app.url_map.iter_rules())
+    assert len(rules) > 50
+    for rule in rules:
+        for append_unknown in (False, True):
+            shared = Rule._compile_builder(rule, append_unknown)
+            assert shared.__code__ == compile_builder(rule, append_unknown).__code__, rule

@@ -24,10 +24,16 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.browser.phone import ARTIFACTS, PHONE, PHONE_CHECKS
+from tests.browser.phone import (
+    ARTIFACTS,
+    CHROMIUM,
+    PHONE,
+    PHONE_CHECKS,
+    SKIP_REASON,
+    have_chromium,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
@@ -60,10 +66,6 @@ EXTRA_SUBSCRIBERS = [
      "20.00", "0", "2022-01-10", "browser-sms-js"),
 ]
 
-SKIP_REASON = (f"{CHROMIUM} not found: browser tests skipped "
-               "(apt-get install chromium to run them)")
-have_chromium = Path(CHROMIUM).exists()
-
 
 def pytest_collection_modifyitems(config, items):
     if have_chromium:
@@ -72,12 +74,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(skip)
-
-
-def pytest_terminal_summary(terminalreporter):
-    if not have_chromium:
-        terminalreporter.write_line(f"BROWSER TESTS SKIPPED: {SKIP_REASON}", yellow=True,
-                                    bold=True)
 
 
 def free_port():

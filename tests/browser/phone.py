@@ -1,8 +1,14 @@
 """The phone the browser tests hold every page to (360x640), where their screenshots go,
-and the checks each page passes on it (run in the page by conftest.Checker)."""
+the checks each page passes on it (run in the page by conftest.Checker), and the Chromium
+they drive (tests/conftest.py says when it is missing: under pytest-xdist the process that
+reports loads no conftest below tests/)."""
 from pathlib import Path
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+CHROMIUM = "/usr/bin/chromium"
+SKIP_REASON = (f"{CHROMIUM} not found: browser tests skipped "
+               "(apt-get install chromium to run them)")
+have_chromium = Path(CHROMIUM).exists()
 PHONE = {"width": 360, "height": 640}
 
 # The phone checks of a page, in the page: its width, every visible control smaller than
