@@ -37,6 +37,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bench.bench_http import cpu_seconds
+from rules.dates import add_months, day_start, local, local_day
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBSCRIBERS = int(os.environ.get("PORTAL_SCALE_SUBSCRIBERS", 100_000))
@@ -107,8 +108,7 @@ class Timer:
 # Generating --------------------------------------------------------------------------------
 
 def month_starts(now):
-    this = now.date().replace(day=1)
-    from models.partitions import add_months
+    this = local_day(now).replace(day=1)
     return [add_months(this, -back) for back in range(MONTHS - 1, -1, -1)]
 
 
@@ -196,8 +196,10 @@ def seed_usage(models, now, subscription_ids, report_month):
     steps = {}
     cursor = models.db.cursor()
     starts = month_starts(now)
-    bounds = [datetime.combine(month, datetime.min.time()) for month in starts]
-    bounds.append(now - timedelta(days=1))  # the import brings the last day
+    # COPY writes the column's own form: UTC without a zone (models.base.MomentField), from
+    # the instants Kyiv's months begin, as the partitions' bounds are.
+    bounds = [day_start(month).replace(tzinfo=None) for month in starts]
+    bounds.append((now - timedelta(days=1)).replace(tzinfo=None))  # the import: the last day
     seconds = [max(0, (b - a).total_seconds()) for a, b in zip(bounds, bounds[1:], strict=False)]
     counts = [int(RECORDS * s / sum(seconds)) for s in seconds]
     counts[0] += RECORDS - sum(counts)
@@ -233,7 +235,8 @@ def seed_usage(models, now, subscription_ids, report_month):
         models.db.execute_sql(
             f"INSERT INTO {partitions.partition_name(models.UsageDay, month)} "
             "(subscription_id, day, type, records, amount, bonus_amount) "
-            "SELECT subscription_id, started_at::date, type, count(*), sum(amount), "
+            "SELECT subscription_id, ((started_at AT TIME ZONE 'UTC') AT TIME ZONE "
+            "'Europe/Kyiv')::date, type, count(*), sum(amount), "
             f"sum(bonus_amount) FROM {partitions.partition_name(models.UsageRecord, month)} "
             "GROUP BY 1, 2, 3")
     models.db.execute_sql("ALTER TABLE usage_day ADD CONSTRAINT usage_day_pkey "
@@ -385,10 +388,9 @@ def pages_again():
     """`python -m bench.scale pages`: the pages and plans measured again on the database a
     run kept (PORTAL_SCALE_KEEP=1), after a change to the code; appended to OUTPUT."""
     import models
-    from models import partitions
     from portal import create_app
-    from portal.core.clock import kyiv_now
-    began = kyiv_now()
+    from portal.core.clock import wall_now
+    began = wall_now()
     url = SERVER.rsplit("/", 1)[0] + "/" + DATABASE
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-scale", "DEMO": False,
                       "SECURE_COOKIES": False, "PASSWORD_HASH_PARAMS": LIGHT})
@@ -399,12 +401,12 @@ def pages_again():
         subscription_ids = [s for (s,) in models.Subscription.select(models.Subscription.id)
                             .order_by(models.Subscription.id).tuples()]
         models.db.close()
-    report_month = partitions.add_months(began.date().replace(day=1), -1)
+    report_month = add_months(local_day(began).replace(day=1), -1)
     load = os.getloadavg()[0]
     results, plans, samples = measure_pages(app, subscription_ids, report_month)
     commit = os.popen(f"git -C {ROOT} log -1 --format=%h").read().strip()
     text = "\n".join([
-        f"## Pages again, {began:%d %b %Y %H:%M} Kyiv time (commit {commit}, same database)",
+        f"## Pages again, {local(began):%d %b %Y %H:%M} Kyiv time (commit {commit}, same database)",
         "",
         f"`python -m bench.scale pages` on the database the run above kept; load average "
         f"before {load:.1f}.",
@@ -474,15 +476,15 @@ def main():
     from models import partitions
     from models.schema import differences
     from portal import create_app
-    from portal.core.clock import kyiv_now
+    from portal.core.clock import wall_now
     from portal.core.security import hash_password
     from portal.database.service import init_db
     from portal.feeds.service import import_usage
 
-    began = kyiv_now()
+    began = wall_now()
     now = began.replace(microsecond=0)
-    this_month = now.date().replace(day=1)
-    report_month = partitions.add_months(this_month, -1)
+    this_month = local_day(now).replace(day=1)
+    report_month = add_months(this_month, -1)
     url = recreate_database()
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-scale", "DEMO": False,
                       "SECURE_COOKIES": False, "PASSWORD_HASH_PARAMS": LIGHT})
@@ -538,9 +540,9 @@ def main():
                 count = import_usage(io.StringIO(feed), now)
             assert count == IMPORT_ROWS
             with Timer(backends) as idle_job:
-                partitions.maintain(now.date())
+                partitions.maintain(local_day(now))
             with Timer(backends) as detach_job:
-                detached = partitions.maintain(now.date(), retention=12)
+                detached = partitions.maintain(local_day(now), retention=12)
             models.db.close()
         log(f"import: {imported.wall:.0f} s; job {idle_job.wall:.2f} s, detaching "
             f"{len(detached.detached)} partitions {detach_job.wall:.2f} s")
@@ -553,7 +555,7 @@ def main():
         "",
         "Written by the bench itself; docs/measurements.md and docs/capacity.md read it.",
         "",
-        f"Run of {began:%d %b %Y %H:%M} Kyiv time on {machine()}; "
+        f"Run of {local(began):%d %b %Y %H:%M} Kyiv time on {machine()}; "
         f"{models_version()}; load average before the run "
         f"{LOAD_BEFORE:.1f}, after {os.getloadavg()[0]:.1f} (the machine is shared: "
         "other work skews the wall times; CPU times move less). The bench ran under "

@@ -16,8 +16,9 @@ The layout (`create_table`):
   model has it: the days' totals' upsert (ON CONFLICT) names it, and it holds `day`.
 - a partition a month, `<table>_YYYY_MM`: Kyiv's month, so a month's report reads one
   partition (for `usage_record` the bounds are the instants Kyiv's months begin, kept in
-  UTC like every time: 2026-10-31 22:00 to 2026-11-30 22:00 for November), made ahead by init-db and by `usage-partitions`
-  (a daily timer), and a DEFAULT partition, `<table>_default`.
+  UTC like every time: 2026-10-31 22:00 to 2026-11-30 22:00 for November), made ahead by
+  init-db and by `usage-partitions` (a daily timer), and a DEFAULT partition,
+  `<table>_default`.
 
 Why a DEFAULT partition rather than partitions made on demand by the import: an import
 must never fail for a record's month (the billing may send a record older than any
@@ -33,7 +34,7 @@ from typing import NamedTuple
 
 from peewee import CompositeKey, OperationalError
 
-from rules.dates import day_start, local_day
+from rules.dates import add_months, day_start, local_day
 from .base import MomentField, db, read_moment
 from .usage import UsageDay, UsageRecord
 
@@ -51,11 +52,6 @@ LOCK_TIMEOUT = "3s"
 
 class Busy(RuntimeError):
     """A partition's DDL could not take its lock within LOCK_TIMEOUT."""
-
-
-def add_months(month, count):
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def months(first, last):

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from playhouse.migrations import Runner
 from playhouse.schema_diff import diff_models
 
+from rules.dates import add_months
 from . import partitions
 from .base import db, is_sqlite
 
@@ -60,7 +61,7 @@ def migrate(models, directory, today, retention=partitions.RETENTION):
         if not is_sqlite() and not fresh:
             try:
                 this = today().replace(day=1)
-                partitions.ensure(partitions.months(this, partitions.add_months(
+                partitions.ensure(partitions.months(this, add_months(
                     this, partitions.AHEAD)))
             except partitions.Busy:
                 pass  # an import holds the table: the default partition takes its rows
