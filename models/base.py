@@ -81,7 +81,12 @@ def prepared(query, shape, *params):
 
 def _database_value(param):
     """A parameter as peewee would write it: an instant as UTC without a zone (MomentField)."""
-    return MomentField().db_value(param) if isinstance(param, datetime) else param
+    return as_stored(param) if isinstance(param, datetime) else param
+
+
+def as_stored(moment):
+    """An instant (a naive one: Kyiv wall time) as the database keeps it: UTC, no zone."""
+    return instant(moment).replace(tzinfo=None)
 
 
 def prepared_rows(shape, build, *params):
@@ -194,17 +199,20 @@ class MomentField(DateTimeField):
     def db_value(self, value):
         if value is None or not hasattr(value, "tzinfo"):
             return super().db_value(value)  # None, or a string from a raw query
-        return instant(value).replace(tzinfo=None)
+        return as_stored(value)
 
     def python_value(self, value):
         value = super().python_value(value)
         return value.replace(tzinfo=timezone.utc) if hasattr(value, "tzinfo") else value
 
 
+_MOMENT = MomentField()  # reads an aggregate's text or datetime as the field would
+
+
 def read_moment(value):
     """An instant from an SQL aggregate over a MomentField (MAX, MIN): SQLite hands its text,
     PostgreSQL a datetime; None stays None."""
-    return MomentField().python_value(value)
+    return _MOMENT.python_value(value)
 
 
 class BaseModel(Model):

@@ -47,5 +47,10 @@ def local_day(moment):
 def day_start(day):
     """The instant Kyiv's `day` begins (midnight); a day lasts 23 hours in March and 25 in
     October, so the next day's start is the only honest end of a day."""
-    return instant(datetime.combine(day, time.min))
+    return on_day(day, time.min)
+
+
+def on_day(day, wall_time):
+    """The instant Kyiv's clocks show `wall_time` on `day` (a `datetime.time`)."""
+    return instant(datetime.combine(day, wall_time))
 

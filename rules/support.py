@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from .dates import instant, local, local_day
+from .dates import local, local_day, on_day
 
 
 class SupportError(ValueError):
@@ -231,7 +231,7 @@ def day_slots(day):
     """The slot starts of one day (none on a day off): instants of Kyiv's slot times."""
     if day.weekday() not in WORKING_WEEKDAYS:
         return []
-    return [instant(datetime.combine(day, slot)) for slot in SLOT_STARTS]
+    return [on_day(day, slot) for slot in SLOT_STARTS]
 
 
 def _visits_on(day, starts):

@@ -11,7 +11,7 @@ import click
 from flask import current_app
 
 import models
-from rules.dates import instant, local_day
+from rules.dates import instant, local_day, on_day
 
 
 def now():
@@ -81,7 +81,7 @@ def command_clock(day):
     without."""
     if day is None:
         return today(), now()
-    return day, instant(datetime.combine(day, time(3, 30)))
+    return day, on_day(day, time(3, 30))
 
 
 DATE_OPTION = click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]),

@@ -1,6 +1,6 @@
 """The demo's money history: Олена's bonus move and Тарас's paused account (bonuses), and
 Тарас's open self-service credit."""
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 from models import (
     BonusAccrual,
@@ -13,7 +13,7 @@ from models import (
     UsageRecord,
 )
 from rules import credit as credit_rules, money as money_rules, states as states_rules
-from rules.dates import add_months, instant, local_day
+from rules.dates import add_months, local_day, on_day
 from ..bonuses import service as bonuses_service
 from ..core import money_events
 from ..credit.service import TAKEN
@@ -45,8 +45,8 @@ def load_bonuses(demo_clock):
     moved, spent = 3000, 750
     # The latest accrual before the move (the history shows 100 in, then 30 out).
     month = money_rules.due_accrual_month(local_day(at))
-    accrued_at = instant(datetime.combine(
-        add_months(month, 1).replace(day=money_rules.BONUS_ACCRUAL_DAY), time(6, 0)))
+    accrued_at = on_day(add_months(month, 1).replace(day=money_rules.BONUS_ACCRUAL_DAY),
+                        time(6, 0))
     fee = account.tariff.monthly_fee
     accrual = BonusAccrual.create(subscription=account, month=month, amount=fee,
                                   created_at=accrued_at, fee_paid=fee, days_out=0)
@@ -65,7 +65,7 @@ def load_bonuses(demo_clock):
                           arrived_on=local_day(at), lapses_on=money_rules.lapse_date(local_day(at)))
     # Three days later a five-minute call to another network was paid with bonuses, as the
     # billing's usage feed says (a record with its bonus part, as BonusSpending books it).
-    call = instant(datetime.combine(local_day(now - timedelta(days=2)), time(18, 5)))
+    call = on_day(local_day(now - timedelta(days=2)), time(18, 5))
     UsageRecord.create(subscription=phone, started_at=call, type="call_out",
                        counterpart="+380501234567", quantity=300, amount=spent,
                        bonus_amount=spent)
@@ -84,7 +84,7 @@ def load_credit(demo_clock):
     taras = Subscription.by_number("+380672223344")
     if taras is None or Credit.get_or_none(Credit.key == DEMO_KEY):
         return
-    at = instant(datetime.combine(local_day(demo_clock.now() - timedelta(days=3)), time(19, 40)))
+    at = on_day(local_day(demo_clock.now() - timedelta(days=3)), time(19, 40))
     amount = 5000
     done = Credit.create(key=DEMO_KEY, subscription=taras, profile=taras.profile_id,
                          amount=amount, owed=amount, granted_at=at,
