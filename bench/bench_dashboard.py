@@ -15,8 +15,9 @@ from portal import create_app
 from portal.core.clock import ManualClock
 from portal.database.service import init_db
 from portal.demo.loading import DEMO_PASSWORD, load_demo_data
+from rules.dates import instant
 
-NOW = datetime(2026, 12, 6, 10, 0)
+NOW = instant(datetime(2026, 12, 6, 10, 0))  # Kyiv time
 ROUNDS = 500
 TARGET_MS = 2.0
 

@@ -21,9 +21,10 @@ from portal.core.clock import ManualClock
 from portal.core.security import hash_password
 from portal.database.service import init_db
 from portal.feeds.service import import_usage
+from rules.dates import instant
 from rules.expenses import format_cursor
 
-NOW = datetime(2026, 12, 1, 10, 0)
+NOW = instant(datetime(2026, 12, 1, 10, 0))  # Kyiv time
 MONTH_RECORDS = 30_000
 IMPORT_ROWS = 100_000
 PASSWORD = "Bench-pass7"

@@ -29,8 +29,10 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
+
+from rules.dates import day_start
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBSCRIBERS = 10_000
@@ -96,7 +98,7 @@ def seed(database_url, today):
         models.db.connect(reuse_if_open=True)
         init_db()
         password_hash = hash_password(PASSWORD)
-        now = datetime.combine(today, datetime.min.time())
+        now = day_start(today)  # Kyiv midnight
         with models.db.atomic():
             profiles = [{"name": f"Абонент {n}", "password_hash": password_hash,
                          "created_at": now, "confirmed_at": now} for n in range(SUBSCRIBERS)]
@@ -116,7 +118,7 @@ def seed(database_url, today):
                             .order_by(models.Subscription.id).tuples()]
         bench_id = subscription_ids[0]
         month_start = today.replace(day=1)
-        month_seconds = max(1, int((now - datetime.combine(month_start, datetime.min.time()))
+        month_seconds = max(1, int((now - day_start(month_start))
                                    .total_seconds()))
         span = 183 * 86400
 
@@ -187,7 +189,7 @@ def import_cost(database_url, today):
     from portal.feeds.service import import_usage
 
     rng = random.Random(11)
-    now = datetime.combine(today, datetime.min.time())
+    now = day_start(today)  # Kyiv midnight
     lines = ["number,started_at,type,counterpart,quantity,amount"]
     for _ in range(IMPORT_ROWS):
         moment = now - timedelta(seconds=rng.randrange(1, 86400), microseconds=rng.randrange(
