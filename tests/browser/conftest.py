@@ -7,6 +7,7 @@ Every page a journey reaches is screenshotted into test-artifacts/browser/ and c
 with axe-core (vendored under tests/vendor/, MPL-2.0): no serious or critical violation.
 A script error or a Content-Security-Policy refusal on any page fails the test.
 Without /usr/bin/chromium the tests are skipped, and the summary says so plainly."""
+import contextlib
 import csv
 import json
 import os
@@ -155,7 +156,11 @@ def live_server(tmp_path_factory):
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("MAKE", "MFLAGS", "PYTEST", "PORTAL_"))}
     env.update(PORT=str(port), PORTAL_DATABASE_URL=url, PORTAL_DEMO="1",
-               PORTAL_NOW=PORTAL_NOW, PORTAL_SECRET_KEY=SECRET, WEB_CONCURRENCY="2")
+               PORTAL_NOW=PORTAL_NOW, PORTAL_SECRET_KEY=SECRET, WEB_CONCURRENCY="2",
+               # Its own counts folder: gunicorn's master empties it at start, and every
+               # test worker runs a server of its own (the checkout's instance/metrics,
+               # shared, had one master remove it under the other's feet).
+               PROMETHEUS_MULTIPROC_DIR=str(tmp / "metrics"))
     flask = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "portal"]
     feed = tmp / "extra.csv"
     with feed.open("w", newline="") as handle:
@@ -185,7 +190,8 @@ def live_server(tmp_path_factory):
                 time.sleep(0.1)
         yield server
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # a server that did not start is gone
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(15)
         except subprocess.TimeoutExpired:
