@@ -188,11 +188,11 @@ def _security_headers(response):
 
 
 # The macros every page calls by name, globals of the templates: a block that htmx asks for is
-# rendered alone and sees no import of its page. (`language_switch` reads the request: it is
-# imported `with context` where it is used.)
+# rendered alone and sees no import of its page. (A macro that needs the request takes it as
+# an argument: one imported `with context` is a new module of its whole file at every use.)
 SHARED_MACROS = {
     "_macros.html": ("show_alert", "show_notice", "csrf", "card", "region_form", "password_rules",
-                     "move_form", "review_form", "number_field", "listing"),
+                     "move_form", "review_form", "number_field", "listing", "language_switch"),
     "_service_macros.html": ("fees", "service_list"),
     "_support_macros.html": ("message_list", "radio_group"),
 }
