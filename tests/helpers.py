@@ -313,6 +313,18 @@ def top_up(client, payer=VICTIM, target=VICTIM[1:], amount="1", **fields):
                                        "payer_phone": payer, **CARD, **fields})
 
 
+def payment_key(response):
+    """The key of the card top-up a response started (in its confirmation's address)."""
+    return re.search(r"/topup/([\w-]+)/confirm", page(response)).group(1)
+
+
+def confirmed_top_up(app, client, target, amount, code_to, **fields):
+    """A card top-up started and confirmed with the code the SMS to `code_to` carried."""
+    started = client.post("/topup", data={"target": target, "amount": amount, **CARD, **fields})
+    return client.post(f"/topup/{payment_key(started)}/confirm",
+                       data={"code": last_code(app, code_to)})
+
+
 def nodes(app, second_node, count):
     """`count` browsers, alternately on the two nodes."""
     return [(app if index % 2 == 0 else second_node).test_client() for index in range(count)]

@@ -9,14 +9,14 @@ import pytest
 import models
 from portal.feeds.service import FeedError, import_usage
 from tests.helpers import (
-    CARD,
     PASSWORD,
     START,
     before_migration,
+    confirmed_top_up,
     connect_service,
     field_error,
-    last_code,
     page,
+    review_key,
     sms_to,
     upgrade,
 )
@@ -50,7 +50,7 @@ def friend(factory):
 def send_money(client, amount, target="0681234567"):
     review = client.post("/transfer", data={"target": target, "amount": amount})
     assert review.status_code == 200, page(review)
-    key = re.search(r'name="key" value="([0-9a-f]{32})"', page(review)).group(1)
+    key = review_key(page(review))
     return client.post("/transfer", data={"target": target, "amount": amount, "key": key})
 
 
@@ -128,12 +128,9 @@ def test_a_transfer_below_the_threshold_sends_one_sms(client, signed_in, friend,
     assert len(alerts_to(app)) == 1 and fresh(signed_in).alert_sent is True
 
 
-def card_top_up(app, client, amount, number="0671234567"):
-    """A signed-in card top-up of `number`, its code read back and confirmed."""
-    response = client.post("/topup", data={"target": number, "amount": amount, **CARD})
-    key = re.search(r"/topup/([\w-]+)/confirm", page(response)).group(1)
-    assert client.post(f"/topup/{key}/confirm", data={
-        "code": last_code(app, NUMBER)}).status_code == 303
+def card_top_up(app, client, amount):
+    """A signed-in card top-up of the number, its code read back and confirmed."""
+    assert confirmed_top_up(app, client, "0671234567", amount, NUMBER).status_code == 303
 
 
 def test_money_moved_in_does_not_re_arm_the_alert_a_top_up_does(

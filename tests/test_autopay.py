@@ -4,14 +4,13 @@ with LiqPay's `paytoken` (and the demo acquirer's), the SMS, the pause after thr
 failures, the caps, removing the card, and a token replayed for another cabinet. Every
 money path runs on SQLite and PostgreSQL; duplicates are tried in thread races."""
 import io
-import re
 
 import pytest
 
 import models
 from portal.core import money_events
 from portal.topup import cards
-from tests.helpers import PASSWORD, burst, field_error, kyiv, last_code, page, sms_to
+from tests.helpers import PASSWORD, burst, field_error, kyiv, last_code, page, payment_key, sms_to
 from tests.liqpay_portal import balance, params_of, payment, run, start
 from tests.liqpay_standin import APPROVED_CARD
 
@@ -257,7 +256,7 @@ def demo_save(app, client, card="4111 1111 1111 1111"):
     response = client.post("/topup", data={
         "target": "0671234567", "amount": "100", "card_number": card, "card_expiry": "08/28",
         "card_holder": "OLENA KOVALENKO", "card_cvv": "123", "save_card": "y"})
-    key = re.search(r'/topup/([\w-]+)/confirm', page(response)).group(1)
+    key = payment_key(response)
     client.post(f"/topup/{key}/confirm", data={"code": last_code(app, NUMBER)})
     return key
 

@@ -7,8 +7,16 @@ from datetime import date
 import pytest
 
 import models
-from tests.helpers import PASSWORD, burst, field_error, kyiv, last_code, page, sms_to
-from tests.test_topup import CARD
+from tests.helpers import (
+    PASSWORD,
+    burst,
+    confirmed_top_up,
+    field_error,
+    kyiv,
+    page,
+    review_key,
+    sms_to,
+)
 
 NUMBER = "+380671234567"
 FRIEND = "+380681234567"
@@ -226,9 +234,7 @@ def test_one_open_and_one_a_month(app, client, signed_in, auth, db, clock):
 
 def top_up(app, client, amount):
     """A card top-up of the signed-in number, confirmed with its SMS code."""
-    response = client.post("/topup", data={"target": NUMBER[4:], "amount": amount, **CARD})
-    key = re.search(r'/topup/([\w-]+)/confirm', page(response)).group(1)
-    return client.post(f"/topup/{key}/confirm", data={"code": last_code(app, NUMBER)})
+    return confirmed_top_up(app, client, NUMBER[4:], amount, NUMBER)
 
 
 def test_the_next_top_up_repays_it_first(app, client, signed_in, db):
@@ -262,7 +268,7 @@ def test_money_received_repays_it(app, client, signed_in, factory, db):
     friend_client = app.test_client()
     friend_client.post("/login", data={"login": "0681234567", "password": PASSWORD})
     review = friend_client.post("/transfer", data={"target": NUMBER, "amount": "15"})
-    key = re.search(r'name="key" value="([0-9a-f]{32})"', page(review)).group(1)
+    key = review_key(page(review))
     assert friend_client.post("/transfer", data={"target": NUMBER, "amount": "15",
                                                  "key": key}).status_code == 303
     (credit,) = credits()

@@ -8,8 +8,7 @@ import pytest
 
 import models
 from portal.core import money_events
-from tests.helpers import connect_service, last_code, page, review_key, sms_to
-from tests.test_topup import CARD
+from tests.helpers import confirmed_top_up, connect_service, page, review_key, sms_to
 
 NUMBER = "+380671234567"
 FRIEND = "+380681234567"
@@ -52,14 +51,8 @@ def friend(factory):
     return factory.subscriber(number=FRIEND, name="Друг", balance=0)
 
 
-def top_up(client, app, target, amount):
-    started = client.post("/topup", data={"target": target, "amount": amount, **CARD})
-    key = re.search(r"/topup/([\w-]+)/confirm", page(started)).group(1)
-    return client.post(f"/topup/{key}/confirm", data={"code": last_code(app, NUMBER)})
-
-
 def test_every_money_path_is_a_money_event(app, client, signed_in, friend, events, db):
-    assert top_up(client, app, "0671234567", "50").status_code == 303
+    assert confirmed_top_up(app, client, "0671234567", "50", NUMBER).status_code == 303
     review = client.post("/transfer", data={"target": "0681234567", "amount": "30"})
     client.post("/transfer", data={"target": "0681234567", "amount": "30",
                                    "key": review_key(page(review))})

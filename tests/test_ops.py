@@ -10,8 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 import models
 from portal import create_app
 from portal.ops import service
-from tests.helpers import PASSWORD, BrowserClient, last_code, page, review_key
-from tests.test_topup import CARD, key_of
+from tests.helpers import CARD, PASSWORD, BrowserClient, last_code, page, payment_key, review_key
 
 TOKEN = "metrics-token-of-the-tests"
 
@@ -209,7 +208,7 @@ def test_a_payment_is_counted_by_provider_and_state(watched, app, client, factor
     clock.advance(seconds=30)
     assert metric(client, "portal_payments_pending") == 1
     assert metric(client, "portal_payments_pending_oldest_age_seconds") == 30
-    client.post(f"/topup/{key_of(response)}/confirm",
+    client.post(f"/topup/{payment_key(response)}/confirm",
                 data={"code": last_code(app, "+380681112233")})
     assert {state: count(state) for state in before} == {
         state: value + 1 for state, value in before.items()}
@@ -271,7 +270,7 @@ def test_a_sign_in_a_top_up_and_a_transfer_log_no_secret(app, client, factory, c
     response = client.post("/topup", data={"target": "0671234567", "amount": "150.50",
                                            **CARD})
     code = last_code(app, "+380671234567")
-    assert client.post(f"/topup/{key_of(response)}/confirm", data={"code": code}
+    assert client.post(f"/topup/{payment_key(response)}/confirm", data={"code": code}
                        ).status_code == 303
     review = client.post("/transfer", data={"target": "0681234567", "amount": "50"})
     assert client.post("/transfer", data={"target": "0681234567", "amount": "50",

@@ -14,8 +14,7 @@ import pytest
 import models
 from portal import create_app
 from portal.database import drill
-from tests.helpers import PASSWORD, PG_URL, BrowserClient, last_code, page, review_key
-from tests.test_topup import CARD, key_of
+from tests.helpers import PASSWORD, PG_URL, BrowserClient, confirmed_top_up, page, review_key
 
 
 @pytest.fixture
@@ -49,9 +48,8 @@ def busy_portal(app, client, factory, make_staff):
     make_staff()
     assert client.post("/login", data={"login": "0671234567", "password": PASSWORD}
                        ).status_code == 303
-    response = client.post("/topup", data={"target": "0671234567", "amount": "150.50", **CARD})
-    assert client.post(f"/topup/{key_of(response)}/confirm",
-                       data={"code": last_code(app, "+380671234567")}).status_code == 303
+    assert confirmed_top_up(app, client, "0671234567", "150.50", "+380671234567"
+                            ).status_code == 303
     review = client.post("/transfer", data={"target": "0681234567", "amount": "50"})
     assert client.post("/transfer", data={"target": "0681234567", "amount": "50",
                                           "number": "+380671234567",

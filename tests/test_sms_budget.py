@@ -2,7 +2,6 @@
 edge, notices per recipient folded into a summary, strangers' phones in their own budget,
 the payer's open top-ups; each with a burst of threads on two app instances sharing one
 database (on PostgreSQL with PORTAL_TEST_DATABASE_URL)."""
-import re
 
 import models
 from rules.budget import Limits
@@ -16,13 +15,11 @@ from tests.helpers import (
     last_code,
     nodes,
     page,
+    payment_key,
+    review_key,
     sms_to,
     top_up,
 )
-
-
-def payment_key(response):
-    return re.search(r"/topup/([\w-]+)/confirm", page(response)).group(1)
 
 
 def signed_in_as(app, number):
@@ -33,8 +30,7 @@ def signed_in_as(app, number):
 
 
 def review(browser, target, amount):
-    html = page(browser.post("/transfer", data={"target": target, "amount": amount}))
-    return re.search(r'name="key" value="([0-9a-f]{32})"', html).group(1)
+    return review_key(page(browser.post("/transfer", data={"target": target, "amount": amount})))
 
 
 def transfer(browser, target, amount):

@@ -1,13 +1,12 @@
 """Every subscriber state in every action, over HTTP: each route refuses each state that
 forbids it, says why and what to do, and writes nothing; the dashboard shows the state and
 its next step; paying off a debt lifts the block at once."""
-import re
 from datetime import date
 
 import pytest
 
 import models
-from tests.helpers import PASSWORD, field_error, last_code, page, review_key, sms_to
+from tests.helpers import PASSWORD, confirmed_top_up, field_error, page, review_key, sms_to
 
 OWN = "+380671234567"
 FRIEND = "+380681234567"
@@ -202,15 +201,8 @@ def test_the_top_up_page_takes_the_amount_the_dashboard_offers(client, signed):
 
 # Paying a debt off lifts the block ---------------------------------------------------------
 
-CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
-        "card_holder": "IRYNA MELNYK", "card_cvv": "123"}
-
-
 def top_up(client, app, target, amount, payer="+380501112233"):
-    html = page(client.post("/topup", data={"target": target, "amount": amount,
-                                            "payer_phone": payer, **CARD}))
-    key = re.search(r"/topup/([\w-]+)/confirm", html).group(1)
-    return client.post(f"/topup/{key}/confirm", data={"code": last_code(app, payer)})
+    return confirmed_top_up(app, client, target, amount, payer, payer_phone=payer)
 
 
 def test_a_card_top_up_that_pays_the_debt_lifts_the_block(app, client, friend, clock):

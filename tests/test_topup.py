@@ -7,23 +7,12 @@ import pytest
 from peewee import CharField, TextField
 
 import models
-from tests.helpers import field_error, last_code, sms_to
-
-CARD = {"card_number": "4111 1111 1111 1111", "card_expiry": "08/28",
-        "card_holder": "OLENA KOVALENKO", "card_cvv": "123"}
-
-
-def page(response):
-    return response.get_data(as_text=True)
+from tests.helpers import CARD, field_error, last_code, page, payment_key, sms_to
 
 
 def start(client, **fields):
     data = {"target": "0971234567", "amount": "150.50", **CARD, **fields}
     return client.post("/topup", data=data)
-
-
-def key_of(response):
-    return re.search(r'/topup/([\w-]+)/confirm', page(response)).group(1)
 
 
 def balance(app, number):
@@ -41,7 +30,7 @@ def test_signed_out_top_up_credits_at_once(app, client, target):
     assert response.status_code == 200 and 'name="code"' in page(response)
     assert balance(app, "+380971234567") == 1000  # nothing before the code
     code = last_code(app, "+380681112233")
-    response = client.post(f"/topup/{key_of(response)}/confirm", data={"code": code})
+    response = client.post(f"/topup/{payment_key(response)}/confirm", data={"code": code})
     assert response.status_code == 303
     assert balance(app, "+380971234567") == 1000 + 15050
     assert "topped up" in page(client.get(response.headers["Location"]))
@@ -57,13 +46,13 @@ def test_signed_in_code_goes_to_the_current_number(app, client, signed_in, targe
     response = start(client, target="0971234567")
     assert 'name="payer_phone"' not in page(client.get("/topup"))
     code = last_code(app, "+380671234567")
-    client.post(f"/topup/{key_of(response)}/confirm", data={"code": code})
+    client.post(f"/topup/{payment_key(response)}/confirm", data={"code": code})
     assert balance(app, "+380971234567") == 16050
 
 
 def test_a_replayed_confirmation_credits_once(app, client, target):
     response = start(client, target="0971234567", payer_phone="0681112233")
-    key, code = key_of(response), last_code(app, "+380681112233")
+    key, code = payment_key(response), last_code(app, "+380681112233")
     for _ in range(3):
         assert client.post(f"/topup/{key}/confirm", data={"code": code}).status_code == 303
     assert balance(app, "+380971234567") == 16050
@@ -73,7 +62,7 @@ def test_a_replayed_confirmation_credits_once(app, client, target):
 
 def test_five_wrong_codes_cancel(app, client, target):
     response = start(client, target="0971234567", payer_phone="0681112233")
-    key, code = key_of(response), last_code(app, "+380681112233")
+    key, code = payment_key(response), last_code(app, "+380681112233")
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(4):
         assert client.post(f"/topup/{key}/confirm", data={"code": wrong}).status_code == 422
@@ -88,7 +77,7 @@ def test_five_wrong_codes_cancel(app, client, target):
 def test_an_expired_code_cancels(app, client, target, clock):
     response = start(client, target="0971234567", payer_phone="0681112233")
     clock.advance(minutes=11)
-    response = client.post(f"/topup/{key_of(response)}/confirm",
+    response = client.post(f"/topup/{payment_key(response)}/confirm",
                            data={"code": last_code(app, "+380681112233")})
     assert response.status_code == 409 and "expired" in page(response)
     assert balance(app, "+380971234567") == 1000
@@ -96,7 +85,7 @@ def test_an_expired_code_cancels(app, client, target, clock):
 
 def test_someone_elses_payment_is_404(app, client, target):
     response = start(client, target="0971234567", payer_phone="0681112233")
-    key = key_of(response)
+    key = payment_key(response)
     stranger = app.test_client()
     assert stranger.get(f"/topup/{key}").status_code == 404
     assert stranger.post(f"/topup/{key}/confirm", data={"code": "123456"}).status_code == 404
@@ -106,7 +95,7 @@ def test_someone_elses_payment_is_404(app, client, target):
 def test_a_home_internet_account_can_be_topped_up(app, client, factory, subscriber):
     account = factory.account(subscriber.profile, balance=0)
     response = start(client, target=account.number, payer_phone="0681112233")
-    client.post(f"/topup/{key_of(response)}/confirm",
+    client.post(f"/topup/{payment_key(response)}/confirm",
                 data={"code": last_code(app, "+380681112233")})
     assert balance(app, account.number) == 15050
     assert account.number in sms_to(app, "+380671234567")[0]  # the receipt to the cabinet
@@ -161,7 +150,7 @@ def test_daily_cap_per_target(app, client, target, clock):
     for _ in range(3):
         response = start(client, target="0971234567", payer_phone="0681112233", amount="5000")
         assert response.status_code == 200
-        client.post(f"/topup/{key_of(response)}/confirm",
+        client.post(f"/topup/{payment_key(response)}/confirm",
                     data={"code": last_code(app, "+380681112233")})
         clock.advance(minutes=1)  # one top-up code a minute to a payer's phone
     assert balance(app, "+380971234567") == 1000 + 15_000_00
@@ -201,7 +190,7 @@ def test_the_leak_check_tells_a_secret_from_chance(text, found):
 def test_card_number_and_cvv_are_never_kept(app, client, target, caplog):
     caplog.set_level(logging.DEBUG)
     response = start(client, target="0971234567", payer_phone="0681112233", card_cvv="987")
-    client.post(f"/topup/{key_of(response)}/confirm",
+    client.post(f"/topup/{payment_key(response)}/confirm",
                 data={"code": last_code(app, "+380681112233")})
     with app.app_context():
         payment = models.Payment.get()
@@ -269,7 +258,7 @@ def test_a_refused_capture_credits_nothing_and_releases_the_hold(app, client, ta
 
     app.extensions["payment_provider"] = RefusesCapture()
     response = start(client, target="0971234567", payer_phone="0681112233")
-    response = client.post(f"/topup/{key_of(response)}/confirm",
+    response = client.post(f"/topup/{payment_key(response)}/confirm",
                            data={"code": last_code(app, "+380681112233")})
     assert response.status_code == 303
     assert "refused the payment" in page(client.get(response.headers["Location"]))
@@ -339,7 +328,7 @@ def test_two_different_amounts_are_refused_not_guessed(app, client, target):
 
 def test_another_top_up_is_offered_only_once_this_one_is_paid(app, client, target):
     response = start(client, payer_phone="0681112233")
-    key = key_of(response)
+    key = payment_key(response)
     assert "Another top-up" not in page(response)
     assert "Another top-up" not in page(client.get(f"/topup/{key}"))
     client.post(f"/topup/{key}/confirm", data={"code": last_code(app, "+380681112233")})
@@ -348,7 +337,7 @@ def test_another_top_up_is_offered_only_once_this_one_is_paid(app, client, targe
 
 
 def test_a_cancelled_top_up_may_be_tried_again(app, client, target, clock):
-    key = key_of(start(client, payer_phone="0681112233"))
+    key = payment_key(start(client, payer_phone="0681112233"))
     clock.advance(minutes=11)
     html = page(client.get(f"/topup/{key}"))
     assert "The code has expired" in html and "Another top-up" not in html
@@ -374,7 +363,7 @@ def test_the_session_cookie_stays_small_after_200_top_up_starts(app, client, tar
 
 
 def test_each_started_top_up_is_still_confirmed_in_its_browser(app, client, target):
-    first, second = (key_of(start(client, payer_phone=phone))
+    first, second = (payment_key(start(client, payer_phone=phone))
                      for phone in ("0681112233", "0681112244"))
     code = last_code(app, "+380681112233")
     response = client.post(f"/topup/{first}/confirm", data={"code": code})
@@ -385,7 +374,7 @@ def test_each_started_top_up_is_still_confirmed_in_its_browser(app, client, targ
 
 def test_the_code_page_says_how_far_the_code_got(app, client, target):
     response = start(client, target="097 123 45 67", payer_phone="0681112233")
-    key = key_of(response)
+    key = payment_key(response)
     assert "is not delivered yet" in page(response)
     assert f'href="/topup/{key}"' in page(response)  # "Check again", with JavaScript off
     with app.app_context():

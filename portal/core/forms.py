@@ -88,7 +88,7 @@ def check_new_password(form):
 class RecordIdField(HiddenField):
     """A hidden field naming a row by its id: `.record_id` holds it as an int, or None when the
     text is not an id the database can hold (ASCII digits only: "²".isdigit() is true,
-    and int("²") fails)."""
+    and int("²") fails); such a text does not validate."""
 
     @property
     def record_id(self):
@@ -96,6 +96,10 @@ class RecordIdField(HiddenField):
         if text.isascii() and text.isdigit() and len(text) <= 18:
             return int(text)
         return None
+
+    def pre_validate(self, form):
+        if self.record_id is None:
+            raise ValidationError("not a record id")
 
 
 class PollForm(Form):

@@ -1,6 +1,6 @@
 """The profile page: personal data and contact number, the cabinet's numbers and accounts
 (added with an SMS code sent to them, or removed) and the signed-in sessions."""
-from flask import Blueprint, abort, session, url_for
+from flask import Blueprint, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 from wtforms import HiddenField, PasswordField
@@ -282,14 +282,10 @@ def remove_number():
 def remove_manager():
     """The owner of a number ends another cabinet's managing of it."""
     profile = current_profile()
-    form = RemoveManagerForm()
-    if not form.validate() or form.manager.record_id is None:
-        abort(400)
-    row = (ManagedNumber.select(ManagedNumber, Subscription).join(Subscription)
-           .where((ManagedNumber.id == form.manager.record_id)
-                  & (Subscription.profile == profile.id)).first())
-    if row is None:
-        abort(404)
+    form = submitted(RemoveManagerForm())
+    row = or_404(ManagedNumber.select(ManagedNumber, Subscription).join(Subscription)
+                 .where((ManagedNumber.id == form.manager.record_id)
+                        & (Subscription.profile == profile.id)).first())
     with models.locking_transaction():
         ManagedNumber.delete_by_id(row.id)
         security.audit("manager_removed", profile=profile, subject=row.subscription.number,
