@@ -156,11 +156,7 @@ def live_server(tmp_path_factory):
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("MAKE", "MFLAGS", "PYTEST", "PORTAL_"))}
     env.update(PORT=str(port), PORTAL_DATABASE_URL=url, PORTAL_DEMO="1",
-               PORTAL_NOW=PORTAL_NOW, PORTAL_SECRET_KEY=SECRET, WEB_CONCURRENCY="2",
-               # Its own counts folder: gunicorn's master empties it at start, and every
-               # test worker runs a server of its own (the checkout's instance/metrics,
-               # shared, had one master remove it under the other's feet).
-               PROMETHEUS_MULTIPROC_DIR=str(tmp / "metrics"))
+               PORTAL_NOW=PORTAL_NOW, PORTAL_SECRET_KEY=SECRET, WEB_CONCURRENCY="2")
     flask = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "portal"]
     feed = tmp / "extra.csv"
     with feed.open("w", newline="") as handle:
@@ -173,7 +169,11 @@ def live_server(tmp_path_factory):
         assert done.returncode == 0, f"flask {command[0]}: {done.stdout}{done.stderr}"
     log = tmp / "server.log"
     with log.open("w") as out:
-        process = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env,
+        # The server's own counts folder: gunicorn's master empties it at start, and every
+        # test worker runs a server of its own (the checkout's instance/metrics, shared, had
+        # one master remove it under the other's feet).
+        process = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT,
+                                   env=env | {"PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics")},
                                    stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     server = LiveServer(f"http://127.0.0.1:{port}", log, url)
