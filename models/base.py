@@ -95,11 +95,10 @@ def prepared_rows(shape, build, *params):
     the query is built again. For the queries every signed-in page runs, whose rows
     `built` turns into models; under `verify` (the tests) the query is built and checked
     at every call, as `prepared` checks it."""
-    params = tuple(map(_database_value, params))
     sql = db.obj.prepared_sql.get(shape)
     if sql is None or PreparedSQL.verify:
         return db.execute(prepared(build(), shape, *params)).fetchall()
-    return db.execute_sql(sql, params).fetchall()
+    return db.execute_sql(sql, tuple(map(_database_value, params))).fetchall()
 
 
 def built(model, fields, values):

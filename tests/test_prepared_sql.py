@@ -1,6 +1,6 @@
 """Fixed-shape queries compiled once (models.base.PreparedSQL): the rows are peewee's, and
 a query whose SQL or parameters differ from its shape's fails loudly."""
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from peewee import JOIN
@@ -101,3 +101,21 @@ def test_rows_built_from_the_driver_are_the_models_peewee_builds(app, client, si
             [_data(getattr(n, "device", None)) for n in peewees]
         assert [n.device and n.device.phone_model for n in numbers] == ["Nokia 105", None]
         assert isinstance(numbers[0].activated_on, date)
+
+
+@pytest.mark.parametrize("verify", [True, False], ids=["compiled", "cached"])
+def test_raw_rows_take_an_instant_as_peewee_writes_it(app, subscriber, monkeypatch, verify):
+    """An instant parameter is written as UTC once, whether the SQL is compiled now or
+    taken from the cache (converted twice, a wall time would move by Kyiv's offset)."""
+    monkeypatch.setattr(models.base.PreparedSQL, "verify", verify)
+    with app.app_context():
+        Subscription = models.Subscription
+        Subscription.update(updated_at=START).where(Subscription.id == subscriber.id).execute()
+
+        def ids_since(moment):
+            return [row[0] for row in models.prepared_rows(
+                "test.updated_since", lambda: Subscription.select(Subscription.id).where(
+                    Subscription.updated_at >= moment), moment)]
+        ids_since(START)  # the SQL compiled and kept
+        assert ids_since(START) == [subscriber.id]
+        assert ids_since(START + timedelta(microseconds=1)) == []
