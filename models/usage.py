@@ -134,12 +134,9 @@ class UsageDay(BaseModel):
     def add(cls, rows):
         """Add usage rows (UsageRecord.COLUMNS values) to their days' totals: summed here
         first, so each (subscription, day, type) is one upsert."""
-        totals = {}
-        for subscription_id, started_at, usage_type, _, _, amount, bonus in rows:
-            day = local_day(started_at) if isinstance(started_at, datetime) else started_at
-            key = (subscription_id, day, usage_type)
-            records, total, bonuses = totals.get(key, (0, 0, 0))
-            totals[key] = (records + 1, total + amount, bonuses + bonus)
+        totals = _day_totals((subscription_id, started_at, usage_type, amount, bonus)
+                             for subscription_id, started_at, usage_type, _, _, amount, bonus
+                             in rows)
         table = cls._meta.table_name
         _insert_many(cls, ("subscription", "day", "type", "records", "amount", "bonus_amount"),
                      [(*key, *sums) for key, sums in totals.items()],
@@ -155,14 +152,21 @@ class UsageDay(BaseModel):
         records themselves: what the table must hold (the test suite checks it after every
         test)."""
         r = UsageRecord
-        totals = {}
         # Kyiv's days, which SQLite cannot compute from UTC: added up here, record by record.
-        for subscription_id, started_at, usage_type, amount, bonus in r.select(
-                r.subscription, r.started_at, r.type, r.amount, r.bonus_amount).tuples():
-            key = (subscription_id, local_day(started_at), usage_type)
-            records, total, bonuses = totals.get(key, (0, 0, 0))
-            totals[key] = (records + 1, total + amount, bonuses + bonus)
-        return totals
+        return _day_totals(r.select(r.subscription, r.started_at, r.type, r.amount,
+                                    r.bonus_amount).tuples())
+
+
+def _day_totals(rows):
+    """{(subscription id, Kyiv day, type): (records, amount, bonus amount)} of usage rows
+    (subscription id, started_at, type, amount, bonus amount): what UsageDay holds."""
+    totals = {}
+    for subscription_id, started_at, usage_type, amount, bonus in rows:
+        day = local_day(started_at) if isinstance(started_at, datetime) else started_at
+        key = (subscription_id, day, usage_type)
+        records, total, bonuses = totals.get(key, (0, 0, 0))
+        totals[key] = (records + 1, total + amount, bonuses + bonus)
+    return totals
 
 
 def _insert_many(model, names, rows, suffix=""):
@@ -267,8 +271,6 @@ def _raw_rows(query):
     """The query's rows as the driver gives them: peewee's per-value conversion costs more
     than the query on a report's few hundred rows; the callers convert the dates."""
     return db.execute(query).fetchall()
-
-
 
 
 def _as_date(value):
