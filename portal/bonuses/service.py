@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import g
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 from peewee import IntegrityError
 
 import models
@@ -23,6 +23,7 @@ from rules import bonus_spending as spending_rules, money as money_rules, states
 from rules.dates import add_months, local_day
 from ..core import catalogue, clock, moves, sms
 from ..core.formatting import amount as bonuses, day
+from ..core.i18n import current_locale
 
 
 def interruptions_of(subscription, month):
@@ -136,7 +137,7 @@ class BonusMove:
             sms.send(dest.number, _(
                 "You received %(bonuses)s bonuses from Home Internet account %(account)s. They "
                 "pay for %(uses)s until %(day)s inclusive.", bonuses=bonuses(amount),
-                account=source.number, uses=catalogue.bonus_texts("summary", str(get_locale())),
+                account=source.number, uses=catalogue.bonus_texts("summary", current_locale()),
                 day=day(last_usable_day(today))))
 
 

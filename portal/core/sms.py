@@ -31,7 +31,6 @@ from flask import current_app, g, has_request_context
 from flask_babel import (
     format_datetime,
     format_time,
-    get_locale,
     gettext as _,
     ngettext,
 )
@@ -40,7 +39,7 @@ import models
 from models import HeldNotice, Profile, SmsMessage, Subscription
 from rules import budget as budget_rules, sms as sms_rules
 from . import clock, kannel, metrics, sms_budget
-from .i18n import in_language
+from .i18n import current_locale, in_language
 from .web import GATEWAY_DOWN, TOO_MANY
 
 log = logging.getLogger(__name__)
@@ -148,7 +147,7 @@ def language_of(number=None, profile=None):
     (or of `profile`); for anyone else, the language of the page they are on."""
     language = profile.language if profile is not None else language_of_number(number)
     if language is None:
-        language = str(get_locale()) if has_request_context() else "uk"
+        language = current_locale() if has_request_context() else "uk"
     with in_language(language):
         yield
 

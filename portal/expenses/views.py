@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from flask import Blueprint, Response, abort, request
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import login_required
 from markupsafe import Markup
 from wtforms import Form, SelectField, StringField
@@ -33,6 +33,7 @@ from rules.spreadsheet import text_cell
 from ..core import clock
 from ..core.auth import current_subscription, current_subscription_or_404
 from ..core.formatting import Reader, day, money, sheet_amount
+from ..core.i18n import current_locale
 from ..core.web import INVALID_FORM, render
 from . import service
 from .labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
@@ -166,7 +167,7 @@ def tariff_names(codes=None):
         return {}
     Tariff = models.Tariff
     query = Tariff.select() if codes is None else _names(Tariff, Tariff.code, codes)
-    locale = str(get_locale())
+    locale = current_locale()
     return {tariff.code: tariff.name(locale) for tariff in query}
 
 
@@ -176,7 +177,7 @@ def service_names(texts=None, tariffs=None):
     record in Ukrainian. No query for no texts; none for `tariffs` already read."""
     if texts is not None and not texts:
         return {}
-    locale = str(get_locale())
+    locale = current_locale()
     Service = models.Service
     query = Service.select() if texts is None else _names(Service, Service.name_uk, texts)
     names = {service.name_uk: service.name(locale) for service in query}
@@ -191,7 +192,7 @@ def service_names(texts=None, tariffs=None):
 def record_names(records=None):
     """The names of `records`' counterparts (of the whole catalogue when None)."""
     if records is None:  # the whole catalogue: its tariffs read once for both
-        locale, tariffs = str(get_locale()), list(models.Tariff.select())
+        locale, tariffs = current_locale(), list(models.Tariff.select())
         return Names({tariff.code: tariff.name(locale) for tariff in tariffs},
                      service_names(None, tariffs))
     return Names(tariff_names({r.counterpart for r in records if r.type == "subscription"}),

@@ -2,7 +2,7 @@
 and resuming a number or a Home Internet account): made, done by `flask process-requests`
 30 minutes later (at once in demo mode) or rejected, and said in the user's words for the
 archive, the dashboard and the staff console."""
-from flask_babel import format_datetime, get_locale, gettext as _
+from flask_babel import format_datetime, gettext as _
 from peewee import JOIN
 
 import models
@@ -11,6 +11,7 @@ from rules import services as services_rules
 from rules.dates import local_day
 from ..core import states
 from ..core.formatting import uah
+from ..core.i18n import current_locale
 
 ARCHIVE_PAGE = 50
 
@@ -66,7 +67,7 @@ def refusal_message(refusal, action, subscription=None):
 
 def describe(row):
     """What a request asked for, in the user's language."""
-    locale = str(get_locale())
+    locale = current_locale()
     kind = row.kind
     if kind in (services_rules.SERVICE_CONNECT, services_rules.SERVICE_DISCONNECT):
         name = row.service.name(locale) if row.service.code else row.subject

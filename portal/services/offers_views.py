@@ -4,13 +4,14 @@ price, its terms checked again when confirmed."""
 import secrets
 
 from flask import url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from models import Service, ServiceConnection
 from rules import offers as offers_rules
 from ..core import catalogue, clock
 from ..core.auth import current_subscription_or_404
+from ..core.i18n import current_locale
 from ..core.moves import checked_key
 from ..core.web import CONFLICT, flashed_notice, or_404, render, see_other, submitted
 from ..orders import service as orders_service
@@ -25,7 +26,7 @@ def offers_context(alert=None):
     promotions = offers_rules.available(catalogue.promotions(), subscription.kind,
                                         subscription.tariff_id, clock.today(), connected)
     return {"subscription": subscription, "alert": alert, "notice": flashed_notice(),
-            "locale": str(get_locale()), "services": services, "promotions": promotions,
+            "locale": current_locale(), "services": services, "promotions": promotions,
             "service_names": {s.code: s for s in Service.for_kind(subscription.kind)}}
 
 
@@ -44,7 +45,7 @@ def connect_offer(code):
     offered = or_404(Service.get_or_none(Service.code == promotion.connects))
     form = submitted(ConnectForm())
     subscription = current_subscription_or_404(form.number.data)
-    locale = str(get_locale())
+    locale = current_locale()
     if form.key.data:
         refusal = service.change_service(offered, subscription.id, True, clock.now(),
                                          checked_key(form.key.data), promotion=promotion)

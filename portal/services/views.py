@@ -4,7 +4,7 @@ archive, and its fee is a money event in the same transaction (service.py)."""
 import secrets
 
 from flask import Blueprint, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 from flask_login import login_required
 from wtforms import HiddenField
 
@@ -15,6 +15,7 @@ from ..core.auth import current_subscription_or_404
 from ..core.confirmation import ConfirmNumberForm, ask_first, confirmed
 from ..core.formatting import phone, uah
 from ..core.forms import NumberForm
+from ..core.i18n import current_locale
 from ..core.moves import checked_key
 from ..core.web import CONFLICT, flashed_notice, or_404, render, see_other, submitted
 from ..orders import service as orders_service
@@ -29,7 +30,7 @@ def services_context(alert=None):
     subscription = current_subscription_or_404()
     connected = ServiceConnection.codes(subscription)
     offered = list(Service.for_kind(subscription.kind))
-    return {"subscription": subscription, "alert": alert, "locale": str(get_locale()),
+    return {"subscription": subscription, "alert": alert, "locale": current_locale(),
             "notice": flashed_notice(),
             "connected": [s for s in offered if s.code in connected],
             "available": [s for s in offered if s.code not in connected]}
@@ -48,7 +49,7 @@ def service_page(code):
     subscription = current_subscription_or_404()
     connected = offered.code in ServiceConnection.codes(subscription)
     return render("service.html", subscription=subscription, service=offered,
-                  connected=connected, locale=str(get_locale()))
+                  connected=connected, locale=current_locale())
 
 
 class ConnectForm(NumberForm):
@@ -59,11 +60,11 @@ def _refused(offered, refusal, connect, subscription):
     message = orders_service.refusal_message(refusal, "connect" if connect else "disconnect",
                                              subscription)
     return render("services.html", "services", status=CONFLICT, **services_context(
-        alert=f"{offered.name(str(get_locale()))}: {message}"))
+        alert=f"{offered.name(current_locale())}: {message}"))
 
 
 def _done(offered, connect):
-    name = offered.name(str(get_locale()))
+    name = offered.name(current_locale())
     return see_other(url_for("services.services_page"), notice=_(
         "The service “%(name)s” is connected.", name=name) if connect
         else _("The service “%(name)s” is disconnected.", name=name))
@@ -88,7 +89,7 @@ def connect(code):
         return _refused(offered, refusal, True, subscription)
     form.key.data = secrets.token_hex(16)
     return render("service_connect.html", "review", subscription=subscription,
-                  service=offered, form=form, locale=str(get_locale()),
+                  service=offered, form=form, locale=current_locale(),
                   balance_after=subscription.balance - offered.connect_fee)
 
 
@@ -102,7 +103,7 @@ def disconnect(code):
         refusal = service.service_refusal(subscription, offered, False)
         if refusal:
             return _refused(offered, refusal, False, subscription)
-        name = offered.name(str(get_locale()))
+        name = offered.name(current_locale())
         return ask_first(
             form, _("Disconnect “%(name)s”?", name=name),
             _("The service stops for %(number)s.", number=phone(subscription.number)),
@@ -125,13 +126,13 @@ def tariffs_page():
     tariffs = (Tariff.select().where(Tariff.kind == subscription.kind)
                .order_by(Tariff.position, Tariff.code))
     return render("tariffs.html", subscription=subscription, tariffs=list(tariffs),
-                  locale=str(get_locale()), notice=flashed_notice())
+                  locale=current_locale(), notice=flashed_notice())
 
 
 def _review(tariff, subscription, alert=None, status=200):
     refusal = service.switch_refusal(subscription, tariff, clock.now())
     return render("tariff_switch.html", "review", status=status, subscription=subscription,
-                  tariff=tariff, locale=str(get_locale()),
+                  tariff=tariff, locale=current_locale(),
                   alert=alert or (orders_service.refusal_message(refusal, "switch", subscription)
                                   if refusal else None),
                   allowed=refusal is None, ends_bonuses=ends_home_internet_bonuses(
@@ -163,4 +164,4 @@ def switch(code):
                        alert=orders_service.refusal_message(refusal, "switch", locked),
                        status=CONFLICT)
     return see_other(url_for("services.tariffs_page"), notice=_(
-        "Your tariff is now “%(name)s”.", name=tariff.name(str(get_locale()))))
+        "Your tariff is now “%(name)s”.", name=tariff.name(current_locale())))

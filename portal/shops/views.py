@@ -2,17 +2,17 @@
 from itertools import groupby
 
 from flask import Blueprint, request
-from flask_babel import get_locale
 
 from models import Shop
 from rules.profile import matches
+from ..core.i18n import current_locale
 from ..core.web import render
 
 bp = Blueprint("shops", __name__)
 
 
 def shops_context(query):
-    locale = str(get_locale())
+    locale = current_locale()
     found = [shop for shop in Shop.select().order_by(Shop.city_uk, Shop.position)
              if matches(shop.texts(), query)]
     cities = [(city, list(shops)) for city, shops in

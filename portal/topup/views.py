@@ -14,7 +14,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, request, session, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import ValidationError
@@ -26,6 +26,7 @@ from ..core import clock, security, sms, states, web
 from ..core.auth import current_subscription
 from ..core.formatting import CURRENCY, phone, typed, uah
 from ..core.forms import AmountField, BaseForm, LoginField, UkrainianMobileField, sms_code_field
+from ..core.i18n import current_locale
 from ..core.web import CONFLICT, GATEWAY_DOWN, INVALID_FORM, render, see_other
 from . import liqpay, service
 from .acquiring import Declined, provider
@@ -270,7 +271,7 @@ def _start_hosted(form, context):
     payer = context["payer"] if _signed_in() else None
     payment, checkout = service.start_hosted(
         target, form.amount.kopiyky, current_user.id if _signed_in() else None, payer,
-        bool(form.save_card.data), str(get_locale()))
+        bool(form.save_card.data), current_locale())
     # The browser that started it sees what it paid on the result page: the last few
     # checkouts' order ids, so the cookie stays small however many it starts.
     session["checkouts"] = [payment.key, *session.get("checkouts", [])][:CHECKOUTS_KEPT]
