@@ -17,8 +17,8 @@ from flask_babel import format_time, gettext as _
 import models
 from models import AuditEvent, FailedAttempt, OneTimeCode
 from rules import throttle as throttle_rules
-from rules.dates import local
 from . import clock
+from .formatting import moment
 
 CODE_LIFETIME = timedelta(minutes=10)
 CODE_MAX_TRIES = 5
@@ -132,7 +132,7 @@ def attempt(key, check, max_failures=throttle_rules.MAX_FAILURES, rule=None,
 def _lockout(key, rule):
     until = locked_until(key, rule=rule)
     if until:
-        audit("lockout", subject=key, details=f"until {local(until):%Y-%m-%dT%H:%M}")
+        audit("lockout", subject=key, details=f"until {moment(until, '%Y-%m-%dT%H:%M')}")
     return until
 
 

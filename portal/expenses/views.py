@@ -17,7 +17,6 @@ from wtforms.fields.choices import SelectChoice
 import models
 from models.usage import Report
 from rules import services as services_rules
-from rules.dates import local
 from rules.expenses import (
     PAYMENTS,
     SPENDING_GROUPS,
@@ -32,7 +31,7 @@ from rules.expenses import (
 from rules.spreadsheet import text_cell
 from ..core import clock
 from ..core.auth import current_subscription, current_subscription_or_404
-from ..core.formatting import Reader, day, money, sheet_amount
+from ..core.formatting import Reader, day, iso_moment, moment, money, sheet_amount
 from ..core.i18n import current_locale
 from ..core.web import INVALID_FORM, render
 from . import service
@@ -204,7 +203,7 @@ def record_lines(records):
     more than the rest of the table)."""
     labels, reader, names = translated(TYPE_LABELS), Reader(), record_names(records)
     return [RecordLine(
-        local(record.started_at).isoformat(timespec="milliseconds"), reader.moment(record.started_at),
+        iso_moment(record.started_at, "milliseconds"), reader.moment(record.started_at),
         labels[record.type], names.detail(record, reader),
         money(-(record.amount - record.bonus_amount), currency=False),
         money(record.bonus_amount, currency=False) if record.bonus_amount else None)
@@ -278,7 +277,7 @@ def csv_row(record, labels, reader):
     """Text cells never start like a formula (a sender's name comes from anyone); the
     moment (ISO, Kyiv wall time as a spreadsheet reads it), the quantity and the amounts (a
     decimal comma: see sheet_amount) stay numbers."""
-    return [f"{local(record.started_at):%Y-%m-%d %H:%M:%S.%f}",
+    return [moment(record.started_at, "%Y-%m-%d %H:%M:%S.%f"),
             text_cell(labels[record.type]), text_cell(record.counterpart),
             text_cell(quantity_text(record.type, record.quantity, reader)),
             record.quantity, sheet_amount(record.amount),

@@ -10,9 +10,10 @@ from wtforms.fields.choices import SelectChoice
 import models
 from models import Fault, Profile, Subscription, Technician, Visit
 from rules import support as support_rules
-from rules.dates import day_start, instant, local, local_day
+from rules.dates import day_start, instant, local_day
 from ..core import clock, sms
 from ..core.confirmation import ask_first, confirmed
+from ..core.formatting import moment
 from ..core.web import CONFLICT, INVALID_FORM, or_404, render, see_other, submitted
 from ..support.service import fault_label, refusal_message, visit_time
 from . import words
@@ -40,7 +41,7 @@ def _fault_or_404(fault_id):
 def _slot_choices(now, declined=()):
     booked = Technician.booked(day_start(local_day(now)))
     slots = support_rules.slots_to_offer(support_rules.free_slots(now, booked), declined)
-    return [SelectChoice(local(slot).strftime(SLOT_FORMAT), visit_time(slot)) for slot in slots]
+    return [SelectChoice(moment(slot, SLOT_FORMAT), visit_time(slot)) for slot in slots]
 
 
 def contact_phone(profile_id):
@@ -107,7 +108,7 @@ def offer_visit(staff, fault_id):
                        .where(Subscription.id == fault.subscription_id).get())
             audit(staff, "staff_visit_offered", subject=f"fault:{fault.id}",
                   profile=account.profile_id,
-                  details=f"{local(start):{SLOT_FORMAT}} technician {technicians[0]}")
+                  details=f"{moment(start, SLOT_FORMAT)} technician {technicians[0]}")
             _tell_about_offer(account, start)
     except IntegrityError:
         # Another agent held this technician's slot a moment ago.

@@ -8,9 +8,9 @@ from wtforms.fields.choices import SelectChoice
 import models
 from models import Chat, ChatMessage, Fault, Subscription, Visit
 from rules import support as support_rules
-from rules.dates import local
 from ..core import clock, security
 from ..core.auth import current_subscription, own_subscriptions
+from ..core.formatting import moment
 from ..core.forms import PollForm
 from ..core.guards import checked_query
 from ..core.web import (
@@ -265,7 +265,7 @@ def _answer_visit(fault_id, action):
         security.audit("visit_confirmed" if action == "confirm" else "visit_another_asked",
                        profile=current_user.id, actor=fault.subscription.number,
                        subject=f"fault:{fault.id}",
-                       details=f"{local(visit.starts_at):%Y-%m-%dT%H:%M}")
+                       details=moment(visit.starts_at, "%Y-%m-%dT%H:%M"))
     return see_other(url_for("support.fault", fault_id=fault.id), notice=_(
         "Visit confirmed. The technician will call before coming.") if action == "confirm"
         else _("We will offer you another time soon."))
