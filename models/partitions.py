@@ -35,7 +35,7 @@ from typing import NamedTuple
 from peewee import CompositeKey, OperationalError
 
 from rules.dates import add_months, day_start, local_day
-from .base import MomentField, db, read_moment
+from .base import MomentField, as_stored, db, read_moment
 from .usage import UsageDay, UsageRecord
 
 # Each partitioned model: (its partition key, its primary key's columns on PostgreSQL).
@@ -109,7 +109,7 @@ def _edge(model, month):
     """Where `month` begins in the partition key's terms: Kyiv's midnight of its first day
     as UTC for a moment ('2026-10-31 22:00:00'), the day itself for a date."""
     if _moment_keyed(model):
-        return day_start(month).replace(tzinfo=None).isoformat(sep=" ")
+        return as_stored(day_start(month)).isoformat(sep=" ")
     return month.isoformat()
 
 

@@ -95,7 +95,7 @@ def profile_context(contact_form=None, add_form=None, alert=None, notice=None,
     return {"profile": profile, "numbers": numbers, "managers": managers,
             "customer_since": min([sub.activated_on for sub in numbers
                                    if sub.profile_id == profile.id]
-                                  or [local_day((profile.confirmed_at or profile.created_at))]),
+                                  or [local_day(profile.confirmed_at or profile.created_at)]),
             "current": current_user.auth_session.selected_id,
             "sessions": [(service.public_id(row.token), row, service.session_label(row))
                          for row in service.live_sessions(profile)],
