@@ -64,11 +64,11 @@ lint: $(VENV)/.test-deps
 bench: $(VENV)/.test-deps $(CATALOGS)
 	$(BIN)/python -m bench
 
-# The portal at an operator's scale on PostgreSQL (bench/scale.py; not in `make test` nor
-# `make bench`): 100,000 subscribers and 100,000,000 usage records by COPY into a database
-# of its own (portal_scale), the pages and a 1,000,000-record import measured, the figures
-# written to docs/scale-run.md. About an hour and 30 GB of disk; PORTAL_SCALE_* make it
-# smaller (bench/scale.py says how).
+# The portal at an operator's scale on PostgreSQL (bench/scale.py, the data's generation in
+# bench/scale_data.py; not in `make test` nor `make bench`): 100,000 subscribers and
+# 100,000,000 usage records by COPY into a database of its own (portal_scale), the pages and
+# a 1,000,000-record import measured, the figures written to docs/scale-run.md. About an
+# hour and 30 GB of disk; PORTAL_SCALE_* make it smaller (bench/scale.py says how).
 bench-scale: $(VENV)/.test-deps $(CATALOGS)
 	nice -n 15 ionice -c3 $(BIN)/python -m bench.scale
 
