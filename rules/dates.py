@@ -53,4 +53,3 @@ def day_start(day):
 def on_day(day, wall_time):
     """The instant Kyiv's clocks show `wall_time` on `day` (a `datetime.time`)."""
     return instant(datetime.combine(day, wall_time))
-
