@@ -266,10 +266,11 @@ def before_migration(migration, *undo):
 
 def upgrade(app):
     """Run init-db as an upgrade does (it must succeed); the test's connection is open
-    again after it."""
+    again after it. Returns click's result."""
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
     models.db.connect(reuse_if_open=True)
+    return result
 
 
 def month_of_usage(year, month, last_day):
