@@ -145,7 +145,8 @@ class Auth:
 
 
 def totp_code(moment, secret=STAFF_TOTP_SECRET):
-    """The code an authenticator app with `secret` shows at `moment` (naive: Kyiv time)."""
+    """The code an authenticator app with `secret` shows at `moment` (an instant, or a
+    naive Kyiv wall time)."""
     return pyotp.TOTP(secret).at(instant(moment).timestamp())
 
 
