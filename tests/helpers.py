@@ -145,7 +145,8 @@ class Auth:
 
 
 def totp_code(moment, secret=STAFF_TOTP_SECRET):
-    """The code an authenticator app with `secret` shows at `moment` (naive: Kyiv time)."""
+    """The code an authenticator app with `secret` shows at `moment` (an instant, or a
+    naive Kyiv wall time)."""
     return pyotp.TOTP(secret).at(instant(moment).timestamp())
 
 
@@ -266,10 +267,11 @@ def before_migration(migration, *undo):
 
 def upgrade(app):
     """Run init-db as an upgrade does (it must succeed); the test's connection is open
-    again after it."""
+    again after it. Returns click's result."""
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
     models.db.connect(reuse_if_open=True)
+    return result
 
 
 def month_of_usage(year, month, last_day):

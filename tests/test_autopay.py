@@ -10,7 +10,17 @@ import pytest
 import models
 from portal.core import money_events
 from portal.topup import cards
-from tests.helpers import PASSWORD, burst, field_error, kyiv, last_code, page, payment_key, sms_to
+from tests.helpers import (
+    CARD,
+    PASSWORD,
+    burst,
+    field_error,
+    kyiv,
+    last_code,
+    page,
+    payment_key,
+    sms_to,
+)
 from tests.liqpay_portal import balance, params_of, payment, run, start
 from tests.liqpay_standin import APPROVED_CARD
 
@@ -253,9 +263,8 @@ def test_a_monthly_rule_tops_up_on_its_day_once(portal, client, saved, clock):
 # --- The demo acquirer ------------------------------------------------------------------------
 
 def demo_save(app, client, card="4111 1111 1111 1111"):
-    response = client.post("/topup", data={
-        "target": "0671234567", "amount": "100", "card_number": card, "card_expiry": "08/28",
-        "card_holder": "OLENA KOVALENKO", "card_cvv": "123", "save_card": "y"})
+    response = client.post("/topup", data={"target": "0671234567", "amount": "100", **CARD,
+                                           "card_number": card, "save_card": "y"})
     key = payment_key(response)
     client.post(f"/topup/{key}/confirm", data={"code": last_code(app, NUMBER)})
     return key

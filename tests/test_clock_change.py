@@ -3,16 +3,16 @@ the last Sunday of October (04:00 → 03:00). Instants are kept in UTC (rules.da
 code, a session or a lockout lasts as long on those nights as on any other, records sort
 as they happened, a report's day has 23 or 25 hours, and monthly jobs find Kyiv's month.
 Each test walks the test clock through the change, as a server's clock would go."""
-import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
 import models
 from portal.bonuses import service as bonuses_service
-from rules.dates import day_start, instant, local
-from tests.helpers import as_kept_before, kyiv, last_code, page
+from rules.dates import day_start, instant, local, on_day
+from tests.helpers import as_kept_before, before_migration, kyiv, last_code, page, upgrade
+from tests.test_expenses import add_records, csv_rows
 
 NUMBER = "+380671234567"
 SPRING = date(2026, 3, 29)  # 03:00 EET does not happen: 04:00 EEST follows 02:59:59
@@ -84,28 +84,25 @@ def test_a_lockout_lasts_fifteen_minutes_and_says_when_by_the_wall_clock(auth, s
 
 
 def csv_starts(client, query):
-    text = client.get(f"/expenses.csv?{query}").get_data(as_text=True)
-    return [row[0] for row in list(csv.reader(io.StringIO(text[1:]), delimiter=";"))[1:]]
+    return [row[0] for row in csv_rows(client.get(f"/expenses.csv?{query}"))[1:]]
 
 
-def hourly_records(subscription, day, amount=100):
+def hourly_records(app, subscription, day, amount=100):
     """A record at the start of every hour of Kyiv's `day` (as many as the day has hours),
     one a second before it and one as the next day begins."""
     start, end = day_start(day), day_start(day + timedelta(days=1))
     hours = int((end - start) / timedelta(hours=1))
     moments = [start + timedelta(hours=n) for n in range(hours)]
-    rows = [(subscription.id, moment, "sms_out", "+380501112233", 1, amount)
-            for moment in moments + [start - timedelta(seconds=1), end]]
-    with models.db.atomic():
-        models.UsageRecord.insert_rows(rows)
+    add_records(app, subscription, [(moment, "sms_out", "+380501112233", 1, amount)
+                                    for moment in moments + [start - timedelta(seconds=1), end]])
     return hours
 
 
 @pytest.mark.parametrize("day,hours,repeated", [(AUTUMN, 25, "03:00"), (SPRING, 23, None)])
 def test_a_days_report_holds_each_of_its_hours(app, client, auth, subscriber, clock, db, day,
                                                hours, repeated):
-    clock.set(datetime.combine(day + timedelta(days=2), datetime.min.time().replace(hour=12)))
-    assert hourly_records(subscriber, day) == hours
+    clock.set(on_day(day + timedelta(days=2), time(12)))
+    assert hourly_records(app, subscriber, day) == hours
     auth.login()
     query = f"from={day}&to={day}"
     walls = [start[11:16] for start in csv_starts(client, query)]
@@ -125,9 +122,7 @@ def test_a_days_report_holds_each_of_its_hours(app, client, auth, subscriber, cl
 def test_a_record_just_after_kyivs_midnight_is_in_the_new_month(app, client, auth, subscriber,
                                                                 clock, db):
     """00:30 on 1 November in Kyiv is still 31 October in UTC."""
-    with models.db.atomic():
-        models.UsageRecord.insert_rows([(subscriber.id, kyiv(2026, 11, 1, 0, 30), "sms_out",
-                                         "+380501112233", 1, 80)])
+    add_records(app, subscriber, [(kyiv(2026, 11, 1, 0, 30), "sms_out", "+380501112233", 1, 80)])
     auth.login()
     assert csv_starts(client, "month=2026-11") == ["2026-11-01 00:30:00.000000"]
     assert csv_starts(client, "month=2026-10") == []
@@ -148,7 +143,7 @@ def test_the_monthly_accrual_finds_kyivs_month_after_midnight(app, factory, db, 
     assert bonuses_service.accrue(date(2026, 11, 4), clock.now())[1] == 0  # once a month
 
 
-def test_the_daily_sms_budget_starts_at_kyivs_midnight(app, client, subscriber, clock, db):
+def test_the_daily_sms_budget_starts_at_kyivs_midnight(app, clock):
     """The portal's day of SMS (rules.budget.calendar_day) is Kyiv's calendar day."""
     from portal.core import sms_budget
     clock.set(kyiv(2026, 10, 26, 0, 30))
@@ -174,12 +169,9 @@ def test_the_migration_moves_kept_times_to_utc(app, db, factory):
                    wall=datetime(2026, 3, 29, 3, 30))  # a wall time March skips
     as_kept_before("audit_event", "at", event.id)
     assert models.UsageRecord.get_by_id(records[0].id).started_at.hour == 12  # read as UTC: wrong
-    history = models.db.obj.execute_sql  # the runner applies what is not recorded
-    history("DELETE FROM schema_migration WHERE name = '0014_times_in_utc'")
-    models.db.close()
-    result = app.test_cli_runner().invoke(args=["init-db"])
-    assert result.exit_code == 0 and "migrations applied: 1" in result.output, result.output
-    models.db.connect(reuse_if_open=True)
+    before_migration("0014_times_in_utc")  # the runner applies what is not recorded
+    result = upgrade(app)
+    assert "migrations applied: 1" in result.output, result.output
     # The repeated hour's 03:30 kept without its offset is read as winter time, the second.
     assert [models.UsageRecord.get_by_id(r.id).started_at for r in records] == [
         moments[0], second(3, 30), moments[2], kyiv(2026, 3, 29, 3, 30)]
@@ -189,8 +181,7 @@ def test_the_migration_moves_kept_times_to_utc(app, db, factory):
 
 # Times read from a feed ---------------------------------------------------------------------
 
-def test_a_feed_time_without_an_offset_is_kyiv_time_and_one_with_it_is_kept(app, subscriber,
-                                                                             tmp_path, db):
+def test_a_feed_time_without_an_offset_is_kyiv_time_and_one_with_it_is_kept(subscriber, db):
     from portal.feeds.service import import_usage
     feed = io.StringIO("number,started_at,type,counterpart,quantity,amount\n"
                        "+380671234567,2026-10-25T03:30:00,sms_out,x,1,0.80\n"

@@ -3,13 +3,20 @@ create-staff), wrong tries slowing a login down more and more rather than shutti
 out (an admin lifts the wait: `unlock-staff`, the console's staff page), and a strict count
 per client address across logins."""
 import re
+from datetime import timedelta
 
-import pyotp
 import pytest
 
 import models
 from portal.core import totp
-from tests.helpers import STAFF_PASSWORD, STAFF_TOTP_SECRET, burst, field_error, page
+from tests.helpers import (
+    STAFF_PASSWORD,
+    STAFF_TOTP_SECRET,
+    burst,
+    field_error,
+    page,
+    totp_code,
+)
 
 
 def sign_in(client, password=STAFF_PASSWORD, login="olena", **data):
@@ -21,7 +28,8 @@ def wrong(client, login="olena"):
 
 
 def code_at(clock, secret=STAFF_TOTP_SECRET, steps=0):
-    return pyotp.TOTP(secret).at(clock.now().timestamp() + 30 * steps)
+    """The code of `secret` `steps` 30-second steps from the clock's now."""
+    return totp_code(clock.now() + timedelta(seconds=30 * steps), secret)
 
 
 def failures_checked(app):

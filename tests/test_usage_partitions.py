@@ -9,6 +9,7 @@ Each PostgreSQL test here that changes the partitions runs on a database of its 
 empty and given init-db, so the suite's shared database keeps init-db's layout."""
 import os
 import uuid
+from contextlib import contextmanager
 from datetime import date, datetime
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,7 +21,7 @@ from models.schema import differences
 from portal import create_app
 from portal.core.clock import ManualClock
 from tests.conftest import app_settings
-from tests.helpers import PG_URL, START
+from tests.helpers import PG_URL, START, before_migration, run_import, upgrade
 
 pg_only = pytest.mark.skipif(not PG_URL, reason="partitions are PostgreSQL's: on SQLite the "
                                                 "usage tables stay whole (the PostgreSQL run "
@@ -52,11 +53,11 @@ def own_app(template_cache):
         admin.close()
 
 
+@contextmanager
 def connected(app):
-    context = app.app_context()
-    context.push()
-    models.db.connect(reuse_if_open=True)
-    return context
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        yield
 
 
 def job(app, *args):
@@ -76,15 +77,13 @@ def rows_in(table):
 
 
 def relkind(table):
-    row = models.db.execute_sql("SELECT relkind, relispartition FROM pg_class "
-                                "WHERE oid = to_regclass(%s)", (table,)).fetchone()
-    return row
+    return models.db.execute_sql("SELECT relkind, relispartition FROM pg_class "
+                                 "WHERE oid = to_regclass(%s)", (table,)).fetchone()
 
 
 @pg_only
 def test_init_db_partitions_the_usage_tables_by_month(own_app):
-    context = connected(own_app)
-    try:
+    with connected(own_app):
         # 36 months back (the retention), the current one and 3 ahead, and the default.
         expected = partitions.months(date(2023, 11, 1), date(2027, 2, 1))
         for model in (UsageRecord, UsageDay):
@@ -98,8 +97,6 @@ def test_init_db_partitions_the_usage_tables_by_month(own_app):
         assert [index.name for index in models.db.get_indexes("usage_record")] == [
             "usage_record_pkey"]
         assert differences(models.all_models()) == []
-    finally:
-        context.pop()
 
 
 @pg_only
@@ -107,13 +104,11 @@ def test_a_record_outside_the_partitions_is_kept_and_the_job_gives_it_its_month(
                                                                                  tmp_path):
     """Neither an old record (before any partition) nor one past the last partition fails:
     the default partition takes it, and the daily job moves it to its month's partition."""
-    context = connected(own_app)
-    try:
+    with connected(own_app):
         subscription = a_subscription()
-        feed = tmp_path / "usage.csv"
-        feed.write_text(USAGE + "0671234567,2019-05-03T10:00:00,call_out,+380501234567,60,"
-                        "1.20\n0671234567,2026-11-24T09:00:00,sms_out,+380501234567,1,0.50\n")
-        result = own_app.test_cli_runner().invoke(args=["import-usage", str(feed)])
+        result = run_import(own_app, tmp_path, "import-usage", USAGE
+                            + "0671234567,2019-05-03T10:00:00,call_out,+380501234567,60,1.20\n"
+                            "0671234567,2026-11-24T09:00:00,sms_out,+380501234567,1,0.50\n")
         assert result.exit_code == 0, result.output
         # A charge the portal writes once the months ahead have run out (no job for months).
         UsageRecord.insert_rows([(subscription.id, datetime(2027, 6, 2, 8, 0), "service", "",
@@ -133,15 +128,12 @@ def test_a_record_outside_the_partitions_is_kept_and_the_job_gives_it_its_month(
         assert UsageRecord.select().count() == 3 and differences(models.all_models()) == []
         assert "Usage partitions: 0 made, 0 detached.\n" in job(
             own_app, "--date", "2027-06-10", "--detach-older-than", "120").output
-    finally:
-        context.pop()
 
 
 @pg_only
 def test_the_job_makes_months_ahead_and_detaches_those_past_the_retention(own_app):
     own_app.config["USAGE_RETENTION_MONTHS"] = 30  # PORTAL_USAGE_RETENTION_MONTHS
-    context = connected(own_app)
-    try:
+    with connected(own_app):
         subscription = a_subscription()
         UsageRecord.insert_rows([(subscription.id, datetime(2024, 6, 30, 23, 59), "sms_out", "",
                                   1, 50, 0)])
@@ -168,8 +160,6 @@ def test_the_job_makes_months_ahead_and_detaches_those_past_the_retention(own_ap
         assert ("usage_record_default: rows of 2024-06 wait there: a detached table still has "
                 "that month's name") in again.output
         assert rows_in("usage_record_default") == 1
-    finally:
-        context.pop()
 
 
 @pg_only
@@ -216,19 +206,12 @@ RECORDS = [(datetime(2025, 1, 31, 23, 59, 59, 999999), "call_out", "+38050123456
            (datetime(2026, 11, 24, 9, 15, 2, 125000), "topup", "", 1, -10000)]
 
 
-def back_before_0015():
-    models.db.execute_sql("DROP TABLE usage_record, usage_day")
-    for statement in OLD_LAYOUT:
-        models.db.execute_sql(statement)
-    models.db.execute_sql("DELETE FROM schema_migration WHERE name = '0015_usage_partitions'")
-
-
 @pg_only
 def test_migration_0015_partitions_tables_that_hold_rows(own_app):
-    context = connected(own_app)
-    try:
+    with connected(own_app):
         subscription = a_subscription()
-        back_before_0015()
+        before_migration("0015_usage_partitions", "DROP TABLE usage_record, usage_day",
+                         *OLD_LAYOUT)
         UsageRecord.insert_rows([(subscription.id, *record, 0) for record in RECORDS])
         # A gap in the ids, as deleted or rolled-back rows leave.
         models.db.execute_sql("SELECT setval('usage_record_id_seq', 41)")
@@ -239,15 +222,9 @@ def test_migration_0015_partitions_tables_that_hold_rows(own_app):
         assert relkind("usage_record") == ("r", False)
         assert "usage_record: not partitioned by month in the database, partitioned in the " \
                "models" in differences(models.all_models())
-    finally:
-        context.pop()
 
-    result = own_app.test_cli_runner().invoke(args=["init-db"])
-    assert result.exit_code == 0, result.output
-    assert "migrations applied: 1" in result.output
+        assert "migrations applied: 1" in upgrade(own_app).output
 
-    context = connected(own_app)
-    try:
         assert relkind("usage_record") == relkind("usage_day") == ("p", False)
         assert list(UsageRecord.select().order_by(UsageRecord.id).tuples()) == before
         assert list(UsageDay.select().order_by(UsageDay.day).tuples()) == days
@@ -264,8 +241,6 @@ def test_migration_0015_partitions_tables_that_hold_rows(own_app):
             "SELECT data_type FROM information_schema.columns WHERE table_name = "
             "'usage_record' AND column_name = 'id'").fetchone()[0] == "bigint"
         assert differences(models.all_models()) == []
-    finally:
-        context.pop()
 
 
 def test_migration_0015_drops_the_redundant_indexes_on_sqlite(app, db):
@@ -273,15 +248,11 @@ def test_migration_0015_drops_the_redundant_indexes_on_sqlite(app, db):
     on that column alone goes (on PostgreSQL the rebuilt tables never get it)."""
     if not models.is_sqlite():
         pytest.skip("the SQLite side of migration 0015 (the PostgreSQL side is tested above)")
-    for statement in (OLD_LAYOUT[1], OLD_LAYOUT[4]):  # the indexes on subscription_id
-        models.db.execute_sql(statement)
-    models.db.execute_sql("DELETE FROM schema_migration WHERE name = '0015_usage_partitions'")
+    before_migration("0015_usage_partitions",
+                     OLD_LAYOUT[1], OLD_LAYOUT[4])  # the indexes on subscription_id
     assert "index usage_record_subscription_id: in the database, not in the models" in \
         differences(models.all_models())
-    models.db.close()
-    result = app.test_cli_runner().invoke(args=["init-db"])
-    assert result.exit_code == 0, result.output
-    models.db.connect(reuse_if_open=True)
+    upgrade(app)
     assert differences(models.all_models()) == []
 
 
@@ -297,13 +268,12 @@ def test_days_totals_are_kept_across_months_and_the_default_partition(app, db, s
     """The days' totals' upsert (ON CONFLICT on their key, which holds the partition key)
     adds a second file's rows to the first's days, in a month's partition and in the
     default one alike; records are appended (the feed appends: each file is new usage)."""
-    feed = tmp_path / "usage.csv"
-    feed.write_text(USAGE + "0671234567,2026-10-31T23:59:59,sms_out,+380501234567,1,0.50\n"
-                    "0671234567,2026-11-01T00:00:00,sms_out,+380501234567,1,0.50\n"
-                    "0671234567,2019-05-03T10:00:00,sms_out,+380501234567,1,0.50\n")
+    feed = (USAGE + "0671234567,2026-10-31T23:59:59,sms_out,+380501234567,1,0.50\n"
+            "0671234567,2026-11-01T00:00:00,sms_out,+380501234567,1,0.50\n"
+            "0671234567,2019-05-03T10:00:00,sms_out,+380501234567,1,0.50\n")
     for _ in range(2):
         db.close()
-        result = app.test_cli_runner().invoke(args=["import-usage", str(feed)])
+        result = run_import(app, tmp_path, "import-usage", feed)
         assert result.exit_code == 0, result.output
     db.connect(reuse_if_open=True)
     assert sorted((day, records, amount) for day, records, amount in UsageDay.select(
