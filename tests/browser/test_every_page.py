@@ -38,6 +38,9 @@ def visit_all(page, check, paths, who):
 def first_screen_problems(page):
     """What keeps the dashboard's first 360x640 screen from its job: the balance in its
     upper half, a Top up control on it."""
+    # Measured once the stylesheet is in: a box read while it still loads is the unstyled
+    # page's (CI once saw the balance at x=8, y=350: the browser's default margins).
+    page.wait_for_load_state("load")
     problems = []
     balance = page.locator("#balance").bounding_box()
     if balance is None or balance["y"] + balance["height"] > PHONE["height"] / 2:

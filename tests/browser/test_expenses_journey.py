@@ -54,7 +54,8 @@ def box(page, selector):
 def assert_first_screen(page):
     """The totals start on the first screen, the period forms are folded, nothing scrolls
     sideways (the page, or the records' own region) and the chart's labels are 12 px or
-    more."""
+    more. Measured once the stylesheet is in (test_every_page.first_screen_problems)."""
+    page.wait_for_load_state("load")
     page.evaluate("window.scrollTo(0, 0)")
     totals = box(page, "#totals")
     assert 0 < totals["y"] < PHONE["height"], totals
