@@ -126,6 +126,18 @@ def test_cookies_are_httponly_and_lax(auth, subscriber):
     assert cookies and all("HttpOnly" in c and "SameSite=Lax" in c for c in cookies)
 
 
+def test_the_sign_in_cookie_holds_the_whole_session(app, auth, subscriber):
+    """The session cookie set by signing in already holds the CSRF secret: the pages after
+    it, forms and all, set no cookie of their own (a client that keeps the sign-in's
+    cookie is not sent a new one by every page)."""
+    auth.login()
+    for path in ("/", "/password", "/profile"):
+        response = app.test_client(use_cookies=False).get(path, headers={
+            "Cookie": f"session={auth.client.get_cookie('session').value}"})
+        assert response.status_code == 200 and 'name="csrf_token"' in page(response)
+        assert "Set-Cookie" not in response.headers, path
+
+
 def test_logout(client, signed_in):
     response = client.post("/logout")
     assert response.status_code == 303 and response.headers["Location"] == "/login"

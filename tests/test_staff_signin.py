@@ -69,6 +69,15 @@ def test_a_code_signs_in_once(app, make_staff, clock):
     assert sign_in(app.test_client()).status_code == 303
 
 
+def test_the_staff_sign_in_cookie_holds_the_whole_session(app, client, make_staff, clock):
+    make_staff()
+    assert sign_in(client, code=code_at(clock)).status_code == 303
+    console = app.test_client(use_cookies=False).get("/staff", headers={
+        "Cookie": f"session={client.get_cookie('session').value}"})
+    assert "Open chats" in page(console) and 'name="csrf_token"' in page(console)
+    assert "Set-Cookie" not in console.headers
+
+
 def test_a_phone_clock_half_a_minute_off_is_accepted(app, make_staff, clock):
     make_staff()
     assert sign_in(app.test_client(), code=code_at(clock, steps=-1)).status_code == 303

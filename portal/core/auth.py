@@ -7,7 +7,7 @@ on, and `own_subscription(text)` for a number the subscriber typed or picked."""
 import secrets
 from datetime import timedelta
 
-from flask import abort, g, request, session, url_for
+from flask import abort, g, request, url_for
 from flask_login import LoginManager, current_user, login_user
 from htmx_flask import make_response as htmx_response
 from peewee import JOIN
@@ -47,7 +47,7 @@ def load_session(token):
 
 def start_session(profile, subscription, remember=False, must_confirm=False):
     """A brand-new session (new cookie, new CSRF token) for `profile`."""
-    session.clear()
+    security.new_session()
     now = clock.now()
     row = AuthSession.create(
         token=secrets.token_urlsafe(32), profile=profile, selected=subscription,

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import format_time, gettext as _
+from flask_wtf.csrf import generate_csrf
 
 import models
 from models import AuditEvent, FailedAttempt, OneTimeCode
@@ -176,6 +177,17 @@ def code_refusal_message(refusal):
         "missing": lambda: _("Ask for a code first: it works only in the browser that asked "
                              "for it."),
     }[refusal.code]()
+
+
+def new_session():
+    """Whatever the browser's session held is gone; the new one starts with its own CSRF
+    secret, sent in the sign-in's own cookie. (Made lazily by the first page with a form,
+    the secret changed the session once more: another Set-Cookie, and a client still
+    holding the sign-in's cookie got a new secret, cookie and signature from every page.)"""
+    session.clear()
+    field = current_app.config["WTF_CSRF_FIELD_NAME"]
+    g.pop(field, None)  # Flask-WTF keeps the request's token there, signed with the old secret
+    generate_csrf()
 
 
 def browser_nonce():

@@ -119,7 +119,7 @@ def sign_in():
     # (its server-side session too, so a "remember me" cookie cannot bring it back).
     if current_user.is_authenticated:
         AuthSession.end(current_user.auth_session.token, now)
-    session.clear()
+    security.new_session()
     logout_user()  # after clear(): it marks the remember-me cookie for deletion
     row = StaffSession.create(token=secrets.token_urlsafe(32), staff=staff, created_at=now,
                               last_seen_at=now, ip=security.client_address())
