@@ -2,7 +2,7 @@
 the balance from the moment it is taken; `owed` is what is still to repay."""
 from peewee import BigIntegerField, CharField, DateField, ForeignKeyField
 
-from .base import BaseModel, MomentField, prepared
+from .base import BaseModel, MomentField, built, prepared_rows
 from .subscribers import Profile, Subscription
 
 
@@ -43,9 +43,11 @@ class Credit(BaseModel):
     @classmethod
     def open_one(cls, subscription):
         """The number's open credit or None (the dashboard asks on every visit)."""
-        query = prepared(cls.open_of(subscription).limit(1), "credit.open_one",
-                         subscription.id, cls.OPEN, 1)
-        return next(iter(query), None)
+        fields = cls._meta.sorted_fields
+        rows = prepared_rows("credit.open_one",
+                             lambda: cls.open_of(subscription).select(*fields).limit(1),
+                             subscription.id, cls.OPEN, 1)
+        return built(cls, fields, rows[0]) if rows else None
 
     @classmethod
     def due(cls, last_day):

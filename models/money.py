@@ -13,7 +13,7 @@ from peewee import (
 )
 
 from rules.dates import day_start, local_day
-from .base import BaseModel, MomentField, prepared, read_moment
+from .base import BaseModel, MomentField, prepared, prepared_rows, read_moment
 from .subscribers import Profile, Subscription
 
 
@@ -80,6 +80,18 @@ class BonusLot(BaseModel):
         return prepared(
             cls.select().where(cls.subscription.in_(subscriptions) & cls.lapsed_at.is_null()),
             f"bonus_lot.open_for.{len(subscriptions)}", *(sub.id for sub in subscriptions))
+
+    @classmethod
+    def left_in_open(cls, *subscriptions):
+        """(subscription id, bonuses left, lapses_on) of each open lot of `subscriptions`:
+        what every dashboard reads, from SQL compiled once and without building models."""
+        lapses_on = cls.lapses_on
+        return [(subscription_id, left, lapses_on.python_value(day))
+                for subscription_id, left, day in prepared_rows(
+                    f"bonus_lot.left_in_open.{len(subscriptions)}",
+                    lambda: cls.select(cls.subscription, cls.amount - cls.spent, lapses_on).where(
+                        cls.subscription.in_(subscriptions) & cls.lapsed_at.is_null()),
+                    *(sub.id for sub in subscriptions))]
 
     @property
     def left(self):

@@ -9,7 +9,7 @@ from peewee import (
 )
 
 from rules import services as services_rules, tariffs as tariffs_rules
-from .base import BaseModel, MomentField, prepared
+from .base import BaseModel, MomentField, prepared_rows
 from .subscribers import Localized, Subscription, Tariff
 
 
@@ -91,12 +91,12 @@ class ServiceRequest(BaseModel):
     @classmethod
     def pending_kinds(cls, subscription):
         """The kinds of a number's deferred requests still waiting to be done."""
-        query = cls.select(cls.kind).where(
-            (cls.subscription == subscription) & (cls.state == services_rules.PENDING)
-            & cls.kind.in_(services_rules.DEFERRED_KINDS)).order_by(cls.id).tuples()
-        return [kind for (kind,) in prepared(query, "service_request.pending_kinds",
-                                             subscription.id, services_rules.PENDING,
-                                             *services_rules.DEFERRED_KINDS)]
+        return [kind for (kind,) in prepared_rows(
+            "service_request.pending_kinds",
+            lambda: cls.select(cls.kind).where(
+                (cls.subscription == subscription) & (cls.state == services_rules.PENDING)
+                & cls.kind.in_(services_rules.DEFERRED_KINDS)).order_by(cls.id),
+            subscription.id, services_rules.PENDING, *services_rules.DEFERRED_KINDS)]
 
 
 class TariffAllowance(BaseModel):

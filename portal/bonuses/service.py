@@ -159,8 +159,8 @@ def read_bonuses(subscriptions, today):
     if not unread:
         return
     lots = {}
-    for lot in BonusLot.open_for(*unread):
-        lots.setdefault(lot.subscription_id, []).append(money_rules.Lot(lot.left, lot.lapses_on))
+    for subscription_id, left, lapses_on in BonusLot.left_in_open(*unread):
+        lots.setdefault(subscription_id, []).append(money_rules.Lot(left, lapses_on))
     for sub in unread:
         own = lots.get(sub.id, [])
         due, _lapsed = money_rules.lapsing_now(sub.bonus_balance, own, today)

@@ -3,6 +3,7 @@ switch sets, else from Accept-Language."""
 from contextlib import contextmanager
 from pathlib import Path
 
+from babel import Locale
 from flask import g, has_app_context, has_request_context, request
 from flask_babel import Domain, force_locale, get_locale
 
@@ -106,13 +107,17 @@ def init_app(app, babel):
         newstyle=True)
 
 
+# Parsed once: Flask-Babel would parse the selector's text again for every request.
+_LOCALE_OF = {code: Locale.parse(code) for code in LOCALES}
+
+
 def select_locale():
     if not has_request_context():  # a command: the operator's language
-        return "uk"
+        return _LOCALE_OF["uk"]
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LOCALES:
-        return chosen
-    return request.accept_languages.best_match(LOCALES, default="uk")
+        return _LOCALE_OF[chosen]
+    return _LOCALE_OF[request.accept_languages.best_match(LOCALES, default="uk")]
 
 
 def check_catalogs(directory=CATALOG_DIR):
