@@ -4,8 +4,10 @@ import os
 import re
 import threading
 import uuid
+from contextlib import contextmanager
 from datetime import date, datetime
 from html.parser import HTMLParser
+from urllib.parse import urlsplit, urlunsplit
 
 import pyotp
 from flask.testing import FlaskClient
@@ -29,6 +31,24 @@ def kyiv(*parts):
 
 
 START = kyiv(2026, 11, 25, 10, 0, 0)  # the test clock's first moment
+
+
+@contextmanager
+def new_postgresql_database(prefix):
+    """The URL of a new, empty database on the suite's PostgreSQL server (PG_URL), named
+    `prefix` and this worker's own suffix; dropped afterwards, whoever is still on it."""
+    import psycopg2
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = psycopg2.connect(PG_URL)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        yield urlunsplit(urlsplit(PG_URL)._replace(path="/" + name))
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
 
 
 def as_kept_before(table, column, where_id, wall=None):

@@ -1,12 +1,9 @@
 """`flask --app portal copy-db --to URL`: the move from SQLite to PostgreSQL."""
-import os
-import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 import models
-from tests.helpers import PG_URL
+from tests.helpers import PG_URL, new_postgresql_database
 
 
 @pytest.fixture
@@ -67,16 +64,8 @@ def empty_postgresql():
     if not PG_URL:
         pytest.skip("PORTAL_TEST_DATABASE_URL is not set: the copy into PostgreSQL is "
                     "tested in the PostgreSQL run")
-    import psycopg2
-    name = f"portal_copy_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = psycopg2.connect(PG_URL)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(urlsplit(PG_URL)._replace(path="/" + name))
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    with new_postgresql_database("portal_copy") as url:
+        yield url
 
 
 def test_sqlite_to_postgresql(filled, tmp_path, empty_postgresql):

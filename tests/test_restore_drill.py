@@ -3,18 +3,24 @@ portal holding subscribers, sessions, money moves, a card payment and SMS is bac
 restored into an empty database with deploy/restore.sh, started, and proven the same; a
 subscriber signed in before the backup is still signed in on the restored portal."""
 import configparser
-import os
 import re
 import shutil
 import subprocess
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 import models
 from portal import create_app
 from portal.database import drill
-from tests.helpers import PASSWORD, PG_URL, BrowserClient, confirmed_top_up, page, review_key
+from tests.helpers import (
+    PASSWORD,
+    PG_URL,
+    BrowserClient,
+    confirmed_top_up,
+    new_postgresql_database,
+    page,
+    review_key,
+)
 
 
 @pytest.fixture
@@ -28,17 +34,8 @@ def empty_database(app, tmp_path):
         return
     if not shutil.which("pg_restore"):
         pytest.skip("pg_restore is not installed")
-    import psycopg2
-    name = f"portal_restored_{os.getpid()}"
-    admin = psycopg2.connect(PG_URL)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(urlsplit(PG_URL)._replace(path="/" + name))
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    with new_postgresql_database("portal_restored") as url:
+        yield url
 
 
 def busy_portal(app, client, factory, make_staff):

@@ -7,11 +7,8 @@ redundant indexes there). The plans of the pages' usage queries: tests/test_usag
 
 Each PostgreSQL test here that changes the partitions runs on a database of its own, made
 empty and given init-db, so the suite's shared database keeps init-db's layout."""
-import os
-import uuid
 from contextlib import contextmanager
 from datetime import date, datetime
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -21,7 +18,14 @@ from models.schema import differences
 from portal import create_app
 from portal.core.clock import ManualClock
 from tests.conftest import app_settings
-from tests.helpers import PG_URL, START, before_migration, run_import, upgrade
+from tests.helpers import (
+    PG_URL,
+    START,
+    before_migration,
+    new_postgresql_database,
+    run_import,
+    upgrade,
+)
 
 pg_only = pytest.mark.skipif(not PG_URL, reason="partitions are PostgreSQL's: on SQLite the "
                                                 "usage tables stay whole (the PostgreSQL run "
@@ -33,24 +37,15 @@ USAGE = "number,started_at,type,counterpart,quantity,amount\n"
 def own_app(template_cache):
     """An app on an empty PostgreSQL database of the test's own, after init-db, its clock
     at START (2026-11-25)."""
-    import psycopg2
-    name = f"portal_parts_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = psycopg2.connect(PG_URL)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    app = create_app(app_settings(urlunsplit(urlsplit(PG_URL)._replace(path="/" + name)),
-                                  ManualClock(START), template_cache))
-    try:
-        result = app.test_cli_runner().invoke(args=["init-db"])
-        assert result.exit_code == 0, result.output
-        yield app
-    finally:
-        if hasattr(models.db.obj, "close_all"):
-            models.db.obj.close_all()
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with new_postgresql_database("portal_parts") as url:
+        app = create_app(app_settings(url, ManualClock(START), template_cache))
+        try:
+            result = app.test_cli_runner().invoke(args=["init-db"])
+            assert result.exit_code == 0, result.output
+            yield app
+        finally:
+            if hasattr(models.db.obj, "close_all"):
+                models.db.obj.close_all()
 
 
 @contextmanager

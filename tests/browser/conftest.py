@@ -19,7 +19,6 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
@@ -33,6 +32,7 @@ from tests.browser.phone import (
     SKIP_REASON,
     have_chromium,
 )
+from tests.helpers import PG_URL, new_postgresql_database
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -42,7 +42,6 @@ AXE = ROOT / "tests" / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 # The demo copy's "now": the 4th of the month, the day Home Internet bonuses accrue.
 PORTAL_NOW = "2026-12-04T09:00:00"
 SECRET = "browser-tests-secret"
-PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 
 # Subscribers the journeys use besides the demo set: cabinets with no password yet (one per
 # JavaScript mode, so the journeys never wait for each other's SMS pace limit).
@@ -87,19 +86,8 @@ def _database_url(tmp):
     """A tmp SQLite file, or, in the PostgreSQL run of the suite, a new database."""
     if not PG_URL:
         return f"sqlite:///{tmp / 'portal.db'}", None
-    import psycopg2
-    name = f"portal_browser_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = psycopg2.connect(PG_URL)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-    parts = urllib.parse.urlsplit(PG_URL)
-    return urllib.parse.urlunsplit(parts._replace(path="/" + name)), drop
+    database = contextlib.ExitStack()
+    return database.enter_context(new_postgresql_database("portal_browser")), database.close
 
 
 class LiveServer:
