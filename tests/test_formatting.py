@@ -25,6 +25,10 @@ def test_a_report_line_in_the_readers_language(app, language, volume, moment, mo
         assert reader.moment(kyiv(2026, 11, 3, 9, 15, 2, 125999)) == moment
         assert reader.duration(125) == "2:05" and reader.duration(3723) == "1:02:03"
         assert formatting.month(date(2026, 11, 25)) == month
+        for kopiyky in (0, 5, -5, 123456, -100000000):
+            assert reader.money(kopiyky) == formatting.money(kopiyky)
+            assert reader.money(kopiyky, currency=False) == formatting.money(
+                kopiyky, currency=False)
 
 
 def test_a_reader_needs_no_request_once_made(app):

@@ -63,6 +63,10 @@ def money(kopiyky, element_id=None, currency=True):
     Built as one string (reports print a hundred a page): only the id needs escaping."""
     shown = amount(kopiyky) + (CURRENCY if currency else "")
     id_attr = f' id="{escape(element_id)}"' if element_id else ""
+    return _data(kopiyky, shown, id_attr)
+
+
+def _data(kopiyky, shown, id_attr=""):
     return Markup(f'<data value="{plain(kopiyky)}"{id_attr}>{shown}</data>')
 
 
@@ -103,8 +107,13 @@ class Reader:
     file, which has no request to ask, carries it along."""
 
     def __init__(self):
-        self.decimal = _separators()[0]
+        self.decimal, self.thousands = _separators()
         self.units = {key: str(label) for key, label in VOLUME_UNITS.items()}
+
+    def money(self, kopiyky, currency=True):
+        """money(kopiyky, currency=currency), the separators not asked again."""
+        shown = format_grouped(kopiyky, self.decimal, self.thousands)
+        return _data(kopiyky, shown + CURRENCY if currency else shown)
 
     def moment(self, value):
         """A record's start to the millisecond: '24.11.2026 09:15:02,125' (Ukrainian,
