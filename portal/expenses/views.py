@@ -149,14 +149,15 @@ class RecordLine(NamedTuple):
 
 
 def _names(model, key, values):
-    """`model`'s rows (their key and names only) whose `key` is among `values`: a query of
-    a fixed shape for each count of values, compiled once (a page names a few)."""
+    """`model`'s rows (their key and names only) whose `key` is among `values`: SQL of a
+    fixed shape for each count of values, compiled once, and the rows built from the
+    driver's without peewee's per-query work (a page names a few)."""
     values = sorted(values)
     names = (model.name_uk, model.name_en, model.name_ru)
-    query = model.select(*(names if key is model.name_uk else (key, *names))).where(
-        key.in_(values))
-    return models.prepared(query, f"expenses.names.{model._meta.table_name}.{len(values)}",
-                           *values)
+    fields = names if key is model.name_uk else (key, *names)
+    rows = models.prepared_rows(f"expenses.names.{model._meta.table_name}.{len(values)}",
+                                lambda: model.select(*fields).where(key.in_(values)), *values)
+    return [models.built(model, fields, row) for row in rows]
 
 
 def tariff_names(codes=None):
