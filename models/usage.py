@@ -15,7 +15,7 @@ from peewee import (
 )
 
 from rules.dates import local_day
-from .base import BaseModel, MomentField, db, is_sqlite, prepared, read_moment
+from .base import BaseModel, MomentField, db, is_sqlite, prepared_rows, read_moment
 from .subscribers import Subscription
 
 
@@ -212,48 +212,52 @@ class Report:
         """The parameters of `_select`'s conditions, in their order (PreparedSQL)."""
         return (self.subscription.id, self.period.since, self.period.until, *self.types)
 
-    def _days(self, shape, *columns, group_by=()):
-        """The days' totals of the period, as a query prepared once per `shape` and number
-        of types (the dashboard and every report run these)."""
+    def _days(self, shape, columns, group_by=()):
+        """The driver's rows of the days' totals of the period, from SQL compiled once per
+        `shape` and number of types, the query not even built again (the dashboard and
+        every report run these). `columns` is a function of UsageDay giving the columns."""
         d = UsageDay
-        query = d.select(*columns).where(
-            (d.subscription == self.subscription)
-            & d.day.between(self.period.start, self.period.end) & d.type.in_(self.types))
-        return prepared(query.group_by(*group_by), f"usage_day.{shape}.{len(self.types)}",
-                        self.subscription.id, self.period.start, self.period.end, *self.types)
+
+        def build():
+            return d.select(*columns(d)).where(
+                (d.subscription == self.subscription)
+                & d.day.between(self.period.start, self.period.end)
+                & d.type.in_(self.types)).group_by(*group_by)
+        return prepared_rows(f"usage_day.{shape}.{len(self.types)}", build,
+                             self.subscription.id, self.period.start, self.period.end,
+                             *self.types)
 
     def totals_by_day_and_type(self):
         """(day, type, count, amount, bonus amount) rows for rules.expenses.summarize, from
         the days' totals: a month is at most a few hundred rows however much was used."""
-        d = UsageDay
         return [(_as_date(day), t, records, int(amount), int(bonus))
-                for day, t, records, amount, bonus
-                in _raw_rows(self._days("totals", d.day, d.type, d.records, d.amount,
-                                        d.bonus_amount))]
+                for day, t, records, amount, bonus in self._days(
+                    "totals", lambda d: (d.day, d.type, d.records, d.amount, d.bonus_amount))]
 
     def amounts_by_day(self):
         """(day, amount) of the period's days that have records."""
-        d = UsageDay
-        return [(_as_date(day), int(amount)) for day, amount
-                in _raw_rows(self._days("amounts", d.day, fn.SUM(d.amount), group_by=(d.day,)))]
+        return [(_as_date(day), int(amount)) for day, amount in self._days(
+            "amounts", lambda d: (d.day, fn.SUM(d.amount)), group_by=(UsageDay.day,))]
 
     def page(self, after=None, size=50):
         """Up to `size` records after the cursor (started_at, id), in that order: keyset
         paging, as quick on the last page of a big month as on the first (OFFSET is not)."""
         c = UsageRecord
-        query = self._select(c.started_at, c.type, c.counterpart, c.quantity, c.amount, c.id,
-                             c.bonus_amount)
         params = self._record_params()
         if after is not None:
             started_at, record_id = after
-            query = query.where((c.started_at > started_at)
-                                | ((c.started_at == started_at) & (c.id > record_id)))
             params += (started_at, started_at, record_id)
-        query = prepared(query.order_by(c.started_at, c.id).limit(size),
-                         f"usage_record.page.{len(self.types)}.{after is not None}",
-                         *params, size)
-        return [ReportRecord(read_moment(started_at), *rest)
-                for started_at, *rest in _raw_rows(query)]
+
+        def build():
+            query = self._select(c.started_at, c.type, c.counterpart, c.quantity, c.amount,
+                                 c.id, c.bonus_amount)
+            if after is not None:
+                query = query.where((c.started_at > started_at)
+                                    | ((c.started_at == started_at) & (c.id > record_id)))
+            return query.order_by(c.started_at, c.id).limit(size)
+        rows = prepared_rows(f"usage_record.page.{len(self.types)}.{after is not None}",
+                             build, *params, size)
+        return [ReportRecord(read_moment(started_at), *rest) for started_at, *rest in rows]
 
     def stream(self, batch=2000):
         """Every record in order, a batch at a time: memory stays flat on any database (a
@@ -265,12 +269,6 @@ class Report:
             if len(records) < batch:
                 return
             after = (records[-1].started_at, records[-1].id)
-
-
-def _raw_rows(query):
-    """The query's rows as the driver gives them: peewee's per-value conversion costs more
-    than the query on a report's few hundred rows; the callers convert the dates."""
-    return db.execute(query).fetchall()
 
 
 def _as_date(value):

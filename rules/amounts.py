@@ -1,6 +1,5 @@
 """Money as integer kopiyky: parsing what people and feeds type, and printing it back."""
 import re
-from decimal import Decimal
 
 _AMOUNT = re.compile(r"^([+-]?)([0-9]{1,12})(?:[.,]([0-9]{1,2}))?$")
 
@@ -22,14 +21,12 @@ def parse_uah(text, allow_negative=False):
     return -kopiyky if sign == "-" else kopiyky
 
 
-def to_decimal(kopiyky):
-    """Kopiyky -> Decimal hryvnias with two places (for <data value> and files)."""
-    return (Decimal(kopiyky) / 100).quantize(Decimal("0.01"))
-
-
 def format_plain(kopiyky):
-    """Kopiyky -> '123.45' (a dot, two decimals): the machine-readable form."""
-    return str(to_decimal(kopiyky))
+    """Kopiyky -> '123.45' (a dot, two decimals): the machine-readable form. Integer
+    arithmetic, not Decimal: a report page prints a hundred of them."""
+    sign = "-" if kopiyky < 0 else ""
+    whole, fraction = divmod(abs(kopiyky), 100)
+    return f"{sign}{whole}.{fraction:02d}"
 
 
 def format_grouped(kopiyky, decimal_sep=",", group_sep="\u00a0"):

@@ -44,6 +44,7 @@ GROUP_OF_TYPE = {
 }
 TYPES = tuple(GROUP_OF_TYPE)
 SPENDING_TYPES = tuple(t for t in TYPES if GROUP_OF_TYPE[t] in SPENDING_GROUPS)
+PAYMENT_TYPES = frozenset(t for t in TYPES if GROUP_OF_TYPE[t] == PAYMENTS)
 # Payments have a known direction: money comes in by a top-up or a transfer to the number
 # (credited, negative in the feed) and leaves by a transfer from it (charged, positive).
 CREDIT_TYPES = ("topup", "transfer_in")
@@ -289,20 +290,20 @@ def summarize(rows, period):
     type, as a GROUP BY gives them, or one per record with count 1 -- into the period's
     Summary."""
     by_type = {t: Total() for t in TYPES}
-    by_group = {g: Total() for g in GROUPS}
     spent_on = {day: 0 for day in period.days}
-    summary = Summary(by_group, by_type, [])
+    # Each row adds to its type's total only; the groups and the spending are added up from
+    # the types' totals after (a month is a few hundred rows, ten types).
     for day, usage_type, count, amount, *bonus_part in rows:
-        bonuses = bonus_part[0] if bonus_part else 0
-        group = GROUP_OF_TYPE[usage_type]
-        by_type[usage_type].add(count, amount, bonuses)
-        by_group[group].add(count, amount, bonuses)
-        if group == PAYMENTS:
-            summary.payments.add(count, amount, bonuses)
-        else:
-            summary.spending.add(count, amount, bonuses)
+        by_type[usage_type].add(count, amount, bonus_part[0] if bonus_part else 0)
+        if usage_type not in PAYMENT_TYPES:
             spent_on[day] = spent_on.get(day, 0) + amount
-    summary.by_day = sorted(spent_on.items())
+    by_group = {g: Total() for g in GROUPS}
+    for usage_type, total in by_type.items():
+        by_group[GROUP_OF_TYPE[usage_type]].add(total.count, total.amount, total.bonuses)
+    summary = Summary(by_group, by_type, sorted(spent_on.items()))
+    for group, total in by_group.items():
+        (summary.payments if group == PAYMENTS else summary.spending).add(
+            total.count, total.amount, total.bonuses)
     return summary
 
 

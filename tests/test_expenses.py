@@ -508,9 +508,12 @@ def test_services_and_switches_are_named_in_the_readers_language(
                                    "?month=2026-11&type=", "?type=bogus",
                                    "?from=2026-11-03&to=2026-11-20&type=payments"])
 @pytest.mark.parametrize("language", ["uk", "en"])
-def test_the_written_out_type_lists_are_form_fields(app, client, signed_in, query, language):
+def test_the_written_out_fields_are_form_fields(app, client, signed_in, query, language):
     """expenses.html writes the type's list out (wtforms' option by option rendering was a
-    quarter of the page): the same HTML as form_field makes of the form's field."""
+    quarter of the page), and the month's and days' fields: the same HTML as form_field
+    makes of the form's field."""
+    from flask_babel import gettext as _
+
     from portal.core.web import form_field
     from portal.expenses.views import parse_selection
     client.set_cookie("lang", language)
@@ -523,3 +526,8 @@ def test_the_written_out_type_lists_are_form_fields(app, client, signed_in, quer
         forms = parse_selection()[1]
         for form, field_id in (("month_form", "month-type"), ("span_form", "span-type")):
             assert str(form_field(forms[form].type, id=field_id)) in html
+        month, span = forms["month_form"], forms["span_form"]
+        assert str(form_field(month.month, type="month", placeholder="2026-11",
+                              hint=_("Year and month, like 2026-11"))) in html
+        for field, placeholder in ((span.date_from, "2026-11-01"), (span.date_to, "2026-11-24")):
+            assert str(form_field(field, type="date", placeholder=placeholder)) in html

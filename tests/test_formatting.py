@@ -3,6 +3,8 @@ amounts."""
 from datetime import date
 
 import pytest
+from babel.dates import format_date
+from hypothesis import given, strategies as st
 
 from portal.core import formatting
 from tests.helpers import kyiv
@@ -23,6 +25,10 @@ def test_a_report_line_in_the_readers_language(app, language, volume, moment, mo
         assert reader.moment(kyiv(2026, 11, 3, 9, 15, 2, 125999)) == moment
         assert reader.duration(125) == "2:05" and reader.duration(3723) == "1:02:03"
         assert formatting.month(date(2026, 11, 25)) == month
+        for kopiyky in (0, 5, -5, 123456, -100000000):
+            assert reader.money(kopiyky) == formatting.money(kopiyky)
+            assert reader.money(kopiyky, currency=False) == formatting.money(
+                kopiyky, currency=False)
 
 
 def test_a_reader_needs_no_request_once_made(app):
@@ -67,3 +73,14 @@ def test_the_language_is_asked_once_a_request_and_again_inside_another(app, monk
             assert money(123456) == '<data value="1234.56">1\u00a0234,56\u00a0₴</data>'
         assert money(123456) == '<data value="1234.56">1,234.56\u00a0₴</data>'
     assert len(asked) == 2  # English once, Ukrainian once
+
+
+@given(st.dates(), st.sampled_from(["uk", "ru", "en"]))
+def test_a_day_is_what_babel_writes(value, language):
+    """day() writes a date out itself (a report prints thirty): Babel's 'dd.MM.yyyy'."""
+    assert formatting.day(value) == format_date(value, "dd.MM.yyyy", locale=language)
+
+
+def test_an_instants_day_is_its_day_in_kyiv(app):
+    with app.test_request_context():
+        assert formatting.day(kyiv(2026, 11, 3, 0, 30)) == "03.11.2026"

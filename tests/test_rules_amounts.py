@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from hypothesis import given, strategies as st
 
@@ -20,3 +22,9 @@ def test_bad_amounts(text):
 def test_round_trip(kopiyky):
     assert parse_uah(format_plain(kopiyky), allow_negative=True) == kopiyky
     assert parse_uah(format_grouped(kopiyky, ",", " "), allow_negative=True) == kopiyky
+
+
+@given(st.integers(-10**14, 10**14))
+def test_plain_is_the_decimal_figure(kopiyky):
+    """format_plain is worked out in integers: the same text as Decimal hryvnias give."""
+    assert format_plain(kopiyky) == str((Decimal(kopiyky) / 100).quantize(Decimal("0.01")))

@@ -2,6 +2,8 @@
 the CSV and the PDF, in the reader's language (an SMS: its cabinet's, see portal.sms).
 
 Amounts are integer kopiyky (bonuses too: 1 bonus = 100)."""
+from datetime import datetime
+
 from flask_babel import format_date, lazy_gettext as _l
 from markupsafe import Markup, escape
 
@@ -61,6 +63,10 @@ def money(kopiyky, element_id=None, currency=True):
     Built as one string (reports print a hundred a page): only the id needs escaping."""
     shown = amount(kopiyky) + (CURRENCY if currency else "")
     id_attr = f' id="{escape(element_id)}"' if element_id else ""
+    return _data(kopiyky, shown, id_attr)
+
+
+def _data(kopiyky, shown, id_attr=""):
     return Markup(f'<data value="{plain(kopiyky)}"{id_attr}>{shown}</data>')
 
 
@@ -72,8 +78,12 @@ def sheet_amount(kopiyky):
 
 
 def day(value):
-    """A date as subscribers write it: 25.11.2026."""
-    return format_date(value, "dd.MM.yyyy")
+    """A date as subscribers write it: 25.11.2026; an instant, its day in Kyiv."""
+    if isinstance(value, datetime):
+        return format_date(value, "dd.MM.yyyy")  # Flask-Babel moves it to Kyiv time first
+    # What Babel makes of a date with that pattern in every language, without Babel's
+    # pattern machinery, which cost more than the rest of a report's table of days.
+    return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
 
 
 def moment(value, pattern="%d.%m.%Y %H:%M"):
@@ -97,8 +107,13 @@ class Reader:
     file, which has no request to ask, carries it along."""
 
     def __init__(self):
-        self.decimal = _separators()[0]
+        self.decimal, self.thousands = _separators()
         self.units = {key: str(label) for key, label in VOLUME_UNITS.items()}
+
+    def money(self, kopiyky, currency=True):
+        """money(kopiyky, currency=currency), the separators not asked again."""
+        shown = format_grouped(kopiyky, self.decimal, self.thousands)
+        return _data(kopiyky, shown + CURRENCY if currency else shown)
 
     def moment(self, value):
         """A record's start to the millisecond: '24.11.2026 09:15:02,125' (Ukrainian,

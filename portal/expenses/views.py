@@ -31,7 +31,7 @@ from rules.expenses import (
 from rules.spreadsheet import text_cell
 from ..core import clock
 from ..core.auth import current_subscription, current_subscription_or_404
-from ..core.formatting import Reader, day, iso_moment, moment, money, sheet_amount
+from ..core.formatting import Reader, day, iso_moment, moment, sheet_amount
 from ..core.i18n import current_locale
 from ..core.web import INVALID_FORM, render
 from . import service
@@ -149,14 +149,15 @@ class RecordLine(NamedTuple):
 
 
 def _names(model, key, values):
-    """`model`'s rows (their key and names only) whose `key` is among `values`: a query of
-    a fixed shape for each count of values, compiled once (a page names a few)."""
+    """`model`'s rows (their key and names only) whose `key` is among `values`: SQL of a
+    fixed shape for each count of values, compiled once, and the rows built from the
+    driver's without peewee's per-query work (a page names a few)."""
     values = sorted(values)
     names = (model.name_uk, model.name_en, model.name_ru)
-    query = model.select(*(names if key is model.name_uk else (key, *names))).where(
-        key.in_(values))
-    return models.prepared(query, f"expenses.names.{model._meta.table_name}.{len(values)}",
-                           *values)
+    fields = names if key is model.name_uk else (key, *names)
+    rows = models.prepared_rows(f"expenses.names.{model._meta.table_name}.{len(values)}",
+                                lambda: model.select(*fields).where(key.in_(values)), *values)
+    return [models.built(model, fields, row) for row in rows]
 
 
 def tariff_names(codes=None):
@@ -198,15 +199,15 @@ def record_names(records=None):
                  service_names({r.counterpart for r in records if r.type == "service"}))
 
 
-def record_lines(records):
+def record_lines(records, reader):
     """The page's lines, formatted here in one pass (fifty rows of template calls cost
     more than the rest of the table)."""
-    labels, reader, names = translated(TYPE_LABELS), Reader(), record_names(records)
+    labels, names = translated(TYPE_LABELS), record_names(records)
     return [RecordLine(
         iso_moment(record.started_at, "milliseconds"), reader.moment(record.started_at),
         labels[record.type], names.detail(record, reader),
-        money(-(record.amount - record.bonus_amount), currency=False),
-        money(record.bonus_amount, currency=False) if record.bonus_amount else None)
+        reader.money(-(record.amount - record.bonus_amount), currency=False),
+        reader.money(record.bonus_amount, currency=False) if record.bonus_amount else None)
         for record in records]
 
 
@@ -225,12 +226,15 @@ def report_context(selection, forms):
     records = selection.report().page(after, PAGE_SIZE + 1)
     more = len(records) > PAGE_SIZE
     records = records[:PAGE_SIZE]
+    reader, today = Reader(), clock.today()
     context.update(
-        summary=summary, records=record_lines(records), after=after,
+        summary=summary, records=record_lines(records, reader), after=after,
         next_cursor=format_cursor(records[-1].started_at, records[-1].id) if more else None,
         chart=bar_chart(summary.by_day) if selection.group != PAYMENTS else None,
         shown_groups=spending_groups(selection.subscription.kind, selection.group),
-        days_so_far=[entry for entry in summary.by_day if entry[0] <= clock.today()],
+        # (day, amount spent) as the table prints them
+        days_so_far=[(day(spent_on), reader.money(amount))
+                     for spent_on, amount in summary.by_day if spent_on <= today],
         show_payments=selection.group in ("", PAYMENTS),
     )
     return context
