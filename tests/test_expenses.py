@@ -188,6 +188,11 @@ def test_records_read_in_the_readers_language(client, usage):
     assert ">Хто дзвонив<" in records
     for raw in ("+380501112233", "card", "internet", "smart", " · 1<", ".0\u00a0"):
         assert raw not in records, raw
+    # The labels, kept translated for the process, follow each reader's language.
+    for language, label in (("en", ">Outgoing call<"), ("ru", ">Исходящий звонок<"),
+                            ("uk", ">Вихідний дзвінок<")):
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+        assert label in page(client.get("/expenses")).split('id="records"')[1], language
 
 
 def test_totals_and_the_months_come_before_the_folded_period_forms(client, usage):

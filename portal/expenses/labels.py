@@ -2,6 +2,8 @@
 the PDF print record types with these labels, so the three never disagree. A record's
 counterpart is named for people on the page and in the PDF; the CSV keeps the feed's own
 value (a number in E.164, `card`, a tariff's code) for the scripts that read it."""
+from types import MappingProxyType
+
 from flask_babel import lazy_gettext as _l
 
 from rules.expenses import (
@@ -16,6 +18,7 @@ from rules.expenses import (
     quantity_unit,
 )
 from ..core.formatting import phone_unbroken
+from ..core.i18n import current_locale
 
 GROUP_LABELS = {
     CALLS: _l("Calls"), SMS: _l("SMS"), INTERNET: _l("Internet"),
@@ -33,10 +36,21 @@ TYPE_LABELS = {
 COUNTERPART_CODES = {"card": _l("bank card"), "internet": ""}
 
 
+# {(language, id of a labels dict above): its labels in that language}: the catalogs do not
+# change under a running process, and translating the labels anew cost a report page
+# eighteen lookups through Flask-Babel.
+_TRANSLATED = {}
+
+
 def translated(labels):
-    """Lazy labels translated once into the request's language, for a page or file that
-    prints them on every line."""
-    return {key: str(label) for key, label in labels.items()}
+    """`labels` (one of this module's dicts of lazy labels) in the reader's language, read
+    only: a page or file prints them on every line."""
+    key = (current_locale(), id(labels))
+    found = _TRANSLATED.get(key)
+    if found is None:
+        found = _TRANSLATED[key] = MappingProxyType(
+            {code: str(label) for code, label in labels.items()})
+    return found
 
 
 def quantity_text(usage_type, quantity, reader):
