@@ -22,8 +22,9 @@ def parse_uah(text, allow_negative=False):
 
 
 def format_plain(kopiyky):
-    """Kopiyky -> '123.45' (a dot, two decimals): the machine-readable form. Integer
-    arithmetic, not Decimal: a report page prints a hundred of them."""
+    """Kopiyky (an int, as every amount: an SQL sum is made one first) -> '123.45' (a dot,
+    two decimals): the machine-readable form. Integer arithmetic, not Decimal: a report
+    page prints a hundred of them."""
     sign = "-" if kopiyky < 0 else ""
     whole, fraction = divmod(abs(kopiyky), 100)
     return f"{sign}{whole}.{fraction:02d}"

@@ -8,7 +8,7 @@ from flask_babel import format_date, lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from rules.amounts import format_grouped, format_plain
-from rules.dates import local
+from rules.dates import local, local_day
 from rules.expenses import format_duration, format_volume
 from rules.numbers import format_number
 from .i18n import current_locale
@@ -78,9 +78,10 @@ def sheet_amount(kopiyky):
 
 
 def day(value):
-    """A date as subscribers write it: 25.11.2026; an instant, its day in Kyiv."""
+    """A date as subscribers write it: 25.11.2026; an instant, its day in Kyiv (a naive
+    one is Kyiv wall time, as everywhere in the portal)."""
     if isinstance(value, datetime):
-        return format_date(value, "dd.MM.yyyy")  # Flask-Babel moves it to Kyiv time first
+        value = local_day(value)
     # What Babel makes of a date with that pattern in every language, without Babel's
     # pattern machinery, which cost more than the rest of a report's table of days.
     return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"

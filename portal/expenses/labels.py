@@ -45,6 +45,9 @@ _TRANSLATED = {}
 def translated(labels):
     """`labels` (one of this module's dicts of lazy labels) in the reader's language, read
     only: a page or file prints them on every line."""
+    # Kept by the dict's identity: only this module's own dicts, which live as long as the
+    # process (another dict could take a freed one's id).
+    assert any(labels is own for own in (GROUP_LABELS, TYPE_LABELS, COUNTERPART_CODES))
     key = (current_locale(), id(labels))
     found = _TRANSLATED.get(key)
     if found is None:
