@@ -44,7 +44,6 @@ GROUP_OF_TYPE = {
 }
 TYPES = tuple(GROUP_OF_TYPE)
 SPENDING_TYPES = tuple(t for t in TYPES if GROUP_OF_TYPE[t] in SPENDING_GROUPS)
-PAYMENT_TYPES = frozenset(t for t in TYPES if GROUP_OF_TYPE[t] == PAYMENTS)
 # Payments have a known direction: money comes in by a top-up or a transfer to the number
 # (credited, negative in the feed) and leaves by a transfer from it (charged, positive).
 CREDIT_TYPES = ("topup", "transfer_in")
@@ -295,7 +294,7 @@ def summarize(rows, period):
     # the types' totals after (a month is a few hundred rows, ten types).
     for day, usage_type, count, amount, *bonus_part in rows:
         by_type[usage_type].add(count, amount, bonus_part[0] if bonus_part else 0)
-        if usage_type not in PAYMENT_TYPES:
+        if usage_type in SPENDING_TYPES:
             spent_on[day] = spent_on.get(day, 0) + amount
     by_group = {g: Total() for g in GROUPS}
     for usage_type, total in by_type.items():
