@@ -1,4 +1,6 @@
 """Ukrainian by default, English and Russian on request, and no text left untranslated."""
+import re
+from html import unescape as html_unescape
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,28 @@ def test_the_catalog_follows_the_request_and_force_locale(app):
         assert gettext("Spending") == "Витрати"
         with force_locale("en"):
             assert gettext("Spending") == "Spending"
+
+
+def test_the_language_switches_post_back_to_the_page(client, signed_in):
+    """Both switches of a page (menu and footer) carry the session's CSRF token, the page's
+    address (escaped) and the reader's language marked; one of them, posted as the browser
+    sends it, switches the language and comes back to that page."""
+    page = client.get("/expenses?month=2026-11&x=<b>", headers={"Accept-Language": "ru"})
+    html = page.get_data(as_text=True)
+    forms = re.findall(r'<form method="post" action="/language" class="languages">(.*?)</form>',
+                       html, re.S)
+    assert len(forms) == 2
+    for form, label in zip(forms, ("menu-language-label", "language-label"), strict=True):
+        fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+        assert fields["next"] == "/expenses?month=2026-11&amp;x=&lt;b&gt;"
+        assert f'<span id="{label}">Язык:</span>' in form
+        assert form.count(f'aria-describedby="{label}"') == 3
+        assert re.findall(r'value="(\w+)" lang="\w+" aria-describedby="[\w-]+"( aria-current)?',
+                          form) == [("uk", ""), ("en", ""), ("ru", " aria-current")]
+    response = client.post("/language", csrf=False, data={
+        "csrf_token": fields["csrf_token"], "next": html_unescape(fields["next"]), "lang": "uk"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/expenses?month=2026-11&x=%3Cb%3E"
+    assert '<html lang="uk">' in client.get("/expenses").get_data(as_text=True)
+    refused = client.post("/language", csrf=False, data={"csrf_token": "forged", "lang": "en"})
+    assert refused.status_code == 400
