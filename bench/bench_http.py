@@ -523,7 +523,6 @@ def main():
         env.update(PORTAL_DATABASE_URL=database_url, PORTAL_DEMO="0",
                    PORTAL_SECRET_KEY="bench-secret", PORTAL_SECURE_COOKIES="0",
                    PYTHONPATH=str(ROOT))
-        workers = env.get("WEB_CONCURRENCY") or str(os.cpu_count() * 2 + 1)
 
         loads = {"bare": os.getloadavg()[0]}
         (tmp / "hello.py").write_text(HELLO_APP)
@@ -551,7 +550,8 @@ def main():
 
     rps0, p50_0, p99_0 = bare[:3]
     print(f"\nwrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} on 127.0.0.1, gunicorn as deployed "
-          f"({workers} sync workers a node), {os.cpu_count()} cores shared by every node; "
+          f"(sync workers a node: {os.environ.get('WEB_CONCURRENCY') or 'cores + 1 on SQLite, '
+          '2 × cores + 1 on PostgreSQL'}), {os.cpu_count()} cores shared by every node; "
           f"{SUBSCRIBERS:,} subscribers and {USAGE_RECORDS:,} usage records in each database; "
           f"2 nodes: two gunicorns behind one nginx port (deploy/nginx/portal.conf); "
           f"load average (1 min) before each setup: "

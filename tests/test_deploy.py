@@ -5,7 +5,9 @@ import configparser
 import getpass
 import gzip
 import http.client
+import os
 import re
+import runpy
 import shutil
 import socket
 import ssl
@@ -361,3 +363,23 @@ def test_the_alert_rules_and_the_scrape_job_read_what_the_portal_exposes(app):
     for name, expr in alerts.items():
         used = set(re.findall(r"\b(portal_\w+|up)\b(?=[{\s)]|$)", expr))
         assert used and used <= known, (name, used - known)
+
+
+@pytest.mark.parametrize("cores,database_url,workers", [
+    (2, "sqlite:///instance/portal.db", 3),  # a page never waits: a worker a core, one spare
+    (2, "", 3),  # the portal's default database is SQLite
+    (2, "postgresql://portal@db/portal", 5),  # each query waits on the server
+    (2, "postgres://portal@db/portal", 5),
+    (32, "postgresql://portal@db/portal", 65),
+])
+def test_gunicorn_runs_as_many_workers_as_the_database_keeps_busy(
+        monkeypatch, tmp_path, cores, database_url, workers):
+    # Reading the settings sets the metrics folder if none is set: this test's own.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.setenv("PORTAL_DATABASE_URL", database_url)
+    settings = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    assert settings["default_workers"](cores, database_url) == workers
+    assert settings["workers"] == settings["default_workers"](os.cpu_count(), database_url)
+    monkeypatch.setenv("WEB_CONCURRENCY", "7")
+    assert runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))["workers"] == 7
