@@ -549,9 +549,9 @@ def main():
             loads.update(postgres[1])
 
     rps0, p50_0, p99_0 = bare[:3]
+    workers = os.environ.get("WEB_CONCURRENCY") or "cores + 1 on SQLite, 2 × cores + 1 on PostgreSQL"
     print(f"\nwrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} on 127.0.0.1, gunicorn as deployed "
-          f"(sync workers a node: {os.environ.get('WEB_CONCURRENCY') or 'cores + 1 on SQLite, '
-          '2 × cores + 1 on PostgreSQL'}), {os.cpu_count()} cores shared by every node; "
+          f"(sync workers a node: {workers}), {os.cpu_count()} cores shared by every node; "
           f"{SUBSCRIBERS:,} subscribers and {USAGE_RECORDS:,} usage records in each database; "
           f"2 nodes: two gunicorns behind one nginx port (deploy/nginx/portal.conf); "
           f"load average (1 min) before each setup: "
