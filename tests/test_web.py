@@ -1,6 +1,7 @@
 """Shared page helpers."""
 import pytest
 from flask import url_for
+from hypothesis import HealthCheck, given, settings, strategies as st
 from werkzeug.routing import BuildError, MapAdapter
 
 from portal.core.web import template_url
@@ -87,3 +88,16 @@ def test_the_tests_url_builders_are_the_ones_werkzeug_compiles(app):
         for append_unknown in (False, True):
             shared = Rule._compile_builder(rule, append_unknown)
             assert shared.__code__ == compile_builder(rule, append_unknown).__code__, rule
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # the app only builds URLs
+@given(values=st.dictionaries(
+    st.sampled_from(["month", "from", "to", "type", "after", "target", "a~b", "x y"]),
+    st.one_of(st.none(), st.text(max_size=12),
+              st.text(alphabet="0123456789-_.~Tabc", max_size=12)), max_size=4))
+def test_a_query_url_is_flasks_whatever_its_text(app, values):
+    """Text urlencode leaves as it is takes template_url's short way; any other goes
+    through urlencode: both give Flask's URL."""
+    with app.test_request_context("/"):
+        assert template_url("expenses.report", **values) == url_for("expenses.report", **values)

@@ -88,6 +88,8 @@ def static_url(filename):
 
 # werkzeug's characters left as they are in a query (werkzeug.urls._urlencode).
 _QUERY_SAFE = "!$'()*,/:;?@"
+# Text that urlencode leaves as it is, whatever its safe characters.
+_AS_IS = re.compile(r"[A-Za-z0-9_.~-]*\Z").match
 
 
 def template_url(endpoint, **values):
@@ -108,8 +110,12 @@ def template_url(endpoint, **values):
     base = _plain_url(endpoint)
     if base is None or any(key[:1] == "_" for key in values):  # url_for's own options
         return url_for(endpoint, **values)
-    query = urlencode([(key, value) for key, value in iter_multi_items(values)
-                       if value is not None], safe=_QUERY_SAFE)
+    if all(type(value) is str and _AS_IS(value) and _AS_IS(key) for key, value in values.items()):
+        # Months, days, types and cursors: urlencode would leave every character as it is.
+        query = "&".join(f"{key}={value}" for key, value in values.items())
+    else:
+        query = urlencode([(key, value) for key, value in iter_multi_items(values)
+                           if value is not None], safe=_QUERY_SAFE)
     return f"{base}?{query}" if query else base
 
 
