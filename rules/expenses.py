@@ -9,6 +9,7 @@ from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from .amounts import AmountError, parse_uah
 from .dates import day_start, instant, local_day
@@ -417,8 +418,8 @@ def parse_usage_row(row, now):
 
 # ---------------------------------------------------------------- the chart
 
-@dataclass(frozen=True)
-class Bar:
+class Bar(NamedTuple):
+    """A day's bar (a tuple: the page unpacks thirty of them)."""
     day: date
     amount: int
     x: float
