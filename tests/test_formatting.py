@@ -3,10 +3,12 @@ amounts."""
 from datetime import date
 
 import pytest
+from babel import Locale
 from babel.dates import format_date
 from hypothesis import given, strategies as st
 
 from portal.core import formatting
+from portal.core.i18n import in_language
 from tests.helpers import kyiv
 
 KB_195_8_MB = 200_500  # 195.8 MB (1 MB = 1024 KB)
@@ -84,3 +86,22 @@ def test_a_day_is_what_babel_writes(value, language):
 def test_an_instants_day_is_its_day_in_kyiv(app):
     with app.test_request_context():
         assert formatting.day(kyiv(2026, 11, 3, 0, 30)) == "03.11.2026"
+
+
+def test_a_month_is_named_in_the_language_in_force(app):
+    """Month names are kept per language: a text made in another language inside a request
+    (an SMS in its cabinet's) names the month in that one, and the page's stays its own."""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert formatting.month(date(2026, 3, 1)) == "March 2026"
+        with in_language("uk"):
+            assert formatting.month(date(2026, 3, 31)) == "березень 2026"
+        with in_language("ru"):
+            assert formatting.month(date(2026, 3, 15)) == "март 2026"
+        assert formatting.month(date(2026, 3, 2)) == "March 2026"
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)),
+       st.sampled_from(["uk", "en", "ru"]))
+def test_a_month_is_named_as_babel_names_it(day, language):
+    assert formatting._month_name(language, day.year, day.month) == format_date(
+        day, "LLLL yyyy", locale=Locale.parse(language))
