@@ -201,6 +201,13 @@ class MomentField(DateTimeField):
         return as_stored(value)
 
     def python_value(self, value):
+        if type(value) is str:  # SQLite's text: read in C, not by peewee's strptime formats
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                moment = None
+            if moment is not None and moment.tzinfo is None:
+                return moment.replace(tzinfo=timezone.utc)
         value = super().python_value(value)
         return value.replace(tzinfo=timezone.utc) if hasattr(value, "tzinfo") else value
 

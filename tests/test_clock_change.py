@@ -4,11 +4,14 @@ code, a session or a lockout lasts as long on those nights as on any other, reco
 as they happened, a report's day has 23 or 25 hours, and monthly jobs find Kyiv's month.
 Each test walks the test clock through the change, as a server's clock would go."""
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
+from hypothesis import given, strategies as st
+from peewee import DateTimeField
 
 import models
+from models.base import MomentField
 from portal.bonuses import service as bonuses_service
 from rules.dates import day_start, instant, local, on_day
 from tests.helpers import as_kept_before, before_migration, kyiv, last_code, page, upgrade
@@ -190,3 +193,22 @@ def test_a_feed_time_without_an_offset_is_kyiv_time_and_one_with_it_is_kept(subs
     kept = {r.counterpart: r.started_at for r in models.UsageRecord.select()}
     assert kept == {"x": kyiv(2026, 10, 25, 3, 30), "y": second(3, 30)}
 
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59)),
+       st.sampled_from(["auto", "seconds", "milliseconds", "microseconds", "date"]))
+def test_a_moment_is_read_from_sqlites_text_as_peewee_reads_it(moment, spec):
+    """SQLite hands an instant back as the text it was written as: read in C
+    (datetime.fromisoformat), it is the instant peewee's formats make of it."""
+    text = moment.date().isoformat() if spec == "date" else moment.isoformat(" ", spec)
+    expected = DateTimeField().python_value(text).replace(tzinfo=timezone.utc)
+    assert MomentField().python_value(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "2026-13-01 10:00:00",
+                                  "2026-11-03 10:00:00+02:00"])
+def test_a_text_that_is_no_plain_moment_is_read_as_peewee_reads_it(text):
+    as_peewee = DateTimeField().python_value(text)
+    expected = as_peewee.replace(tzinfo=timezone.utc) if hasattr(as_peewee, "tzinfo") \
+        else as_peewee
+    assert MomentField().python_value(text) == expected
