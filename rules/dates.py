@@ -36,7 +36,9 @@ def instant(moment):
 
 def local(moment):
     """`moment` as Kyiv wall time (aware, so it still compares as an instant)."""
-    return instant(moment).astimezone(KYIV)
+    if moment.tzinfo is None:
+        moment = instant(moment)  # through UTC: a skipped wall time becomes a real one
+    return moment.astimezone(KYIV)  # from any zone at once (a report line: twice a line)
 
 
 def local_day(moment):
