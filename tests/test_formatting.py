@@ -1,6 +1,6 @@
 """The one formatter, in each language: what a report prints on every line, and the CSV's
 amounts."""
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from babel import Locale
@@ -98,6 +98,9 @@ def test_a_month_is_named_in_the_language_in_force(app):
         with in_language("ru"):
             assert formatting.month(date(2026, 3, 15)) == "март 2026"
         assert formatting.month(date(2026, 3, 2)) == "March 2026"
+        # An instant is named by its month in Kyiv: 22:30 UTC on 31 March is 1 April there.
+        assert formatting.month(datetime(2026, 3, 31, 22, 30, tzinfo=timezone.utc)) == \
+            "April 2026"
 
 
 @given(st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)),

@@ -100,7 +100,10 @@ def iso_moment(value, timespec="seconds"):
 
 
 def month(value):
-    """The month of a date, named: 'листопад 2026', 'November 2026'."""
+    """The month of a date, named: 'листопад 2026', 'November 2026'; an instant, its month
+    in Kyiv."""
+    if isinstance(value, datetime):
+        value = local_day(value)
     return _month_name(current_locale(), value.year, value.month)
 
 
