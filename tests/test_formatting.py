@@ -5,10 +5,11 @@ from datetime import date, datetime, timezone
 import pytest
 from babel import Locale
 from babel.dates import format_date
-from hypothesis import given, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from portal.core import formatting
 from portal.core.i18n import in_language
+from rules.dates import KYIV
 from tests.helpers import kyiv
 
 KB_195_8_MB = 200_500  # 195.8 MB (1 MB = 1024 KB)
@@ -108,3 +109,16 @@ def test_a_month_is_named_in_the_language_in_force(app):
 def test_a_month_is_named_as_babel_names_it(day, language):
     assert formatting._month_name(language, day.year, day.month) == format_date(
         day, "LLLL yyyy", locale=Locale.parse(language))
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # the app only reads
+@given(st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 30),
+                    timezones=st.just(timezone.utc)))
+def test_a_record_is_timed_as_strftime_would_time_it(app, moment):
+    """A report line's start, written out field by field, is strftime's '%d.%m.%Y
+    %H:%M:%S' of the Kyiv time and the milliseconds after the reader's decimal mark."""
+    with app.test_request_context(headers={"Accept-Language": "uk"}):
+        reader = formatting.Reader()
+    kyiv_time = moment.astimezone(KYIV)
+    assert reader.moment(moment) == (
+        f"{kyiv_time.strftime('%d.%m.%Y %H:%M:%S')},{kyiv_time.microsecond // 1000:03d}")

@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 import models
 from models.usage import Report
 from rules import services as services_rules
+from rules.dates import local
 from rules.expenses import (
     PAYMENTS,
     SPENDING_GROUPS,
@@ -204,11 +205,12 @@ def record_lines(records, reader):
     more than the rest of the table)."""
     labels, names = translated(TYPE_LABELS), record_names(records)
     return [RecordLine(
-        iso_moment(record.started_at, "milliseconds"), reader.moment(record.started_at),
+        iso_moment(started, "milliseconds"), reader.moment(started),
         labels[record.type], names.detail(record, reader),
         reader.money(-(record.amount - record.bonus_amount), currency=False),
         reader.money(record.bonus_amount, currency=False) if record.bonus_amount else None)
-        for record in records]
+        for record in records
+        for started in (local(record.started_at),)]  # in Kyiv once for both
 
 
 def report_context(selection, forms):
