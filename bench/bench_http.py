@@ -549,7 +549,8 @@ def main():
             loads.update(postgres[1])
 
     rps0, p50_0, p99_0 = bare[:3]
-    workers = os.environ.get("WEB_CONCURRENCY") or "cores + 1 on SQLite, 2 × cores + 1 on PostgreSQL"
+    workers = os.environ.get("WEB_CONCURRENCY") or (
+        "cores + 1 (at least 3) on SQLite, 2 × cores + 1 on PostgreSQL")
     print(f"\nwrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} on 127.0.0.1, gunicorn as deployed "
           f"(sync workers a node: {workers}), {os.cpu_count()} cores shared by every node; "
           f"{SUBSCRIBERS:,} subscribers and {USAGE_RECORDS:,} usage records in each database; "

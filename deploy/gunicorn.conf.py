@@ -8,16 +8,18 @@ bind = f"127.0.0.1:{os.environ.get('PORT', '5000')}"
 
 
 def default_workers(cores, database_url):
-    """Sync workers for `cores`. On SQLite a page never waits (the database is a local
-    file in the page cache): one worker a core, and one more for a request that waits on
-    the SMS gateway or the payment provider. More only take turns on the cores and evict
-    each other's caches: on 2 cores, 5 workers served the dashboard at 649 requests a
-    second and 3 at 798 to 810 (the demo dashboard under wrk, 6 Dec 2026), each request
-    costing 2.9 against 2.3 ms of CPU. On PostgreSQL each query waits for the server, so
-    gunicorn's 2 × cores + 1 keeps the cores busy during the waits."""
+    """Sync workers for `cores`. On SQLite a page's reads never wait (the database is a
+    local file in the page cache): a worker a core, and one more for a request that waits
+    on the SMS gateway, the payment provider (up to 10 s) or the write lock (up to 5 s);
+    never fewer than 3, so that two such requests leave a worker for the pages. More only
+    take turns on the cores and evict each other's caches: on 2 cores, 5 workers served the
+    dashboard at 649 requests a second and 3 at 798 to 810 (the demo dashboard under wrk, 6
+    Dec 2026), each request costing 2.9 against 2.3 ms of CPU. On PostgreSQL each query
+    waits for the server, so gunicorn's 2 × cores + 1 keeps the cores busy during the
+    waits."""
     if database_url.startswith(("postgres://", "postgresql://")):
         return cores * 2 + 1
-    return cores + 1
+    return max(cores + 1, 3)
 
 
 workers = int(os.environ.get("WEB_CONCURRENCY") or default_workers(

@@ -367,6 +367,8 @@ def test_the_alert_rules_and_the_scrape_job_read_what_the_portal_exposes(app):
 
 @pytest.mark.parametrize("cores,database_url,workers", [
     (2, "sqlite:///instance/portal.db", 3),  # a page never waits: a worker a core, one spare
+    (8, "sqlite:///instance/portal.db", 9),
+    (1, "sqlite:///instance/portal.db", 3),  # two waiting requests leave one for the pages
     (2, "", 3),  # the portal's default database is SQLite
     (2, "postgresql://portal@db/portal", 5),  # each query waits on the server
     (2, "postgres://portal@db/portal", 5),

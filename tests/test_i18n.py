@@ -7,6 +7,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from portal.core.web import language_switch
+
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = [("portal/**.py", "python"), ("rules/**.py", "python"), ("templates/**.html", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
@@ -96,3 +98,14 @@ def test_the_language_switches_post_back_to_the_page(client, signed_in):
     assert '<html lang="uk">' in client.get("/expenses").get_data(as_text=True)
     refused = client.post("/language", csrf=False, data={"csrf_token": "forged", "lang": "en"})
     assert refused.status_code == 400
+
+
+@pytest.mark.parametrize("script_root", ["/cabinet", "/p{x}", "/p{}"])
+def test_a_language_switch_under_any_script_root(app, script_root):
+    """The switch's form is kept per script root and is filled in with str.format: braces
+    in the root are part of its address, not places to fill."""
+    with app.test_request_context("/expenses?month=2026-11",
+                                  base_url=f"http://localhost{script_root}"):
+        form = str(language_switch("lab"))
+    assert f'action="{script_root}/language"' in form
+    assert '<input type="hidden" name="next" value="/expenses?month=2026-11">' in form

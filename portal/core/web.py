@@ -226,17 +226,22 @@ def language_switch(label_id):
 def _language_form(locale, script_root, label_id):
     """The switch's form with {token} and {back} to fill in (`script_root` is the
     request's: the form's URL is built under it)."""
-    label = escape(label_id)
+    label = _as_is(escape(label_id))
     current = ' aria-current="true"'
     buttons = "".join(
         f'\n  <button type="submit" name="lang" value="{code}" lang="{code}" '
         f'aria-describedby="{label}"{current if code == locale else ""}>{name}</button>'
         for code, name in LANGUAGE_NAMES)
-    return (f'<form method="post" action="{escape(template_url("set_language"))}" '
+    return (f'<form method="post" action="{_as_is(escape(template_url("set_language")))}" '
             f'class="languages">\n'
             f'  <input type="hidden" name="csrf_token" value="{{token}}">\n'
             f'  <input type="hidden" name="next" value="{{back}}">\n'
-            f'  <span id="{label}">{escape(_("Language"))}:</span>{buttons}\n</form>')
+            f'  <span id="{label}">{_as_is(escape(_("Language")))}:</span>{buttons}\n</form>')
+
+
+def _as_is(text):
+    """`text` kept as it is by str.format (a script root may hold braces)."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 # The macros every page calls by name, globals of the templates: a block that htmx asks for is
