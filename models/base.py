@@ -201,7 +201,8 @@ class MomentField(DateTimeField):
         return as_stored(value)
 
     def python_value(self, value):
-        if type(value) is str:  # SQLite's text: read in C, not by peewee's strptime formats
+        if type(value) is str:  # SQLite's text, read at once: peewee reads it the same way
+            # (fromisoformat) after rewriting it, through four calls: 1.5 µs against 1.0
             try:
                 moment = datetime.fromisoformat(value)
             except ValueError:
