@@ -212,36 +212,33 @@ LANGUAGE_NAMES = (("uk", "Українська"), ("en", "English"), ("ru", "Р�
 
 def language_switch(label_id):
     """The languages as buttons of one form, back to this page after the switch. Every page
-    has two: the form is written once per language, script root and label, and only the
-    token and the address are filled in (a macro cost a twentieth of a dashboard)."""
+    has two: the form's fixed parts are written once per language, script root and label,
+    and only the token and the address go between them (a macro cost a twentieth of a
+    dashboard)."""
     key = (current_locale(), request.script_root, label_id)
     forms = current_app.extensions.setdefault("language_switches", {})
-    form = forms.get(key)
-    if form is None:
-        form = forms[key] = _language_form(*key)
+    parts = forms.get(key)
+    if parts is None:
+        parts = forms[key] = _language_form(*key)
     back = request.full_path.rstrip("?") if request.method == "GET" else "/"
-    return Markup(form.format(token=escape(csrf_token()), back=escape(back)))
+    before_token, before_back, after_back = parts
+    return Markup(f"{before_token}{escape(csrf_token())}{before_back}{escape(back)}"
+                  f"{after_back}")
 
 
 def _language_form(locale, script_root, label_id):
-    """The switch's form with {token} and {back} to fill in (`script_root` is the
-    request's: the form's URL is built under it)."""
-    label = _as_is(escape(label_id))
+    """The switch's form around its token and its address: the three fixed parts, as HTML
+    (`script_root` is the request's: the form's URL is built under it)."""
+    label = escape(label_id)
     current = ' aria-current="true"'
     buttons = "".join(
         f'\n  <button type="submit" name="lang" value="{code}" lang="{code}" '
         f'aria-describedby="{label}"{current if code == locale else ""}>{name}</button>'
         for code, name in LANGUAGE_NAMES)
-    return (f'<form method="post" action="{_as_is(escape(template_url("set_language")))}" '
-            f'class="languages">\n'
-            f'  <input type="hidden" name="csrf_token" value="{{token}}">\n'
-            f'  <input type="hidden" name="next" value="{{back}}">\n'
-            f'  <span id="{label}">{_as_is(escape(_("Language")))}:</span>{buttons}\n</form>')
-
-
-def _as_is(text):
-    """`text` kept as it is by str.format (a script root may hold braces)."""
-    return text.replace("{", "{{").replace("}", "}}")
+    return (f'<form method="post" action="{escape(template_url("set_language"))}" '
+            f'class="languages">\n  <input type="hidden" name="csrf_token" value="',
+            '">\n  <input type="hidden" name="next" value="',
+            f'">\n  <span id="{label}">{escape(_("Language"))}:</span>{buttons}\n</form>')
 
 
 # The macros every page calls by name, globals of the templates: a block that htmx asks for is
