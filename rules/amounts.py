@@ -21,15 +21,6 @@ def parse_uah(text, allow_negative=False):
     return -kopiyky if sign == "-" else kopiyky
 
 
-def format_plain(kopiyky):
-    """Kopiyky (an int, as every amount: an SQL sum is made one first) -> '123.45' (a dot,
-    two decimals): the machine-readable form. Integer arithmetic, not Decimal: a report
-    page prints a hundred of them."""
-    sign = "-" if kopiyky < 0 else ""
-    whole, fraction = divmod(abs(kopiyky), 100)
-    return f"{sign}{whole}.{fraction:02d}"
-
-
 def format_grouped(kopiyky, decimal_sep=",", group_sep="\u00a0"):
     """Kopiyky -> '1 234,50' for people; the separators follow the locale."""
     sign = "-" if kopiyky < 0 else ""
@@ -37,3 +28,8 @@ def format_grouped(kopiyky, decimal_sep=",", group_sep="\u00a0"):
     grouped = f"{whole:,}".replace(",", group_sep)
     return f"{sign}{grouped}{decimal_sep}{fraction:02d}"
 
+
+def format_plain(kopiyky):
+    """Kopiyky (an int, as every amount: an SQL sum is made one first) -> '123.45' (a dot,
+    two decimals, no grouping): the machine-readable form."""
+    return format_grouped(kopiyky, ".", "")
