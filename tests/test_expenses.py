@@ -217,7 +217,15 @@ def test_a_refused_period_opens_the_forms_and_dates_read_as_days(client, usage):
 def test_a_chart_with_a_bar_per_day_and_a_table(client, usage):
     html = page(client.get("/expenses"))
     svg = html[html.index("<svg"):html.index("</svg>")]
-    assert svg.count('<rect class="bar"') == 30
+    # A rectangle for each day that spent something (a refund's day draws none), under
+    # the first day and every fifth a label.
+    spent = [Decimal(value) for value in re.findall(
+        r'<td>\d\d\.11\.2026</td><td class="num"><data value="([-\d.]+)"', html)]
+    assert len(spent) == 25  # the days so far, 1–25 November
+    bars = re.search(r'<path class="bar" d="([^"]*)"/>', svg).group(1)
+    assert bars.count("M") == sum(amount > 0 for amount in spent) > 0
+    assert re.findall(r'<text class="day"[^>]*>(\d+)</text>', svg) == [
+        "1", "5", "10", "15", "20", "25", "30"]
     assert "<summary>Spending by day as a table</summary>" in html
     assert '<td>24.11.2026</td><td class="num"><data value="53.99">' in html
 
@@ -233,7 +241,9 @@ def test_a_span_of_days(client, usage):
     html = page(client.get("/expenses?from=2026-10-31&to=2026-11-03"))
     assert data_value(html, "spent-total") == Decimal("1.50") + Decimal("165.00") + Decimal("5.30")
     svg = html[html.index("<svg"):html.index("</svg>")]
-    assert svg.count('<rect class="bar"') == 4
+    assert re.findall(r'<text class="day"[^>]*>(\d+)</text>', svg) == ["31"]  # the first day
+    bars = re.search(r'<path class="bar" d="([^"]*)"/>', svg).group(1)
+    assert bars.count("M") == 3  # 31 October, 1 and 3 November spent; 2 November nothing
 
 
 @pytest.mark.parametrize("query,field_id,message", [

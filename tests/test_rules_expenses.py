@@ -1,4 +1,5 @@
 from datetime import date, datetime, timedelta, timezone
+import re
 
 import pytest
 from hypothesis import given, strategies as st
@@ -341,6 +342,10 @@ def test_chart_geometry():
     assert all(bar.width == 70 and bar.y + bar.height == 110 for bar in chart.bars)
     assert [line.amount for line in chart.gridlines] == [0, 125, 250, 375, 500]
     assert [line.y for line in chart.gridlines] == [110, 85, 60, 35, 10]
+    # As the page draws them: the bars with a height, the gridlines, the days' labels.
+    assert chart.bars_path == "M15 10h70v100h-70zM215 60h70v50h-70z"
+    assert chart.grid_path == "M0 110H400M0 85H400M0 60H400M0 35H400M0 10H400"
+    assert chart.day_labels == [("50", 1)]
 
 
 @given(st.lists(st.integers(-10**6, 10**8), min_size=1, max_size=31))
@@ -352,6 +357,11 @@ def test_bars_stay_inside_the_plot_and_keep_their_order(amounts):
         assert 0 <= bar.x and bar.x + bar.width <= chart.width + 0.01
     tallest = max(range(len(amounts)), key=lambda n: amounts[n])
     assert chart.bars[tallest].height == max(bar.height for bar in chart.bars)
+    # The path holds exactly the bars with a height, each a rectangle of its geometry.
+    drawn = re.findall(r"M([\d.]+) ([\d.]+)h([\d.]+)v([\d.]+)h-([\d.]+)z", chart.bars_path)
+    assert "".join(f"M{x} {y}h{w}v{h}h-{w2}z" for x, y, w, h, w2 in drawn) == chart.bars_path
+    assert [tuple(map(float, rect[:4])) for rect in drawn] == [
+        (bar.x, bar.y, bar.width, bar.height) for bar in chart.bars if bar.height > 0]
 
 
 # ---------------------------------------------------------------- paging and the dashboard
