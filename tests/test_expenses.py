@@ -214,6 +214,22 @@ def test_a_refused_period_opens_the_forms_and_dates_read_as_days(client, usage):
     assert 'id="totals"' not in html
 
 
+def test_a_records_line_escapes_the_feeds_text_and_says_what_bonuses_paid(app, client,
+                                                                          signed_in):
+    # A service's name comes from the feed as it is: markup in it is text on the page.
+    add_records(app, signed_in, [
+        (kyiv(2026, 11, 20, 9, 0), "service", '<b onclick="x">Хто & що</b>', 1, 500, 0),
+        (kyiv(2026, 11, 21, 9, 15, 2, 125000), "call_out", "+380501112233", 125, 450, 300)])
+    html = page(client.get("/expenses"))
+    assert "<b onclick" not in html
+    assert ('<td>Service<br><span class="hint">&lt;b onclick=&#34;x&#34;&gt;Хто &amp; що'
+            '&lt;/b&gt;</span></td>') in html
+    assert ('<tr><td><time datetime="2026-11-21T09:15:02.125+02:00">21.11.2026 09:15:02.125'
+            '</time></td>\n  <td>Outgoing call<br><span class="hint">+380\u00a050\u00a0111'
+            '\u00a022\u00a033 · 2:05 · paid by bonuses: <data value="3.00">3.00</data></span>'
+            '</td>\n  <td class="num"><data value="-1.50">-1.50</data></td></tr>') in html
+
+
 def test_a_chart_with_a_bar_per_day_and_a_table(client, usage):
     html = page(client.get("/expenses"))
     svg = html[html.index("<svg"):html.index("</svg>")]
