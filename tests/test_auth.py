@@ -480,3 +480,20 @@ def test_audit_log_records_sign_ins_and_failures(app, auth, subscriber):
     with app.app_context():
         events = [e.event for e in models.AuditEvent.select().order_by(models.AuditEvent.id)]
     assert events == ["login_failed", "login"]
+
+
+def test_the_session_cookie_survives_a_key_rotation_and_not_a_foreign_key(app, client,
+                                                                          signed_in):
+    # The cookie's serializer is made once for each set of keys (portal.core.auth).
+    serializer = app.session_interface.get_signing_serializer(app)
+    assert app.session_interface.get_signing_serializer(app) is serializer
+    assert client.get("/").status_code == 200
+    old_key = app.config["SECRET_KEY"]
+    # Rotated: the old key kept as a fallback still opens the cookie signed with it.
+    app.config.update(SECRET_KEY="a-new-key-" + "x" * 32, SECRET_KEY_FALLBACKS=[old_key])
+    assert app.session_interface.get_signing_serializer(app) is not serializer
+    assert client.get("/").status_code == 200
+    # Without it the cookie is no one's: the dashboard asks to sign in.
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    response = client.get("/")
+    assert response.status_code == 303 and response.headers["Location"].startswith("/login")

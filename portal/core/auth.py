@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 
 from flask import abort, g, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_user
 from htmx_flask import make_response as htmx_response
 from peewee import JOIN
@@ -179,7 +180,23 @@ def current_subscription_or_404(number=None):
     return current
 
 
+class SessionCookie(SecureCookieSessionInterface):
+    """Flask's signed session cookie (it holds the server-side session's token and the
+    CSRF token), with its serializer made once for each set of keys: Flask makes a new one
+    for every request, a twentieth of a signed-in request's work. A new SECRET_KEY or
+    SECRET_KEY_FALLBACKS makes a new one."""
+
+    def get_signing_serializer(self, app):
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made = app.extensions.get("session_serializer")
+        if made is None or made[0] != keys:
+            made = app.extensions["session_serializer"] = (
+                keys, super().get_signing_serializer(app))
+        return made[1]
+
+
 def init_app(app):
+    app.session_interface = SessionCookie()
     login_manager.init_app(app)
     login_manager.session_protection = None  # carrier NAT changes addresses; sessions are server-side
     app.before_request(_forget_previous_request)
