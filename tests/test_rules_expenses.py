@@ -1,5 +1,5 @@
-from datetime import date, datetime, timedelta, timezone
 import re
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, strategies as st
