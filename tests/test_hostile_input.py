@@ -177,6 +177,17 @@ def test_a_file_where_a_form_takes_text_is_refused_and_nothing_done(app, client,
         assert models.ChatMessage.select().count() == 1
 
 
+def test_a_get_with_a_body_is_read_too(client, signed_in):
+    # A page's plain GET is let through unread; one that carries a body is not.
+    assert client.get("/").status_code == 200
+    response = client.open("/", method="GET", content_type="multipart/form-data; boundary=wall",
+                           data=multipart((b"text", b"Hello", "hello.txt")))
+    assert response.status_code == 400 and NO_FILES in page(response)
+    response = client.open("/", method="GET", content_type="application/x-www-form-urlencoded",
+                           data=b"text=a%00b")
+    assert response.status_code == 400 and NOT_TEXT in page(response)
+
+
 def test_a_json_body_is_not_a_form(app, client, signed_in):
     for body in ({"text": "Hello"}, {"text": 5}, [1], "x"):
         response = client.post("/support/messages", csrf=False, json=body,

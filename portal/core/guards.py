@@ -59,9 +59,15 @@ def _is_text():
     return _all_text(request.form)
 
 
+def _has_body():
+    return bool(request.content_length) or "Transfer-Encoding" in request.headers
+
+
 def refuse_hostile_input():
     if _NOT_TEXT.search(request.path):
         abort(404)
+    if not request.query_string and not _has_body():
+        return  # most requests, a page opened: nothing more to read (or to parse for it)
     if not _is_text():
         raise Refused(_("The address or the form holds characters that are not text. "
                         "Please type it again."))
