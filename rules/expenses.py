@@ -533,10 +533,3 @@ def parse_cursor(text, numbers=1):
     return (started_at, *map(int, parts))
 
 
-def spending_in_periods(spent_by_day, periods):
-    """(day, kopiyky spent) rows of spending types (SPENDING_TYPES) -> [(key, Period,
-    spending kopiyky)] for each (key, Period) of `periods` (as dashboard_periods gives them)."""
-    return [(key, period, sum(amount for day, amount in spent_by_day
-                              if period.start <= day <= period.end))
-            for key, period in periods]
-

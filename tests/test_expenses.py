@@ -3,7 +3,7 @@ dashboard's spending, and that only the signed-in profile's numbers are ever rep
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,8 +11,10 @@ from peewee import Table
 from pypdf import PdfReader
 
 import models
+from models.usage import Report
 from portal.feeds.service import FeedError, import_usage
 from rules.dates import local_day
+from rules.expenses import SPENDING_TYPES, Period, dashboard_periods
 from tests.helpers import START, as_kept_before, kyiv, month_of_usage, run_import
 
 HEADER = "number,started_at,type,counterpart,quantity,amount\n"
@@ -435,6 +437,29 @@ def test_only_the_current_number_of_the_own_profile_is_reported(client, others):
 
 
 # ---------------------------------------------------------------- the dashboard
+
+def test_the_dashboards_sums_are_each_periods_days_and_nothing_else(app, factory, signed_in):
+    # The days at each period's edge, a refund, a top-up (no spending) and another number.
+    other = factory.subscriber(number="+380671110000")
+    add_records(app, signed_in, [
+        (kyiv(2026, 9, 30, 23, 59), "call_out", "x", 60, 7),  # before both months
+        (kyiv(2026, 10, 1, 0, 0), "sms_out", "x", 1, 11),
+        (kyiv(2026, 10, 31, 23, 59), "call_out", "x", 60, 100),
+        (kyiv(2026, 11, 1, 0, 0), "internet", "internet", 10, 200),
+        (kyiv(2026, 11, 13, 12, 0), "service", "Повернення", 1, -50),
+        (kyiv(2026, 11, 24, 23, 59), "sms_out", "x", 1, 300),
+        (kyiv(2026, 11, 25, 0, 0), "sms_out", "x", 1, 40),
+        (kyiv(2026, 11, 25, 9, 0), "topup", "card", 1, -5000)])
+    add_records(app, other, [(kyiv(2026, 11, 25, 9, 0), "sms_out", "x", 1, 999)])
+    periods = [period for _key, period in dashboard_periods(date(2026, 11, 25))]
+    with app.app_context():
+        spent = Report(signed_in, Period(periods[0].start, periods[-1].end, False),
+                       SPENDING_TYPES).amounts_in(periods)
+        nothing = Report(signed_in, periods[0], SPENDING_TYPES).amounts_in(
+            [Period(date(2026, 10, 2), date(2026, 10, 2), False)])
+    assert spent == [111, 490, 300, 40] and all(type(amount) is int for amount in spent)
+    assert nothing == [0]  # no record that day: 0, not NULL
+
 
 def test_dashboard_shows_spending_of_two_months_and_two_days(app, client, usage):
     add_records(app, usage, [(kyiv(2026, 11, 25, 9, 0), "sms_out", "x", 1, 80),

@@ -27,7 +27,6 @@ from rules.expenses import (
     parse_started_at,
     parse_usage_row,
     quantity_unit,
-    spending_in_periods,
     summarize,
     types_of,
 )
@@ -386,11 +385,3 @@ def test_cursor_of_two_numbers_round_trip(moment, source, record_id):
                                   "2026-11-24T09:15:02~٣"])
 def test_bad_cursors(text):
     assert parse_cursor(text) is None
-
-
-def test_spending_in_dashboard_periods():
-    rows = [(date(2026, 9, 30), 7), (date(2026, 10, 31), 100), (date(2026, 11, 1), 200),
-             (date(2026, 11, 24), 300), (date(2026, 11, 25), 40)]
-    figures = {key: spent for key, _, spent in spending_in_periods(rows, dashboard_periods(TODAY))}
-    assert figures == {"previous_month": 100, "this_month": 540, "yesterday": 300, "today": 40}
-

@@ -11,7 +11,6 @@ from rules.expenses import (
     TYPES,
     Period,
     dashboard_periods,
-    spending_in_periods,
     summarize,
 )
 from ..core import clock
@@ -21,8 +20,10 @@ def spending_panel(subscription):
     """Spending of the last two months and the last two days."""
     periods = dashboard_periods(clock.today())
     span = Period(periods[0][1].start, periods[-1][1].end, False)
-    spent_by_day = Report(subscription, span, SPENDING_TYPES).amounts_by_day()
-    return {"figures": spending_in_periods(spent_by_day, periods)}
+    spent = Report(subscription, span, SPENDING_TYPES).amounts_in(
+        [period for _key, period in periods])
+    return {"figures": [(key, period, amount)
+                        for (key, period), amount in zip(periods, spent, strict=True)]}
 
 
 def report_summary(subscription, period, types=TYPES):
