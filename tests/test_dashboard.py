@@ -61,6 +61,16 @@ def test_security_headers(client):
     assert "<script>" not in page(response) and " on" + "click=" not in page(response)
 
 
+@pytest.mark.parametrize("path", ["/login", "/", "/topup", "/no-such-page", "/api/v1/balance",
+                                  "/static/portal.css", "/manifest.webmanifest"])
+def test_each_security_header_once_on_every_kind_of_answer(client, signed_in, path):
+    response = client.get(path)
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options",
+                 "Referrer-Policy", "Permissions-Policy", "Cache-Control", "Vary"):
+        assert len(response.headers.getlist(name)) == 1, (name, response.headers.getlist(name))
+    assert "HX-Request" in response.headers["Vary"]
+
+
 def test_a_gzipped_page_carries_no_date_of_its_own(client):
     # gunicorn writes the answer's one Date header. Flask-Compress's weighing of conditional
     # requests after gzip added a second, for pages that have no ETag to weigh.

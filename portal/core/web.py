@@ -177,20 +177,30 @@ def _close(exc):
         models.db.close()
 
 
+# Headers of every answer that no view sets: added as they are, in one go (werkzeug's
+# assignment checks each one against those already there, and the hook runs for every
+# request).
+_SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+                     ("Referrer-Policy", "same-origin"),
+                     ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+
+
 def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-    response.vary.add("HX-Request")
+    headers = response.headers
+    headers.extend(_SECURITY_HEADERS)
+    if "Content-Security-Policy" not in headers:  # the top-up page sets its own
+        headers.add("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    if "Vary" in headers:
+        response.vary.add("HX-Request")
+    else:
+        headers.add("Vary", "HX-Request")
     if request.endpoint == "static":
         _static_cache(response)
-    else:
+    elif "Cache-Control" not in headers:
         # Pages show balances and personal data: never keep them in shared caches.
-        response.headers.setdefault("Cache-Control", "no-store")
+        headers.add("Cache-Control", "no-store")
     if current_app.config["SESSION_COOKIE_SECURE"]:
-        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        headers.add("Strict-Transport-Security", "max-age=31536000")
     return response
 
 
