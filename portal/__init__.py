@@ -70,6 +70,9 @@ def create_app(config=None):
     i18n.init_app(app, babel)
     guards.init_app(app)  # before CSRF: it reads the raw request first
     csrf.init_app(app)
+    # Flask runs after-request hooks last-registered first: this one, registered before
+    # Flask-Compress's, sees the static file's final (gzip) ETag.
+    app.after_request(web.revalidate_static)
     compress.init_app(app)
     Htmx(app)
     for area in AREAS:

@@ -1,5 +1,7 @@
 """The dashboard, the number switcher, and what every page sends."""
+import gc
 import re
+import warnings
 
 import pytest
 
@@ -69,6 +71,33 @@ def test_each_security_header_once_on_every_kind_of_answer(client, signed_in, pa
                  "Referrer-Policy", "Permissions-Policy", "Cache-Control", "Vary"):
         assert len(response.headers.getlist(name)) == 1, (name, response.headers.getlist(name))
     assert "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "identity"])
+def test_a_static_file_revalidated_with_its_etag_is_not_sent_again(client, encoding):
+    html = page(client.get("/login"))
+    url = re.search(r'"(/static/portal\.css\?v=[0-9a-f]+)"', html).group(1)
+    first = client.get(url, headers={"Accept-Encoding": encoding})
+    assert (first.headers.get("Content-Encoding") == "gzip") == (encoding == "gzip")
+    first.close()  # as a server closes every answer (its file with it)
+    again = client.get(url, headers={"Accept-Encoding": encoding,
+                                     "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    again.close()
+    changed = client.get(url, headers={"Accept-Encoding": encoding, "If-None-Match": '"old"'})
+    assert changed.status_code == 200 and changed.get_data()
+    changed.close()
+
+
+def test_a_gzipped_static_file_is_closed_with_its_answer(client):
+    url = re.search(r'"(/static/portal\.css\?v=[0-9a-f]+)"', page(client.get("/login"))).group(1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        response = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert response.headers["Content-Encoding"] == "gzip" and response.get_data()
+        response.close()
+        gc.collect()
+    assert not [warning for warning in caught if warning.category is ResourceWarning]
 
 
 def test_a_gzipped_page_carries_no_date_of_its_own(client):

@@ -148,6 +148,23 @@ def _static_cache(response):
     return response
 
 
+def _close_file_with(response):
+    """Flask-Compress gives a streamed static file a gzip body of its own and never closes
+    the file it read from: it is closed with the answer instead (closing twice is safe)."""
+    body = response.response
+    if response.is_streamed and hasattr(body, "close"):
+        response.call_on_close(body.close)
+
+
+def revalidate_static(response):
+    """A static file's If-None-Match weighed against the ETag it is served with: gzip's
+    ('…:gzip', made by Flask-Compress after send_file weighed the plain one), so a browser
+    revalidating a gzipped file gets its 304. Runs after Flask-Compress (see create_app)."""
+    if request.endpoint == "static":
+        response.make_conditional(request)
+    return response
+
+
 def bare(view):
     """Mark `view` as one that needs neither the request's database connection nor the
     session: the load balancer's and Prometheus's probes (portal/ops), which must answer
@@ -196,6 +213,7 @@ def _security_headers(response):
         headers.add("Vary", "HX-Request")
     if request.endpoint == "static":
         _static_cache(response)
+        _close_file_with(response)
     elif "Cache-Control" not in headers:
         # Pages show balances and personal data: never keep them in shared caches.
         headers.add("Cache-Control", "no-store")
