@@ -213,27 +213,27 @@ class Report:
         """The parameters of `_select`'s conditions, in their order (PreparedSQL)."""
         return (self.subscription.id, self.period.since, self.period.until, *self.types)
 
-    def _days(self, shape, columns, group_by=()):
-        """The driver's rows of the days' totals of the period, from SQL compiled once per
-        `shape` and number of types, the query not even built again (the dashboard and
-        every report run these). `columns` is a function of UsageDay giving the columns."""
+    def _in_days(self, query):
+        """`query` (of UsageDay, the days' totals) kept to the period's days and types."""
         d = UsageDay
+        return query.where((d.subscription == self.subscription)
+                           & d.day.between(self.period.start, self.period.end)
+                           & d.type.in_(self.types))
 
-        def build():
-            return d.select(*columns(d)).where(
-                (d.subscription == self.subscription)
-                & d.day.between(self.period.start, self.period.end)
-                & d.type.in_(self.types)).group_by(*group_by)
-        return prepared_rows(f"usage_day.{shape}.{len(self.types)}", build,
-                             self.subscription.id, self.period.start, self.period.end,
-                             *self.types)
+    def _day_params(self):
+        """The parameters of `_in_days`' conditions, in their order (PreparedSQL)."""
+        return (self.subscription.id, self.period.start, self.period.end, *self.types)
 
     def totals_by_day_and_type(self):
         """(day, type, count, amount, bonus amount) rows for rules.expenses.summarize, from
-        the days' totals: a month is at most a few hundred rows however much was used."""
+        the days' totals: a month is at most a few hundred rows however much was used. The
+        SQL is compiled once per number of types, the query not even built again (every
+        report runs it)."""
+        d = UsageDay
+        rows = prepared_rows(f"usage_day.totals.{len(self.types)}", lambda: self._in_days(
+            d.select(d.day, d.type, d.records, d.amount, d.bonus_amount)), *self._day_params())
         return [(_as_date(day), t, records, int(amount), int(bonus))
-                for day, t, records, amount, bonus in self._days(
-                    "totals", lambda d: (d.day, d.type, d.records, d.amount, d.bonus_amount))]
+                for day, t, records, amount, bonus in rows]
 
     def amounts_in(self, periods):
         """The amount of each of `periods` (Periods of days within the report's own), all
@@ -241,15 +241,13 @@ class Report:
         to add up here."""
         d = UsageDay
 
-        def build():
-            return d.select(*[fn.SUM(Case(None, [(d.day.between(period.start, period.end),
-                                                   d.amount)])) for period in periods]).where(
-                (d.subscription == self.subscription)
-                & d.day.between(self.period.start, self.period.end) & d.type.in_(self.types))
+        def build():  # only until the SQL is compiled
+            return self._in_days(d.select(*[
+                fn.SUM(Case(None, [(d.day.between(period.start, period.end), d.amount)]))
+                for period in periods]))
         bounds = [day for period in periods for day in (period.start, period.end)]
         row, = prepared_rows(f"usage_day.sums.{len(periods)}.{len(self.types)}", build,
-                             *bounds, self.subscription.id, self.period.start,
-                             self.period.end, *self.types)
+                             *bounds, *self._day_params())
         return [int(amount or 0) for amount in row]  # NULL: no record in that period
 
     def page(self, after=None, size=50):

@@ -419,7 +419,7 @@ def parse_usage_row(row, now):
 # ---------------------------------------------------------------- the chart
 
 class Bar(NamedTuple):
-    """A day's bar (a tuple: the page unpacks thirty of them)."""
+    """A day's bar (a tuple: Chart.bars_path unpacks thirty of them)."""
     day: date
     amount: int
     x: float
@@ -435,8 +435,9 @@ class Gridline:
 
 
 def _svg_number(value):
-    """A coordinate as SVG reads it, without a float's trailing '.0' (they are rounded to
-    hundredths, so never written with an exponent)."""
+    """A coordinate as SVG reads it, without a float's trailing '.0': '12.5', '130'. (They
+    are rounded to hundredths and under 10,000, so six significant digits keep them
+    whole and never take an exponent.)"""
     return f"{value:g}"
 
 
@@ -531,5 +532,3 @@ def parse_cursor(text, numbers=1):
     if started_at is None or "T" not in moment:
         return None
     return (started_at, *map(int, parts))
-
-
