@@ -186,6 +186,11 @@ def test_a_get_with_a_body_is_read_too(client, signed_in):
     response = client.open("/", method="GET", content_type="application/x-www-form-urlencoded",
                            data=b"text=a%00b")
     assert response.status_code == 400 and NOT_TEXT in page(response)
+    # Chunked, with no Content-Length: a body all the same (gunicorn marks it terminated).
+    response = client.open("/", method="GET", input_stream=BytesIO(b"text=a%00b"), headers={
+        "Transfer-Encoding": "chunked", "Content-Type": "application/x-www-form-urlencoded"},
+        environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 400 and NOT_TEXT in page(response)
 
 
 def test_a_json_body_is_not_a_form(app, client, signed_in):
