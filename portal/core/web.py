@@ -241,7 +241,7 @@ LANGUAGE_NAMES = (("uk", "Українська"), ("en", "English"), ("ru", "Р�
 def language_switch(label_id):
     """The languages as buttons of one form, back to this page after the switch. Every page
     has two: the form's fixed parts are written once per language, script root and label,
-    and only the token and the address go between them (a macro cost a twentieth of a
+    and only the CSRF field and the address go between them (a macro cost a twentieth of a
     dashboard)."""
     key = (current_locale(), request.script_root, label_id)
     forms = current_app.extensions.setdefault("language_switches", {})
@@ -249,14 +249,13 @@ def language_switch(label_id):
     if parts is None:
         parts = forms[key] = _language_form(*key)
     back = request.full_path.rstrip("?") if request.method == "GET" else "/"
-    before_token, before_back, after_back = parts
-    return Markup(f"{before_token}{escape(csrf_token())}{before_back}{escape(back)}"
-                  f"{after_back}")
+    before_csrf, before_back, after_back = parts
+    return Markup(f"{before_csrf}{csrf()}{before_back}{escape(back)}{after_back}")
 
 
 def _language_form(locale, script_root, label_id):
-    """The switch's form around its token and its address: the three fixed parts, as HTML
-    (`script_root` is the request's: the form's URL is built under it)."""
+    """The switch's form around its CSRF field and its address: the three fixed parts, as
+    HTML (`script_root` is the request's: the form's URL is built under it)."""
     label = escape(label_id)
     current = ' aria-current="true"'
     buttons = "".join(
@@ -264,8 +263,7 @@ def _language_form(locale, script_root, label_id):
         f'aria-describedby="{label}"{current if code == locale else ""}>{name}</button>'
         for code, name in LANGUAGE_NAMES)
     return (f'<form method="post" action="{escape(template_url("set_language"))}" '
-            f'class="languages">\n  <input type="hidden" name="csrf_token" value="',
-            '">\n  <input type="hidden" name="next" value="',
+            'class="languages">\n  ', '\n  <input type="hidden" name="next" value="',
             f'">\n  <span id="{label}">{escape(_("Language"))}:</span>{buttons}\n</form>')
 
 
