@@ -205,7 +205,9 @@ def record_rows(records, reader):
     paid_by_bonuses = Markup(" · ") + escape(_("paid by bonuses: %(bonuses)s"))
     rows = []
     for record in records:
-        started = local(record.started_at)  # in Kyiv once for both
+        # In Kyiv once: the two formatters' own conversion of a Kyiv moment is then all
+        # but free (from UTC it is not).
+        started = local(record.started_at)
         bonuses = record.bonus_amount
         rows.append(_RECORD_ROW.format(
             iso_moment(started, "milliseconds"), reader.moment(started), labels[record.type],
