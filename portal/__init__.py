@@ -37,7 +37,18 @@ from . import (
     transfers,
     widget,
 )
-from .core import auth, catalogue, formatting, guards, i18n, settings, sms, templating, web
+from .core import (
+    auth,
+    catalogue,
+    compression,
+    formatting,
+    guards,
+    i18n,
+    settings,
+    sms,
+    templating,
+    web,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,6 +85,7 @@ def create_app(config=None):
     # Flask-Compress's, sees the static file's final (gzip) ETag.
     app.after_request(web.revalidate_static)
     compress.init_app(app)
+    compression.use_zlib_ng()
     Htmx(app)
     for area in AREAS:
         area.init_app(app)

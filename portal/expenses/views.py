@@ -3,7 +3,6 @@ dashboard's spending panel. All three renderings take the same selection (period
 from the same parser and the same queries, so their figures cannot drift apart."""
 import csv
 import io
-import zlib
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, request
@@ -29,7 +28,7 @@ from rules.expenses import (
     types_of,
 )
 from rules.spreadsheet import text_cell
-from ..core import clock
+from ..core import clock, compression
 from ..core.auth import current_subscription, current_subscription_or_404
 from ..core.formatting import Reader, day, iso_moment, moment, sheet_amount
 from ..core.i18n import current_locale
@@ -298,7 +297,7 @@ def csv_row(record, labels, reader):
 def _gzip(chunks):
     """Compress a stream as it goes. (Flask-Compress would do it too, but it keeps the
     request context open for the whole stream, and a streamed file needs none.)"""
-    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: the gzip container
+    compressor = compression.compressobj(6, compression.DEFLATED, 31)  # 31: gzip's container
     for chunk in chunks:
         data = compressor.compress(chunk.encode("utf-8"))
         if data:
