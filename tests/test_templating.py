@@ -53,3 +53,17 @@ def test_texts_made_in_another_language_within_a_request_are_in_it(app):
             assert "Меню" in templating.page_environment().from_string(
                 '{{ _("Menu") }}').render()
         assert templating.page_environment().from_string('{{ _("Menu") }}').render() == "Menu"
+
+
+def test_templates_share_the_environments_globals_and_keep_their_own_apart(app):
+    """A template without globals of its own reads the environment's dict itself: Jinja's
+    ChainMap over it was copied key by key into every render's context. One given its
+    own still sees the environment's through a ChainMap, and writes only there."""
+    with request_in(app, "en"):
+        environment = templating.page_environment()
+        page = environment.get_template("base.html")
+        assert page.globals is environment.globals is app.jinja_env.globals
+        own = environment.from_string("{{ mine }}|{{ _('Menu') }}", globals={"mine": "x"})
+        assert own.render() == "x|Menu"
+        own.globals["later"] = "y"
+        assert "mine" not in environment.globals and "later" not in environment.globals

@@ -38,6 +38,17 @@ class PortalEnvironment(Environment):
 
     folding = None  # (locale, script root) of a page environment
 
+    def make_globals(self, d):
+        """The environment's globals themselves for a template that brings none of its own
+        (every template here; Jinja asks that no global change once templates are loaded).
+        Jinja's ChainMap over them is copied key by key, in Python, into the context of
+        every render (17 µs of a dashboard's 22 µs to begin rendering), and walked again
+        for each include. A template given globals of its own still gets the ChainMap, so
+        they never leak into the environment's."""
+        if not d:
+            return self.globals
+        return super().make_globals(d)
+
     def _parse(self, source, name, filename):
         tree = super()._parse(source, name, filename)
         if self.folding is not None:
