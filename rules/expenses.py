@@ -108,7 +108,11 @@ class Period:
 
     @property
     def month(self):
-        return f"{self.start:%Y-%m}" if self.is_month else ""
+        """'2026-11' ('' for a span of days). Written out: strftime took 2.6 µs against
+        0.7, and a report's links ask for it eleven times."""
+        if not self.is_month:
+            return ""
+        return f"{self.start.year:04d}-{self.start.month:02d}"
 
     @property
     def since(self):

@@ -134,7 +134,7 @@ def test_spans_up_to_thirty_days_pass_and_longer_ones_do_not(start, extra):
 @given(st.dates(date(2000, 1, 1), date(2030, 12, 31)))
 def test_a_month_covers_its_days_exactly(day):
     period, errors = parse_period(f"{day:%Y-%m}", "", "", date(2031, 1, 1))
-    assert errors == []
+    assert errors == [] and period.month == f"{day:%Y-%m}"
     assert day in period.days
     assert all(d.month == day.month for d in period.days)
     assert period.previous_month().end + timedelta(days=1) == period.start
