@@ -6,6 +6,7 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
+import flask
 import pytest
 from peewee import Table
 from pypdf import PdfReader
@@ -571,7 +572,7 @@ def test_the_written_out_fields_are_form_fields(app, client, signed_in, query, l
     from flask_babel import gettext as _
 
     from portal.core.web import form_field
-    from portal.expenses.views import parse_selection
+    from portal.expenses.views import asks_for_days, parse_selection, period_forms
     client.set_cookie("lang", language)
     html = page(client.get(f"/expenses{query}"))
     name = app.config["SESSION_COOKIE_NAME"]
@@ -579,7 +580,10 @@ def test_the_written_out_fields_are_form_fields(app, client, signed_in, query, l
     with app.test_request_context(f"/expenses{query}", headers={"Cookie": cookies}):
         models.db.connect(reuse_if_open=True)
         app.preprocess_request()
-        forms = parse_selection()[1]
+        selection, forms = parse_selection()
+        if selection is not None:  # accepted: its forms come kept as HTML; made again here
+            args = flask.request.args
+            forms = period_forms(args, asks_for_days(args), selection.period)
         for form, field_id in (("month_form", "month-type"), ("span_form", "span-type")):
             assert str(form_field(forms[form].type, id=field_id)) in html
         month, span = forms["month_form"], forms["span_form"]
@@ -587,3 +591,48 @@ def test_the_written_out_fields_are_form_fields(app, client, signed_in, query, l
                               hint=_("Year and month, like 2026-11"))) in html
         for field, placeholder in ((span.date_from, "2026-11-01"), (span.date_to, "2026-11-24")):
             assert str(form_field(field, type="date", placeholder=placeholder)) in html
+
+
+def test_the_period_forms_of_a_selection_are_made_once_and_hold_nothing_of_the_reader(
+        app, client, usage, monkeypatch):
+    """An accepted selection's period forms are kept as HTML (views.kept_period_forms), by
+    what they show: the same page again builds no form; another month, type, span or
+    language gets forms of its own; no CSRF token or number is kept in them."""
+    from portal.expenses import views
+
+    built = []
+    monkeypatch.setattr(views, "MonthForm", lambda args, form=views.MonthForm: (
+        built.append(dict(args)), form(args))[1])
+    first = page(client.get("/expenses?month=2026-10&type=calls"))
+    again = page(client.get("/expenses?month=2026-10&type=calls"))
+    assert first == again and len(built) == 1
+    kept = app.extensions["expenses.period_forms"]
+    assert all("csrf_token" not in html and "067" not in html for html in kept.values())
+
+    def period_forms_of(query):
+        html = page(client.get(f"/expenses?{query}"))
+        start = html.index('<details class="card period"')
+        return html[start:html.index("</details>", start)]
+
+    shown = period_forms_of("month=2026-10&type=calls")
+    assert 'value="2026-10"' in shown and '<option selected value="calls">' in shown
+    for query, shows, hides in [
+            ("month=2026-09&type=calls", 'value="2026-09"', 'value="2026-10"'),
+            ("month=2026-10", 'value="2026-10"', "selected"),
+            ("month=2026-10&type=", '<option selected value="">', 'selected value="calls"'),
+            ("from=2026-10-03&to=2026-10-20", 'value="2026-10-03"', 'value="2026-10"'),
+            ("from=2026-10-04&to=2026-10-20", 'value="2026-10-04"', 'value="2026-10-03"')]:
+        forms = period_forms_of(query)
+        assert shows in forms and hides not in forms, query
+    assert len(built) == 6 and len(kept) == 6
+    client.set_cookie("lang", "uk")
+    assert "Показати місяць" in page(client.get("/expenses?month=2026-10&type=calls"))
+    assert len(built) == 7
+
+    # A refused selection's forms carry its errors and are never kept.
+    assert client.get("/expenses?month=2026-10&type=roaming").status_code == 422
+    assert len(kept) == 7
+
+    monkeypatch.setattr(views, "KEPT_PERIOD_FORMS", 7)
+    client.get("/expenses?month=2026-08")  # full: emptied, then this one kept
+    assert list(kept) == [("uk", "", "2026-08", None, "", "")]

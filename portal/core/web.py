@@ -75,6 +75,13 @@ def render(template, block=None, status=200, **context):
     return make_response(html, status)
 
 
+def render_part(template, block, **context):
+    """`block` of `template` alone, as HTML to keep and put into pages later: rendered
+    with `context` only, none of the request's (no CSRF token, no signed-in user), so
+    nothing of one reader's can be kept in it."""
+    return Markup(render_block(page_environment(), template, block, **context))
+
+
 @lru_cache(maxsize=None)
 def _static_hash(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
