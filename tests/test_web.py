@@ -1,4 +1,6 @@
 """Shared page helpers."""
+import re
+
 import pytest
 from flask import url_for
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -101,3 +103,39 @@ def test_a_query_url_is_flasks_whatever_its_text(app, values):
     through urlencode: both give Flask's URL."""
     with app.test_request_context("/"):
         assert template_url("expenses.report", **values) == url_for("expenses.report", **values)
+
+
+def page_token(client, url="/"):
+    html = client.get(url).get_data(as_text=True)
+    return re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
+
+
+def test_a_sessions_csrf_token_is_signed_once_and_still_checked(app, client, auth, signed_in,
+                                                               monkeypatch):
+    """Without a time limit on tokens a worker signs a session's CSRF secret once and pages
+    carry that token (web.csrf_token): Flask-WTF checks it as a new one, every form of the
+    page (the language switch) has the same, a new session gets a token of its own."""
+    from portal.core import web
+
+    signed = []
+    monkeypatch.setattr(web, "generate_csrf", lambda sign=web.generate_csrf: (
+        signed.append(1), sign())[1])
+    first = page_token(client)
+    html = client.get("/expenses").get_data(as_text=True)
+    assert page_token(client) == first and f'name="csrf_token" value="{first}"' in html
+    assert len(signed) == 1
+    answer = client.post("/language", data={"lang": "en", "next": "/",
+                                            "csrf_token": first})
+    assert answer.status_code == 303
+    assert client.post("/language", data={"lang": "en", "next": "/",
+                                          "csrf_token": first[:-2] + "xx"}).status_code == 400
+
+    auth.logout()
+    auth.login()
+    assert page_token(client) != first
+
+    # With a time limit a token ages: every page signs anew.
+    app.config["WTF_CSRF_TIME_LIMIT"] = 3600
+    signed.clear()
+    page_token(client), page_token(client)
+    assert len(signed) == 2
