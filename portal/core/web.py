@@ -26,6 +26,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from htmx_flask import make_response as htmx_response
+from itsdangerous import URLSafeTimedSerializer
 from jinja2_fragments import render_block
 from markupsafe import Markup, escape
 from peewee import OperationalError
@@ -230,37 +231,34 @@ def _security_headers(response):
     return response
 
 
-# Sessions' CSRF tokens as signed for pages, by signing key and the session's secret;
-# emptied when full.
-SIGNED_CSRF_KEPT = 10_000
-
-
 def csrf_token():
-    """The request's CSRF token, as Flask-WTF signs it and keeps it in `g` (its
-    generate_csrf reads the config and the session again at every call, and a page has a
-    form in its menu, two language switches and its own).
-
-    Signing one costs 33 µs (a new serializer, its key derived, JSON, base64, HMAC), a
-    fiftieth of a dashboard, and every page signs the same session's secret again. Without
-    a time limit on tokens (settings: WTF_CSRF_TIME_LIMIT is None) a token signed for that
-    secret at any time is checked exactly as a new one, so each worker signs a session's
-    once and keeps it. With a time limit every page signs anew."""
+    """The request's CSRF token, signed as Flask-WTF signs it (a new timestamp and
+    signature every second, so no page carries the same token for long) and kept in `g`
+    where Flask-WTF looks first. Flask-WTF's generate_csrf makes a new serializer for
+    every token and reads the config and the session again at every call (a page has a
+    form in its menu, two language switches and its own); the serializer is made once for
+    each signing key here. A session without a secret gets it from generate_csrf."""
     token = g.get("csrf_token")
     if token is not None:
         return token
     config = current_app.config
     secret = session.get(config["WTF_CSRF_FIELD_NAME"])
-    if config["WTF_CSRF_TIME_LIMIT"] is not None or secret is None:
-        return generate_csrf()  # a session without one gets its secret here
-    key = (config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key), secret)
-    signed = current_app.extensions.setdefault("signed_csrf_tokens", {})
-    token = signed.get(key)
-    if token is None:
-        if len(signed) >= SIGNED_CSRF_KEPT:
-            signed.clear()
-        token = signed[key] = generate_csrf()
-    setattr(g, config["WTF_CSRF_FIELD_NAME"], token)  # where Flask-WTF looks first
+    if secret is None:
+        return generate_csrf()
+    token = _csrf_serializer(config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)).dumps(
+        secret)
+    setattr(g, config["WTF_CSRF_FIELD_NAME"], token)
     return token
+
+
+def _csrf_serializer(key):
+    """Flask-WTF's token serializer for signing `key`, made once (tests/test_web.py holds
+    its tokens to generate_csrf's)."""
+    made = current_app.extensions.get("csrf_serializer")
+    if made is None or made[0] != key:
+        made = current_app.extensions["csrf_serializer"] = (
+            key, URLSafeTimedSerializer(key, salt="wtf-csrf-token"))
+    return made[1]
 
 
 def csrf():
