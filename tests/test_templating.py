@@ -57,13 +57,23 @@ def test_texts_made_in_another_language_within_a_request_are_in_it(app):
 
 def test_templates_share_the_environments_globals_and_keep_their_own_apart(app):
     """A template without globals of its own reads the environment's dict itself: Jinja's
-    ChainMap over it was copied key by key into every render's context. One given its
-    own still sees the environment's through a ChainMap, and writes only there."""
+    ChainMap over it was copied key by key into every render's context. One made from a
+    string with its own still sees the environment's through a ChainMap, and writes only
+    there; a loaded template refuses globals of its own, which Jinja would write into the
+    shared dict."""
     with request_in(app, "en"):
-        environment = templating.page_environment()
-        page = environment.get_template("base.html")
-        assert page.globals is environment.globals is app.jinja_env.globals
-        own = environment.from_string("{{ mine }}|{{ _('Menu') }}", globals={"mine": "x"})
-        assert own.render() == "x|Menu"
-        own.globals["later"] = "y"
-        assert "mine" not in environment.globals and "later" not in environment.globals
+        for environment in (templating.page_environment(), app.jinja_env):
+            page = environment.get_template("base.html")
+            assert page.globals is environment.globals is app.jinja_env.globals
+            own = environment.from_string("{{ mine }}|{{ _('Menu') }}", globals={"mine": "x"})
+            assert own.render() == "x|Menu"
+            own.globals["later"] = "y"
+            assert "mine" not in environment.globals and "later" not in environment.globals
+            loaded = environment.get_template("error.html")
+            for load, name in ((environment.get_template, "error.html"),
+                               (environment.select_template, ["error.html"]),
+                               (environment.get_or_select_template, "error.html")):
+                with pytest.raises(TypeError):
+                    load(name, globals={"csrf_token": "leaked"})
+                assert load(name, globals={}) is loaded
+            assert "leaked" not in environment.globals.values()

@@ -43,17 +43,35 @@ class PortalEnvironment(Environment):
         (every template here; Jinja asks that no global change once templates are loaded).
         Jinja's ChainMap over them is copied key by key, in Python, into the context of
         every render (17 µs of a dashboard's 22 µs to begin rendering), and walked again
-        for each include. A template given globals of its own still gets the ChainMap, so
-        they never leak into the environment's."""
+        for each include. A template made from a string with globals of its own gets the
+        ChainMap; a loaded one may not have any (see get_template)."""
         if not d:
             return self.globals
         return super().make_globals(d)
+
+    def get_template(self, name, parent=None, globals=None):  # noqa: A002 (Jinja's name)
+        """Jinja's, refusing globals of the template's own: Jinja writes them into a loaded
+        template's globals, which here are the environment's, shared by every template in
+        every language. A page gets its values through its context."""
+        _refuse_own_globals(globals)
+        return super().get_template(name, parent, globals)
+
+    def select_template(self, names, parent=None, globals=None):  # noqa: A002
+        """Jinja's, refusing globals of the template's own (see get_template)."""
+        _refuse_own_globals(globals)
+        return super().select_template(names, parent, globals)
 
     def _parse(self, source, name, filename):
         tree = super()._parse(source, name, filename)
         if self.folding is not None:
             tree = _Folder(self.globals, *self.folding).visit(tree)
         return tree
+
+
+def _refuse_own_globals(globals):  # noqa: A002 (Jinja's name)
+    if globals:
+        raise TypeError("a loaded template takes no globals of its own here: pass them in "
+                        "its context")
 
 
 class _Folder(NodeTransformer):
