@@ -572,7 +572,7 @@ def test_the_written_out_fields_are_form_fields(app, client, signed_in, query, l
     from flask_babel import gettext as _
 
     from portal.core.web import form_field
-    from portal.expenses.views import asks_for_days, parse_selection, period_forms
+    from portal.expenses.views import accepted_forms, parse_selection
     client.set_cookie("lang", language)
     html = page(client.get(f"/expenses{query}"))
     name = app.config["SESSION_COOKIE_NAME"]
@@ -582,8 +582,7 @@ def test_the_written_out_fields_are_form_fields(app, client, signed_in, query, l
         app.preprocess_request()
         selection, forms = parse_selection()
         if selection is not None:  # accepted: its forms come kept as HTML; made again here
-            args = flask.request.args
-            forms = period_forms(args, asks_for_days(args), selection.period)
+            forms = accepted_forms(selection, "type" in flask.request.args)
         for form, field_id in (("month_form", "month-type"), ("span_form", "span-type")):
             assert str(form_field(forms[form].type, id=field_id)) in html
         month, span = forms["month_form"], forms["span_form"]
@@ -633,6 +632,34 @@ def test_the_period_forms_of_a_selection_are_made_once_and_hold_nothing_of_the_r
     assert client.get("/expenses?month=2026-10&type=roaming").status_code == 422
     assert len(kept) == 7
 
-    monkeypatch.setattr(views, "KEPT_PERIOD_FORMS", 7)
+    # Made from the selection as read: blanks around a value, or a blank month beside
+    # days, are the same forms (the days shown); a file of the report makes none.
+    forms = period_forms_of("month=%20&from=%202026-10-03&to=2026-10-20%20&type=%20calls")
+    assert 'value="2026-10-03"' in forms and 'value="2026-10-20"' in forms
+    assert 'value=" "' not in forms and '<option selected value="calls">' in forms
+    assert period_forms_of("from=2026-10-03&to=2026-10-20&type=calls") == forms
+    for url in ("/expenses.csv?month=2026-07", "/expenses.pdf?month=2026-07"):
+        assert client.get(url).status_code == 200
+    assert len(built) == 9 and len(kept) == 8  # the refused one built its own, unkept
+
+    monkeypatch.setattr(views, "KEPT_PERIOD_FORMS", 8)
     client.get("/expenses?month=2026-08")  # full: emptied, then this one kept
-    assert list(kept) == [("uk", "", "2026-08", None, "", "")]
+    assert list(kept) == [("uk", "", ("month", "2026-08"))]
+
+
+def test_the_kept_period_block_reads_nothing_of_the_request(app):
+    """kept_period_forms keeps the 'period' block for every reader (web.render_part): it
+    may read only what that function passes and helpers of no request (`_`, url_for and
+    form_field, for a refused field), never csrf(), the session, the number or the like."""
+    from jinja2 import Environment, meta, nodes
+
+    # Parsed by a bare environment: Jinja leaves a template's globals out of the names it
+    # finds, and every function a template may call (csrf, current_subscription) is one.
+    environment = Environment()
+    tree = environment.parse(app.jinja_env.loader.get_source(app.jinja_env, "expenses.html")[0])
+    block, = (found for found in tree.find_all(nodes.Block) if found.name == "period")
+    names = meta.find_undeclared_variables(
+        nodes.Template(block.body, lineno=block.lineno).set_environment(environment))
+    own_macros = {"text_input", "type_select"}  # defined in the block (Jinja lists them)
+    assert names - own_macros == {"period_forms", "selection", "type_groups", "group_labels",
+                                  "month_form", "span_form", "form_field", "_", "url_for"}

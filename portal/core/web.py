@@ -78,9 +78,11 @@ def render(template, block=None, status=200, **context):
 
 
 def render_part(template, block, **context):
-    """`block` of `template` alone, as HTML to keep and put into pages later: rendered
-    with `context` only, none of the request's (no CSRF token, no signed-in user), so
-    nothing of one reader's can be kept in it."""
+    """`block` of `template` alone, as HTML to keep and put into pages later, rendered
+    with `context` and no context processor's values (the user, the CSRF token). The
+    templates' globals can still read the request (csrf(), current_subscription(), the
+    session): a kept block must call none of them, and a test holds each kept block to
+    the names it reads."""
     return Markup(render_block(page_environment(), template, block, **context))
 
 

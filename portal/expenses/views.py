@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import login_required
 from markupsafe import Markup, escape
+from werkzeug.datastructures import MultiDict
 from wtforms import Form, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
@@ -112,29 +113,29 @@ class Selection:
 
 
 def parse_selection():
-    """The selection in the URL and its period forms: (Selection, {"period_forms": their
-    HTML}), or (None, {the forms, each field with its errors}) when it is refused."""
+    """The selection in the URL, or (None, the period forms with each field's errors) when
+    it is refused."""
     subscription = current_subscription_or_404()
     args = request.args
     period, errors = parse_period(args.get("month"), args.get("from"), args.get("to"),
                                   clock.today())
     group, group_errors = parse_group(args.get("type"))
     errors += group_errors
-    by_days = asks_for_days(args)
     if errors:
-        return None, period_forms(args, by_days, errors=errors)
-    return Selection(subscription, period, group), {
-        "period_forms": kept_period_forms(args, by_days, period)}
+        return None, period_forms(args, asks_for_days(args), errors)
+    return Selection(subscription, period, group), {}
 
 
 def asks_for_days(args):
-    """The URL asks for a span of days (its forms then show the days, not the month)."""
-    return bool(args.get("from") or args.get("to")) and not args.get("month")
+    """The URL asks for a span of days, read as parse_period reads it (a blank field is
+    none): its forms then show the days, not the month."""
+    month, date_from, date_to = ((args.get(name) or "").strip() for name in ("month", "from", "to"))
+    return bool(date_from or date_to) and not month
 
 
-def period_forms(args, by_days, period=None, errors=()):
+def period_forms(args, by_days, errors=()):
     """The two period forms as `args` fill them, with `errors` (PeriodErrors) on their
-    fields, and the month a `period` of one written as the report names it."""
+    fields."""
     month_form, span_form = MonthForm(args), SpanForm(args)
     if not by_days:
         span_form.date_from.data = span_form.date_to.data = ""
@@ -144,9 +145,22 @@ def period_forms(args, by_days, period=None, errors=()):
         field = {"month": form._fields.get("month"), "from": span_form.date_from,
                  "to": span_form.date_to, "type": form.type}[error.field]
         field.errors = list(field.errors or []) + [period_message(error)]
-    if period is not None and period.is_month:
-        month_form.month.data = period.month
     return {"month_form": month_form, "span_form": span_form}
+
+
+def _shown(selection, type_given):
+    """What an accepted selection's forms show, as the URL's (name, value) pairs: its month
+    ('2026-11') or its days ('2026-11-03'), and its type if the URL gave one (else no
+    option is marked)."""
+    period = selection.period
+    shown = (("month", period.month),) if period.is_month else (
+        ("from", period.start.isoformat()), ("to", period.end.isoformat()))
+    return shown + ((("type", selection.group),) if type_given else ())
+
+
+def accepted_forms(selection, type_given):
+    """The period forms of an accepted selection, showing it as the report reads it."""
+    return period_forms(MultiDict(_shown(selection, type_given)), not selection.period.is_month)
 
 
 # Period forms kept as HTML, by language, script root and what the forms show; emptied
@@ -154,13 +168,13 @@ def period_forms(args, by_days, period=None, errors=()):
 KEPT_PERIOD_FORMS = 512
 
 
-def kept_period_forms(args, by_days, period):
+def kept_period_forms(selection, type_given):
     """The period forms of an accepted selection, as HTML. They show only the period and
     type asked for, the same for everyone in one language, so each is made once: building
     the two WTForms forms and rendering them was 0.16 of a report's 2.79 ms in one process.
-    The key holds every value the forms show."""
-    key = (current_locale(), request.script_root, period.month, args.get("type"),
-           *((args.get("from"), args.get("to")) if by_days else ("", "")))
+    The key is what they are made from."""
+    shown = _shown(selection, type_given)
+    key = (current_locale(), request.script_root, *shown)
     kept = current_app.extensions.setdefault("expenses.period_forms", {})
     html = kept.get(key)
     if html is None:
@@ -168,7 +182,8 @@ def kept_period_forms(args, by_days, period):
             kept.clear()
         html = kept[key] = render_part(
             "expenses.html", "period", selection=True, type_groups=TYPE_GROUPS,
-            group_labels=translated(GROUP_LABELS), **period_forms(args, by_days, period))
+            group_labels=translated(GROUP_LABELS),
+            **period_forms(MultiDict(shown), not selection.period.is_month))
     return html
 
 
@@ -258,6 +273,7 @@ def report_context(selection, forms):
                    subscription=current_subscription())
     if selection is None:
         return context
+    context["period_forms"] = kept_period_forms(selection, "type" in request.args)
     summary = selection.summary()
     after = None
     if request.args.get("after"):
