@@ -640,6 +640,10 @@ def test_the_period_forms_of_a_selection_are_made_once_and_hold_nothing_of_the_r
     assert period_forms_of("from=2026-10-03&to=2026-10-20&type=calls") == forms
     for url in ("/expenses.csv?month=2026-07", "/expenses.pdf?month=2026-07"):
         assert client.get(url).status_code == 200
+    # Nor does htmx's request for the later records, or a refused cursor.
+    assert client.get("/expenses?month=2026-06",
+                      headers={"HX-Request": "true", "HX-Target": "records"}).status_code == 200
+    assert client.get("/expenses?month=2026-06&after=zzz").status_code == 400
     assert len(built) == 9 and len(kept) == 8  # the refused one built its own, unkept
 
     monkeypatch.setattr(views, "KEPT_PERIOD_FORMS", 8)
@@ -650,11 +654,14 @@ def test_the_period_forms_of_a_selection_are_made_once_and_hold_nothing_of_the_r
 def test_the_kept_period_block_reads_nothing_of_the_request(app):
     """kept_period_forms keeps the 'period' block for every reader (web.render_part): it
     may read only what that function passes and helpers of no request (`_`, url_for and
-    form_field, for a refused field), never csrf(), the session, the number or the like."""
+    form_field, for a refused field), never csrf(), the session, the number or the like;
+    and it uses no filter, test, include, import or other block, which the names below
+    would not show."""
     from jinja2 import Environment, meta, nodes
 
     # Parsed by a bare environment: Jinja leaves a template's globals out of the names it
-    # finds, and every function a template may call (csrf, current_subscription) is one.
+    # finds, and the portal's request-reading functions (csrf, current_subscription) are
+    # globals.
     environment = Environment()
     tree = environment.parse(app.jinja_env.loader.get_source(app.jinja_env, "expenses.html")[0])
     block, = (found for found in tree.find_all(nodes.Block) if found.name == "period")
@@ -663,3 +670,6 @@ def test_the_kept_period_block_reads_nothing_of_the_request(app):
     own_macros = {"text_input", "type_select"}  # defined in the block (Jinja lists them)
     assert names - own_macros == {"period_forms", "selection", "type_groups", "group_labels",
                                   "month_form", "span_form", "form_field", "_", "url_for"}
+    assert not list(block.find_all((nodes.Filter, nodes.Test, nodes.Include, nodes.Import,
+                                    nodes.FromImport)))
+    assert "self" not in {name.name for name in block.find_all(nodes.Name)}

@@ -22,7 +22,8 @@ def use_zlib_ng():
     zlib-ng's in their place. Every Flask-Compress user in the process then gzips through
     zlib-ng (the app is the only one here); the standard library's modules themselves are
     untouched. Should Flask-Compress stop reading that name, tests/test_budgets.py's test
-    of zlib-ng's bytes fails."""
+    of zlib-ng's bytes fails wherever the standard zlib makes other bytes (as on Debian's
+    and this machine's)."""
     standard = flask_compress_module.compression
     if getattr(standard, "gzip", None) is gzip_ng:
         return

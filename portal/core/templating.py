@@ -24,6 +24,7 @@ import hashlib
 from flask import current_app, has_request_context, request
 from flask.templating import Environment
 from jinja2 import BytecodeCache, nodes
+from jinja2.utils import internalcode
 from jinja2.visitor import NodeTransformer
 from werkzeug.routing import BuildError
 
@@ -49,6 +50,7 @@ class PortalEnvironment(Environment):
             return self.globals
         return super().make_globals(d)
 
+    @internalcode  # as Jinja's own: no frame of ours in a template's traceback
     def get_template(self, name, parent=None, globals=None):  # noqa: A002 (Jinja's name)
         """Jinja's, refusing globals of the template's own: Jinja writes them into a loaded
         template's globals, which here are the environment's, shared by every template in
@@ -56,6 +58,7 @@ class PortalEnvironment(Environment):
         _refuse_own_globals(globals)
         return super().get_template(name, parent, globals)
 
+    @internalcode
     def select_template(self, names, parent=None, globals=None):  # noqa: A002
         """Jinja's, refusing globals of the template's own (see get_template)."""
         _refuse_own_globals(globals)

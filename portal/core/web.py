@@ -81,8 +81,8 @@ def render_part(template, block, **context):
     """`block` of `template` alone, as HTML to keep and put into pages later, rendered
     with `context` and no context processor's values (the user, the CSRF token). The
     templates' globals can still read the request (csrf(), current_subscription(), the
-    session): a kept block must call none of them, and a test holds each kept block to
-    the names it reads."""
+    session): a kept block must call none of them, and a test holds the kept block to the
+    names it reads and to no filter, test, include or import."""
     return Markup(render_block(page_environment(), template, block, **context))
 
 
@@ -240,10 +240,10 @@ def csrf_token():
     every token and reads the config and the session again at every call (a page has a
     form in its menu, two language switches and its own); the serializer is made once for
     each signing key here. A session without a secret gets it from generate_csrf."""
-    token = g.get("csrf_token")
+    config = current_app.config
+    token = g.get(config["WTF_CSRF_FIELD_NAME"])
     if token is not None:
         return token
-    config = current_app.config
     secret = session.get(config["WTF_CSRF_FIELD_NAME"])
     if secret is None:
         return generate_csrf()

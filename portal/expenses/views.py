@@ -273,7 +273,6 @@ def report_context(selection, forms):
                    subscription=current_subscription())
     if selection is None:
         return context
-    context["period_forms"] = kept_period_forms(selection, "type" in request.args)
     summary = selection.summary()
     after = None
     if request.args.get("after"):
@@ -304,6 +303,8 @@ def report():
     context = report_context(selection, forms)
     status = 200 if selection else INVALID_FORM
     block = "records" if request.headers.get("HX-Target") == "records" else "report"
+    if selection is not None and block == "report":  # the records alone show no forms
+        context["period_forms"] = kept_period_forms(selection, "type" in request.args)
     return render("expenses.html", block=block, status=status, **context)
 
 
