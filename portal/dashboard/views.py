@@ -15,14 +15,15 @@ from ..orders import service as orders_service
 
 bp = Blueprint("dashboard", __name__)
 
-# The dashboard's panels below the balance, in this order: (template, function
-# (subscription) -> the panel's `panel` dict, or None to leave it out).
+# The dashboard's panels below the balance, in this order: (name, which templates/
+# dashboard.html writes out, function (subscription) -> the panel's `panel` dict, or None to
+# leave it out).
 PANELS = (
-    ("panels/expenses.html", expenses_service.spending_panel),
-    ("panels/requests.html", orders_service.requests_panel),
-    ("panels/money.html", bonuses_service.money_panel),
-    ("panels/credit.html", credit_service.credit_panel),
-    ("panels/offers.html", catalogue.offers_panel),
+    ("expenses", expenses_service.spending_panel),
+    ("requests", orders_service.requests_panel),
+    ("money", bonuses_service.money_panel),
+    ("credit", credit_service.credit_panel),
+    ("offers", catalogue.offers_panel),
 )
 
 
@@ -35,10 +36,10 @@ def dashboard_context():
     subscription = current_subscription()
     panels = []
     if subscription:
-        for template, build in PANELS:
+        for name, build in PANELS:
             data = build(subscription)
             if data is not None:
-                panels.append((template, data))
+                panels.append((name, data))
     bonus_balance = (bonuses_service.shown_bonuses(subscription, clock.today())[0]
                      if subscription else 0)
     return {"subscription": subscription, "numbers": own_subscriptions(),
