@@ -216,3 +216,14 @@ def test_an_account_has_no_device_block(client, signed_in, family):
     client.post("/numbers/select", data={"number": account.number})
     html = page(client.get("/"))
     assert 'href="/services"' in html and 'href="/device"' not in html
+
+
+def test_every_panel_has_its_branch_in_the_dashboard():
+    """dashboard.html writes each of PANELS out by name: a name without its branch would
+    show nothing, silently."""
+    from pathlib import Path
+
+    from portal.dashboard.views import PANELS
+    html = (Path(__file__).resolve().parent.parent / "templates" / "dashboard.html").read_text()
+    for name, _build in PANELS:
+        assert f'name == "{name}" %}}' in html, name

@@ -673,3 +673,18 @@ def test_the_kept_period_block_reads_nothing_of_the_request(app):
     assert not list(block.find_all((nodes.Filter, nodes.Test, nodes.Include, nodes.Import,
                                     nodes.FromImport)))
     assert "self" not in {name.name for name in block.find_all(nodes.Name)}
+
+
+@pytest.mark.parametrize("headers", [
+    {"HX-Target": "records"},  # htmx's target without htmx's own header
+    {"HX-Request": "true", "HX-Target": "records", "HX-Boosted": "true"},
+    {"HX-Request": "true", "HX-Target": "records", "HX-History-Restore-Request": "true"},
+])
+def test_a_request_naming_the_records_that_gets_the_whole_page_has_its_forms(client, usage,
+                                                                             headers):
+    """Only htmx's own request for the records gets the records alone (web.render): any
+    other that names them gets the whole report, period forms included."""
+    response = client.get("/expenses?month=2026-10&type=calls", headers=headers)
+    assert response.status_code == 200
+    html = page(response)
+    assert '<details class="card period"' in html and '<option selected value="calls">' in html

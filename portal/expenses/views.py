@@ -33,7 +33,7 @@ from ..core import clock, compression
 from ..core.auth import current_subscription, current_subscription_or_404
 from ..core.formatting import Reader, day, iso_moment, moment, sheet_amount
 from ..core.i18n import current_locale
-from ..core.web import INVALID_FORM, render, render_part
+from ..core.web import INVALID_FORM, is_fragment_request, render, render_part
 from . import service
 from .labels import GROUP_LABELS, TYPE_LABELS, Names, quantity_text, translated
 from .pdf import report_pdf as build_pdf
@@ -303,7 +303,9 @@ def report():
     context = report_context(selection, forms)
     status = 200 if selection else INVALID_FORM
     block = "records" if request.headers.get("HX-Target") == "records" else "report"
-    if selection is not None and block == "report":  # the records alone show no forms
+    # The records alone show no forms; render() gives the whole page to any other request
+    # (one not htmx's own that still names the records, a boosted one, a history restore).
+    if selection is not None and not (block == "records" and is_fragment_request()):
         context["period_forms"] = kept_period_forms(selection, "type" in request.args)
     return render("expenses.html", block=block, status=status, **context)
 
