@@ -182,8 +182,7 @@ def kept_period_forms(selection, type_given):
             kept.clear()
         html = kept[key] = render_part(
             "expenses.html", "period", selection=True, type_groups=TYPE_GROUPS,
-            group_labels=translated(GROUP_LABELS),
-            **period_forms(MultiDict(shown), not selection.period.is_month))
+            group_labels=translated(GROUP_LABELS), **accepted_forms(selection, type_given))
     return html
 
 
