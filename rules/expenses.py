@@ -176,6 +176,18 @@ def _parse_date(text):
         return None
 
 
+def _period_fields(*fields):
+    """The period form's fields as parse_period reads them: a blank one is none."""
+    return tuple((field or "").strip() for field in fields)
+
+
+def asks_for_days(month, date_from, date_to):
+    """The fields ask for a span of days (not a month), read as parse_period reads them:
+    a refused period's forms then show the days."""
+    month, date_from, date_to = _period_fields(month, date_from, date_to)
+    return bool(date_from or date_to) and not month
+
+
 def parse_period(month, date_from, date_to, today):
     """The report period from the form's `month` (YYYY-MM) or `from`/`to` (YYYY-MM-DD).
 
@@ -183,7 +195,7 @@ def parse_period(month, date_from, date_to, today):
     A month is any from January 2000 to the current one; a span runs from a day no later
     than today for at most MAX_SPAN_DAYS days, both ends included.
     """
-    month, date_from, date_to = ((v or "").strip() for v in (month, date_from, date_to))
+    month, date_from, date_to = _period_fields(month, date_from, date_to)
     if not (month or date_from or date_to):
         return month_period(today.year, today.month), []
     if month and (date_from or date_to):

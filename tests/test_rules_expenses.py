@@ -14,6 +14,7 @@ from rules.expenses import (
     SPENDING_GROUPS,
     TYPES,
     Period,
+    asks_for_days,
     bar_chart,
     dashboard_periods,
     format_cursor,
@@ -385,3 +386,13 @@ def test_cursor_of_two_numbers_round_trip(moment, source, record_id):
                                   "2026-11-24T09:15:02~٣"])
 def test_bad_cursors(text):
     assert parse_cursor(text) is None
+
+
+@given(*[st.sampled_from(["", " ", None, "2026-11", "2026-11-03", " 2026-11-20 ", "x"])] * 3)
+def test_a_span_of_days_is_asked_for_as_parse_period_reads_the_fields(month, date_from,
+                                                                      date_to):
+    """asks_for_days reads the fields as parse_period does: where a period is accepted, it
+    is a span of days exactly when asks_for_days says so."""
+    period, _errors = parse_period(month, date_from, date_to, TODAY)
+    if period is not None:
+        assert asks_for_days(month, date_from, date_to) == (not period.is_month)

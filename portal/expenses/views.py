@@ -20,6 +20,7 @@ from rules.dates import local
 from rules.expenses import (
     PAYMENTS,
     SPENDING_GROUPS,
+    asks_for_days,
     bar_chart,
     format_cursor,
     parse_cursor,
@@ -122,15 +123,9 @@ def parse_selection():
     group, group_errors = parse_group(args.get("type"))
     errors += group_errors
     if errors:
-        return None, period_forms(args, asks_for_days(args), errors)
+        by_days = asks_for_days(args.get("month"), args.get("from"), args.get("to"))
+        return None, period_forms(args, by_days, errors)
     return Selection(subscription, period, group), {}
-
-
-def asks_for_days(args):
-    """The URL asks for a span of days, read as parse_period reads it (a blank field is
-    none): its forms then show the days, not the month."""
-    month, date_from, date_to = ((args.get(name) or "").strip() for name in ("month", "from", "to"))
-    return bool(date_from or date_to) and not month
 
 
 def period_forms(args, by_days, errors=()):
