@@ -241,15 +241,16 @@ def csrf_token():
     form in its menu, two language switches and its own); the serializer is made once for
     each signing key here. A session without a secret gets it from generate_csrf."""
     config = current_app.config
-    token = g.get(config["WTF_CSRF_FIELD_NAME"])
+    field = config["WTF_CSRF_FIELD_NAME"]  # Flask-WTF's name in g and in the session
+    token = g.get(field)
     if token is not None:
         return token
-    secret = session.get(config["WTF_CSRF_FIELD_NAME"])
+    secret = session.get(field)
     if secret is None:
         return generate_csrf()
-    token = _csrf_serializer(config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)).dumps(
-        secret)
-    setattr(g, config["WTF_CSRF_FIELD_NAME"], token)
+    key = config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)
+    token = _csrf_serializer(key).dumps(secret)
+    setattr(g, field, token)
     return token
 
 
