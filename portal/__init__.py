@@ -64,6 +64,7 @@ babel = Babel()
 
 
 def create_app(config=None):
+    ops.logs.install()  # first: reading the settings may already log
     app = Flask(__name__, root_path=str(ROOT), static_folder="static",
                 template_folder="templates", instance_path=str(ROOT / "instance"))
     templating.init_app(app)

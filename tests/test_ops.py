@@ -240,6 +240,23 @@ def test_one_json_line_per_request_with_its_id_returned(client, capsys):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", line["time"])
 
 
+def test_an_app_that_logs_as_it_starts_still_writes_each_line_once_as_json(
+        app, monkeypatch, capsys):
+    """A node serving plain HTTP warns as it reads its settings, before anything else: Flask
+    then gave the app's logger its own text handler, and every line went out twice."""
+    import logging
+    monkeypatch.setattr(logging.getLogger("portal"), "handlers", [])  # as a new process
+    node = create_app({**{key: app.config[key] for key in (
+        "TESTING", "SECRET_KEY", "CLOCK", "SMS_GATEWAY", "DATABASE_URL")},
+        "DEMO": False, "SECURE_COOKIES": False})
+    assert node.test_client().get("/login").status_code == 200
+    err = capsys.readouterr().err
+    assert err and all(line.startswith("{") for line in err.splitlines()), err
+    assert [line["message"] for line in json_lines(err)] == [
+        "PORTAL_SECURE_COOKIES=0: cookies are not Secure and no HSTS is sent; use it only to "
+        "test over plain HTTP, never on a real site", "request"]
+
+
 @pytest.mark.parametrize("given", ["", "short", "x" * 65, "id with spaces and \"quotes\"",
                                    "0123456789abcdef\t{\"forged\": 1}"])
 def test_a_request_id_that_is_not_one_is_replaced(client, capsys, given):

@@ -17,6 +17,7 @@ from contextvars import ContextVar
 
 import click
 from flask import g, request
+from flask.logging import default_handler
 from pythonjsonlogger.json import JsonFormatter
 
 from ..core import metrics
@@ -80,9 +81,14 @@ def handler():
     return made
 
 
-def _install():
-    """Once a process: every `portal.*` logger writes JSON lines (INFO and up)."""
+def install():
+    """Before an app logs anything, once a process: every `portal.*` logger writes JSON
+    lines (INFO and up) through this handler alone. The app's own logger is "portal" too,
+    and Flask gives it a text handler the first time the app logs unless one is there
+    already (a start-up warning came first under gunicorn): every line then went out a
+    second time, as text, its digits unmasked."""
     portal = logging.getLogger("portal")
+    portal.removeHandler(default_handler)
     if not any(isinstance(each, _Stderr) for each in portal.handlers):
         portal.addHandler(handler())
         portal.setLevel(logging.INFO)
@@ -141,7 +147,6 @@ def _logged(name, callback):
 
 
 def init_app(app):
-    _install()
     # First before every other hook, last after them: the duration is the whole request's.
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request_funcs.setdefault(None, []).insert(0, _finish)
