@@ -540,7 +540,8 @@ def main():
             finally:
                 portal.stop()
             # Bare Flask again once the SQLite pages are done: this machine's speed drifts
-            # by a third within minutes, and their ratios are to the two runs' mean.
+            # by a fifth within a minute, and the SQLite pages' ratios (the targets) are to
+            # the two runs' mean; so are PostgreSQL's, which come later still.
             bare_runs.append(run_wrk(wrk, hello.url + "/"))
         finally:
             hello.stop()

@@ -117,8 +117,10 @@ def _month_name(language, year, month_number):
 
 @lru_cache(maxsize=8)  # a language each: its catalog is fixed for the process
 def _units(language):
-    """The volume units in `language`: three lookups through Flask-Babel, about 5 µs each,
-    otherwise made anew for every report page."""
+    """The volume units in `language`, the language in force (current_locale, which
+    i18n.in_language changes together with the catalog, as labels.translated relies on):
+    three lookups through Flask-Babel, about 5 µs each, otherwise made anew for every
+    report page."""
     return MappingProxyType({key: str(label) for key, label in VOLUME_UNITS.items()})
 
 
