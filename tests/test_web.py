@@ -142,3 +142,18 @@ def test_pages_sign_the_sessions_csrf_secret_as_flask_wtf_does(app, client, auth
     auth.logout()
     auth.login()
     assert page_token(client) != later
+
+
+def test_the_session_cookie_is_flasks_own_to_the_byte(app, monkeypatch):
+    """The portal's session cookie names SHA-1 by hashlib's constructor (quicker through
+    hmac) but signs as Flask's stock cookie does: a cookie of either reads in the other,
+    so a deploy signs nobody out."""
+    from flask.sessions import SecureCookieSessionInterface
+    from itsdangerous import TimestampSigner
+
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda _signer: 1_800_000_000)
+    ours = app.session_interface.get_signing_serializer(app)
+    stock = SecureCookieSessionInterface().get_signing_serializer(app)
+    data = {"_user_id": "token-of-the-test", "csrf_token": "f" * 40, "_fresh": True}
+    assert ours.dumps(data) == stock.dumps(data)
+    assert ours.loads(stock.dumps(data)) == data == stock.loads(ours.dumps(data))
