@@ -2,10 +2,8 @@
 extensions, WTForms, Peewee, fpdf2, urllib. Nothing else goes here: dead code is removed."""
 # ruff: noqa: F821, B018 (vulture reads these as names in use; nothing runs this file)
 
-# Flask builds its template environment of this class (portal/core/templating.py), and signs
-# the session cookie with this hash (portal/core/auth.py SessionCookie).
+# Flask builds its template environment of this class (portal/core/templating.py).
 jinja_environment
-digest_method
 
 # Flask-Login reads these.
 get_id  # Profile.get_id: the session's token is the user's id

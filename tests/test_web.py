@@ -145,9 +145,9 @@ def test_pages_sign_the_sessions_csrf_secret_as_flask_wtf_does(app, client, auth
 
 
 def test_the_session_cookie_is_flasks_own_to_the_byte(app, monkeypatch):
-    """The portal's session cookie names SHA-1 by hashlib's constructor (quicker through
-    hmac) but signs as Flask's stock cookie does: a cookie of either reads in the other,
-    so a deploy signs nobody out."""
+    """The portal keeps its session cookie's serializer (auth.SessionCookie) but signs as
+    Flask's stock cookie does: a cookie of either reads in the other, so a deploy signs
+    nobody out."""
     from flask.sessions import SecureCookieSessionInterface
     from itsdangerous import TimestampSigner
 

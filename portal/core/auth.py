@@ -4,7 +4,6 @@ shows or acts on. (Signing in and out: `signin.py`.)
 Pages use `flask_login.login_required`; a view asks `current_subscription()` for the
 number the pages show, `current_subscription_or_404(number)` for the number a form acts
 on, and `own_subscription(text)` for a number the subscriber typed or picked."""
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -186,11 +185,6 @@ class SessionCookie(SecureCookieSessionInterface):
     CSRF token), with its serializer made once for each set of keys: Flask makes a new one
     for every request, a twentieth of a signed-in request's work. A new SECRET_KEY or
     SECRET_KEY_FALLBACKS makes a new one."""
-
-    # Flask's SHA-1, named by hashlib's own constructor: Flask's default (a Python function
-    # that looks SHA-1 up late) sends hmac down its pure-Python path. The same signature:
-    # cookies signed before stay valid.
-    digest_method = staticmethod(hashlib.sha1)
 
     def get_signing_serializer(self, app):
         keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
