@@ -142,11 +142,9 @@ class Reader:
         """A record's start to the millisecond: '24.11.2026 09:15:02,125' (Ukrainian,
         Russian), '24.11.2026 09:15:02.125' (English)."""
         value = local(value)
-        # Written out in one piece, the day as day() writes it, not by strftime: fifty
-        # lines a page, thousands a file.
-        return (f"{value.day:02d}.{value.month:02d}.{value.year:04d} {value.hour:02d}:"
-                f"{value.minute:02d}:{value.second:02d}{self.decimal}"
-                f"{value.microsecond // 1000:03d}")
+        # Written out, not by strftime: fifty lines a page, thousands a file.
+        return (f"{day(value.date())} {value.hour:02d}:{value.minute:02d}:"
+                f"{value.second:02d}{self.decimal}{value.microsecond // 1000:03d}")
 
     @staticmethod
     def duration(seconds):
