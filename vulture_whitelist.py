@@ -16,7 +16,7 @@ choices  # SelectField.choices, set per request
 # fpdf2 calls this on every page.
 footer  # ReportPDF.footer
 
-# urllib calls this on a redirect (bench/bench_http.py); http.server logs each request
+# urllib calls this on a redirect (bench/servers.py); http.server logs each request
 # through log_request (the LiqPay stand-in keeps it quiet).
 redirect_request
 log_request

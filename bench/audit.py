@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.bench_http import Gunicorn, sign_in
+from bench.servers import Gunicorn, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 LIGHTHOUSE = ROOT / ".audit" / "node_modules" / ".bin" / "lighthouse"

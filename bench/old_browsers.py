@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from bench.audit import LOGIN, PASSWORD, serve
-from bench.bench_http import fetch, sign_in
+from bench.servers import fetch, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "docs" / "screens"
