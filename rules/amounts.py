@@ -1,6 +1,8 @@
 """Money as integer kopiyky: parsing what people and feeds type, and printing it back."""
 import re
 
+from .digits import TWO_DIGITS
+
 _AMOUNT = re.compile(r"^([+-]?)([0-9]{1,12})(?:[.,]([0-9]{1,2}))?$")
 
 
@@ -25,8 +27,9 @@ def format_grouped(kopiyky, decimal_sep=",", group_sep="\u00a0"):
     """Kopiyky -> '1 234,50' for people; the separators follow the locale."""
     sign = "-" if kopiyky < 0 else ""
     whole, fraction = divmod(abs(kopiyky), 100)
-    grouped = f"{whole:,}".replace(",", group_sep)
-    return f"{sign}{grouped}{decimal_sep}{fraction:02d}"
+    # Below a thousand there is no separator to write: str() needs no format spec parsed.
+    grouped = str(whole) if whole < 1000 else f"{whole:,}".replace(",", group_sep)
+    return f"{sign}{grouped}{decimal_sep}{TWO_DIGITS[fraction]}"
 
 
 def format_plain(kopiyky):

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from .amounts import AmountError, parse_uah
 from .dates import day_start, instant, local_day
+from .digits import TWO_DIGITS
 from .feeds import RowError, control_errors
 from .numbers import NumberError, is_home_internet_account, parse_mobile
 
@@ -70,7 +71,9 @@ def format_duration(seconds):
     """Seconds -> '0:07', '12:05', '1:02:03'."""
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    if hours:
+        return f"{hours}:{TWO_DIGITS[minutes]}:{TWO_DIGITS[secs]}"
+    return f"{minutes}:{TWO_DIGITS[secs]}"
 
 
 def format_volume(kilobytes):

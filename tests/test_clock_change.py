@@ -202,7 +202,8 @@ def test_a_moment_is_read_from_sqlites_text_as_peewee_reads_it(moment, spec):
     (datetime.fromisoformat), it is the instant peewee's formats make of it."""
     text = moment.date().isoformat() if spec == "date" else moment.isoformat(" ", spec)
     expected = DateTimeField().python_value(text).replace(tzinfo=timezone.utc)
-    assert MomentField().python_value(text) == expected
+    read = MomentField().python_value(text)
+    assert read == expected and read.tzinfo is timezone.utc and read.fold == expected.fold
 
 
 @pytest.mark.parametrize("text", ["", "yesterday", "2026-13-01 10:00:00",

@@ -28,3 +28,13 @@ def test_round_trip(kopiyky):
 def test_plain_is_the_decimal_figure(kopiyky):
     """format_plain is worked out in integers: the same text as Decimal hryvnias give."""
     assert format_plain(kopiyky) == str((Decimal(kopiyky) / 100).quantize(Decimal("0.01")))
+
+
+@given(st.integers(-10**14, 10**14), st.sampled_from([(",", "\u00a0"), (".", ","), (",", "")]))
+def test_grouped_is_the_decimal_figure_grouped(kopiyky, separators):
+    """format_grouped (str() below a thousand, a looked-up pair of kopiyky digits) writes
+    what Python's own grouping of the Decimal figure writes, with the reader's marks."""
+    decimal_sep, group_sep = separators
+    figure = f"{Decimal(kopiyky) / 100:,.2f}"
+    expected = figure.replace(",", "G").replace(".", decimal_sep).replace("G", group_sep)
+    assert format_grouped(kopiyky, decimal_sep, group_sep) == expected

@@ -184,6 +184,13 @@ def test_durations(seconds, text):
     assert format_duration(seconds) == text
 
 
+@given(st.integers(0, 10**7))
+def test_a_duration_is_its_clock_figures(seconds):
+    hours, minutes, secs = seconds // 3600, seconds // 60 % 60, seconds % 60
+    assert format_duration(seconds) == (
+        f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}")
+
+
 @pytest.mark.parametrize("kilobytes,shown", [
     (0, ("0", "KB")), (1023, ("1023", "KB")), (1024, ("1.0", "MB")), (1536, ("1.5", "MB")),
     (1024 * 1024 - 1, ("1.0", "GB")), (1024 * 1024 * 3 // 2, ("1.5", "GB")),

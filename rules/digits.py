@@ -1,0 +1,7 @@
+"""Two-digit figures as people read them in days, months, times and kopiyky: '00' to '99'.
+
+Looked up, not formatted: an int formatted with a spec ('02d') has its spec parsed anew at
+every call (0.2 µs, twenty times a lookup), and a report page writes some five hundred
+(its lines' days, times, durations and amounts)."""
+
+TWO_DIGITS = tuple(f"{number:02d}" for number in range(100))
