@@ -65,7 +65,11 @@ def start_session(profile, subscription, remember=False, must_confirm=False):
 
 
 def current_profile():
-    return current_user._get_current_object()
+    """The signed-in profile (else Flask-Login's anonymous user), as Flask-Login keeps it
+    in `g` once loaded: read there first, since `current_user` asks Flask's proxies three
+    times for every use (see i18n.current_locale)."""
+    user = g._get_current_object().get("_login_user")
+    return user if user is not None else current_user._get_current_object()
 
 
 @login_manager.unauthorized_handler
@@ -81,10 +85,9 @@ def _forget_previous_request():
     """`g` outlives a request when an app context was already pushed (a CLI command, a
     test holding one): each request loads its own user (Flask-Login keeps it in `g` too)
     and subscription."""
-    g.pop("subscription", None)
-    g.pop("own_subscriptions", None)
-    g.pop("_login_user", None)
-    g.pop("shown_bonuses", None)
+    store = g._get_current_object()  # the proxy asked once (see i18n.current_locale)
+    for name in ("subscription", "own_subscriptions", "_login_user", "shown_bonuses"):
+        store.pop(name, None)
 
 
 def _confirmation_gate():
@@ -92,7 +95,8 @@ def _confirmation_gate():
     reads no session, answers for its token alone.)"""
     if request.blueprint == "api" or is_bare():
         return None
-    if (current_user.is_authenticated and current_user.auth_session.must_confirm
+    profile = current_profile()
+    if (profile.is_authenticated and profile.auth_session.must_confirm
             and request.endpoint not in CONFIRMATION_ENDPOINTS):
         return see_other(url_for("auth.first_login"))
     return None
@@ -121,10 +125,12 @@ def own_subscriptions():
     their SIM card was last seen in (`.device`, None when unknown), in the switcher's order
     (mobile first, then by number): one query a request for the switcher, the dashboard
     and current_subscription() alike, its rows built straight from the driver's."""
-    if "own_subscriptions" not in g:
-        g.own_subscriptions = []
-        if current_user.is_authenticated:
-            profile_id = current_user.id
+    store = g._get_current_object()  # the proxy asked once (see i18n.current_locale)
+    if "own_subscriptions" not in store:
+        store.own_subscriptions = []
+        profile = current_profile()
+        if profile.is_authenticated:
+            profile_id = profile.id
             split = len(_NUMBER_FIELDS) + len(_TARIFF_FIELDS)
             for row in models.prepared_rows("auth.own_subscriptions",
                                             lambda: _cabinet_query(profile_id),
@@ -134,24 +140,25 @@ def own_subscriptions():
                     models.Tariff, _TARIFF_FIELDS, row[len(_NUMBER_FIELDS):split])
                 number.device = None if row[split] is None else models.built(
                     models.Device, _DEVICE_FIELDS, row[split:])
-                g.own_subscriptions.append(number)
-    return g.own_subscriptions
+                store.own_subscriptions.append(number)
+    return store.own_subscriptions
 
 
 def current_subscription():
     """The number or account the pages show: the one selected in this session, which is
     always one of the signed-in profile's (or None when the profile has none left); when
     none is selected, the profile's first mobile number (else its first account)."""
-    if "subscription" not in g:
+    store = g._get_current_object()  # the proxy asked once (see i18n.current_locale)
+    if "subscription" not in store:
         numbers = own_subscriptions()
-        selected_id = current_user.auth_session.selected_id if numbers else None
+        selected_id = current_profile().auth_session.selected_id if numbers else None
         chosen = next((number for number in numbers if number.id == selected_id), None)
         if chosen is None and numbers:
             first_kind = numbers[0].kind
             chosen = min((number for number in numbers if number.kind == first_kind),
                          key=lambda number: number.id)
-        g.subscription = chosen
-    return g.subscription
+        store.subscription = chosen
+    return store.subscription
 
 
 def own_subscription(number_text):

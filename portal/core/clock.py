@@ -14,12 +14,14 @@ import models
 from rules.dates import instant, local_day, on_day
 
 
+# The app itself, not Flask's proxy of it (see portal.core.i18n.current_locale): a page
+# asks the clock a few times.
 def now():
-    return current_app.config["CLOCK"].now()
+    return current_app._get_current_object().config["CLOCK"].now()
 
 
 def today():
-    return current_app.config["CLOCK"].today()
+    return current_app._get_current_object().config["CLOCK"].today()
 
 
 def wall_now():

@@ -48,30 +48,33 @@ def _all_text(multidict):
                    for key, value in multidict.items(multi=True))
 
 
-def _is_text():
+def _is_text(asked):
     # Werkzeug keeps bytes that are not UTF-8 percent-encoded in the query and in a
     # urlencoded body, as if typed so: only the raw bytes tell.
-    if not _is_utf8(request.query_string) or not _all_text(request.args):
+    if not _is_utf8(asked.query_string) or not _all_text(asked.args):
         return False
-    if request.mimetype == "application/x-www-form-urlencoded" and not _is_utf8(
-            request.get_data(cache=True)):  # cached: the form is parsed from it next
+    if asked.mimetype == "application/x-www-form-urlencoded" and not _is_utf8(
+            asked.get_data(cache=True)):  # cached: the form is parsed from it next
         return False
-    return _all_text(request.form)
+    return _all_text(asked.form)
 
 
-def _has_body():
-    return bool(request.content_length) or "Transfer-Encoding" in request.headers
+def _has_body(asked):
+    return bool(asked.content_length) or "Transfer-Encoding" in asked.headers
 
 
 def refuse_hostile_input():
-    if _NOT_TEXT.search(request.path):
+    # Every request: the request itself, not Flask's proxy of it, is asked (see
+    # portal.core.i18n.current_locale).
+    asked = request._get_current_object()
+    if _NOT_TEXT.search(asked.path):
         abort(404)
-    if not request.query_string and not _has_body():
+    if not asked.query_string and not _has_body(asked):
         return  # most requests, a page opened: nothing more to read (or to parse for it)
-    if not _is_text():
+    if not _is_text(asked):
         raise Refused(_("The address or the form holds characters that are not text. "
                         "Please type it again."))
-    if request.files:
+    if asked.files:
         raise Refused(_("This page takes no files. Please send the form as the page shows "
                         "it."))
 

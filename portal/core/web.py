@@ -133,8 +133,9 @@ def template_url(endpoint, **values):
 def _plain_url(endpoint):
     """The URL of `endpoint` under the request's script root when its one rule takes no
     arguments (then values can only be its query), else None."""
-    plain = current_app.extensions.setdefault("plain_urls", {})
-    key = (request.script_root, endpoint)
+    # The proxies' objects asked once (see i18n.current_locale): a page builds ten links.
+    plain = current_app._get_current_object().extensions.setdefault("plain_urls", {})
+    key = (request._get_current_object().script_root, endpoint)
     if key not in plain:
         try:
             rules = list(current_app.url_map.iter_rules(endpoint))
@@ -185,7 +186,8 @@ def bare(view):
 
 
 def is_bare():
-    view = current_app.view_functions.get(request.endpoint)
+    view = current_app._get_current_object().view_functions.get(
+        request._get_current_object().endpoint)  # (see i18n.current_locale)
     return getattr(view, "bare", False)
 
 
@@ -240,17 +242,19 @@ def csrf_token():
     every token and reads the config and the session again at every call (a page has a
     form in its menu, two language switches and its own); the serializer is made once for
     each signing key here. A session without a secret gets it from generate_csrf."""
-    config = current_app.config
+    app = current_app._get_current_object()  # asked once (see i18n.current_locale)
+    config = app.config
     field = config["WTF_CSRF_FIELD_NAME"]  # Flask-WTF's name in g and in the session
-    token = g.get(field)
+    store = g._get_current_object()
+    token = store.get(field)
     if token is not None:
         return token
     secret = session.get(field)
     if secret is None:
         return generate_csrf()
-    key = config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)
+    key = config.get("WTF_CSRF_SECRET_KEY", app.secret_key)
     token = _csrf_serializer(key).dumps(secret)
-    setattr(g, field, token)
+    setattr(store, field, token)
     return token
 
 
@@ -278,12 +282,13 @@ def language_switch(label_id):
     has two: the form's fixed parts are written once per language, script root and label,
     and only the CSRF field and the address go between them (a macro cost a twentieth of a
     dashboard)."""
-    key = (current_locale(), request.script_root, label_id)
-    forms = current_app.extensions.setdefault("language_switches", {})
+    asked = request._get_current_object()  # asked once (see i18n.current_locale)
+    key = (current_locale(), asked.script_root, label_id)
+    forms = current_app._get_current_object().extensions.setdefault("language_switches", {})
     parts = forms.get(key)
     if parts is None:
         parts = forms[key] = _language_form(*key)
-    back = request.full_path.rstrip("?") if request.method == "GET" else "/"
+    back = asked.full_path.rstrip("?") if asked.method == "GET" else "/"
     before_csrf, before_back, after_back = parts
     return Markup(f"{before_csrf}{csrf()}{before_back}{escape(back)}{after_back}")
 

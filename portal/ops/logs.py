@@ -97,22 +97,27 @@ def install():
 
 # Requests ------------------------------------------------------------------------------
 
+# Both run for every request: each takes the objects behind Flask's proxies once (see
+# portal.core.i18n.current_locale).
+
 def _start():
-    given = request.headers.get("X-Request-ID", "")
-    g.request_id = given if _GIVEN_ID.match(given) else uuid.uuid4().hex
-    g.request_started = time.perf_counter()
-    _context.set({"request_id": g.request_id})
+    store = g._get_current_object()
+    given = request._get_current_object().headers.get("X-Request-ID", "")
+    store.request_id = given if _GIVEN_ID.match(given) else uuid.uuid4().hex
+    store.request_started = time.perf_counter()
+    _context.set({"request_id": store.request_id})
 
 
 def _finish(response):
-    seconds = time.perf_counter() - g.request_started
-    route = request.url_rule.rule if request.url_rule else "unmatched"
-    response.headers["X-Request-ID"] = g.request_id
-    metrics.request_served(route, request.method, response.status_code, seconds)
+    store, asked = g._get_current_object(), request._get_current_object()
+    seconds = time.perf_counter() - store.request_started
+    route = asked.url_rule.rule if asked.url_rule else "unmatched"
+    response.headers["X-Request-ID"] = store.request_id
+    metrics.request_served(route, asked.method, response.status_code, seconds)
     # The signed-in user only if this request loaded it: a probe stays without a session.
-    user = g.get("_login_user")
+    user = store.get("_login_user")
     log.info("request", extra={
-        "method": request.method, "route": route, "status": response.status_code,
+        "method": asked.method, "route": route, "status": response.status_code,
         "duration_ms": round(seconds * 1000, 1),
         "profile_id": user.id if user is not None and user.is_authenticated else None})
     return response
