@@ -157,3 +157,34 @@ def test_the_session_cookie_is_flasks_own_to_the_byte(app, monkeypatch):
     data = {"_user_id": "token-of-the-test", "csrf_token": "f" * 40, "_fresh": True}
     assert ours.dumps(data) == stock.dumps(data)
     assert ours.loads(stock.dumps(data)) == data == stock.loads(ours.dumps(data))
+
+
+def test_flasks_answer_for_a_function_is_kept(app, monkeypatch):
+    """Portal.ensure_sync asks Flask once per function and keeps the answer, at most KEPT
+    of them; an async function is Flask's to refuse (no asgiref here), every time."""
+    from flask import Flask
+
+    from portal import Portal
+
+    asked = []
+    real = Flask.ensure_sync
+    monkeypatch.setattr(Flask, "ensure_sync", lambda self, func: asked.append(func) or
+                        real(self, func))
+    app._synced.clear()
+
+    def hook():
+        return None
+
+    assert app.ensure_sync(hook) is hook and app.ensure_sync(hook) is hook
+    assert asked == [hook]
+    for _ in range(Portal.KEPT + 5):
+        app.ensure_sync(lambda: None)  # new each time, as after_this_request's are
+    assert len(app._synced) <= Portal.KEPT
+
+    async def view():
+        return "never"
+
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="async"):
+            app.ensure_sync(view)
+    assert view not in app._synced
