@@ -12,7 +12,9 @@ from peewee import Table
 from pypdf import PdfReader
 
 import models
-from models.usage import Report
+from models.usage import Report, ReportRecord
+from portal.core.formatting import Reader
+from portal.expenses.labels import Names
 from portal.feeds.service import FeedError, import_usage
 from rules.dates import local_day
 from rules.expenses import SPENDING_TYPES, Period, dashboard_periods
@@ -688,3 +690,21 @@ def test_a_request_naming_the_records_that_gets_the_whole_page_has_its_forms(cli
     assert response.status_code == 200
     html = page(response)
     assert '<details class="card period"' in html and '<option selected value="calls">' in html
+
+
+@pytest.mark.parametrize("usage_type,counterpart,quantity,detail", [
+    ("call_out", "+380501112233", 125, "+380\u00a050\u00a0111\u00a022\u00a033 · 2:05"),
+    ("internet", "internet", 200_499, "195.8\u00a0MB"),  # the type says internet: no name
+    ("topup", "card", 1, "bank card"),  # a count of one says nothing
+    ("sms_out", "+380501112233", 3, "+380\u00a050\u00a0111\u00a022\u00a033 · ×\u00a03"),
+    ("service", "Роумінг", 1, "Roaming"),
+    ("service", "Невідома послуга", 2, "Невідома послуга · ×\u00a02"),
+    ("subscription", "smart", 1, "Smart"),
+    ("sms_in", "", 1, ""),
+])
+def test_a_records_line_names_its_counterpart_and_quantity(app, usage_type, counterpart,
+                                                           quantity, detail):
+    with app.test_request_context(headers={"Cookie": "lang=en"}):
+        names = Names({"smart": "Smart"}, {"Роумінг": "Roaming"})
+        record = ReportRecord(START, usage_type, counterpart, quantity, 100, 1)
+        assert names.detail(record, Reader()) == detail

@@ -83,14 +83,16 @@ class Names:
             return self.tariffs.get(counterpart, counterpart)
         if usage_type == "service":
             return self.services.get(counterpart, counterpart)
-        return self.codes.get(counterpart, phone_unbroken(counterpart))
+        named = self.codes.get(counterpart)
+        return phone_unbroken(counterpart) if named is None else named
 
     def detail(self, record, reader):
         """'+380 50 111 22 33 · 2:05', '195,8 МБ', 'bank card': what the record's line
-        says under its type."""
-        count = quantity_unit(record.type) not in (SECONDS, KILOBYTES)
-        parts = (self.counterpart(record.type, record.counterpart),
-                 "" if count and record.quantity == 1 else
-                 f"×\u00a0{record.quantity}" if count else
-                 quantity_text(record.type, record.quantity, reader))
-        return " · ".join(part for part in parts if part)
+        says under its type (a count of one says nothing). Fifty lines a page: no part is
+        worked out twice."""
+        name = self.counterpart(record.type, record.counterpart)
+        unit, quantity = quantity_unit(record.type), record.quantity
+        amount = (reader.duration(quantity) if unit == SECONDS else
+                  reader.volume(quantity) if unit == KILOBYTES else
+                  "" if quantity == 1 else f"×\u00a0{quantity}")
+        return f"{name} · {amount}" if name and amount else name or amount
