@@ -505,6 +505,16 @@ def nice_ceiling(kopiyky):
         step *= 10
 
 
+@lru_cache(maxsize=64)
+def _columns(count, width):
+    """(the bars' width, the x of each bar) of `count` bars across `width`: the same for
+    every month of that many days, so worked out once (a float rounded costs 0.2 µs)."""
+    pitch = width / count
+    bar_width = round(pitch * 0.7, 2)
+    return bar_width, tuple(round(index * pitch + (pitch - bar_width) / 2, 2)
+                            for index in range(count))
+
+
 def bar_chart(by_day, width=280, height=150, top=16, bottom=20, gridlines=4):
     """Geometry of the spending-by-day chart in SVG user units (the picture scales with
     CSS): one bar per day across `width`, the plot between `top` and `height - bottom`
@@ -512,9 +522,7 @@ def bar_chart(by_day, width=280, height=150, top=16, bottom=20, gridlines=4):
     units, which a 360 px phone draws at least 12 px high: the picture is wider than 280 px
     there). A day with nothing spent, or with refunds
     outweighing charges, gets no bar height; its figure is still in the table."""
-    count = max(len(by_day), 1)
-    pitch = width / count
-    bar_width = round(pitch * 0.7, 2)
+    bar_width, xs = _columns(max(len(by_day), 1), width)
     plot_bottom = height - bottom
     plot_height = plot_bottom - top
     scale = nice_ceiling(max([amount for _, amount in by_day] + [0]))
@@ -522,11 +530,16 @@ def bar_chart(by_day, width=280, height=150, top=16, bottom=20, gridlines=4):
     def y_of(amount):
         return round(plot_bottom - plot_height * amount / scale, 2)
 
+    # A day with no bar (most days of a month so far) has the same y and height as any other.
+    floor = y_of(0)
+    no_height = round(plot_bottom - floor, 2)
     bars = []
-    for index, (day, amount) in enumerate(by_day):
-        y = y_of(max(amount, 0))
-        bars.append(Bar(day, amount, round(index * pitch + (pitch - bar_width) / 2, 2), y,
-                        bar_width, round(plot_bottom - y, 2)))
+    for x, (day, amount) in zip(xs, by_day, strict=False):  # no day: a column, no bar
+        if amount > 0:
+            y = y_of(amount)
+            bars.append(Bar(day, amount, x, y, bar_width, round(plot_bottom - y, 2)))
+        else:
+            bars.append(Bar(day, amount, x, floor, bar_width, no_height))
     lines = [Gridline(scale * n // gridlines, y_of(scale * n // gridlines))
              for n in range(gridlines + 1)]
     return Chart(width, height, top, plot_bottom, scale, bars, lines)

@@ -371,6 +371,21 @@ def test_bars_stay_inside_the_plot_and_keep_their_order(amounts):
         (bar.x, bar.y, bar.width, bar.height) for bar in chart.bars if bar.height > 0]
 
 
+@given(st.lists(st.integers(-10**6, 10**8), min_size=1, max_size=31),
+       st.integers(100, 1000))
+def test_every_bar_is_where_its_day_and_amount_put_it(amounts, width):
+    """The columns kept for a month's length, and a day without spending left at the floor,
+    draw what each bar's own arithmetic gives."""
+    days = [(date(2026, 10, 1) + timedelta(days=n), a) for n, a in enumerate(amounts)]
+    chart = bar_chart(days, width=width)
+    pitch, plot_height = width / len(days), chart.plot_bottom - chart.plot_top
+    bar_width = round(pitch * 0.7, 2)
+    for index, (bar, amount) in enumerate(zip(chart.bars, amounts, strict=True)):
+        y = round(chart.plot_bottom - plot_height * max(amount, 0) / chart.scale, 2)
+        assert bar == (days[index][0], amount, round(index * pitch + (pitch - bar_width) / 2, 2),
+                       y, bar_width, round(chart.plot_bottom - y, 2))
+
+
 # ---------------------------------------------------------------- paging and the dashboard
 
 @given(st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=st.just(timezone.utc)),
