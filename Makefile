@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app portal
 export PORTAL_DEMO ?= 1
 
-.PHONY: run test test-fast fuzz lint bench bench-scale audit translations catalogs clean restore-drill
+.PHONY: run test test-fast fuzz lint bench bench-instructions bench-scale audit translations catalogs clean restore-drill
 
 # Compiled translations: build output, not kept in git.
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/*.po))
@@ -63,6 +63,12 @@ lint: $(VENV)/.test-deps
 
 bench: $(VENV)/.test-deps $(CATALOGS)
 	$(BIN)/python -m bench
+
+# Instructions a request of the main pages in one process, counted by valgrind (Debian's
+# `valgrind`; bench/instructions.py): a measure the machine's noise does not move, to
+# compare a change turn about with another checkout. Not in `make bench`; no target.
+bench-instructions: $(VENV)/.test-deps $(CATALOGS)
+	$(BIN)/python -m bench.instructions
 
 # The portal at an operator's scale on PostgreSQL (bench/scale.py, the data's generation in
 # bench/scale_data.py; not in `make test` nor `make bench`): 100,000 subscribers and

@@ -35,22 +35,28 @@ def cpu_ms_per_request(client, url, rounds=ROUNDS):
     return (time.process_time() - started) / rounds * 1000
 
 
+def signed_in_client(folder):
+    """The test client of a demo app with its database in `folder`, signed in as Олена."""
+    app = create_app({"DATABASE_URL": f"sqlite:///{Path(folder) / 'portal.db'}",
+                      "SECRET_KEY": "bench", "DEMO": True, "CLOCK": ManualClock(NOW),
+                      "PAYMENT_PROVIDER": "demo"})
+    with app.app_context():
+        models.db.connect(reuse_if_open=True)
+        init_db()
+        load_demo_data()
+        models.db.close()
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    signed_in = client.post("/login", data={"login": "0671234567", "csrf_token": token,
+                                            "password": DEMO_PASSWORD})
+    assert signed_in.status_code == 303, signed_in.status_code
+    return client
+
+
 def main():
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app({"DATABASE_URL": f"sqlite:///{Path(folder) / 'portal.db'}",
-                          "SECRET_KEY": "bench", "DEMO": True, "CLOCK": ManualClock(NOW),
-                          "PAYMENT_PROVIDER": "demo"})
-        with app.app_context():
-            models.db.connect(reuse_if_open=True)
-            init_db()
-            load_demo_data()
-            models.db.close()
-        client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        signed_in = client.post("/login", data={"login": "0671234567", "csrf_token": token,
-                                                "password": DEMO_PASSWORD})
-        assert signed_in.status_code == 303, signed_in.status_code
+        client = signed_in_client(folder)
         bare = cpu_ms_per_request(client, "/static/portal.css")
         dashboard = cpu_ms_per_request(client, "/")
         expenses = cpu_ms_per_request(client, "/expenses")
