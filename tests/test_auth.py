@@ -497,3 +497,17 @@ def test_the_session_cookie_survives_a_key_rotation_and_not_a_foreign_key(app, c
     app.config["SECRET_KEY_FALLBACKS"] = []
     response = client.get("/")
     assert response.status_code == 303 and response.headers["Location"].startswith("/login")
+
+
+def test_the_profile_of_a_request_is_that_requests_alone(app, client, signed_in):
+    """current_profile() reads the profile Flask-Login keeps in `g`, and only inside a
+    request: an app context that outlives one (a command, a test) holds no signed-in
+    profile afterwards."""
+    from flask import g
+
+    from portal.core.auth import current_profile
+
+    with app.app_context():
+        assert client.get("/").status_code == 200  # in this app context: its `g`
+        assert g._login_user.is_authenticated
+        assert current_profile() is None

@@ -203,7 +203,17 @@ def test_a_moment_is_read_from_sqlites_text_as_peewee_reads_it(moment, spec):
     text = moment.date().isoformat() if spec == "date" else moment.isoformat(" ", spec)
     expected = DateTimeField().python_value(text).replace(tzinfo=timezone.utc)
     read = MomentField().python_value(text)
-    assert read == expected and read.tzinfo is timezone.utc and read.fold == expected.fold
+    assert read == expected and read.tzinfo is timezone.utc
+
+
+@given(st.datetimes(), st.sampled_from([0, 1]))
+def test_a_moment_from_postgresql_is_its_utc_instant(stored, fold):
+    """PostgreSQL hands a naive datetime (UTC as kept): the same wall time, fold and all,
+    marked UTC."""
+    stored = stored.replace(fold=fold)
+    read = MomentField().python_value(stored)
+    assert read.tzinfo is timezone.utc and read.fold == fold
+    assert read.replace(tzinfo=None) == stored
 
 
 @pytest.mark.parametrize("text", ["", "yesterday", "2026-13-01 10:00:00",

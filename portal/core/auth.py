@@ -7,7 +7,7 @@ on, and `own_subscription(text)` for a number the subscriber typed or picked."""
 import secrets
 from datetime import timedelta
 
-from flask import abort, g, request, url_for
+from flask import abort, g, has_request_context, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_user
 from htmx_flask import make_response as htmx_response
@@ -68,7 +68,7 @@ def current_profile():
     """The signed-in profile (else Flask-Login's anonymous user), as Flask-Login keeps it
     in `g` once loaded: read there first, since `current_user` asks Flask's proxies three
     times for every use (see i18n.current_locale)."""
-    user = g._get_current_object().get("_login_user")
+    user = g._get_current_object().get("_login_user") if has_request_context() else None
     return user if user is not None else current_user._get_current_object()
 
 
