@@ -188,3 +188,23 @@ def test_flasks_answer_for_a_function_is_kept(app, monkeypatch):
         with pytest.raises(RuntimeError, match="async"):
             app.ensure_sync(view)
     assert view not in app._synced
+
+
+@pytest.mark.parametrize("method,checked,status", [
+    ("GET", 0, 200), ("HEAD", 0, 200), ("OPTIONS", 0, 200), ("POST", 1, 400),
+    ("PUT", 1, 405), ("PATCH", 1, 405), ("DELETE", 1, 405)])  # /login takes no PUT...
+def test_every_method_that_writes_is_checked_for_its_csrf_token(app, client, monkeypatch,
+                                                                 method, checked, status):
+    """The portal's own hook calls Flask-WTF's check, exemptions applied, for the methods
+    Flask-WTF checks by default, and only for them: a POST without its token is refused."""
+    from portal import csrf
+
+    calls = []
+    real = csrf.protect
+    monkeypatch.setattr(csrf, "protect", lambda **kwargs: calls.append(kwargs) or real(**kwargs))
+    client.get("/login")  # the session is there: only the token is missing
+    calls.clear()
+    response = client.open("/login", method=method)
+    assert calls == [{"apply_exemptions": True}] * checked
+    assert response.status_code == status
+
