@@ -80,3 +80,6 @@ test_client_class
 msg
 converter
 collect
+
+# itsdangerous makes its signers from this class attribute (portal/core/signing.py).
+default_signer

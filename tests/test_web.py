@@ -208,3 +208,48 @@ def test_every_method_that_writes_is_checked_for_its_csrf_token(app, client, mon
     assert calls == [{"apply_exemptions": True}] * checked
     assert response.status_code == status
 
+
+
+def test_a_cookie_of_a_retired_key_still_reads_as_flasks_does(app, monkeypatch):
+    """With SECRET_KEY_FALLBACKS the kept serializer signs with the new key and reads a
+    cookie of the old one, as Flask's stock cookie does, byte for byte."""
+    from flask.sessions import SecureCookieSessionInterface
+    from itsdangerous import BadSignature, TimestampSigner
+
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda _signer: 1_800_000_000)
+    data = {"_user_id": "token-of-the-test", "csrf_token": "f" * 40}
+    old = app.session_interface.get_signing_serializer(app).dumps(data)
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [app.secret_key])
+    monkeypatch.setattr(app, "secret_key", "the-new-key-of-the-test")
+    ours = app.session_interface.get_signing_serializer(app)
+    stock = SecureCookieSessionInterface().get_signing_serializer(app)
+    assert ours.loads(old) == data == stock.loads(old)
+    assert ours.dumps(data) == stock.dumps(data) != old
+    with pytest.raises(BadSignature):
+        ours.loads(old[:-2] + ("A" if old[-1] != "A" else "B") + old[-1])
+
+
+def test_a_serializer_makes_its_signer_and_its_key_once(monkeypatch):
+    """A kept serializer signs and reads as itsdangerous's own, with one signer a salt and
+    each secret's key derived once."""
+    from itsdangerous import Signer, URLSafeTimedSerializer
+
+    from portal.core.signing import KeptSignersSerializer
+
+    derived = []
+    real = Signer.derive_key
+    monkeypatch.setattr(Signer, "derive_key", lambda signer, secret_key=None: derived.append(
+        secret_key) or real(signer, secret_key))
+    kept = KeptSignersSerializer(["old-key", "new-key"], salt="a-salt")
+    assert kept.make_signer() is kept.make_signer()
+    assert kept.make_signer("another") is not kept.make_signer()
+    token = kept.dumps({"n": 1})
+    assert kept.loads(token) == {"n": 1} and kept.dumps({"n": 1}) == token
+    # Signing asks for the current key, reading for each key by name: once each.
+    assert sorted(derived, key=str) == [None, b"new-key"]
+    old = URLSafeTimedSerializer("old-key", salt="a-salt").dumps(2)
+    derived.clear()
+    assert kept.loads(old) == kept.loads(old) == 2
+    assert derived == [b"old-key"]
+    assert URLSafeTimedSerializer(["old-key", "new-key"], salt="a-salt").loads(token) == {
+        "n": 1}

@@ -19,6 +19,7 @@ from rules.numbers import NumberError, parse_login
 from rules.sessions import SessionRule
 from . import clock, security
 from .i18n import LANGUAGE_COOKIE, LOCALES
+from .signing import KeptSignersSerializer
 from .web import is_bare, see_other
 
 login_manager = LoginManager()
@@ -190,15 +191,22 @@ def current_subscription_or_404(number=None):
 class SessionCookie(SecureCookieSessionInterface):
     """Flask's signed session cookie (it holds the server-side session's token and the
     CSRF token), with its serializer made once for each set of keys: Flask makes a new one
-    for every request, a twentieth of a signed-in request's work. A new SECRET_KEY or
+    for every request, a twentieth of a signed-in request's work; and that serializer
+    keeps its signer (signing.KeptSignersSerializer). Made as Flask makes it, keys and
+    all (tests/test_web.py holds the two to the byte). A new SECRET_KEY or
     SECRET_KEY_FALLBACKS makes a new one."""
 
     def get_signing_serializer(self, app):
-        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if not app.secret_key:
+            return None
+        # Flask's order: the fallbacks, then the current key, which itsdangerous signs with.
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
         made = app.extensions.get("session_serializer")
         if made is None or made[0] != keys:
-            made = app.extensions["session_serializer"] = (
-                keys, super().get_signing_serializer(app))
+            made = app.extensions["session_serializer"] = (keys, KeptSignersSerializer(
+                list(keys), salt=self.salt, serializer=self.serializer,
+                signer_kwargs={"key_derivation": self.key_derivation,
+                               "digest_method": self.digest_method}))
         return made[1]
 
 

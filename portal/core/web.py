@@ -26,7 +26,6 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from htmx_flask import make_response as htmx_response
-from itsdangerous import URLSafeTimedSerializer
 from jinja2_fragments import render_block
 from markupsafe import Markup, escape
 from peewee import OperationalError
@@ -37,6 +36,7 @@ from wtforms import HiddenField, StringField
 import models
 from .forms import BaseForm
 from .i18n import LANGUAGE_COOKIE, LOCALES, current_locale
+from .signing import KeptSignersSerializer
 from .templating import page_environment
 
 # The statuses of refusals, one each: htmx is configured (base.html) to swap 4xx answers.
@@ -264,7 +264,7 @@ def _csrf_serializer(key):
     made = current_app.extensions.get("csrf_serializer")
     if made is None or made[0] != key:
         made = current_app.extensions["csrf_serializer"] = (
-            key, URLSafeTimedSerializer(key, salt="wtf-csrf-token"))
+            key, KeptSignersSerializer(key, salt="wtf-csrf-token"))
     return made[1]
 
 
