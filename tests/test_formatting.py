@@ -122,3 +122,14 @@ def test_a_record_is_timed_as_strftime_would_time_it(app, moment):
     kyiv_time = moment.astimezone(KYIV)
     assert reader.moment(moment) == (
         f"{kyiv_time.strftime('%d.%m.%Y %H:%M:%S')},{kyiv_time.microsecond // 1000:03d}")
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                    timezones=st.just(timezone.utc)),
+       st.sampled_from(["seconds", "milliseconds", "minutes", "auto"]))
+def test_an_instant_for_machines_is_what_isoformat_writes(moment, timespec):
+    """iso_moment writes the seconds and milliseconds out itself: isoformat's text of the
+    Kyiv time, offset and all (LMT's seconds in 1880, summer time, either side of a
+    change)."""
+    assert formatting.iso_moment(moment, timespec) == moment.astimezone(KYIV).isoformat(
+        timespec=timespec)

@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 
 from rules.amounts import format_grouped, format_plain
 from rules.dates import local, local_day
-from rules.digits import TWO_DIGITS
+from rules.digits import THREE_DIGITS, TWO_DIGITS
 from rules.expenses import format_duration, format_volume
 from rules.numbers import format_number
 from .i18n import current_locale
@@ -97,8 +97,27 @@ def moment(value, pattern="%d.%m.%Y %H:%M"):
 
 
 def iso_moment(value, timespec="seconds"):
-    """An instant for a machine to read, at Kyiv's offset: '2026-11-25T10:15:00+02:00'."""
-    return local(value).isoformat(timespec=timespec)
+    """An instant for a machine to read, at Kyiv's offset: '2026-11-25T10:15:00+02:00'
+    (to the millisecond: '2026-11-25T10:15:00.125+02:00'). To the second or millisecond,
+    written out from its fields as datetime's isoformat writes it (a test holds the two
+    together): isoformat formats through C's sprintf, 1.1 µs against 0.6, and a report
+    page writes fifty."""
+    moment = local(value)
+    if timespec not in ("seconds", "milliseconds"):
+        return moment.isoformat(timespec=timespec)
+    offset = moment.utcoffset()
+    shown_offset = _ISO_OFFSETS.get(offset)
+    if shown_offset is None:  # Kyiv has had a handful: +02:00, +03:00, +04:00, LMT's...
+        shown_offset = _ISO_OFFSETS[offset] = moment.replace(microsecond=0).isoformat()[19:]
+    year, two = moment.year, TWO_DIGITS
+    text = (f"{year if year >= 1000 else f'{year:04d}'}-{two[moment.month]}-{two[moment.day]}"
+            f"T{two[moment.hour]}:{two[moment.minute]}:{two[moment.second]}")
+    if timespec == "milliseconds":
+        text = f"{text}.{THREE_DIGITS[moment.microsecond // 1000]}"
+    return text + shown_offset
+
+
+_ISO_OFFSETS = {}  # {a UTC offset: as isoformat writes it, '+02:00'}
 
 
 def month(value):
@@ -144,8 +163,9 @@ class Reader:
         Russian), '24.11.2026 09:15:02.125' (English)."""
         value = local(value)
         # Not by strftime, nor with format specs: fifty lines a page, thousands a file.
-        clock = value.time().isoformat("milliseconds")  # '09:15:02.125'
-        return f"{day(value.date())} {clock[:8]}{self.decimal}{clock[9:]}"
+        two = TWO_DIGITS
+        return (f"{day(value.date())} {two[value.hour]}:{two[value.minute]}:"
+                f"{two[value.second]}{self.decimal}{THREE_DIGITS[value.microsecond // 1000]}")
 
     @staticmethod
     def duration(seconds):

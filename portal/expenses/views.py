@@ -32,7 +32,7 @@ from rules.expenses import (
 from rules.spreadsheet import text_cell
 from ..core import clock, compression
 from ..core.auth import current_subscription, current_subscription_or_404
-from ..core.formatting import Reader, day, moment, sheet_amount
+from ..core.formatting import Reader, day, iso_moment, moment, sheet_amount
 from ..core.i18n import current_locale
 from ..core.web import INVALID_FORM, is_fragment_request, render, render_part
 from . import service
@@ -253,7 +253,7 @@ def record_rows(records, reader):
         started = local(record.started_at)
         bonuses = record.bonus_amount
         rows.append(_RECORD_ROW.format(
-            started.isoformat(timespec="milliseconds"),  # iso_moment's, from Kyiv already
+            iso_moment(started, "milliseconds"),
             reader.moment(started), labels[record.type],
             escape(names.detail(record, reader)),
             paid_by_bonuses % {"bonuses": reader.money(bonuses, currency=False)}
