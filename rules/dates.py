@@ -36,9 +36,12 @@ def instant(moment):
 
 def local(moment):
     """`moment` as Kyiv wall time (aware, so it still compares as an instant)."""
-    if moment.tzinfo is None:
+    tzinfo = moment.tzinfo
+    if tzinfo is KYIV:  # what astimezone would answer (itself), without parsing its arguments
+        return moment
+    if tzinfo is None:
         moment = instant(moment)  # through UTC: a skipped wall time becomes a real one
-    return moment.astimezone(KYIV)  # from any zone at once (a report line: twice a line)
+    return moment.astimezone(KYIV)  # from any zone at once
 
 
 def local_day(moment):
