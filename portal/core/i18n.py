@@ -120,10 +120,14 @@ _LOCALE_OF = {code: Locale.parse(code) for code in LOCALES}
 def select_locale():
     if not has_request_context():  # a command: the operator's language
         return _LOCALE_OF["uk"]
-    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    asked = request._get_current_object()  # asked once (see current_locale)
+    cookies = asked.cookies
+    # `in` first: werkzeug's get() answers a missing cookie by building and catching a
+    # BadRequestKeyError, and most requests have no language cookie.
+    chosen = cookies[LANGUAGE_COOKIE] if LANGUAGE_COOKIE in cookies else None
     if chosen in LOCALES:
         return _LOCALE_OF[chosen]
-    return _LOCALE_OF[request.accept_languages.best_match(LOCALES, default="uk")]
+    return _LOCALE_OF[asked.accept_languages.best_match(LOCALES, default="uk")]
 
 
 def check_catalogs(directory=CATALOG_DIR):

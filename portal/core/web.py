@@ -15,7 +15,6 @@ from flask import (
     g,
     get_flashed_messages,
     has_request_context,
-    make_response,
     redirect,
     render_template,
     request,
@@ -74,7 +73,9 @@ def render(template, block=None, status=200, **context):
         html = render_block(environment, template, block, **context)
     else:
         html = render_template(environment.get_template(template), **context)
-    return make_response(html, status)
+    # The type named: werkzeug would look for a Content-Type among no headers, which it
+    # answers by building and raising a BadRequestKeyError.
+    return current_app.response_class(html, status, mimetype="text/html")
 
 
 def render_part(template, block, **context):
