@@ -118,13 +118,15 @@ def parse_selection():
     it is refused."""
     subscription = current_subscription_or_404()
     args = request.args
-    period, errors = parse_period(args.get("month"), args.get("from"), args.get("to"),
-                                  clock.today())
-    group, group_errors = parse_group(args.get("type"))
+    # Each name's first value, read from a dict: werkzeug's get() answers a name the URL
+    # lacks (most of these, most of the time) by building and raising a BadRequestKeyError.
+    given = args.to_dict()
+    month, start, end = given.get("month"), given.get("from"), given.get("to")
+    period, errors = parse_period(month, start, end, clock.today())
+    group, group_errors = parse_group(given.get("type"))
     errors += group_errors
     if errors:
-        by_days = asks_for_days(args.get("month"), args.get("from"), args.get("to"))
-        return None, period_forms(args, by_days, errors)
+        return None, period_forms(args, asks_for_days(month, start, end), errors)
     return Selection(subscription, period, group), {}
 
 
@@ -268,8 +270,9 @@ def report_context(selection, forms):
         return context
     summary = selection.summary()
     after = None
-    if request.args.get("after"):
-        after = parse_cursor(request.args["after"])
+    cursor = request.args["after"] if "after" in request.args else None  # (see parse_selection)
+    if cursor:
+        after = parse_cursor(cursor)
         if after is None:
             abort(400)
     records = selection.report().page(after, PAGE_SIZE + 1)
