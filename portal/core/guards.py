@@ -60,6 +60,11 @@ def _is_text(asked):
 
 
 def _has_body(asked):
+    environ = asked.environ
+    if "CONTENT_LENGTH" not in environ and "HTTP_TRANSFER_ENCODING" not in environ:
+        # A page opened (most requests), told without werkzeug's header lookups, which
+        # answer a missing header by raising a KeyError.
+        return False
     return bool(asked.content_length) or "Transfer-Encoding" in asked.headers
 
 

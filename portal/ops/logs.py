@@ -102,7 +102,8 @@ def install():
 
 def _start():
     store = g._get_current_object()
-    given = request._get_current_object().headers.get("X-Request-ID", "")
+    # From the environ: werkzeug's headers answer a missing one by raising a KeyError.
+    given = request._get_current_object().environ.get("HTTP_X_REQUEST_ID", "")
     store.request_id = given if _GIVEN_ID.match(given) else uuid.uuid4().hex
     store.request_started = time.perf_counter()
     _context.set({"request_id": store.request_id})
