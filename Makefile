@@ -66,7 +66,8 @@ bench: $(VENV)/.test-deps $(CATALOGS)
 
 # Instructions a request of the main pages in one process, counted by valgrind (Debian's
 # `valgrind`; bench/instructions.py): a measure the machine's noise does not move, to
-# compare a change turn about with another checkout. Not in `make bench`; no target.
+# compare a change turn about with another checkout. Not in `make bench`: a count has no
+# figure to meet.
 bench-instructions: $(VENV)/.test-deps $(CATALOGS)
 	$(BIN)/python -m bench.instructions
 

@@ -6,7 +6,7 @@ A count, not a time: on this shared VM a page's time moves by a third from one m
 the next, while two counts of the same code agree to a thousandth. So it says whether a
 change made a page cheaper, turn about against another checkout (`git worktree`), long
 before a time could; what a change is worth in requests a second, `make bench` says (and
-an instruction is not a fixed time: a cache miss costs more). No target.
+an instruction is not a fixed time: a cache miss costs more). It has no figure to meet.
 
 Each page runs in a process of its own under valgrind, counting only the measured requests
 (--instr-atstart=no, switched on and off by callgrind_control around them)."""

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from portal.core import formatting
 from portal.core.i18n import in_language
-from rules.dates import KYIV
+from rules.dates import KYIV, instant
 from tests.helpers import kyiv
 
 KB_195_8_MB = 200_500  # 195.8 MB (1 MB = 1024 KB)
@@ -125,11 +125,11 @@ def test_a_record_is_timed_as_strftime_would_time_it(app, moment):
 
 
 @given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
-                    timezones=st.just(timezone.utc)),
+                    timezones=st.sampled_from([timezone.utc, KYIV, None])),
        st.sampled_from(["seconds", "milliseconds", "minutes", "auto"]))
 def test_an_instant_for_machines_is_what_isoformat_writes(moment, timespec):
     """iso_moment writes the seconds and milliseconds out itself: isoformat's text of the
     Kyiv time, offset and all (LMT's seconds in 1880, summer time, either side of a
-    change)."""
-    assert formatting.iso_moment(moment, timespec) == moment.astimezone(KYIV).isoformat(
-        timespec=timespec)
+    change), of an instant in any zone or of a naive Kyiv wall time."""
+    assert formatting.iso_moment(moment, timespec) == instant(moment).astimezone(
+        KYIV).isoformat(timespec=timespec)
