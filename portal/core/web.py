@@ -220,7 +220,7 @@ _SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", 
 def _security_headers(response):
     headers = response.headers
     # The names already there, read in one pass: werkzeug answers a name it lacks by
-    # raising a BadRequestKeyError it builds first, a twentieth of a signed-in redirect's
+    # raising a BadRequestKeyError it builds first, a fiftieth of a signed-in redirect's
     # work for three names.
     present = {name.lower() for name, _value in headers}
     headers.extend(_SECURITY_HEADERS)
