@@ -530,7 +530,7 @@ def bar_chart(by_day, width=280, height=150, top=16, bottom=20, gridlines=4):
     def y_of(amount):
         return round(plot_bottom - plot_height * amount / scale, 2)
 
-    # A day with no bar (most days of a month so far) has the same y and height as any other.
+    # Days with no bar (most days of a month so far) share one y and one height.
     floor = y_of(0)
     no_height = round(plot_bottom - floor, 2)
     bars = []
