@@ -22,13 +22,18 @@ ROUNDS = 500
 TARGET_MS = 2.0
 
 
-def cpu_ms_per_request(client, url, rounds=ROUNDS):
-    for _ in range(50):  # templates, caches and prepared statements warm
+def warm(client, url):
+    """Ask for `url` until its templates, caches and prepared statements are warm; then, as
+    a deployed worker after its first requests (deploy/gunicorn.conf.py), put the app's
+    long-lived objects out of the garbage collector's rounds."""
+    for _ in range(50):
         client.get(url)
-    # As a deployed worker after its first requests (deploy/gunicorn.conf.py): the app's
-    # long-lived objects out of the garbage collector's rounds.
     gc.collect()
     gc.freeze()
+
+
+def cpu_ms_per_request(client, url, rounds=ROUNDS):
+    warm(client, url)
     started = time.process_time()
     for _ in range(rounds):
         client.get(url)

@@ -10,7 +10,6 @@ an instruction is not a fixed time: a cache miss costs more). It has no figure t
 
 Each page runs in a process of its own under valgrind, counting only the measured requests
 (--instr-atstart=no, switched on and off by callgrind_control around them)."""
-import gc
 import os
 import re
 import shutil
@@ -22,19 +21,15 @@ from pathlib import Path
 PAGES = (("a static file", "/static/portal.css"), ("signed-in redirect", "/login"),
          ("dashboard", "/"), ("expenses report", "/expenses"))
 ROUNDS = 50
-WARM = 30  # requests first: templates compiled, caches and prepared statements filled
 
 
 def count_here(url):
-    """Inside valgrind: ROUNDS requests of `url`, the only ones counted."""
-    from bench.bench_dashboard import signed_in_client
+    """Inside valgrind: ROUNDS requests of `url`, once warm, the only ones counted."""
+    from bench.bench_dashboard import signed_in_client, warm
 
     with tempfile.TemporaryDirectory() as folder:
         client = signed_in_client(folder)
-        for _ in range(WARM):
-            client.get(url)
-        gc.collect()
-        gc.freeze()  # as a deployed worker (deploy/gunicorn.conf.py)
+        warm(client, url)
         switch = ["callgrind_control", "--instr"]
         subprocess.run([*switch, "on", str(os.getpid())], check=True, capture_output=True)
         for _ in range(ROUNDS):
