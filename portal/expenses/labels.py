@@ -91,8 +91,9 @@ class Names:
         says under its type (a count of one says nothing). Fifty lines a page: no part is
         worked out twice."""
         name = self.counterpart(record.type, record.counterpart)
-        unit, quantity = quantity_unit(record.type), record.quantity
-        amount = (reader.duration(quantity) if unit == SECONDS else
-                  reader.volume(quantity) if unit == KILOBYTES else
-                  "" if quantity == 1 else f"×\u00a0{quantity}")
+        quantity = record.quantity
+        if quantity_unit(record.type) in (SECONDS, KILOBYTES):
+            amount = quantity_text(record.type, quantity, reader)
+        else:
+            amount = "" if quantity == 1 else f"×\u00a0{quantity}"
         return f"{name} · {amount}" if name and amount else name or amount
