@@ -91,6 +91,13 @@ def day(value):
     return f"{TWO_DIGITS[value.day]}.{TWO_DIGITS[value.month]}.{str(value.year).zfill(4)}"
 
 
+def _clock(moment):
+    """'09:15:02': a moment's wall-clock time as iso_moment and Reader.moment write it,
+    looked up (rules.digits) rather than formatted: fifty report lines a page, thousands a
+    file."""
+    return f"{TWO_DIGITS[moment.hour]}:{TWO_DIGITS[moment.minute]}:{TWO_DIGITS[moment.second]}"
+
+
 def moment(value, pattern="%d.%m.%Y %H:%M"):
     """An instant as Kyiv wall time: '25.11.2026 10:15' (or another strftime `pattern`)."""
     return local(value).strftime(pattern)
@@ -109,9 +116,8 @@ def iso_moment(value, timespec="seconds"):
     shown_offset = _ISO_OFFSETS.get(offset)
     if shown_offset is None:  # Kyiv has had a handful: +02:00, +03:00, +04:00, LMT's...
         shown_offset = _ISO_OFFSETS[offset] = moment.replace(microsecond=0).isoformat()[19:]
-    year, two = moment.year, TWO_DIGITS
-    text = (f"{year if year >= 1000 else f'{year:04d}'}-{two[moment.month]}-{two[moment.day]}"
-            f"T{two[moment.hour]}:{two[moment.minute]}:{two[moment.second]}")
+    text = (f"{str(moment.year).zfill(4)}-{TWO_DIGITS[moment.month]}-"
+            f"{TWO_DIGITS[moment.day]}T{_clock(moment)}")
     if timespec == "milliseconds":
         text = f"{text}.{THREE_DIGITS[moment.microsecond // 1000]}"
     return text + shown_offset
@@ -162,10 +168,8 @@ class Reader:
         """A record's start to the millisecond: '24.11.2026 09:15:02,125' (Ukrainian,
         Russian), '24.11.2026 09:15:02.125' (English)."""
         value = local(value)
-        # Not by strftime, nor with format specs: fifty lines a page, thousands a file.
-        two = TWO_DIGITS
-        return (f"{day(value.date())} {two[value.hour]}:{two[value.minute]}:"
-                f"{two[value.second]}{self.decimal}{THREE_DIGITS[value.microsecond // 1000]}")
+        return (f"{day(value.date())} {_clock(value)}{self.decimal}"
+                f"{THREE_DIGITS[value.microsecond // 1000]}")
 
     @staticmethod
     def duration(seconds):
